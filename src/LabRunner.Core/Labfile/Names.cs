@@ -1,0 +1,52 @@
+using System.Text.RegularExpressions;
+
+namespace LabRunner.Core.Labfile;
+
+/// <summary>
+/// What names Hyper-V, Windows and the guests can take. Names become switch names, VM names,
+/// file names and (by default) hostnames, so they stay within the strictest of those rules.
+/// </summary>
+public static partial class Names
+{
+    public const string LabRule = "use 1-32 letters, digits or hyphens, starting and ending with a letter or digit";
+    public const string NetworkRule = "use 1-32 letters, digits, hyphens or underscores, starting and ending with a letter or digit";
+    public const string VmRule = "use 1-63 letters, digits or hyphens, starting and ending with a letter or digit (the name is also the default hostname)";
+    public const string BoxRule = "use 1-64 letters, digits, dots, hyphens or underscores, starting with a letter or digit";
+    public const string UserRule = "use 1-32 lower-case letters, digits, hyphens or underscores, starting with a letter or underscore, and not 'root'";
+    public const string HostnameRule = "use dot-separated labels of 1-63 letters, digits or hyphens that do not start or end with a hyphen, 253 characters at most";
+    public const string WindowsHostnameRule = "a Windows computer name has at most 15 characters, no dots, and not only digits";
+
+    public static bool IsLabName(string s) => LabPattern().IsMatch(s);
+    public static bool IsNetworkName(string s) => NetworkPattern().IsMatch(s);
+    public static bool IsVmName(string s) => VmPattern().IsMatch(s);
+    public static bool IsBoxName(string s) => BoxPattern().IsMatch(s);
+    public static bool IsUserName(string s) => UserPattern().IsMatch(s) && s != "root";
+
+    public static bool IsHostname(string s) =>
+        s.Length <= 253 && s.Split('.').All(label => HostLabelPattern().IsMatch(label));
+
+    public static bool IsWindowsComputerName(string s) =>
+        s.Length <= 15 && HostLabelPattern().IsMatch(s) && !s.All(char.IsAsciiDigit);
+
+    /// <summary>Free text that ends up as data (adapter names, paths): any printable characters.</summary>
+    public static bool IsPrintable(string s, int maxLength) =>
+        s.Length > 0 && s.Length <= maxLength && !s.Any(char.IsControl) && s.Trim().Length == s.Length;
+
+    [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?\\z")]
+    private static partial Regex LabPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,30}[A-Za-z0-9])?\\z")]
+    private static partial Regex NetworkPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\z")]
+    private static partial Regex VmPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\z")]
+    private static partial Regex BoxPattern();
+
+    [GeneratedRegex("^[a-z_][a-z0-9_-]{0,31}\\z")]
+    private static partial Regex UserPattern();
+
+    [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\z")]
+    private static partial Regex HostLabelPattern();
+}

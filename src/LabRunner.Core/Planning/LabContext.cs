@@ -1,0 +1,21 @@
+using System.Collections.Immutable;
+using LabRunner.Core.Net;
+
+namespace LabRunner.Core.Planning;
+
+/// <summary>
+/// What validation and planning need beyond the Labfile, gathered by the caller (which may do IO):
+/// boxes found under <c>boxes/</c>, the host-wide NAT prefix, and subnets already taken on the host
+/// (filled by the engine from the host's inventory so slices never collide with other labs).
+/// </summary>
+public sealed record LabContext(
+    ImmutableArray<string> BoxesOnDisk,
+    Ipv4Subnet DefaultNatPrefix,
+    ImmutableArray<Ipv4Subnet> TakenSubnets,
+    ImmutableArray<Ipv4Address> DefaultNatDns)
+{
+    /// <summary>Public resolvers reachable through WinNAT from any network; a network's 'dns' overrides them.</summary>
+    public static readonly ImmutableArray<Ipv4Address> PublicDns = [Ipv4Address.Parse("1.1.1.1"), Ipv4Address.Parse("8.8.8.8")];
+
+    public static LabContext Default { get; } = new([], PlanRules.DefaultNatPrefix, [], PublicDns);
+}

@@ -1,0 +1,79 @@
+using System.Collections.Immutable;
+using LabRunner.Core.Labfile;
+using LabRunner.Core.Net;
+
+namespace LabRunner.Core.Planning;
+
+/// <summary>
+/// The desired state of a lab: every switch, address, MAC and port mapping decided. Pure data,
+/// the same for the same Labfile and inputs on any machine.
+/// </summary>
+public sealed record LabPlan(
+    string Lab,
+    NatPlan? Nat,
+    ImmutableArray<NetworkPlan> Networks,
+    ImmutableArray<VmPlan> Vms);
+
+/// <summary>The host-wide NetNat this lab's NAT networks live in.</summary>
+public sealed record NatPlan(string Name, Ipv4Subnet Prefix);
+
+public sealed record NetworkPlan(
+    string Name,
+    NetworkType Type,
+    string Switch,
+    string SwitchKind,
+    Ipv4Subnet? Subnet,
+    // Host vNIC address for private and NAT networks; the LAN router for bridged ones.
+    Ipv4Address? Gateway,
+    ImmutableArray<Ipv4Address> Dns,
+    string? Adapter)
+{
+    /// <summary>Private and NAT networks give the host a vNIC holding <see cref="Gateway"/>.</summary>
+    public bool HasHostVnic => Type is NetworkType.Private or NetworkType.Nat;
+}
+
+public sealed record VmPlan(
+    string Name,
+    string Hostname,
+    GuestOs Os,
+    string Box,
+    int Cpus,
+    long MemoryBytes,
+    int Generation,
+    string User,
+    ImmutableArray<AdapterPlan> Adapters,
+    ImmutableArray<PortMappingPlan> ForwardedPorts,
+    YamlMapping? UserData);
+
+/// <summary>
+/// One VM network adapter. <see cref="Ip"/> is null for DHCP (bridged without a static IP) and for
+/// isolated networks without a subnet (link-local only).
+/// </summary>
+public sealed record AdapterPlan(
+    int Index,
+    string Network,
+    NetworkType NetworkType,
+    string Switch,
+    MacAddress Mac,
+    Ipv4Address? Ip,
+    int? PrefixLength,
+    Ipv4Address? Gateway,
+    bool DefaultRoute,
+    ImmutableArray<Ipv4Address> Dns)
+{
+    public bool Dhcp => Ip is null && NetworkType == NetworkType.Bridged;
+
+    /// <summary>The name the guest gives the interface (cloud-init <c>set-name</c>).</summary>
+    public string GuestInterfaceName => $"eth{Index}";
+
+    public string? Cidr => Ip is { } ip ? $"{ip}/{PrefixLength}" : null;
+}
+
+/// <summary>A WinNAT static mapping: host port to the guest's address on the NAT network.</summary>
+public sealed record PortMappingPlan(
+    PortProtocol Protocol,
+    int HostPort,
+    int GuestPort,
+    Ipv4Address GuestIp,
+    Ipv4Address? HostIp,
+    bool AutoCorrect);
