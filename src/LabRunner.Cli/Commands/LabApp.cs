@@ -1,0 +1,91 @@
+using System.CommandLine;
+using LabRunner.Cli.Rendering;
+using LabRunner.Cli.Project;
+
+namespace LabRunner.Cli.Commands;
+
+/// <summary>The options every command shares.</summary>
+public sealed class GlobalOptions
+{
+    public Option<string?> File { get; } = new("--file", "-f")
+    {
+        Description = "The Labfile to use [default: Labfile.yml or Labfile.yaml in the current folder]",
+        HelpName = "PATH",
+        Recursive = true,
+    };
+
+    public Option<bool> Json { get; } = new("--json")
+    {
+        Description = "Print one JSON object on stdout instead of tables",
+        Recursive = true,
+    };
+}
+
+/// <summary>Builds the command tree and runs one command line. Thin: parse, call the core, render.</summary>
+public static class LabApp
+{
+    public static RootCommand Build(CliEnvironment env)
+    {
+        var global = new GlobalOptions();
+        var root = new RootCommand(
+            "LabRunner: VM labs on Hyper-V from a Labfile.yml, with the networking it declares - " +
+            "private, NAT, bridged and isolated networks, static IPs and forwarded ports.")
+        {
+            global.File,
+            global.Json,
+            ValidateCommand.Create(global, env),
+            PlanCommand.Create(global, env),
+        };
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken = default)
+    {
+        var root = Build(env);
+        var config = new InvocationConfiguration
+        {
+            Output = new AnsiTextWriter(env.Out),
+            Error = env.Error,
+            // Our own handlers below map every exception to a documented exit code.
+            EnableDefaultExceptionHandler = false,
+        };
+        if (args.Length == 0)
+        {
+            // Like git and vagrant: no command shows the help, and is still a usage error for scripts.
+            await root.Parse(["--help"]).InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+                env.Error.WriteLine($"lab: {error.Message}");
+            env.Error.WriteLine("Run 'lab --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parsed.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (UsageException ex)
+        {
+            env.Error.WriteLine($"lab: {ex.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (OperationCanceledException)
+        {
+            env.Error.WriteLine("lab: interrupted");
+            return ExitCodes.Interrupted;
+        }
+#pragma warning disable CA1031 // The last line of defence: a bug must not print a stack trace at a user.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            env.Error.WriteLine($"lab: internal error: {ex.GetType().Name}: {ex.Message}");
+            env.Error.WriteLine(env.GetVariable("LABRUNNER_DEBUG") is { Length: > 0 }
+                ? ex.ToString()
+                : "This is a bug in LabRunner; set LABRUNNER_DEBUG=1 for details and please report it.");
+            return ExitCodes.InternalError;
+        }
+    }
+}

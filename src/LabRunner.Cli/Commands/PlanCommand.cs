@@ -1,0 +1,32 @@
+using System.CommandLine;
+using LabRunner.Cli.Project;
+using LabRunner.Cli.Rendering;
+
+namespace LabRunner.Cli.Commands;
+
+public static class PlanCommand
+{
+    public static Command Create(GlobalOptions global, CliEnvironment env)
+    {
+        var command = new Command("plan",
+            "Show what the Labfile asks for: switches, subnets, host vNIC addresses, the NAT slice, " +
+            "each adapter's MAC and IP, and the forwarded ports. Changes nothing.");
+        command.SetAction(parse =>
+        {
+            var project = LabProject.Open(parse.GetValue(global.File), env);
+            var result = project.Plan();
+            DiagnosticPrinter.Print(result.Diagnostics, env.Error);
+            if (result.HasErrors || result.Plan is null)
+            {
+                env.Error.WriteLine(Summary.Errors(result.Diagnostics));
+                return ExitCodes.InvalidLabfile;
+            }
+            if (parse.GetValue(global.Json))
+                env.Stdout.WriteLine(Json.Write(json => PlanJson.Write(json, result.Plan)));
+            else
+                PlanTable.Write(env.Out, result.Plan);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

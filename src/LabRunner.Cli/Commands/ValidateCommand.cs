@@ -1,0 +1,43 @@
+using System.CommandLine;
+using LabRunner.Cli.Project;
+using LabRunner.Cli.Rendering;
+
+namespace LabRunner.Cli.Commands;
+
+public static class ValidateCommand
+{
+    public static Command Create(GlobalOptions global, CliEnvironment env)
+    {
+        var command = new Command("validate",
+            "Check the Labfile (and Labfile.local.yml) and report every problem as PATH:LINE:COL: error LABnnn: message. " +
+            "Exit code 0 when valid, 1 when not.");
+        command.SetAction(parse =>
+        {
+            var project = LabProject.Open(parse.GetValue(global.File), env);
+            var result = project.Plan();
+            if (parse.GetValue(global.Json))
+            {
+                env.Stdout.WriteLine(Json.Write(json =>
+                {
+                    json.WriteBoolean("valid", !result.HasErrors);
+                    json.WriteString("file", project.Labfile.Path);
+                    DiagnosticPrinter.WriteJson(json, result.Diagnostics);
+                }));
+            }
+            else
+            {
+                DiagnosticPrinter.Print(result.Diagnostics, env.Error);
+            }
+            if (result.HasErrors)
+            {
+                if (!parse.GetValue(global.Json))
+                    env.Error.WriteLine(Summary.Errors(result.Diagnostics));
+                return ExitCodes.InvalidLabfile;
+            }
+            if (!parse.GetValue(global.Json))
+                env.Stdout.WriteLine($"{project.Labfile.Path} is valid: {Summary.Count(result.Plan!.Vms.Length, "VM")}, {Summary.Count(result.Plan.Networks.Length, "network")}.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Collections.Immutable;
+using System.Text;
+using LabRunner.Core.Labfile;
+using LabRunner.Core.Net;
+using LabRunner.Core.Planning;
+
+namespace LabRunner.Cli.Project;
+
+/// <summary>A project on disk: the folder holding the Labfile, its optional local override, boxes and templates.</summary>
+public sealed record LabProject(string ProjectDirectory, SourceText Labfile, SourceText? Local, LabContext Context)
+{
+    public const string NatPrefixVariable = "LABRUNNER_NAT_PREFIX";
+    private static readonly string[] LabfileNames = ["Labfile.yml", "Labfile.yaml"];
+    private static readonly string[] LocalNames = ["Labfile.local.yml", "Labfile.local.yaml"];
+
+    /// <summary>
+    /// Finds and reads the project. <paramref name="file"/> is the <c>-f</c> option as typed; paths in
+    /// diagnostics stay as the user wrote them so editors and terminals can follow them.
+    /// </summary>
+    public static LabProject Open(string? file, CliEnvironment env)
+    {
+        string displayPath;
+        if (file is not null)
+        {
+            displayPath = file;
+        }
+        else
+        {
+            displayPath = LabfileNames.FirstOrDefault(n => File.Exists(Path.Combine(env.WorkingDirectory, n)))
+                ?? throw new UsageException($"no Labfile.yml or Labfile.yaml in {env.WorkingDirectory}; create one (see Labfile.example.yml) or pass -f PATH");
+        }
+
+        var fullPath = Path.GetFullPath(displayPath, env.WorkingDirectory);
+        if (Directory.Exists(fullPath))
+            throw new UsageException($"'{displayPath}' is a folder; pass the Labfile itself, e.g. -f {Path.Combine(displayPath, "Labfile.yml")}");
+        if (!File.Exists(fullPath))
+            throw new UsageException($"Labfile '{displayPath}' does not exist");
+
+        var directory = Path.GetDirectoryName(fullPath)!;
+        var labfile = new SourceText(displayPath, ReadText(fullPath, displayPath));
+        var displayDir = Path.GetDirectoryName(displayPath) ?? "";
+        SourceText? local = null;
+        foreach (var name in LocalNames)
+        {
+            var localPath = Path.Combine(directory, name);
+            if (File.Exists(localPath))
+            {
+                local = new SourceText(Path.Combine(displayDir, name), ReadText(localPath, name));
+                break;
+            }
+        }
+
+        var context = LabContext.Default with
+        {
+            BoxesOnDisk = BoxesIn(Path.Combine(directory, "boxes")),
+            DefaultNatPrefix = NatPrefix(env),
+        };
+        return new LabProject(directory, labfile, local, context);
+    }
+
+    public LoadResult Load() => LabfileLoader.Load(Labfile, Local, Context);
+
+    public PlanResult Plan() => LabfileLoader.LoadAndPlan(Labfile, Local, Context);
+
+    private static string ReadText(string fullPath, string displayPath)
+    {
+        try
+        {
+            var bytes = File.ReadAllBytes(fullPath);
+            if (bytes.Length > 16 * 1024 * 1024)
+                throw new UsageException($"'{displayPath}' is {bytes.Length / (1024 * 1024)} MB; a Labfile is a few kilobytes");
+            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(bytes).TrimStart('\uFEFF');
+        }
+        catch (IOException ex)
+        {
+            throw new UsageException($"cannot read '{displayPath}': {ex.Message}");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot read '{displayPath}': permission denied");
+        }
+    }
+
+    private static ImmutableArray<string> BoxesIn(string folder) => Directory.Exists(folder)
+        ? [.. Directory.EnumerateFiles(folder, "*.vhdx").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
+        : [];
+
+    private static Ipv4Subnet NatPrefix(CliEnvironment env)
+    {
+        var text = env.GetVariable(NatPrefixVariable);
+        if (string.IsNullOrEmpty(text)) return PlanRules.DefaultNatPrefix;
+        return Ipv4Subnet.TryParse(text, out var prefix, out var hostBits) && !hostBits
+            ? prefix
+            : throw new UsageException($"{NatPrefixVariable}='{text}' is not a subnet in CIDR form such as 10.188.0.0/16");
+    }
+}
+
+/// <summary>Wrong usage the user can fix (missing Labfile, bad option value): exit code 2, one clear line.</summary>
+public sealed class UsageException(string message) : Exception(message);

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using LabRunner.Core.Diagnostics;
+
+namespace LabRunner.Cli.Rendering;
+
+public static class DiagnosticPrinter
+{
+    /// <summary>One line per diagnostic on stderr, in the compiler form editors and CI parse.</summary>
+    public static void Print(IEnumerable<Diagnostic> diagnostics, TextWriter error)
+    {
+        foreach (var d in diagnostics)
+            error.WriteLine(d.ToString());
+    }
+
+    public static void WriteJson(Utf8JsonWriter json, IEnumerable<Diagnostic> diagnostics)
+    {
+        json.WriteStartArray("diagnostics");
+        foreach (var d in diagnostics)
+        {
+            json.WriteStartObject();
+            json.WriteString("file", d.Span.File);
+            json.WriteNumber("line", d.Span.Line);
+            json.WriteNumber("column", d.Span.Column);
+            json.WriteString("level", d.IsError ? "error" : "warning");
+            json.WriteString("code", d.Code);
+            json.WriteString("message", d.Message);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+}

@@ -1,0 +1,62 @@
+using LabRunner.Core.Net;
+using LabRunner.Core.Planning;
+using Spectre.Console;
+
+namespace LabRunner.Cli.Rendering;
+
+/// <summary>The human view of a plan: networks, then VMs with one row per adapter, then forwarded ports.</summary>
+public static class PlanTable
+{
+    public static void Write(IAnsiConsole console, LabPlan plan)
+    {
+        console.MarkupLine($"[bold]Lab[/] {Markup.Escape(plan.Lab)}" +
+            (plan.Nat is { } nat ? $"   [bold]NAT[/] {Markup.Escape(nat.Name)} {nat.Prefix} (shared by every lab on the host)" : ""));
+        console.WriteLine();
+
+        var networks = new Table().Border(TableBorder.Rounded).Title("Networks")
+            .AddColumns("Network", "Type", "Switch", "Subnet", "Host / gateway", "DNS");
+        foreach (var n in plan.Networks)
+            networks.AddRow(
+                Markup.Escape(n.Name),
+                n.Type.ToString().ToLowerInvariant(),
+                Markup.Escape($"{n.Switch} ({n.SwitchKind.ToLowerInvariant()})"),
+                n.Subnet?.ToString() ?? (n.Type == Core.Labfile.NetworkType.Bridged ? "LAN (DHCP)" : "-"),
+                n.Gateway?.ToString() ?? "-",
+                n.Dns.IsEmpty ? "-" : string.Join(", ", n.Dns));
+        console.Write(networks);
+
+        var vms = new Table().Border(TableBorder.Rounded).Title("VMs")
+            .AddColumns("VM", "Size", "Network", "MAC", "IP", "Default route");
+        foreach (var vm in plan.Vms)
+        {
+            var size = $"{vm.Cpus} CPU, {ByteSize.Format(vm.MemoryBytes)}, gen {vm.Generation}, {vm.Os.ToString().ToLowerInvariant()}";
+            if (vm.Adapters.IsEmpty)
+                vms.AddRow(Markup.Escape(vm.Name), size, "-", "-", "-", "-");
+            for (var i = 0; i < vm.Adapters.Length; i++)
+            {
+                var a = vm.Adapters[i];
+                vms.AddRow(
+                    i == 0 ? Markup.Escape(vm.Name) : "",
+                    i == 0 ? size : "",
+                    Markup.Escape(a.Network),
+                    a.Mac.ToString(),
+                    a.Cidr ?? (a.Dhcp ? "DHCP" : "link-local"),
+                    a.DefaultRoute ? (a.Gateway?.ToString() ?? "via DHCP") : "");
+            }
+        }
+        console.Write(vms);
+
+        var ports = plan.Vms.SelectMany(vm => vm.ForwardedPorts.Select(p => (vm, p))).ToList();
+        if (ports.Count == 0) return;
+        var table = new Table().Border(TableBorder.Rounded).Title("Forwarded ports")
+            .AddColumns("VM", "Host", "Guest", "From this host use");
+        foreach (var (vm, p) in ports)
+        {
+            var protocol = p.Protocol.ToString().ToLowerInvariant();
+            table.AddRow(Markup.Escape(vm.Name), $"{p.HostIp?.ToString() ?? "*"}:{p.HostPort}/{protocol}" + (p.AutoCorrect ? " (auto_correct)" : ""),
+                $"{p.GuestIp}:{p.GuestPort}/{protocol}", $"{p.GuestIp}:{p.GuestPort}");
+        }
+        console.Write(table);
+        console.MarkupLine("[grey]WinNAT does not loop back: from this host, connect to the guest's address; other machines use the host port.[/]");
+    }
+}
