@@ -1,0 +1,95 @@
+using System.Collections.Immutable;
+using LabRunner.Core.Labfile;
+using LabRunner.Core.Net;
+
+namespace LabRunner.Core.Hosting;
+
+/// <summary>
+/// What is on a Hyper-V host right now, read in one round of queries. Everything on the host is
+/// listed — other labs', Docker's, the user's — because planning must avoid it and never touch it.
+/// </summary>
+public sealed record HostInventory(
+    ImmutableArray<HostNetAdapter> NetAdapters,
+    ImmutableArray<HostSwitch> Switches,
+    ImmutableArray<HostNat> Nats,
+    ImmutableArray<HostPortMapping> PortMappings,
+    ImmutableArray<HostVm> Vms,
+    ImmutableArray<string> Files)
+{
+    public static HostInventory Empty { get; } = new([], [], [], [], [], []);
+
+    public HostSwitch? Switch(string name) => Switches.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    public HostVm? Vm(string name) => Vms.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The host vNIC of an internal switch, named as Windows names it.</summary>
+    public HostNetAdapter? HostVnicOf(string switchName) =>
+        NetAdapters.FirstOrDefault(a => string.Equals(a.Name, HostNetAdapter.VnicName(switchName), StringComparison.OrdinalIgnoreCase));
+
+    public bool FileExists(string path) => Files.Contains(path, StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// A network adapter of the host (Get-NetAdapter / MSFT_NetAdapter) with its IPv4 addresses
+/// (Get-NetIPAddress / MSFT_NetIPAddress). Host vNICs of internal switches are called <c>vEthernet (SWITCH)</c>.
+/// </summary>
+public sealed record HostNetAdapter(string Name, string InterfaceDescription, bool IsPhysical, ImmutableArray<HostIp> Addresses)
+{
+    public static string VnicName(string switchName) => $"vEthernet ({switchName})";
+}
+
+public sealed record HostIp(Ipv4Address Address, int PrefixLength)
+{
+    public Ipv4Subnet Subnet => new(Address, PrefixLength);
+
+    public override string ToString() => $"{Address}/{PrefixLength}";
+}
+
+public enum SwitchKind
+{
+    Internal,
+    Private,
+    External,
+}
+
+/// <summary>A Hyper-V virtual switch (Get-VMSwitch / Msvm_VirtualEthernetSwitch). Notes carry LabRunner's ownership mark.</summary>
+public sealed record HostSwitch(string Name, SwitchKind Kind, string? NetAdapterName, string Notes);
+
+/// <summary>A WinNAT instance (Get-NetNat / MSFT_NetNat). A host supports exactly one internal prefix.</summary>
+public sealed record HostNat(string Name, Ipv4Subnet InternalPrefix);
+
+/// <summary>A WinNAT static mapping (Get-NetNatStaticMapping / MSFT_NetNatStaticMapping).</summary>
+public sealed record HostPortMapping(
+    string NatName,
+    PortProtocol Protocol,
+    Ipv4Address ExternalIp,
+    int ExternalPort,
+    Ipv4Address InternalIp,
+    int InternalPort);
+
+public enum VmState
+{
+    Off,
+    Running,
+    Paused,
+    Saved,
+    Starting,
+    Stopping,
+    Other,
+}
+
+/// <summary>A VM (Get-VM / Msvm_ComputerSystem) with what LabRunner configures on it.</summary>
+public sealed record HostVm(
+    string Name,
+    VmState State,
+    string Notes,
+    int Generation,
+    long MemoryBytes,
+    int Cpus,
+    ImmutableArray<HostVmAdapter> Adapters,
+    ImmutableArray<string> HardDisks,
+    ImmutableArray<string> DvdDrives,
+    bool SecureBoot);
+
+/// <summary>A VM network adapter (Get-VMNetworkAdapter): its name, the switch it is connected to, its static MAC.</summary>
+public sealed record HostVmAdapter(string Name, string? SwitchName, MacAddress? Mac);

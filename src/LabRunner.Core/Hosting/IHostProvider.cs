@@ -1,0 +1,29 @@
+using System.Collections.Immutable;
+
+namespace LabRunner.Core.Hosting;
+
+/// <summary>
+/// The narrow interface between the engine and a Hyper-V host, real or simulated. Reads in one round,
+/// writes in batches; every call is cancellable. Implementations map their own failures (PowerShell
+/// errors, CIM codes, simulated rule violations) to <see cref="HostError"/> in one place.
+/// </summary>
+public interface IHostProvider
+{
+    /// <summary>For messages: "Hyper-V on HOST", "simulated host at PATH".</summary>
+    string Description { get; }
+
+    /// <summary>
+    /// Everything on the host (switches, adapters and their addresses, NetNats, mappings, VMs), plus
+    /// which of <paramref name="filesOfInterest"/> exist.
+    /// </summary>
+    Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken);
+
+    /// <summary>Runs the batch's operations in order and stops at the first failure.</summary>
+    Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken);
+}
+
+/// <summary>Thrown when the host cannot be read at all (no Hyper-V, not elevated, unreadable simulated host file).</summary>
+public sealed class HostUnavailableException(HostError error) : Exception(error.Message)
+{
+    public HostError Error { get; } = error;
+}

@@ -1,0 +1,195 @@
+using System.Collections.Immutable;
+using LabRunner.Core.Labfile;
+using LabRunner.Core.Net;
+
+namespace LabRunner.Core.Hosting;
+
+/// <summary>
+/// One change to a host. Small and idempotent in effect, so that a run interrupted after any of them
+/// leaves a state the next run can read and finish. Providers turn them into cmdlet calls (Hyper-V)
+/// or model changes (simulated host); the names follow the cmdlets they stand for.
+/// </summary>
+public abstract record HostOperation
+{
+    /// <summary>The VM this operation belongs to, or null for host networking. VM operations of different VMs may run in parallel.</summary>
+    public virtual string? Vm => null;
+
+    /// <summary>One line for people: what this does to which object.</summary>
+    public abstract string Describe();
+}
+
+// Host networking
+
+/// <summary>New-VMSwitch: internal/private by -SwitchType, external by -NetAdapterName (with -AllowManagementOS $true).</summary>
+public sealed record CreateSwitch(string Name, SwitchKind Kind, string? NetAdapterName, string Notes) : HostOperation
+{
+    public override string Describe() => Kind == SwitchKind.External
+        ? $"create external switch '{Name}' on adapter '{NetAdapterName}'"
+        : $"create {Kind.ToString().ToLowerInvariant()} switch '{Name}'";
+}
+
+/// <summary>New-NetIPAddress on the switch's host vNIC <c>vEthernet (NAME)</c>.</summary>
+public sealed record AssignHostIp(string SwitchName, Ipv4Address Ip, int PrefixLength) : HostOperation
+{
+    public string InterfaceAlias => HostNetAdapter.VnicName(SwitchName);
+
+    public override string Describe() => $"give host vNIC '{InterfaceAlias}' the address {Ip}/{PrefixLength}";
+}
+
+/// <summary>New-NetNat -InternalIPInterfaceAddressPrefix: the one NetNat of the host.</summary>
+public sealed record CreateNat(string Name, Ipv4Subnet InternalPrefix) : HostOperation
+{
+    public override string Describe() => $"create NetNat '{Name}' for {InternalPrefix}";
+}
+
+/// <summary>Add-NetNatStaticMapping: host port to guest address and port.</summary>
+public sealed record AddPortMapping(string NatName, PortProtocol Protocol, Ipv4Address ExternalIp, int ExternalPort, Ipv4Address InternalIp, int InternalPort) : HostOperation
+{
+    public override string Describe() => $"forward {Protocol.ToString().ToUpperInvariant()} {ExternalIp}:{ExternalPort} to {InternalIp}:{InternalPort}";
+}
+
+/// <summary>Remove-NetNatStaticMapping of the mapping with exactly these values.</summary>
+public sealed record RemovePortMapping(string NatName, PortProtocol Protocol, Ipv4Address ExternalIp, int ExternalPort, Ipv4Address InternalIp, int InternalPort) : HostOperation
+{
+    public override string Describe() => $"stop forwarding {Protocol.ToString().ToUpperInvariant()} {ExternalIp}:{ExternalPort} to {InternalIp}:{InternalPort}";
+}
+
+/// <summary>Remove-VMSwitch (its host vNIC and addresses go with it).</summary>
+public sealed record RemoveSwitch(string Name) : HostOperation
+{
+    public override string Describe() => $"remove switch '{Name}'";
+}
+
+/// <summary>Remove-NetNat: only LabRunner's own, and only when no lab uses it any more.</summary>
+public sealed record RemoveNat(string Name) : HostOperation
+{
+    public override string Describe() => $"remove NetNat '{Name}'";
+}
+
+// VMs
+
+/// <summary>New-VHD -Differencing -ParentPath: the VM's disk on top of the box's base VHDX.</summary>
+public sealed record CreateDisk(string VmName, string Path, string ParentPath) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"create differencing disk '{Path}' on '{ParentPath}'";
+}
+
+/// <summary>
+/// New-VM -Name -Generation -MemoryStartupBytes -VHDPath -Path, then at once Set-VM -Notes with the
+/// ownership mark and removal of the unconnected default adapter New-VM adds.
+/// </summary>
+public sealed record CreateVm(string VmName, int Generation, long MemoryBytes, string Path, string DiskPath, string Notes) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"create generation {Generation} VM '{VmName}'";
+}
+
+/// <summary>Set-VM -ProcessorCount -MemoryStartupBytes -StaticMemory (the VM must be off).</summary>
+public sealed record SetVmHardware(string VmName, int Cpus, long MemoryBytes) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"give VM '{VmName}' {Cpus} CPUs and {ByteSize.Format(MemoryBytes)} of memory";
+}
+
+/// <summary>Add-VMNetworkAdapter -VMName -Name -SwitchName -StaticMacAddress.</summary>
+public sealed record AddVmAdapter(string VmName, string AdapterName, string SwitchName, MacAddress Mac) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"add adapter '{AdapterName}' ({Mac}) on '{SwitchName}' to VM '{VmName}'";
+}
+
+/// <summary>Connect-VMNetworkAdapter -VMName -Name -SwitchName: move an existing adapter to another switch.</summary>
+public sealed record ConnectVmAdapter(string VmName, string AdapterName, string SwitchName) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"connect adapter '{AdapterName}' of VM '{VmName}' to '{SwitchName}'";
+}
+
+/// <summary>Remove-VMNetworkAdapter -VMName -Name.</summary>
+public sealed record RemoveVmAdapter(string VmName, string AdapterName) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"remove adapter '{AdapterName}' from VM '{VmName}'";
+}
+
+/// <summary>Add-VMDvdDrive -VMName -Path (or Set-VMDvdDrive -Path when a drive exists): the seed ISO.</summary>
+public sealed record AttachSeed(string VmName, string IsoPath, bool ReplaceExisting) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"insert seed '{IsoPath}' into VM '{VmName}'";
+}
+
+/// <summary>
+/// Set-VMFirmware (generation 2): secure boot on with the template the guest needs —
+/// MicrosoftUEFICertificateAuthority for Linux, MicrosoftWindows for Windows — and the disk first in the boot order.
+/// </summary>
+public sealed record SetFirmware(string VmName, bool SecureBoot, string SecureBootTemplate, string BootDiskPath) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"set firmware of VM '{VmName}': secure boot {(SecureBoot ? "on (" + SecureBootTemplate + ")" : "off")}, boot from disk";
+}
+
+/// <summary>Start-VM.</summary>
+public sealed record StartVm(string VmName) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"start VM '{VmName}'";
+}
+
+/// <summary>Stop-VM: a guest shutdown through integration services, or -TurnOff (power off) when <see cref="TurnOff"/>.</summary>
+public sealed record StopVm(string VmName, bool TurnOff) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => TurnOff ? $"turn off VM '{VmName}'" : $"shut down VM '{VmName}'";
+}
+
+/// <summary>Remove-VM -Force (the VM must be off; its disks stay and are removed by <see cref="RemoveFile"/>).</summary>
+public sealed record RemoveVm(string VmName) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"remove VM '{VmName}'";
+}
+
+/// <summary>Remove-Item of a file LabRunner created under the project's .lab folder (a differencing disk, a seed).</summary>
+public sealed record RemoveFile(string VmName, string Path) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"delete '{Path}'";
+}
+
+/// <summary>
+/// Operations to run in order by one provider call — for the Hyper-V provider one PowerShell
+/// process. The first failure stops the batch; <see cref="ApplyResult"/> says how far it got.
+/// </summary>
+public sealed record OperationBatch(string Label, ImmutableArray<HostOperation> Operations);
+
+public enum HostErrorKind
+{
+    /// <summary>The object the operation needs is not there.</summary>
+    NotFound,
+    /// <summary>An object with that name or value already exists.</summary>
+    AlreadyExists,
+    /// <summary>The object is in the wrong state (a VM that must be off is running).</summary>
+    InvalidState,
+    /// <summary>The host refuses because of a rule (second NetNat, overlapping prefix, port mapped twice, second external switch).</summary>
+    Conflict,
+    /// <summary>Not elevated, or not in Hyper-V Administrators.</summary>
+    AccessDenied,
+    /// <summary>The Hyper-V or NetNat module is missing, or the feature is off.</summary>
+    Unavailable,
+    /// <summary>Anything else.</summary>
+    Failed,
+}
+
+/// <summary>A failure of one operation, in LabRunner's own terms whatever the provider.</summary>
+public sealed record HostError(HostErrorKind Kind, string Message);
+
+/// <summary>How far a batch got: <see cref="Completed"/> operations succeeded; then <see cref="Error"/>, if any, for the next one.</summary>
+public sealed record ApplyResult(int Completed, HostError? Error)
+{
+    public bool Succeeded => Error is null;
+}
+
+/// <summary>What a provider reports while a batch runs.</summary>
+public sealed record OperationProgress(OperationBatch Batch, int Index, HostOperation Operation, bool Done);
