@@ -1,6 +1,6 @@
 using System.CommandLine;
 using LabRunner.Cli.Rendering;
-using LabRunner.Cli.Project;
+using LabRunner.Engine;
 
 namespace LabRunner.Cli.Commands;
 

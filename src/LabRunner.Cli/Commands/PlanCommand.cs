@@ -1,5 +1,5 @@
 using System.CommandLine;
-using LabRunner.Cli.Project;
+using LabRunner.Engine;
 using LabRunner.Cli.Rendering;
 
 namespace LabRunner.Cli.Commands;
@@ -13,7 +13,7 @@ public static class PlanCommand
             "each adapter's MAC and IP, and the forwarded ports. Changes nothing.");
         command.SetAction(parse =>
         {
-            var project = LabProject.Open(parse.GetValue(global.File), env);
+            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
             var result = project.Plan();
             DiagnosticPrinter.Print(result.Diagnostics, env.Error);
             if (result.HasErrors || result.Plan is null)

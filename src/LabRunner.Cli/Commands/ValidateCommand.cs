@@ -1,5 +1,5 @@
 using System.CommandLine;
-using LabRunner.Cli.Project;
+using LabRunner.Engine;
 using LabRunner.Cli.Rendering;
 
 namespace LabRunner.Cli.Commands;
@@ -13,7 +13,7 @@ public static class ValidateCommand
             "Exit code 0 when valid, 1 when not.");
         command.SetAction(parse =>
         {
-            var project = LabProject.Open(parse.GetValue(global.File), env);
+            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
             var result = project.Plan();
             if (parse.GetValue(global.Json))
             {

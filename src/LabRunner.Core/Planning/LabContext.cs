@@ -17,5 +17,12 @@ public sealed record LabContext(
     /// <summary>Public resolvers reachable through WinNAT from any network; a network's 'dns' overrides them.</summary>
     public static readonly ImmutableArray<Ipv4Address> PublicDns = [Ipv4Address.Parse("1.1.1.1"), Ipv4Address.Parse("8.8.8.8")];
 
+    /// <summary>
+    /// NAT slices this lab already has on the host (network name → subnet, read from its switches'
+    /// vNICs). A lab keeps its slice even when the one its name hashes to has come free, so running
+    /// VMs never change address under it.
+    /// </summary>
+    public ImmutableDictionary<string, Ipv4Subnet> CurrentSlices { get; init; } = ImmutableDictionary<string, Ipv4Subnet>.Empty;
+
     public static LabContext Default { get; } = new([], PlanRules.DefaultNatPrefix, [], PublicDns);
 }

@@ -17,6 +17,9 @@ public static class PlanRules
     /// </summary>
     public static readonly Ipv4Subnet DefaultNatPrefix = Ipv4Subnet.Parse("10.188.0.0/16");
 
+    /// <summary>The environment variable that sets the host-wide NAT prefix for every lab on a host.</summary>
+    public const string NatPrefixVariable = "LABRUNNER_NAT_PREFIX";
+
     /// <summary>Each lab's NAT network, when no subnet is given, gets a /24 of the shared prefix.</summary>
     public const int NatSliceLength = 24;
 

@@ -72,7 +72,9 @@ public static class Planner
             var definition = network;
             if (network.Type == NetworkType.Nat && network.Subnet is null)
             {
-                var slice = FindSlice(lab.Name, network.Name, natPrefix, used);
+                var slice = inputs.CurrentSlices.TryGetValue(network.Name, out var current) && natPrefix.Contains(current) && !used.Any(u => u.Overlaps(current))
+                    ? current
+                    : FindSlice(lab.Name, network.Name, natPrefix, used);
                 if (slice is null)
                 {
                     diagnostics.Add(DiagnosticBuilder.NoNatSlice(network.NameSpan, natPrefix.ToString(), PlanRules.NatSliceLength));

@@ -4,12 +4,12 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 
-namespace LabRunner.Cli.Project;
+namespace LabRunner.Engine;
 
 /// <summary>A project on disk: the folder holding the Labfile, its optional local override, boxes and templates.</summary>
 public sealed record LabProject(string ProjectDirectory, SourceText Labfile, SourceText? Local, LabContext Context)
 {
-    public const string NatPrefixVariable = "LABRUNNER_NAT_PREFIX";
+    public const string NatPrefixVariable = PlanRules.NatPrefixVariable;
     private static readonly string[] LabfileNames = ["Labfile.yml", "Labfile.yaml"];
     private static readonly string[] LocalNames = ["Labfile.local.yml", "Labfile.local.yaml"];
 
@@ -17,7 +17,7 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     /// Finds and reads the project. <paramref name="file"/> is the <c>-f</c> option as typed; paths in
     /// diagnostics stay as the user wrote them so editors and terminals can follow them.
     /// </summary>
-    public static LabProject Open(string? file, CliEnvironment env)
+    public static LabProject Open(string? file, string workingDirectory, Func<string, string?> getVariable)
     {
         string displayPath;
         if (file is not null)
@@ -26,11 +26,11 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         }
         else
         {
-            displayPath = LabfileNames.FirstOrDefault(n => File.Exists(Path.Combine(env.WorkingDirectory, n)))
-                ?? throw new UsageException($"no Labfile.yml or Labfile.yaml in {env.WorkingDirectory}; create one (see Labfile.example.yml) or pass -f PATH");
+            displayPath = LabfileNames.FirstOrDefault(n => File.Exists(Path.Combine(workingDirectory, n)))
+                ?? throw new UsageException($"no Labfile.yml or Labfile.yaml in {workingDirectory}; create one (see Labfile.example.yml) or pass -f PATH");
         }
 
-        var fullPath = Path.GetFullPath(displayPath, env.WorkingDirectory);
+        var fullPath = Path.GetFullPath(displayPath, workingDirectory);
         if (Directory.Exists(fullPath))
             throw new UsageException($"'{displayPath}' is a folder; pass the Labfile itself, e.g. -f {Path.Combine(displayPath, "Labfile.yml")}");
         if (!File.Exists(fullPath))
@@ -53,14 +53,28 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         var context = LabContext.Default with
         {
             BoxesOnDisk = BoxesIn(Path.Combine(directory, "boxes")),
-            DefaultNatPrefix = NatPrefix(env),
+            DefaultNatPrefix = NatPrefix(getVariable),
         };
         return new LabProject(directory, labfile, local, context);
     }
 
+    /// <summary>The project's own folder for state, disks and seeds; git-ignored.</summary>
+    public string StateDirectory => Path.Combine(ProjectDirectory, ".lab");
+
     public LoadResult Load() => LabfileLoader.Load(Labfile, Local, Context);
 
     public PlanResult Plan() => LabfileLoader.LoadAndPlan(Labfile, Local, Context);
+
+    /// <summary>Plans again knowing the host: other labs' subnets are taken, this lab keeps its slices.</summary>
+    public PlanResult Plan(LabContext hostAware) => LabfileLoader.LoadAndPlan(Labfile, Local, hostAware);
+
+    /// <summary>The base VHDX of a box: the Labfile's 'boxes' entry (relative to the project) or boxes/NAME.vhdx.</summary>
+    public string BoxPath(LabDefinition lab, string box)
+    {
+        var declared = lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, box, StringComparison.OrdinalIgnoreCase));
+        var path = declared?.Path ?? Path.Combine("boxes", box + ".vhdx");
+        return Path.GetFullPath(path, ProjectDirectory);
+    }
 
     private static string ReadText(string fullPath, string displayPath)
     {
@@ -85,9 +99,9 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         ? [.. Directory.EnumerateFiles(folder, "*.vhdx").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
         : [];
 
-    private static Ipv4Subnet NatPrefix(CliEnvironment env)
+    private static Ipv4Subnet NatPrefix(Func<string, string?> getVariable)
     {
-        var text = env.GetVariable(NatPrefixVariable);
+        var text = getVariable(NatPrefixVariable);
         if (string.IsNullOrEmpty(text)) return PlanRules.DefaultNatPrefix;
         return Ipv4Subnet.TryParse(text, out var prefix, out var hostBits) && !hostBits
             ? prefix
