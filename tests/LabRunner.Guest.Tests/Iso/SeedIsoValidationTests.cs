@@ -60,7 +60,7 @@ public sealed class SeedIsoValidationTests
 
     [Theory]
     [InlineData("")]
-    [InlineData("seventeen-chars-x")]
+    [InlineData("seventeen_chars_x")]
     [InlineData("ci data")]
     [InlineData("ci-data")]
     [InlineData("cïdata")]
