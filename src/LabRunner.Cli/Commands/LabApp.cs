@@ -14,6 +14,13 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<string?> Provider { get; } = new("--provider")
+    {
+        Description = "Where the lab lives: 'hyperv' (this Windows host) or 'simulated' (a simulated Hyper-V host in a JSON file, any OS) [default: hyperv on Windows; env LABRUNNER_PROVIDER]",
+        HelpName = "hyperv|simulated",
+        Recursive = true,
+    };
+
     public Option<bool> Json { get; } = new("--json")
     {
         Description = "Print one JSON object on stdout instead of tables",
@@ -24,7 +31,7 @@ public sealed class GlobalOptions
 /// <summary>Builds the command tree and runs one command line. Thin: parse, call the core, render.</summary>
 public static class LabApp
 {
-    public static RootCommand Build(CliEnvironment env)
+    public static RootCommand Build(CliEnvironment env, Services services)
     {
         var global = new GlobalOptions();
         var root = new RootCommand(
@@ -32,16 +39,24 @@ public static class LabApp
             "private, NAT, bridged and isolated networks, static IPs and forwarded ports.")
         {
             global.File,
+            global.Provider,
             global.Json,
             ValidateCommand.Create(global, env),
             PlanCommand.Create(global, env),
+            LifecycleCommands.Up(global, env, services),
+            LifecycleCommands.Halt(global, env, services),
+            LifecycleCommands.Reload(global, env, services),
+            LifecycleCommands.Down(global, env, services),
+            StatusCommand.Create(global, env, services),
+            PortCommand.Create(global, env, services),
+            SeedCommand.Create(global, env, services),
         };
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args, CliEnvironment env, CancellationToken cancellationToken = default)
+    public static async Task<int> RunAsync(string[] args, CliEnvironment env, Services? services = null, CancellationToken cancellationToken = default)
     {
-        var root = Build(env);
+        var root = Build(env, services ?? DefaultServices.Create());
         var config = new InvocationConfiguration
         {
             Output = new AnsiTextWriter(env.Out),

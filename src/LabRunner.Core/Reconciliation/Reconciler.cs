@@ -37,9 +37,10 @@ public static class Reconciler
 
         public Reconciliation Run()
         {
-            PlanSwitches();
+            // Halting touches only this lab's VMs; the networks are left as they are.
             if (r.Mode != ReconcileMode.Halt)
             {
+                PlanSwitches();
                 PlanNat();
                 PlanPorts();
             }

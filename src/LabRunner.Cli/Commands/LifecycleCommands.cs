@@ -1,0 +1,92 @@
+using System.Collections.Immutable;
+using System.CommandLine;
+using LabRunner.Cli.Rendering;
+using LabRunner.Core.Reconciliation;
+using LabRunner.Engine;
+
+namespace LabRunner.Cli.Commands;
+
+/// <summary>up, halt, reload and down: the same engine run in four modes.</summary>
+public static class LifecycleCommands
+{
+    public static Command Up(GlobalOptions global, CliEnvironment env, Services services)
+    {
+        var command = new Command("up",
+            "Create and start the lab's VMs and networks - only what is missing. A second 'lab up' changes nothing. " +
+            "Changes that need a VM off (memory, CPUs, …) are left for 'lab reload', and 'lab up' says so.");
+        var vms = VmArgument();
+        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
+        var parallel = new Option<int>("--parallel")
+        {
+            Description = "How many VM batches (PowerShell processes) run at once",
+            DefaultValueFactory = _ => EngineOptions.Default.Parallelism,
+        };
+        parallel.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() is < 1 or > 16) r.AddError("--parallel must be between 1 and 16");
+        });
+        command.Add(vms);
+        command.Add(whatIf);
+        command.Add(parallel);
+        command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Up, parse.GetValue(vms),
+            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf), Parallelism = parse.GetValue(parallel) }, ct));
+        return command;
+    }
+
+    public static Command Halt(GlobalOptions global, CliEnvironment env, Services services)
+    {
+        var command = new Command("halt", "Shut the lab's VMs down through the guest, and turn off those that do not stop within the timeout.");
+        var vms = VmArgument();
+        var timeout = new Option<int>("--timeout")
+        {
+            Description = "Seconds to wait for a guest shutdown before turning the VM off",
+            DefaultValueFactory = _ => (int)EngineOptions.Default.HaltTimeout.TotalSeconds,
+        };
+        command.Add(vms);
+        command.Add(timeout);
+        command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Halt, parse.GetValue(vms),
+            EngineOptions.Default with { HaltTimeout = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))) }, ct));
+        return command;
+    }
+
+    public static Command Reload(GlobalOptions global, CliEnvironment env, Services services)
+    {
+        var command = new Command("reload", "Stop the VMs, apply every change the Labfile asks for (including those that need a VM off), and start them again.");
+        var vms = VmArgument();
+        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
+        command.Add(vms);
+        command.Add(whatIf);
+        command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Reload, parse.GetValue(vms),
+            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf) }, ct));
+        return command;
+    }
+
+    public static Command Down(GlobalOptions global, CliEnvironment env, Services services)
+    {
+        var command = new Command("down",
+            "Remove the lab: its VMs, disks and seeds, its port mappings and switches, and the shared NetNat when LabRunner created it and no lab uses it any more. " +
+            "Nothing LabRunner did not create is touched.");
+        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
+        command.Add(whatIf);
+        command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Down, [],
+            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf) }, ct));
+        return command;
+    }
+
+    private static Argument<string[]> VmArgument() => new("VM")
+    {
+        Description = "Only these VMs [default: all]",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
+    private static async Task<int> Run(ParseResult parse, GlobalOptions global, CliEnvironment env, Services services,
+        ReconcileMode mode, string[]? vms, EngineOptions options, CancellationToken ct)
+    {
+        var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
+        var host = services.Host(parse.GetValue(global.Provider), project, env);
+        var json = parse.GetValue(global.Json);
+        var engine = new LabEngine(project, host.Provider, host.LockPath, services.Seeds(project, env), new ConsoleReporter(env, quiet: json));
+        var result = await engine.RunAsync(mode, [.. vms ?? []], options, ct).ConfigureAwait(false);
+        return EngineResultRenderer.Render(result, mode, host, env, json);
+    }
+}

@@ -1,0 +1,86 @@
+using System.CommandLine;
+using System.Text.Json;
+using LabRunner.Cli.Rendering;
+using LabRunner.Core.Reconciliation;
+using LabRunner.Engine;
+using Spectre.Console;
+
+namespace LabRunner.Cli.Commands;
+
+public static class PortCommand
+{
+    public const string HostNote =
+        "WinNAT does not loop back: from this host, connect to the guest's own address; other machines use the host's address and port.";
+
+    public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
+    {
+        var command = new Command("port", "List forwarded ports: host port -> guest IP:port, and the address to use from this host itself.");
+        var vm = new Argument<string?>("VM") { Description = "Only this VM [default: all]", Arity = ArgumentArity.ZeroOrOne };
+        command.Add(vm);
+        command.SetAction(async (parse, ct) =>
+        {
+            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
+            var host = services.Host(parse.GetValue(global.Provider), project, env);
+            var engine = new LabEngine(project, host.Provider, host.LockPath, services.Seeds(project, env), new ConsoleReporter(env, quiet: true));
+            var status = await engine.StatusAsync(ct).ConfigureAwait(false);
+            DiagnosticPrinter.Print(status.Diagnostics, env.Error);
+            if (status.Plan is null)
+            {
+                env.Error.WriteLine(Summary.Errors(status.Diagnostics));
+                return ExitCodes.InvalidLabfile;
+            }
+            var only = parse.GetValue(vm);
+            if (only is not null && !status.Vms.Any(v => string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase)))
+                throw new UsageException($"no VM named '{only}' in the Labfile");
+            var ports = status.Vms.Where(v => only is null || string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase))
+                .SelectMany(v => v.Ports).ToList();
+            if (parse.GetValue(global.Json))
+            {
+                env.Stdout.WriteLine(Json.Write(json =>
+                {
+                    json.WriteString("lab", status.Plan.Lab);
+                    json.WriteStartArray("forwarded_ports");
+                    foreach (var p in ports) WritePort(json, p);
+                    json.WriteEndArray();
+                    json.WriteString("note", HostNote);
+                }));
+                return ExitCodes.Success;
+            }
+            if (ports.Count == 0)
+            {
+                env.Stdout.WriteLine(only is null ? "No forwarded ports in this lab." : $"VM '{only}' forwards no ports.");
+                return ExitCodes.Success;
+            }
+            Write(env, ports);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    public static void Write(CliEnvironment env, IEnumerable<EffectivePortMapping> ports)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("VM", "Host port", "Guest", "From this host");
+        foreach (var p in ports)
+        {
+            var proto = p.Protocol.ToString().ToLowerInvariant();
+            table.AddRow(Markup.Escape(p.Vm), $"{p.HostIp?.ToString() ?? "*"}:{p.HostPort}/{proto}" + (p.Corrected ? $" (asked {p.RequestedHostPort})" : ""),
+                $"{p.GuestIp}:{p.GuestPort}/{proto}", $"{p.GuestIp}:{p.GuestPort}");
+        }
+        env.Out.Write(table);
+        env.Stdout.WriteLine(HostNote);
+    }
+
+    public static void WritePort(Utf8JsonWriter json, EffectivePortMapping p)
+    {
+        json.WriteStartObject();
+        json.WriteString("vm", p.Vm);
+        json.WriteString("protocol", p.Protocol.ToString().ToLowerInvariant());
+        json.WriteNumber("host_port", p.HostPort);
+        json.WriteNumber("requested_host_port", p.RequestedHostPort);
+        json.WriteStringOrNull("host_ip", p.HostIp?.ToString());
+        json.WriteString("guest_ip", p.GuestIp.ToString());
+        json.WriteNumber("guest_port", p.GuestPort);
+        json.WriteString("from_host", $"{p.GuestIp}:{p.GuestPort}");
+        json.WriteEndObject();
+    }
+}

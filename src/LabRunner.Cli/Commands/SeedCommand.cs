@@ -1,0 +1,67 @@
+using System.CommandLine;
+using LabRunner.Cli.Rendering;
+using LabRunner.Core.Labfile;
+using LabRunner.Engine;
+
+namespace LabRunner.Cli.Commands;
+
+public static class SeedCommand
+{
+    public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
+    {
+        var command = new Command("seed",
+            "Write what a VM's guest will receive - cloud-init meta-data, user-data and network-config, or unattend.xml - " +
+            "and the seed ISO (seed.iso) that carries them, so you can inspect them. Changes no host.");
+        var vm = new Argument<string?>("VM") { Description = "The VM", Arity = ArgumentArity.ZeroOrOne };
+        var all = new Option<bool>("--all") { Description = "Every VM of the lab, each in its own folder under --out" };
+        var outDir = new Option<string?>("--out", "-o")
+        {
+            Description = "Folder to write to [default: .lab/seed/VM next to the Labfile]",
+            HelpName = "DIR",
+        };
+        command.Add(vm);
+        command.Add(all);
+        command.Add(outDir);
+        command.SetAction(parse =>
+        {
+            var name = parse.GetValue(vm);
+            if (name is null == !parse.GetValue(all))
+                throw new UsageException("name one VM, or pass --all");
+            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
+            var result = project.Plan();
+            DiagnosticPrinter.Print(result.Diagnostics, env.Error);
+            if (result.Plan is null)
+            {
+                env.Error.WriteLine(Summary.Errors(result.Diagnostics));
+                return ExitCodes.InvalidLabfile;
+            }
+            var vms = result.Plan.Vms.Where(v => name is null || string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (vms.Count == 0)
+                throw new UsageException($"no VM named '{name}' in the Labfile (it has {string.Join(", ", result.Plan.Vms.Select(v => v.Name))})");
+
+            var seeds = services.Seeds(project, env);
+            var root = parse.GetValue(outDir) is { } o ? Path.GetFullPath(o, env.WorkingDirectory) : Path.Combine(project.StateDirectory, "seed");
+            var failed = false;
+            foreach (var plan in vms)
+            {
+                var folder = name is not null && parse.GetValue(outDir) is not null ? root : Path.Combine(root, plan.Name);
+                var rendered = seeds.Render(result.Plan, plan);
+                DiagnosticPrinter.Print(rendered.Diagnostics, env.Error);
+                var diagnostics = new List<Core.Diagnostics.Diagnostic>();
+                var image = rendered.HasErrors ? null : seeds.Build(result.Plan, plan, diagnostics);
+                if (image is null)
+                {
+                    failed = true;
+                    continue;
+                }
+                var secret = plan.Os == GuestOs.Windows;
+                foreach (var file in rendered.Files)
+                    AtomicFile.WriteAllBytes(Path.Combine(folder, file.Name), file.Content, secret);
+                AtomicFile.WriteAllBytes(Path.Combine(folder, "seed.iso"), image.Iso, secret);
+                env.Stdout.WriteLine($"{plan.Name}: {string.Join(", ", rendered.Files.Select(f => f.Name))} and seed.iso in {Path.GetRelativePath(env.WorkingDirectory, folder)}");
+            }
+            return failed ? ExitCodes.InvalidLabfile : ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Text.Json;
+using LabRunner.Cli.Rendering;
+using LabRunner.Engine;
+using Spectre.Console;
+
+namespace LabRunner.Cli.Commands;
+
+public static class StatusCommand
+{
+    public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
+    {
+        var command = new Command("status", "Show each VM's state (running, off, not_created, …) and its adapters with their MACs and IPs.");
+        command.SetAction(async (parse, ct) =>
+        {
+            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
+            var host = services.Host(parse.GetValue(global.Provider), project, env);
+            var engine = new LabEngine(project, host.Provider, host.LockPath, services.Seeds(project, env), new ConsoleReporter(env, quiet: true));
+            var status = await engine.StatusAsync(ct).ConfigureAwait(false);
+            DiagnosticPrinter.Print(status.Diagnostics, env.Error);
+            if (status.Plan is null)
+            {
+                env.Error.WriteLine(Summary.Errors(status.Diagnostics));
+                return ExitCodes.InvalidLabfile;
+            }
+            if (parse.GetValue(global.Json))
+            {
+                env.Stdout.WriteLine(Json.Write(json => Write(json, status)));
+                return ExitCodes.Success;
+            }
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("VM", "State", "Network", "MAC", "IP");
+            foreach (var vm in status.Vms)
+            {
+                if (vm.Adapters.IsEmpty) table.AddRow(Markup.Escape(vm.Name), vm.State, "-", "-", "-");
+                for (var i = 0; i < vm.Adapters.Length; i++)
+                {
+                    var a = vm.Adapters[i];
+                    table.AddRow(i == 0 ? Markup.Escape(vm.Name) : "", i == 0 ? Colour(vm.State) : "", Markup.Escape(a.Network), a.Mac.ToString(),
+                        a.Cidr ?? (a.Dhcp ? "DHCP" : "link-local"));
+                }
+            }
+            env.Out.MarkupLine($"[bold]Lab[/] {Markup.Escape(status.Plan.Lab)} on {Markup.Escape(host.Provider.Description)}");
+            env.Out.Write(table);
+            foreach (var stray in status.Strays)
+                env.Stdout.WriteLine($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down' removes it.");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static string Colour(string state) => state switch
+    {
+        "running" => "[green]running[/]",
+        "not_created" => "[grey]not_created[/]",
+        "foreign" => "[red]foreign[/]",
+        _ => $"[yellow]{state}[/]",
+    };
+
+    private static void Write(Utf8JsonWriter json, StatusResult status)
+    {
+        json.WriteString("lab", status.Plan!.Lab);
+        json.WriteStartArray("vms");
+        foreach (var vm in status.Vms)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", vm.Name);
+            json.WriteString("state", vm.State);
+            json.WriteStartArray("adapters");
+            foreach (var a in vm.Adapters)
+            {
+                json.WriteStartObject();
+                json.WriteString("network", a.Network);
+                json.WriteString("mac", a.Mac.ToString());
+                json.WriteStringOrNull("ip", a.Cidr);
+                json.WriteEndObject();
+            }
+            json.WriteEndArray();
+            json.WriteStartArray("forwarded_ports");
+            foreach (var p in vm.Ports)
+                PortCommand.WritePort(json, p);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("stray_vms");
+        foreach (var s in status.Strays) json.WriteStringValue(s);
+        json.WriteEndArray();
+    }
+}

@@ -1,0 +1,58 @@
+using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Labfile;
+using LabRunner.Core.Planning;
+using LabRunner.Guest;
+using LabRunner.Guest.Ssh;
+
+namespace LabRunner.Engine;
+
+/// <summary>
+/// The lab's SSH key pair, made once per project and kept in <c>.lab/</c> (private key owner-only),
+/// and the Windows administrator password, which comes from the environment and is never stored
+/// in the Labfile, printed or logged.
+/// </summary>
+public static class ProjectSecrets
+{
+    public const string AdminPasswordVariable = "LABRUNNER_ADMIN_PASSWORD";
+
+    public static SshKeyPair LoadOrCreateSshKey(string stateDirectory, string lab, ICollection<Diagnostic> diagnostics)
+    {
+        var privatePath = Path.Combine(stateDirectory, SshKeys.PrivateKeyFileName);
+        if (File.Exists(privatePath))
+        {
+            var display = Path.Combine(".lab", SshKeys.PrivateKeyFileName);
+            return SshKeys.Load(new SourceText(display, File.ReadAllText(privatePath)), SshKeys.Comment(lab), diagnostics)
+                ?? throw new UsageException($"cannot read the lab's SSH key {display}; remove it to have a new one made");
+        }
+        var pair = SshKeys.Generate(lab);
+        AtomicFile.WriteAllBytes(privatePath, System.Text.Encoding.ASCII.GetBytes(pair.PrivateKeyPem), secret: true);
+        AtomicFile.WriteAllText(privatePath + ".pub", pair.PublicKey + "\n");
+        return pair;
+    }
+
+    /// <summary>
+    /// Secrets for each VM's seed, read lazily and once: the SSH key when the first seed is built, the
+    /// administrator password only when a Windows guest needs it.
+    /// </summary>
+    public static Func<VmPlan, GuestSecrets> ForSeeds(string stateDirectory, string lab, Func<string, string?> getVariable, Func<string?>? prompt)
+    {
+        string? publicKey = null;
+        string? password = null;
+        return vm =>
+        {
+            publicKey ??= LoadOrCreateSshKey(stateDirectory, lab, new List<Diagnostic>()).PublicKey;
+            if (vm.Os == GuestOs.Windows) password ??= AdminPassword(getVariable, prompt);
+            return new GuestSecrets(publicKey, vm.Os == GuestOs.Windows ? password : null);
+        };
+    }
+
+    /// <summary>The administrator password for Windows guests: the environment variable, else the prompt, else a usage error.</summary>
+    public static string AdminPassword(Func<string, string?> getVariable, Func<string?>? prompt)
+    {
+        var password = getVariable(AdminPasswordVariable);
+        if (string.IsNullOrEmpty(password)) password = prompt?.Invoke();
+        if (string.IsNullOrEmpty(password))
+            throw new UsageException($"this lab has Windows VMs: set {AdminPasswordVariable} to their administrator password (it is never written to the Labfile or printed)");
+        return password;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Labfile;
+using LabRunner.Core.Planning;
+using LabRunner.Guest;
+using LabRunner.Guest.Iso;
+using LabRunner.Guest.Templates;
+
+namespace LabRunner.Engine;
+
+/// <summary>
+/// Renders a VM's guest files and packs them into its seed ISO (volume <c>cidata</c>). The ISO's
+/// timestamps are fixed, so the same plan gives the same bytes and the same file name; a changed
+/// network configuration gives a new name, which is how <c>lab up</c> sees that a seed changed.
+/// </summary>
+public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<VmPlan, GuestSecrets> secrets) : ISeedBuilder
+{
+    /// <summary>Every seed carries this date: reproducible bytes matter more than a real one.</summary>
+    public static readonly DateTimeOffset Timestamp = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    public SeedImage? Build(LabPlan plan, VmPlan vm, ICollection<Diagnostic> diagnostics)
+    {
+        var rendered = renderer.Render(plan.Lab, vm, secrets(vm));
+        foreach (var d in rendered.Diagnostics) diagnostics.Add(d);
+        if (rendered.HasErrors) return null;
+        var iso = SeedIsoWriter.Build(GuestLayer.SeedVolumeLabel, [.. rendered.Files.Select(f => new IsoFile(f.Name, f.Content))], Timestamp);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(iso))[..12];
+        // A Windows seed carries the (encoded) administrator password.
+        return new SeedImage(iso, hash, ContainsSecret: vm.Os == GuestOs.Windows);
+    }
+
+    /// <summary>The rendered files themselves, for <c>lab seed</c>.</summary>
+    public GuestRenderResult Render(LabPlan plan, VmPlan vm) => renderer.Render(plan.Lab, vm, secrets(vm));
+}
+
+/// <summary>The project's own templates: <c>&lt;project&gt;/templates/cloud-init/user-data</c> and friends override the defaults.</summary>
+public sealed class ProjectTemplateSource(string projectDirectory) : ITemplateSource
+{
+    public TemplateText? Find(string relativePath)
+    {
+        var display = Path.Combine("templates", relativePath);
+        var full = Path.Combine(projectDirectory, display);
+        return File.Exists(full) ? new TemplateText(display, File.ReadAllText(full)) : null;
+    }
+}
