@@ -44,7 +44,8 @@ public class CloudInitToolTests
         // Guards the tests above: if the planner changed, they could silently stop exercising a case.
         var adapters = new[] { Labs.SingleNat, Labs.MultiNic, Labs.BridgedDhcp, Labs.BridgedStatic, Labs.DigitMacs }
             .SelectMany(l => Labs.Vm(l).Adapters).ToList();
-        Assert.Contains(adapters, a => a.Dhcp);
+        Assert.Contains(adapters, a => a.Dhcp && a.DefaultRoute);
+        Assert.Contains(adapters, a => a.Dhcp && !a.DefaultRoute);
         Assert.Contains(adapters, a => a.Ip is null && !a.Dhcp);
         Assert.Contains(adapters, a => CloudInit.ExpectedRoute(a) is not null);
         Assert.Contains(adapters, a => a.Ip is not null && CloudInit.ExpectedRoute(a) is null);
@@ -96,6 +97,8 @@ public class CloudInitToolTests
             Assert.Equal(CloudInit.ExpectedRoute(a) is { } gw ? [$"Gateway={gw}"] : [], unit.Where(l => l.StartsWith("Gateway=", StringComparison.Ordinal)));
             if (CloudInit.ExpectedRoute(a) is not null) Assert.Contains("Destination=0.0.0.0/0", unit);
             if (!a.Dns.IsEmpty) Assert.Contains($"DNS={string.Join(' ', a.Dns)}", unit);
+            // Only the adapter the plan chose may take a default route from DHCP.
+            Assert.Equal(a.Dhcp && !a.DefaultRoute, unit.Contains("UseRoutes=False"));
         }
     }
 
@@ -124,6 +127,9 @@ public class CloudInitToolTests
                 Assert.Empty(routes);
             }
             Assert.False(eth.Children.ContainsKey("gateway4"), "gateway4 is deprecated");
+            var ignoresDhcpRoutes = eth.Children.TryGetValue("dhcp4-overrides", out var o)
+                && ((YamlScalarNode)((YamlMappingNode)o)["use-routes"]).Value == "false";
+            Assert.Equal(a.Dhcp && !a.DefaultRoute, ignoresDhcpRoutes);
         }
     }
 }

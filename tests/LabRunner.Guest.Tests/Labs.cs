@@ -43,6 +43,9 @@ internal static class Labs
             subnet: 172.31.200.0/24
           - name: heartbeat
             type: isolated
+          - name: office
+            type: bridged
+            adapter: Ethernet
         vms:
           - name: app
             box: ubuntu
@@ -52,6 +55,7 @@ internal static class Labs
                 ip: 192.168.60.10
               - storage
               - heartbeat
+              - office
         """;
 
     public const string BridgedDhcp = """
