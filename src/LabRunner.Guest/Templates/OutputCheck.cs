@@ -53,7 +53,11 @@ internal static class OutputCheck
         }
         catch (XmlException ex)
         {
-            error = $"line {ex.LineNumber}, column {ex.LinePosition} of the output: {ex.Message}";
+            // XmlException repeats the position at the end of its message; it is said once, up front.
+            var message = ex.Message;
+            var repeat = message.LastIndexOf(" Line ", StringComparison.Ordinal);
+            if (repeat > 0) message = message[..repeat];
+            error = $"line {ex.LineNumber}, column {ex.LinePosition} of the output: {message}";
             return false;
         }
     }
