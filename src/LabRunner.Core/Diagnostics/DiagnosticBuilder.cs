@@ -120,6 +120,14 @@ public static class DiagnosticBuilder
 
     // LAB6xx — templates and guest configuration
     public static Diagnostic TemplateError(SourceSpan s, string message) => Error(s, "LAB601", message);
+    public static Diagnostic UserDataKeyTaken(SourceSpan s, string key, string template, string hint) =>
+        Error(s, "LAB602", F($"user_data key '{Printable(key)}' is already written by {template}; {hint}"));
+    public static Diagnostic TemplateOutputInvalid(SourceSpan s, string format, string detail) =>
+        Error(s, "LAB603", F($"the rendered {format} is not valid: {detail}"));
+    public static Diagnostic SshKeyUnreadable(SourceSpan s, string reason) =>
+        Error(s, "LAB604", F($"the lab's SSH private key cannot be used: {reason}"));
+    public static Diagnostic UserDataIgnored(SourceSpan s, string vm) =>
+        Warning(s, "LAB605", F($"VM '{vm}' runs Windows, which has no cloud-init: its user_data is not used (Windows guests get unattend.xml)"));
 
     /// <summary>Names can hold anything a user typed; keep control characters out of one-line messages.</summary>
     internal static string Printable(string text)

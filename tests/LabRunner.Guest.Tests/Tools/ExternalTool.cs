@@ -37,6 +37,7 @@ public static class ExternalTool
         ["isoinfo"] = "genisoimage",
         ["blkid"] = "util-linux",
         ["mount"] = "mount",
+        ["ssh-keygen"] = "openssh-client",
     };
 
     /// <summary>The apt package that provides <paramref name="tool"/>, for messages.</summary>

@@ -1,0 +1,93 @@
+using LabRunner.Core.Planning;
+using Scriban.Runtime;
+
+namespace LabRunner.Guest.Templates;
+
+/// <summary>
+/// What a template sees, built from the plan as <see cref="ScriptObject"/>s of strings, numbers,
+/// booleans and lists only — no .NET objects for Scriban to reflect over, so rendering works under
+/// Native AOT. Names are snake_case like Scriban's built-ins. Every member is always present (null
+/// when it does not apply), so a strict template can test it without an error.
+/// </summary>
+/// <remarks>
+/// <code>
+/// lab                      the lab's name
+/// vm.name / vm.hostname / vm.short_hostname / vm.fqdn (null without a dot) / vm.os ("linux"|"windows") / vm.user
+/// vm.adapters[]            index, interface ("eth0"), network, network_type ("nat"|"private"|"bridged"|"isolated"),
+///                          switch, mac ("02:ab:…"), mac_dash ("02-AB-…"), ip, prefix_length, cidr ("10.0.0.5/24"),
+///                          gateway, default_route (the plan picked this adapter for the default route),
+///                          route_via (the gateway when this adapter carries a static default route, else null),
+///                          dhcp, dns[]
+/// secrets.ssh_public_key   one OpenSSH line
+/// secrets.administrator_password_encoded, secrets.password_encoded   (Windows) unattend's hidden forms
+/// user_data                the Labfile's user_data as YAML mapping entries ("" when none)
+/// instance_id              (meta-data and user-data) changes whenever network-config or the hostname does
+/// </code>
+/// </remarks>
+internal static class TemplateModel
+{
+    /// <param name="instanceId">Null while network-config itself is rendered: the id is derived from it.</param>
+    public static ScriptObject Create(string lab, VmPlan vm, ScriptObject secrets, string userDataYaml, string? instanceId)
+    {
+        var adapters = new ScriptArray();
+        foreach (var a in vm.Adapters)
+        {
+            var adapter = new ScriptObject
+            {
+                ["index"] = a.Index,
+                ["interface"] = a.GuestInterfaceName,
+                ["network"] = a.Network,
+                ["network_type"] = a.NetworkType.ToString().ToLowerInvariant(),
+                ["switch"] = a.Switch,
+                ["mac"] = a.Mac.ToColonString(),
+                ["mac_dash"] = a.Mac.ToString(),
+                ["ip"] = a.Ip?.ToString(),
+                ["prefix_length"] = a.PrefixLength,
+                ["cidr"] = a.Cidr,
+                ["gateway"] = a.Gateway?.ToString(),
+                ["default_route"] = a.DefaultRoute,
+                // A static default route needs both: the plan's choice and a router to send it to
+                // (a DHCP adapter that owns the default route learns its router from DHCP).
+                ["route_via"] = a.DefaultRoute && a.Ip is not null && a.Gateway is { } g ? g.ToString() : null,
+                ["dhcp"] = a.Dhcp,
+                ["dns"] = Array(a.Dns.Select(d => d.ToString())),
+            };
+            adapter.IsReadOnly = true;
+            adapters.Add(adapter);
+        }
+        adapters.IsReadOnly = true;
+
+        var dot = vm.Hostname.IndexOf('.', StringComparison.Ordinal);
+        var vmObject = new ScriptObject
+        {
+            ["name"] = vm.Name,
+            ["hostname"] = vm.Hostname,
+            ["short_hostname"] = dot < 0 ? vm.Hostname : vm.Hostname[..dot],
+            ["fqdn"] = dot < 0 ? null : vm.Hostname,
+            ["os"] = vm.Os.ToString().ToLowerInvariant(),
+            ["user"] = vm.User,
+            ["adapters"] = adapters,
+        };
+        vmObject.IsReadOnly = true;
+        secrets.IsReadOnly = true;
+
+        var model = new ScriptObject
+        {
+            ["lab"] = lab,
+            ["vm"] = vmObject,
+            ["secrets"] = secrets,
+            ["user_data"] = userDataYaml,
+        };
+        if (instanceId is not null) model["instance_id"] = instanceId;
+        model.IsReadOnly = true;
+        return model;
+    }
+
+    private static ScriptArray Array(IEnumerable<string> items)
+    {
+        var array = new ScriptArray();
+        foreach (var item in items) array.Add(item);
+        array.IsReadOnly = true;
+        return array;
+    }
+}
