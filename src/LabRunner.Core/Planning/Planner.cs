@@ -38,7 +38,9 @@ public static class Planner
                 var mac = declared.Mac ?? UniqueMac(lab.Name, vm.Name, i, macs);
                 var ip = declared.Ip;
                 int? prefix = network.Subnet?.PrefixLength ?? declared.IpPrefixLength;
-                if (ip is null && network.Subnet is { } subnet)
+                // A bridged network's subnet is the LAN's: its addresses belong to the LAN's DHCP server
+                // and router, so LabRunner gives an address there only when the Labfile names one.
+                if (ip is null && network.Subnet is { } subnet && network.Type != NetworkType.Bridged)
                 {
                     ip = Allocate(network, subnet, taken, cursors);
                     if (ip is null)
