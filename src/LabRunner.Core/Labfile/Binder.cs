@@ -38,7 +38,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
     {
         if (root is null || root is YamlScalar { IsNull: true })
         {
-            _d.Add(DiagnosticBuilder.EmptyLabfile(root?.Span ?? SourceSpan.None(file)));
+            // An empty document has no position of its own (YamlDotNet puts it past the '---'); point at the start.
+            _d.Add(DiagnosticBuilder.EmptyLabfile(SourceSpan.None(file)));
             return null;
         }
         if (root is not YamlMapping map)
