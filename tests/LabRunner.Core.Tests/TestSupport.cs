@@ -60,10 +60,10 @@ internal static class Where
 internal static class Expect
 {
     /// <summary>Asserts one diagnostic with <paramref name="code"/> at the position of <paramref name="needle"/> in <paramref name="text"/>.</summary>
-    public static Diagnostic At(IEnumerable<Diagnostic> diagnostics, string code, string text, string needle, int occurrence = 1, string file = Labfiles.MainPath)
+    public static Diagnostic At(IEnumerable<Diagnostic> diagnostics, string code, string text, string needle, int occurrence = 1, string file = Labfiles.MainPath, int skip = 0)
     {
         var (line, column) = Where.Is(text, needle, occurrence);
-        return At(diagnostics, code, line, column, file);
+        return At(diagnostics, code, line, column + skip, file);
     }
 
     public static Diagnostic At(IEnumerable<Diagnostic> diagnostics, string code, int line, int column, string file = Labfiles.MainPath)
@@ -78,10 +78,10 @@ internal static class Expect
     }
 
     /// <summary>The only error is <paramref name="code"/> at the needle; any other error fails the test.</summary>
-    public static Diagnostic OnlyError(IEnumerable<Diagnostic> diagnostics, string code, string text, string needle, int occurrence = 1, string file = Labfiles.MainPath)
+    public static Diagnostic OnlyError(IEnumerable<Diagnostic> diagnostics, string code, string text, string needle, int occurrence = 1, string file = Labfiles.MainPath, int skip = 0)
     {
         var list = diagnostics.ToList();
-        var d = At(list, code, text, needle, occurrence, file);
+        var d = At(list, code, text, needle, occurrence, file, skip);
         var errors = list.Where(x => x.IsError).ToList();
         Assert.True(errors.Count == 1, "expected a single error, got:\n" + string.Join("\n", list));
         return d;
