@@ -36,6 +36,8 @@ public static class LabApp
             ValidateCommand.Create(global, env),
             PlanCommand.Create(global, env),
         };
+        // Usage lines say 'lab' however the program was started (dotnet lab.dll, a test host, a renamed copy).
+        root.HelpName = "lab";
         return root;
     }
 
