@@ -39,7 +39,8 @@ internal sealed class TempProject : IDisposable
     {
         var path = Path.Combine(Root, relativePath);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, text);
+        // Lone surrogates (fuzz input) become U+FFFD, as any editor would save them.
+        File.WriteAllText(path, text, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
         return this;
     }
 
