@@ -103,9 +103,12 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     {
         var text = getVariable(NatPrefixVariable);
         if (string.IsNullOrEmpty(text)) return PlanRules.DefaultNatPrefix;
-        return Ipv4Subnet.TryParse(text, out var prefix, out var hostBits) && !hostBits
-            ? prefix
-            : throw new UsageException($"{NatPrefixVariable}='{text}' is not a subnet in CIDR form such as 10.188.0.0/16");
+        if (!Ipv4Subnet.TryParse(text, out var prefix, out var hostBits) || hostBits)
+            throw new UsageException($"{NatPrefixVariable}='{text}' is not a subnet in CIDR form such as 10.188.0.0/16");
+        // The same rule as 'nat.prefix' in a Labfile (LAB218): the variable must not get around it.
+        if (!PlanRules.IsUsableNatPrefix(prefix))
+            throw new UsageException($"{NatPrefixVariable}='{text}' must be a private range (10/8, 172.16/12 or 192.168/16) of /8 to /28");
+        return prefix;
     }
 }
 

@@ -51,6 +51,8 @@ public static class LabApp
             PortCommand.Create(global, env, services),
             SeedCommand.Create(global, env, services),
         };
+        // Usage lines say 'lab' however the program was started (dotnet lab.dll, a test host, a renamed copy).
+        root.HelpName = "lab";
         return root;
     }
 

@@ -11,20 +11,25 @@ public static class DiagnosticBuilder
 {
     private static Diagnostic Error(SourceSpan span, string code, string message) => new(span, DiagnosticLevel.Error, code, message);
     private static Diagnostic Warning(SourceSpan span, string code, string message) => new(span, DiagnosticLevel.Warning, code, message);
-    private static string F(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
+    // Every message is one line of the PATH:LINE:COL form, whatever the user's text held: a VM or network
+    // name with a newline must not forge a second diagnostic line.
+    private static string F(FormattableString s) => NoControl(s.ToString(CultureInfo.InvariantCulture));
+
+    private static string NoControl(string text) =>
+        text.Any(char.IsControl) ? new string(text.Select(c => char.IsControl(c) ? '?' : c).ToArray()) : text;
 
     // LAB0xx — YAML and document shape
-    public static Diagnostic YamlSyntax(SourceSpan s, string message) => Error(s, "LAB001", message);
+    public static Diagnostic YamlSyntax(SourceSpan s, string message) => Error(s, "LAB001", NoControl(message));
     public static Diagnostic UnknownKey(SourceSpan s, string key, string where, string? suggestion) =>
         Error(s, "LAB002", suggestion is null
-            ? F($"unknown key '{key}' in {where}")
-            : F($"unknown key '{key}' in {where}; did you mean '{suggestion}'?"));
+            ? F($"unknown key '{Printable(key)}' in {where}")
+            : F($"unknown key '{Printable(key)}' in {where}; did you mean '{suggestion}'?"));
     public static Diagnostic WrongType(SourceSpan s, string what, string expected, string actual) =>
         Error(s, "LAB003", F($"{what} must be {expected}, not {actual}"));
     public static Diagnostic MissingKey(SourceSpan s, string key, string where) =>
         Error(s, "LAB004", F($"{where} needs '{key}'"));
     public static Diagnostic DuplicateKey(SourceSpan s, string key, SourceSpan first) =>
-        Error(s, "LAB005", F($"key '{key}' appears twice in the same mapping (first at line {first.Line})"));
+        Error(s, "LAB005", F($"key '{Printable(key)}' appears twice in the same mapping (first at line {first.Line})"));
     public static Diagnostic InvalidChoice(SourceSpan s, string what, string value, IEnumerable<string> choices) =>
         Error(s, "LAB006", F($"{what} '{value}' is not one of: {string.Join(", ", choices)}"));
     public static Diagnostic ComplexKey(SourceSpan s) => Error(s, "LAB007", "mapping keys must be plain text");
@@ -67,8 +72,8 @@ public static class DiagnosticBuilder
         Error(s, "LAB211", F($"bridged network '{network}' needs 'adapter': the name of the host's physical network adapter (Get-NetAdapter -Physical)"));
     public static Diagnostic UndeclaredNetwork(SourceSpan s, string name, string? suggestion) =>
         Error(s, "LAB212", suggestion is null
-            ? F($"network '{name}' is not declared under 'networks'")
-            : F($"network '{name}' is not declared under 'networks'; did you mean '{suggestion}'?"));
+            ? F($"network '{Printable(name)}' is not declared under 'networks'")
+            : F($"network '{Printable(name)}' is not declared under 'networks'; did you mean '{suggestion}'?"));
     public static Diagnostic NatOutsidePrefix(SourceSpan s, string network, string subnet, string prefix) =>
         Error(s, "LAB213", F($"NAT network '{network}' ({subnet}) lies outside the host's shared NAT prefix {prefix}; WinNAT allows one internal prefix per host, so every NAT network must be a slice of it (or change 'nat.prefix')"));
     public static Diagnostic IpNeedsPrefix(SourceSpan s, string ip, string network) =>
@@ -89,8 +94,8 @@ public static class DiagnosticBuilder
     // LAB3xx — VMs, boxes, sizes
     public static Diagnostic UndeclaredBox(SourceSpan s, string box, string? suggestion) =>
         Error(s, "LAB301", suggestion is null
-            ? F($"box '{box}' is not declared under 'boxes' and there is no boxes/{box}.vhdx")
-            : F($"box '{box}' is not declared under 'boxes' and there is no boxes/{box}.vhdx; did you mean '{suggestion}'?"));
+            ? F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx")
+            : F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx; did you mean '{suggestion}'?"));
     public static Diagnostic InvalidSize(SourceSpan s, string text) =>
         Error(s, "LAB302", F($"'{Printable(text)}' is not a size; write it like 2GB, 1536MB or 512 (megabytes)"));
     public static Diagnostic SizeOutOfRange(SourceSpan s, string what, string size, string rule) =>
@@ -119,7 +124,7 @@ public static class DiagnosticBuilder
         Error(s, "LAB502", F($"no free /{sliceLength} slice is left in the NAT prefix {prefix}"));
 
     // LAB6xx — templates and guest configuration
-    public static Diagnostic TemplateError(SourceSpan s, string message) => Error(s, "LAB601", message);
+    public static Diagnostic TemplateError(SourceSpan s, string message) => Error(s, "LAB601", NoControl(message));
     public static Diagnostic UserDataKeyTaken(SourceSpan s, string key, string template, string hint) =>
         Error(s, "LAB602", F($"user_data key '{Printable(key)}' is already written by {template}; {hint}"));
     public static Diagnostic TemplateOutputInvalid(SourceSpan s, string format, string detail) =>
@@ -132,7 +137,7 @@ public static class DiagnosticBuilder
     /// <summary>Names can hold anything a user typed; keep control characters out of one-line messages.</summary>
     internal static string Printable(string text)
     {
-        var clean = new string(text.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        var clean = NoControl(text);
         return clean.Length > 80 ? clean[..77] + "..." : clean;
     }
 }

@@ -38,7 +38,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
     {
         if (root is null || root is YamlScalar { IsNull: true })
         {
-            _d.Add(DiagnosticBuilder.EmptyLabfile(root?.Span ?? SourceSpan.None(file)));
+            // An empty document has no position of its own (YamlDotNet puts it past the '---'); point at the start.
+            _d.Add(DiagnosticBuilder.EmptyLabfile(SourceSpan.None(file)));
             return null;
         }
         if (root is not YamlMapping map)
@@ -222,7 +223,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         {
             var name = Expand(namePattern, i, count is not null);
             var valid = Names.IsVmName(name);
-            if (!valid)
+            // When the first copy's name is already refused, the others repeat the same mistake.
+            if (!valid && (i == 1 || Names.IsVmName(Expand(namePattern, 1, count is not null))))
                 _d.Add(DiagnosticBuilder.InvalidName(nameSpan, "VM name", name, Names.VmRule + (count is null ? "" : "; with 'count', '{n}' in the name stands for 1, 2, …")));
             if (i > 1 && !valid) yield break;
 

@@ -159,8 +159,16 @@ internal sealed class MappingReader
         }
     }
 
-    public static bool TryChoice<T>(string text, out T value) where T : struct, Enum =>
-        Enum.TryParse(text, ignoreCase: true, out value) && !text.Any(char.IsDigit) && Enum.IsDefined(value);
+    /// <summary>
+    /// Exactly one of the enum's names, ignoring case. Not <see cref="Enum.TryParse{TEnum}(string, bool, out TEnum)"/>:
+    /// it trims spaces, reads numbers and ORs comma lists ("bridged, nat" is Bridged|Nat, which is Isolated).
+    /// </summary>
+    public static bool TryChoice<T>(string text, out T value) where T : struct, Enum
+    {
+        var name = Enum.GetNames<T>().FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
+        value = name is null ? default : Enum.Parse<T>(name);
+        return name is not null;
+    }
 
     public static IEnumerable<string> ChoicesOf<T>() where T : struct, Enum =>
         Enum.GetNames<T>().Select(n => n.ToLowerInvariant());

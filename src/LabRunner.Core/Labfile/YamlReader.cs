@@ -12,14 +12,22 @@ namespace LabRunner.Core.Labfile;
 /// </summary>
 public static class YamlReader
 {
-    /// <summary>Guards against "billion laughs" documents whose aliases expand without bound.</summary>
+    /// <summary>
+    /// Guards against "billion laughs" documents whose aliases expand without bound: an alias counts
+    /// as every node it stands for, so the limit holds for the tree as later layers walk it.
+    /// </summary>
     private const int MaxNodes = 200_000;
+
+    /// <summary>Nodes are read recursively; a limit keeps <c>[[[[…</c> from overflowing the stack.</summary>
+    private const int MaxDepth = 100;
 
     public static YamlNode? Read(string file, string text, ICollection<Diagnostic> diagnostics)
     {
         try
         {
-            var parser = new MergingParser(new Parser(new StringReader(text)));
+            // Not YamlDotNet's MergingParser: it turns '<<' into repeated keys (so an override of a merged
+            // key reads as a duplicate) and buffers the whole event stream. '<<' is resolved below.
+            var parser = new Parser(new StringReader(text));
             var state = new ReadState(file, diagnostics);
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
@@ -37,15 +45,56 @@ public static class YamlReader
         }
         catch (YamlException ex)
         {
-            diagnostics.Add(DiagnosticBuilder.YamlSyntax(SpanOf(file, ex.Start), Describe(ex)));
+            diagnostics.Add(DiagnosticBuilder.YamlSyntax(TabIndentation(file, text, ex) ?? SpanOf(file, ex.Start), Describe(ex)));
             return null;
         }
         catch (TooLargeException tooLarge)
         {
-            diagnostics.Add(DiagnosticBuilder.YamlSyntax(tooLarge.Span,
-                $"the document expands to more than {MaxNodes} nodes (aliases?); a Labfile is far smaller"));
+            diagnostics.Add(DiagnosticBuilder.YamlSyntax(tooLarge.Span, tooLarge.Message));
             return null;
         }
+#pragma warning disable CA1031 // YamlDotNet throws more than YamlException on some malformed input (e.g. InvalidOperationException for "[a, b\nc: d").
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or IndexOutOfRangeException or NullReferenceException or FormatException or OverflowException)
+#pragma warning restore CA1031
+        {
+            diagnostics.Add(DiagnosticBuilder.YamlSyntax(LastReadablePosition(file, text),
+                "malformed YAML: the parser cannot read past this point (an unclosed '[', '{' or quote?)"));
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// YamlDotNet reports some tab errors at the start of the enclosing mapping (even line 1); the
+    /// user needs the line with the tab, so point at the first tab used as indentation from there on.
+    /// </summary>
+    private static SourceSpan? TabIndentation(string file, string text, YamlException ex)
+    {
+        if (!ex.Message.Contains("tab", StringComparison.OrdinalIgnoreCase)) return null;
+        var lines = text.Split('\n');
+        for (var i = (int)Math.Max(0, ex.Start.Line - 1); i < lines.Length; i++)
+        {
+            for (var j = 0; j < lines[i].Length && lines[i][j] is ' ' or '\t'; j++)
+                if (lines[i][j] == '\t') return new SourceSpan(file, i + 1, j + 1);
+        }
+        return null;
+    }
+
+    /// <summary>Where a plain parser gets to before it fails: the end of the last event it could read.</summary>
+    private static SourceSpan LastReadablePosition(string file, string text)
+    {
+        var parser = new Parser(new StringReader(text));
+        var last = Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+                last = parser.Current!.End;
+        }
+#pragma warning disable CA1031 // Only the position matters here; the failure itself is already being reported.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+        }
+        return SpanOf(file, last);
     }
 
     private static string Describe(YamlException ex)
@@ -64,18 +113,29 @@ public static class YamlReader
         public string File { get; } = file;
         public ICollection<Diagnostic> Diagnostics { get; } = diagnostics;
         public Dictionary<string, YamlNode> Anchors { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, int> AnchorSizes { get; } = new(StringComparer.Ordinal);
         public int Count;
     }
 
-    private static YamlNode ReadNode(IParser parser, ReadState state)
+    private static YamlNode ReadNode(IParser parser, ReadState state, int depth = 0)
     {
+        var start = parser.Current!.Start;
         if (++state.Count > MaxNodes)
-            throw new TooLargeException(SpanOf(state.File, parser.Current!.Start));
+            throw new TooLargeException(SpanOf(state.File, start), $"the document expands to more than {MaxNodes} nodes (aliases?); a Labfile is far smaller");
+        if (depth > MaxDepth)
+            throw new TooLargeException(SpanOf(state.File, start), $"malformed YAML: values are nested more than {MaxDepth} levels deep; a Labfile is far flatter");
+        var countBefore = state.Count;
 
         if (parser.TryConsume<AnchorAlias>(out var alias))
         {
             if (state.Anchors.TryGetValue(alias.Value.Value, out var target))
+            {
+                // The alias stands for the whole anchored value: count it as such.
+                state.Count += state.AnchorSizes[alias.Value.Value];
+                if (state.Count > MaxNodes)
+                    throw new TooLargeException(SpanOf(state.File, alias.Start), $"the document expands to more than {MaxNodes} nodes (aliases?); a Labfile is far smaller");
                 return target;
+            }
             throw new YamlException(alias.Start, alias.End, $"the alias *{alias.Value} names no anchor");
         }
 
@@ -91,7 +151,7 @@ public static class YamlReader
             anchor = seqStart.Anchor;
             var items = ImmutableArray.CreateBuilder<YamlNode>();
             while (!parser.TryConsume<SequenceEnd>(out _))
-                items.Add(ReadNode(parser, state));
+                items.Add(ReadNode(parser, state, depth + 1));
             node = new YamlSequence(SpanOf(state.File, seqStart.Start), items.ToImmutable());
         }
         else if (parser.TryConsume<MappingStart>(out var mapStart))
@@ -99,13 +159,19 @@ public static class YamlReader
             anchor = mapStart.Anchor;
             var entries = ImmutableArray.CreateBuilder<YamlEntry>();
             var seen = new Dictionary<string, YamlScalar>(StringComparer.Ordinal);
+            var merged = new List<YamlEntry>();
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                var keyNode = ReadNode(parser, state);
-                var value = ReadNode(parser, state);
+                var keyNode = ReadNode(parser, state, depth + 1);
+                var value = ReadNode(parser, state, depth + 1);
                 if (keyNode is not YamlScalar key)
                 {
                     state.Diagnostics.Add(DiagnosticBuilder.ComplexKey(keyNode.Span));
+                    continue;
+                }
+                if (key is { IsPlain: true, Value: "<<" })
+                {
+                    Merge(value, merged, state);
                     continue;
                 }
                 if (seen.TryGetValue(key.Value, out var first))
@@ -116,6 +182,12 @@ public static class YamlReader
                 seen.Add(key.Value, key);
                 entries.Add(new YamlEntry(key, value));
             }
+            // YAML merge keys: keys written in the mapping win over merged ones; earlier merges win over later ones.
+            foreach (var entry in merged)
+            {
+                if (seen.TryAdd(entry.Key.Value, entry.Key))
+                    entries.Add(entry);
+            }
             node = new YamlMapping(SpanOf(state.File, mapStart.Start), entries.ToImmutable());
         }
         else
@@ -125,14 +197,35 @@ public static class YamlReader
         }
 
         if (!anchor.IsEmpty)
+        {
             state.Anchors[anchor.Value] = node;
+            state.AnchorSizes[anchor.Value] = state.Count - countBefore;
+        }
         return node;
+    }
+
+    private static void Merge(YamlNode value, List<YamlEntry> merged, ReadState state)
+    {
+        var sources = value switch
+        {
+            YamlMapping m => [m],
+            YamlSequence seq when seq.Items.All(i => i is YamlMapping) => seq.Items.Cast<YamlMapping>().ToList(),
+            _ => null,
+        };
+        if (sources is null)
+        {
+            state.Diagnostics.Add(DiagnosticBuilder.WrongType(value.Span, "a '<<' merge", "a mapping or a list of mappings", value.Kind));
+            return;
+        }
+        var keys = merged.Select(m => m.Key.Value).ToHashSet(StringComparer.Ordinal);
+        foreach (var source in sources)
+            merged.AddRange(source.Entries.Where(e => keys.Add(e.Key.Value)));
     }
 
     internal static SourceSpan SpanOf(string file, Mark mark) =>
         new(file, (int)Math.Max(1, mark.Line), (int)Math.Max(1, mark.Column));
 
-    private sealed class TooLargeException(SourceSpan span) : Exception
+    private sealed class TooLargeException(SourceSpan span, string message) : Exception(message)
     {
         public SourceSpan Span { get; } = span;
     }

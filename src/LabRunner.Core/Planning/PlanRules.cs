@@ -19,6 +19,15 @@ public static class PlanRules
 
     /// <summary>The environment variable that sets the host-wide NAT prefix for every lab on a host.</summary>
     public const string NatPrefixVariable = "LABRUNNER_NAT_PREFIX";
+    private static readonly Ipv4Subnet[] PrivateRanges =
+        [Ipv4Subnet.Parse("10.0.0.0/8"), Ipv4Subnet.Parse("172.16.0.0/12"), Ipv4Subnet.Parse("192.168.0.0/16")];
+
+    /// <summary>
+    /// A NAT prefix, whether from 'nat.prefix' or LABRUNNER_NAT_PREFIX, must be a private range (WinNAT
+    /// translates it to the host's address; a public one would shadow real hosts) of /8 to /28.
+    /// </summary>
+    public static bool IsUsableNatPrefix(Ipv4Subnet prefix) =>
+        prefix.PrefixLength is >= 8 and <= 28 && PrivateRanges.Any(r => r.Contains(prefix));
 
     /// <summary>Each lab's NAT network, when no subnet is given, gets a /24 of the shared prefix.</summary>
     public const int NatSliceLength = 24;

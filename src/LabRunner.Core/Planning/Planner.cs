@@ -38,8 +38,8 @@ public static class Planner
                 var mac = declared.Mac ?? UniqueMac(lab.Name, vm.Name, i, macs);
                 var ip = declared.Ip;
                 int? prefix = network.Subnet?.PrefixLength ?? declared.IpPrefixLength;
-                // A bridged network's subnet is the LAN's: its addresses belong to the LAN's DHCP server
-                // and router, so LabRunner gives an address there only when the Labfile names one.
+                // A bridged network's subnet is the LAN's, there to give static IPs their prefix: an adapter
+                // without one uses the LAN's DHCP, and an address taken from the LAN would collide with its leases.
                 if (ip is null && network.Subnet is { } subnet && network.Type != NetworkType.Bridged)
                 {
                     ip = Allocate(network, subnet, taken, cursors);

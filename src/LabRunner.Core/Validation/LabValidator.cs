@@ -75,7 +75,7 @@ public static class LabValidator
     {
         var byName = new Dictionary<string, NetworkDefinition>(StringComparer.OrdinalIgnoreCase);
         var natPrefix = lab.NatPrefix ?? context.DefaultNatPrefix;
-        if (lab.NatPrefix is { } p && (!IsPrivate(p) || p.PrefixLength is < 8 or > 28))
+        if (lab.NatPrefix is { } p && !PlanRules.IsUsableNatPrefix(p))
             d.Add(DiagnosticBuilder.NatPrefixInvalid(lab.NatPrefixSpan!.Value, p.ToString()));
 
         var withSubnets = new List<NetworkDefinition>();
@@ -157,7 +157,4 @@ public static class LabValidator
         else
             ips.Add(ip, (vm, span));
     }
-
-    private static bool IsPrivate(Ipv4Subnet s) =>
-        Ipv4Subnet.Parse("10.0.0.0/8").Contains(s) || Ipv4Subnet.Parse("172.16.0.0/12").Contains(s) || Ipv4Subnet.Parse("192.168.0.0/16").Contains(s);
 }
