@@ -90,6 +90,8 @@ public static class DiagnosticBuilder
         Warning(s, "LAB219", F($"VM '{vm}' is attached to network '{network}' more than once"));
     public static Diagnostic IpPrefixMismatch(SourceSpan s, string ip, string subnet) =>
         Error(s, "LAB220", F($"IP {ip} gives a prefix length that differs from its network's subnet {subnet}; drop the '/nn'"));
+    public static Diagnostic NatIpNeedsSubnet(SourceSpan s, string ip, string network) =>
+        Error(s, "LAB221", F($"static IP {ip} on NAT network '{network}' needs the network to have a 'subnet': without one LabRunner picks the network's slice of the NAT prefix, which the IP may not lie in"));
 
     // LAB3xx — VMs, boxes, sizes
     public static Diagnostic UndeclaredBox(SourceSpan s, string box, string? suggestion) =>

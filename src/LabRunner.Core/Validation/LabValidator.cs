@@ -136,6 +136,12 @@ public static class LabValidator
                 return;
             }
         }
+        else if (network.Type == NetworkType.Nat)
+        {
+            // Without a subnet LabRunner chooses the NAT slice, so no address can be known to lie in it.
+            d.Add(DiagnosticBuilder.NatIpNeedsSubnet(span, text, network.Name));
+            return;
+        }
         else if (adapter.IpPrefixLength is { } prefix)
         {
             subnet = new Ipv4Subnet(ip, prefix);

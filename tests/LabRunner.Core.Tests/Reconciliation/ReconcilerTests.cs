@@ -314,3 +314,30 @@ public class ReconcilerTests
         Assert.Contains(ops, o => o is CreateVm);
     }
 }
+
+public class NatStaticIpTests
+{
+    [Fact]
+    public void A_static_ip_on_a_nat_network_without_subnet_is_reported_at_the_ip()
+    {
+        const string text = """
+            name: demo
+            boxes: { ubuntu: u.vhdx }
+            defaults: { box: ubuntu }
+            networks:
+              - { name: lan, type: nat }
+            vms:
+              - name: web
+                networks:
+                  - { network: lan, ip: 10.188.5.10/24 }
+            """;
+
+        var r = LabfileLoader.Load(new SourceText("Labfile.yml", text), null, LabContext.Default);
+
+        var d = Assert.Single(r.Diagnostics, d => d.IsError);
+        Assert.Equal("LAB221", d.Code);
+        var lines = text.Split('\n');
+        var line = Array.FindIndex(lines, l => l.Contains("10.188.5.10", StringComparison.Ordinal));
+        Assert.Equal((line + 1, lines[line].IndexOf("10.188.5.10", StringComparison.Ordinal) + 1), (d.Span.Line, d.Span.Column));
+    }
+}
