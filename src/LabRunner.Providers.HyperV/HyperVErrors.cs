@@ -21,9 +21,12 @@ public static class HyperVErrors
     public static HostErrorKind KindOf(string category, string fullyQualifiedErrorId)
     {
         var id = fullyQualifiedErrorId ?? "";
+        // Unqualified names that resolve to nothing, module-qualified names (Hyper-V\New-VM) whose
+        // module cannot be loaded, and explicit imports: all mean the module is not there.
         if (id.StartsWith("CommandNotFoundException", StringComparison.Ordinal)
-            || id.StartsWith("Modules_ModuleNotFound", StringComparison.Ordinal)
-            || id.StartsWith("CouldNotAutoloadMatchingModule", StringComparison.Ordinal))
+            || id.StartsWith("CouldNotAutoLoadModule", StringComparison.OrdinalIgnoreCase)
+            || id.StartsWith("CouldNotAutoloadMatchingModule", StringComparison.OrdinalIgnoreCase)
+            || id.StartsWith("Modules_ModuleNotFound", StringComparison.Ordinal))
             return HostErrorKind.Unavailable;
         if (id.StartsWith("Windows System Error 5,", StringComparison.Ordinal)
             || id.StartsWith("MI RESULT 2,", StringComparison.Ordinal)

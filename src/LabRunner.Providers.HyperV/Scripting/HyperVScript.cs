@@ -13,7 +13,9 @@ namespace LabRunner.Providers.HyperV.Scripting;
 /// <para>Each operation is a block: a comment with its <see cref="HostOperation.Describe"/> text, a
 /// <c>begin</c> line, the cmdlet calls (parameters as in the Windows Server 2022 cmdlet reference),
 /// and an <c>ok</c> line (see <see cref="ScriptProtocol"/>). A script-level <c>trap</c> turns the first
-/// error into a <c>fail</c> line and exit code 1, so the batch stops there.</para>
+/// error into a <c>fail</c> line and exit code 1, so the batch stops there. Protocol lines are plain
+/// string statements (pipeline output is stdout under <c>-File</c>), so the script needs no cmdlet
+/// beyond the host ones, Where-Object, Set-StrictMode, Test-Path and Remove-Item.</para>
 /// <para>Hyper-V cmdlets are module-qualified (<c>Hyper-V\New-VM</c>) because VMware PowerCLI exports
 /// commands with the same names (Get-VM, New-VM, Start-VM, ...) and whichever module loaded last
 /// would otherwise win.</para>
@@ -48,7 +50,7 @@ public static class HyperVScript
         w.Line("    $labrunnerError = $_");
         w.Line("    $labrunnerId = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$labrunnerError.FullyQualifiedErrorId))");
         w.Line("    $labrunnerMessage = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$labrunnerError.Exception.Message))");
-        w.Line("    Write-Output (" + Q(ScriptProtocol.Prefix + " fail ") + " + $labrunnerStep + ' ' + $labrunnerError.CategoryInfo.Category + ' ' + $labrunnerId + ' ' + $labrunnerMessage)");
+        w.Line("    " + Q(ScriptProtocol.Prefix + " fail ") + " + $labrunnerStep + ' ' + $labrunnerError.CategoryInfo.Category + ' ' + $labrunnerId + ' ' + $labrunnerMessage");
         w.Line("    exit 1");
         w.Line("}");
 
@@ -59,9 +61,9 @@ public static class HyperVScript
             w.Blank();
             w.Comment(string.Create(CultureInfo.InvariantCulture, $"[{step}/{count}] {operation.Describe()}"));
             w.Line("$labrunnerStep = " + PowerShellLiteral.Number(step));
-            w.Line("Write-Output " + Q(ScriptProtocol.BeginLine(step)));
+            w.Line(Q(ScriptProtocol.BeginLine(step)));
             Block(w, operation);
-            w.Line("Write-Output " + Q(ScriptProtocol.OkLine(step)));
+            w.Line(Q(ScriptProtocol.OkLine(step)));
         }
 
         w.Blank();
@@ -218,11 +220,11 @@ public static class HyperVScript
                 // which drive happens to be listed first.
                 w.Line("$labrunnerDisk = @(" + new CommandText(HyperV + "Get-VMHardDiskDrive").String("VMName", op.VmName).Stop()
                     + " | Where-Object { $_.Path -eq " + Q(op.BootDiskPath) + " })");
-                w.Line("if ($labrunnerDisk.Count -eq 0) { " + new CommandText("Write-Error")
-                    .String("Message", $"VM '{op.VmName}' has no hard disk drive with the path '{op.BootDiskPath}'.")
-                    .String("Category", "ObjectNotFound")
-                    .String("ErrorId", "LabRunnerBootDiskNotFound")
-                    .Stop() + " }");
+                // A real ErrorRecord, so the trap reports ObjectNotFound and an id of LabRunner's own.
+                w.Line("if ($labrunnerDisk.Count -eq 0) { throw [System.Management.Automation.ErrorRecord]::new("
+                    + "[System.Management.Automation.ItemNotFoundException]::new("
+                    + Q($"VM '{op.VmName}' has no hard disk drive with the path '{op.BootDiskPath}'.") + "), "
+                    + Q("LabRunnerBootDiskNotFound") + ", [System.Management.Automation.ErrorCategory]::ObjectNotFound, $null) }");
                 var firmware = new CommandText(HyperV + "Set-VMFirmware")
                     .String("VMName", op.VmName)
                     .String("EnableSecureBoot", op.SecureBoot ? "On" : "Off");
