@@ -1,5 +1,6 @@
 using LabRunner.Core.Hosting;
 using LabRunner.Providers.HyperV.Cim;
+using Microsoft.Management.Infrastructure;
 
 namespace LabRunner.Providers.HyperV;
 
@@ -75,6 +76,17 @@ public static class HyperVErrors
     /// <summary>A batch the renderer refused (an object name that would act as a wildcard pattern).</summary>
     public static HostError FromRefusedScript(ArgumentException exception) =>
         new(HostErrorKind.Failed, exception.Message);
+
+    /// <summary>What an MI_Result status code (CimException.NativeErrorCode) means for reading the host.</summary>
+    public static CimFailure CimFailureOf(NativeErrorCode code) => code switch
+    {
+        NativeErrorCode.AccessDenied => CimFailure.AccessDenied,
+        NativeErrorCode.InvalidNamespace => CimFailure.InvalidNamespace,
+        NativeErrorCode.InvalidClass => CimFailure.InvalidClass,
+        NativeErrorCode.NotSupported => CimFailure.NotSupported,
+        NativeErrorCode.ServerIsShuttingDown or NativeErrorCode.ServerLimitsExceeded => CimFailure.ServiceUnavailable,
+        _ => CimFailure.Failed,
+    };
 
     /// <summary>A CIM query that failed, from the CIM status code (MI_Result / WBEM status).</summary>
     public static HostError FromCim(CimQueryException exception)

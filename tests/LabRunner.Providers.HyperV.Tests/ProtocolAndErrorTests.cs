@@ -134,6 +134,19 @@ public class ErrorMappingTests
         Assert.Contains(@namespace, error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(Microsoft.Management.Infrastructure.NativeErrorCode.AccessDenied, CimFailure.AccessDenied)]
+    [InlineData(Microsoft.Management.Infrastructure.NativeErrorCode.InvalidNamespace, CimFailure.InvalidNamespace)]
+    [InlineData(Microsoft.Management.Infrastructure.NativeErrorCode.InvalidClass, CimFailure.InvalidClass)]
+    [InlineData(Microsoft.Management.Infrastructure.NativeErrorCode.NotSupported, CimFailure.NotSupported)]
+    [InlineData(Microsoft.Management.Infrastructure.NativeErrorCode.ServerIsShuttingDown, CimFailure.ServiceUnavailable)]
+    [InlineData(Microsoft.Management.Infrastructure.NativeErrorCode.Failed, CimFailure.Failed)]
+    [InlineData(Microsoft.Management.Infrastructure.NativeErrorCode.NotFound, CimFailure.Failed)]
+    public void MI_status_codes_map_to_CIM_failures(Microsoft.Management.Infrastructure.NativeErrorCode code, CimFailure expected)
+    {
+        Assert.Equal(expected, HyperVErrors.CimFailureOf(code));
+    }
+
     [Fact]
     public void Hyper_V_missing_says_so()
     {

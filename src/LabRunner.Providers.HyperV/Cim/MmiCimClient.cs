@@ -35,7 +35,7 @@ public sealed class MmiCimClient : ICimClient, IDisposable
             }
             catch (CimException e)
             {
-                throw new CimQueryException(FailureOf(e.NativeErrorCode), @namespace, className, e.Message, e);
+                throw new CimQueryException(HyperVErrors.CimFailureOf(e.NativeErrorCode), @namespace, className, e.Message, e);
             }
         }, cancellationToken);
 
@@ -52,17 +52,6 @@ public sealed class MmiCimClient : ICimClient, IDisposable
     {
         CimInstance or CimInstance[] => null,
         _ => value,
-    };
-
-    /// <summary>MI_Result codes (NativeErrorCode) to what they mean for the inventory.</summary>
-    internal static CimFailure FailureOf(NativeErrorCode code) => code switch
-    {
-        NativeErrorCode.AccessDenied => CimFailure.AccessDenied,
-        NativeErrorCode.InvalidNamespace => CimFailure.InvalidNamespace,
-        NativeErrorCode.InvalidClass => CimFailure.InvalidClass,
-        NativeErrorCode.NotSupported => CimFailure.NotSupported,
-        NativeErrorCode.ServerIsShuttingDown or NativeErrorCode.ServerLimitsExceeded => CimFailure.ServiceUnavailable,
-        _ => CimFailure.Failed,
     };
 
     public void Dispose()
