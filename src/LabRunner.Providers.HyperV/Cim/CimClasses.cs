@@ -1,0 +1,54 @@
+namespace LabRunner.Providers.HyperV.Cim;
+
+/// <summary>The CIM namespaces and classes the inventory reads, each exactly once per inventory.</summary>
+public static class CimClasses
+{
+    public const string Virtualization = "root/virtualization/v2";
+    public const string StandardCimv2 = "root/StandardCimv2";
+
+    public const string ComputerSystem = "Msvm_ComputerSystem";
+    public const string VirtualSystemSettingData = "Msvm_VirtualSystemSettingData";
+    public const string MemorySettingData = "Msvm_MemorySettingData";
+    public const string ProcessorSettingData = "Msvm_ProcessorSettingData";
+    public const string SyntheticEthernetPortSettingData = "Msvm_SyntheticEthernetPortSettingData";
+    public const string EthernetPortAllocationSettingData = "Msvm_EthernetPortAllocationSettingData";
+    public const string ResourceAllocationSettingData = "Msvm_ResourceAllocationSettingData";
+    public const string StorageAllocationSettingData = "Msvm_StorageAllocationSettingData";
+    public const string VirtualEthernetSwitch = "Msvm_VirtualEthernetSwitch";
+    public const string VirtualEthernetSwitchSettingData = "Msvm_VirtualEthernetSwitchSettingData";
+    public const string ExternalEthernetPort = "Msvm_ExternalEthernetPort";
+
+    public const string NetAdapter = "MSFT_NetAdapter";
+    public const string NetIPAddress = "MSFT_NetIPAddress";
+    public const string NetNat = "MSFT_NetNat";
+    public const string NetNatStaticMapping = "MSFT_NetNatStaticMapping";
+
+    /// <summary>Every query of one inventory: one enumeration per class, joined in memory afterwards.</summary>
+    public static IReadOnlyList<(string Namespace, string ClassName)> InventoryQueries { get; } =
+    [
+        (Virtualization, ComputerSystem),
+        (Virtualization, VirtualSystemSettingData),
+        (Virtualization, MemorySettingData),
+        (Virtualization, ProcessorSettingData),
+        (Virtualization, SyntheticEthernetPortSettingData),
+        (Virtualization, EthernetPortAllocationSettingData),
+        (Virtualization, ResourceAllocationSettingData),
+        (Virtualization, StorageAllocationSettingData),
+        (Virtualization, VirtualEthernetSwitch),
+        (Virtualization, VirtualEthernetSwitchSettingData),
+        (Virtualization, ExternalEthernetPort),
+        (StandardCimv2, NetAdapter),
+        (StandardCimv2, NetIPAddress),
+        (StandardCimv2, NetNat),
+        (StandardCimv2, NetNatStaticMapping),
+    ];
+
+    // Values from the Msvm_VirtualSystemSettingData and Msvm_StorageAllocationSettingData pages, and
+    // (the DVD drive subtype) Microsoft's Hyper-V WMI samples.
+    public const string RealizedVm = "Microsoft:Hyper-V:System:Realized";
+    public const string Generation2SubType = "Microsoft:Hyper-V:SubType:2";
+    public const string HardDiskImage = "Microsoft:Hyper-V:Virtual Hard Disk";
+    public const string DvdImage = "Microsoft:Hyper-V:Virtual CD/DVD Disk";
+    /// <summary>The drive itself (ResourceType 16), present even when empty; the image hangs below it by Parent.</summary>
+    public const string DvdDrive = "Microsoft:Hyper-V:Synthetic DVD Drive";
+}

@@ -1,0 +1,302 @@
+using System.Globalization;
+using System.Text;
+using LabRunner.Core.Hosting;
+using LabRunner.Core.Labfile;
+
+namespace LabRunner.Providers.HyperV.Scripting;
+
+/// <summary>
+/// Renders an <see cref="OperationBatch"/> as the complete text of one PowerShell script: pure and
+/// deterministic, no IO. The same text runs on the host and is what <c>lab up --what-if</c> shows.
+/// </summary>
+/// <remarks>
+/// <para>Each operation is a block: a comment with its <see cref="HostOperation.Describe"/> text, a
+/// <c>begin</c> line, the cmdlet calls (parameters as in the Windows Server 2022 cmdlet reference),
+/// and an <c>ok</c> line (see <see cref="ScriptProtocol"/>). A script-level <c>trap</c> turns the first
+/// error into a <c>fail</c> line and exit code 1, so the batch stops there. Protocol lines are plain
+/// string statements (pipeline output is stdout under <c>-File</c>), so the script needs no cmdlet
+/// beyond the host ones, Where-Object, Set-StrictMode, Test-Path and Remove-Item.</para>
+/// <para>Hyper-V cmdlets are module-qualified (<c>Hyper-V\New-VM</c>) because VMware PowerCLI exports
+/// commands with the same names (Get-VM, New-VM, Start-VM, ...) and whichever module loaded last
+/// would otherwise win.</para>
+/// <para>Hyper-V and NetNat cmdlets match object names as wildcard patterns (Start-VM's own example
+/// is <c>Start-VM -Name Test*</c>), so <c>Remove-VM -Name 'a*'</c> would remove other people's VMs.
+/// Names containing <c>* ? [ ]</c> or the wildcard escape <c>`</c> are refused: rendering throws
+/// <see cref="ArgumentException"/>. Labfile names can never contain them.</para>
+/// </remarks>
+public static class HyperVScript
+{
+    private const string HyperV = "Hyper-V\\";
+
+    /// <summary>The script for one PowerShell process that runs the batch's operations in order.</summary>
+    /// <exception cref="ArgumentException">An operation names an object with wildcard characters, or is incomplete.</exception>
+    public static string Render(OperationBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var w = new ScriptWriter();
+        var count = batch.Operations.Length;
+
+        w.Comment($"LabRunner batch: {batch.Label}");
+        w.Comment(string.Create(CultureInfo.InvariantCulture,
+            $"{count} operation(s) in one PowerShell process. Every value is a single-quoted literal: nothing in it runs."));
+        w.Comment("Progress goes to stdout as '##labrunner begin|ok|fail N' lines; the first error stops the batch.");
+        w.Line("$ErrorActionPreference = " + Q("Stop"));
+        w.Line("$ProgressPreference = " + Q("SilentlyContinue"));
+        // Strict mode turns a misspelt variable or property in this script into an error instead of
+        // a $null handed to a cmdlet (a $null -FirstBootDevice would silently change the boot order).
+        w.Line("Set-StrictMode -Version " + Q("3.0"));
+        w.Line("$labrunnerStep = 0");
+        w.Line("trap {");
+        w.Line("    $labrunnerError = $_");
+        w.Line("    $labrunnerId = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$labrunnerError.FullyQualifiedErrorId))");
+        w.Line("    $labrunnerMessage = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$labrunnerError.Exception.Message))");
+        w.Line("    " + Q(ScriptProtocol.Prefix + " fail ") + " + $labrunnerStep + ' ' + $labrunnerError.CategoryInfo.Category + ' ' + $labrunnerId + ' ' + $labrunnerMessage");
+        w.Line("    exit 1");
+        w.Line("}");
+
+        for (var i = 0; i < count; i++)
+        {
+            var step = i + 1;
+            var operation = batch.Operations[i];
+            w.Blank();
+            w.Comment(string.Create(CultureInfo.InvariantCulture, $"[{step}/{count}] {operation.Describe()}"));
+            w.Line("$labrunnerStep = " + PowerShellLiteral.Number(step));
+            w.Line(Q(ScriptProtocol.BeginLine(step)));
+            Block(w, operation);
+            w.Line(Q(ScriptProtocol.OkLine(step)));
+        }
+
+        w.Blank();
+        w.Line("exit 0");
+        return w.ToString();
+    }
+
+    private static void Block(ScriptWriter w, HostOperation operation)
+    {
+        switch (operation)
+        {
+            case CreateSwitch op when op.Kind == SwitchKind.External:
+                w.Line("$null = " + new CommandText(HyperV + "New-VMSwitch")
+                    .String("Name", Name(op.Name, "switch name"))
+                    .String("NetAdapterName", Name(op.NetAdapterName ?? throw new ArgumentException($"External switch '{op.Name}' has no network adapter.", nameof(operation)), "network adapter name"))
+                    .Boolean("AllowManagementOS", true)
+                    .String("Notes", op.Notes)
+                    .Stop());
+                break;
+
+            case CreateSwitch op:
+                w.Line("$null = " + new CommandText(HyperV + "New-VMSwitch")
+                    .String("Name", Name(op.Name, "switch name"))
+                    .String("SwitchType", op.Kind == SwitchKind.Internal ? "Internal" : "Private")
+                    .String("Notes", op.Notes)
+                    .Stop());
+                break;
+
+            case AssignHostIp op:
+                Name(op.SwitchName, "switch name");
+                w.Line("$null = " + new CommandText("New-NetIPAddress")
+                    .String("InterfaceAlias", op.InterfaceAlias)
+                    .String("IPAddress", op.Ip.ToString())
+                    .Number("PrefixLength", op.PrefixLength)
+                    .String("AddressFamily", "IPv4")
+                    .Stop());
+                break;
+
+            case CreateNat op:
+                w.Line("$null = " + new CommandText("New-NetNat")
+                    .String("Name", Name(op.Name, "NetNat name"))
+                    .String("InternalIPInterfaceAddressPrefix", op.InternalPrefix.ToString())
+                    .Stop());
+                break;
+
+            case AddPortMapping op:
+                w.Line("$null = " + new CommandText("Add-NetNatStaticMapping")
+                    .String("NatName", Name(op.NatName, "NetNat name"))
+                    .String("Protocol", ProtocolName(op.Protocol))
+                    .String("ExternalIPAddress", op.ExternalIp.ToString())
+                    .Number("ExternalPort", op.ExternalPort)
+                    .String("InternalIPAddress", op.InternalIp.ToString())
+                    .Number("InternalPort", op.InternalPort)
+                    .Stop());
+                break;
+
+            case RemovePortMapping op:
+                // Filtered here rather than with Get-NetNatStaticMapping -NatName, which fails when the
+                // NAT has no mappings left: a mapping that is already gone is the state we want.
+                // Protocol is compared as text because it reads back as 'TCP' or as IANA number 6.
+                w.Line(new CommandText("Get-NetNatStaticMapping").Stop() + " |");
+                w.Line("    Where-Object { $_.NatName -eq " + Q(Name(op.NatName, "NetNat name"))
+                    + " -and $_.ExternalIPAddress -eq " + Q(op.ExternalIp.ToString())
+                    + " -and $_.ExternalPort -eq " + PowerShellLiteral.Number(op.ExternalPort)
+                    + " -and $_.InternalIPAddress -eq " + Q(op.InternalIp.ToString())
+                    + " -and $_.InternalPort -eq " + PowerShellLiteral.Number(op.InternalPort)
+                    + " -and @(" + Q(ProtocolName(op.Protocol)) + ", " + Q(PowerShellLiteral.Number(IanaNumber(op.Protocol))) + ") -contains [string]$_.Protocol } |");
+                w.Line("    " + new CommandText("Remove-NetNatStaticMapping").SwitchOff("Confirm").Stop());
+                break;
+
+            case RemoveSwitch op:
+                w.Line(new CommandText(HyperV + "Remove-VMSwitch")
+                    .String("Name", Name(op.Name, "switch name"))
+                    .Switch("Force")
+                    .Stop());
+                break;
+
+            case RemoveNat op:
+                w.Line(new CommandText("Remove-NetNat")
+                    .String("Name", Name(op.Name, "NetNat name"))
+                    .SwitchOff("Confirm")
+                    .Stop());
+                break;
+
+            case CreateDisk op:
+                w.Line("$null = " + new CommandText(HyperV + "New-VHD")
+                    .String("Path", op.Path)
+                    .String("ParentPath", op.ParentPath)
+                    .Switch("Differencing")
+                    .Stop());
+                break;
+
+            case CreateVm op:
+                Name(op.VmName, "VM name");
+                w.Line("$null = " + new CommandText(HyperV + "New-VM")
+                    .String("Name", op.VmName)
+                    .Number("Generation", op.Generation)
+                    .Number("MemoryStartupBytes", op.MemoryBytes)
+                    .String("VHDPath", op.DiskPath)
+                    .String("Path", op.Path)
+                    .Stop());
+                // New-VM cannot set Notes: mark the VM at once, before anything else can fail.
+                w.Line(new CommandText(HyperV + "Set-VM").String("Name", op.VmName).String("Notes", op.Notes).Stop());
+                // New-VM always adds one unconnected adapter (named per the host's language); LabRunner
+                // adds its own, with static MACs, so the default one goes.
+                w.Line(new CommandText(HyperV + "Get-VMNetworkAdapter").String("VMName", op.VmName).Stop()
+                    + " | " + new CommandText(HyperV + "Remove-VMNetworkAdapter").Stop());
+                break;
+
+            case SetVmHardware op:
+                w.Line(new CommandText(HyperV + "Set-VM")
+                    .String("Name", Name(op.VmName, "VM name"))
+                    .Number("ProcessorCount", op.Cpus)
+                    .Switch("StaticMemory")
+                    .Number("MemoryStartupBytes", op.MemoryBytes)
+                    .Stop());
+                break;
+
+            case AddVmAdapter op:
+                w.Line(new CommandText(HyperV + "Add-VMNetworkAdapter")
+                    .String("VMName", Name(op.VmName, "VM name"))
+                    .String("Name", Name(op.AdapterName, "adapter name"))
+                    .String("SwitchName", Name(op.SwitchName, "switch name"))
+                    .String("StaticMacAddress", op.Mac.ToBareString())
+                    .Stop());
+                break;
+
+            case ConnectVmAdapter op:
+                w.Line(new CommandText(HyperV + "Connect-VMNetworkAdapter")
+                    .String("VMName", Name(op.VmName, "VM name"))
+                    .String("Name", Name(op.AdapterName, "adapter name"))
+                    .String("SwitchName", Name(op.SwitchName, "switch name"))
+                    .Stop());
+                break;
+
+            case RemoveVmAdapter op:
+                w.Line(new CommandText(HyperV + "Remove-VMNetworkAdapter")
+                    .String("VMName", Name(op.VmName, "VM name"))
+                    .String("Name", Name(op.AdapterName, "adapter name"))
+                    .Stop());
+                break;
+
+            case AttachSeed op:
+                // Set-VMDvdDrive without a controller location changes every DVD drive of the VM.
+                w.Line(new CommandText(HyperV + (op.ReplaceExisting ? "Set-VMDvdDrive" : "Add-VMDvdDrive"))
+                    .String("VMName", Name(op.VmName, "VM name"))
+                    .String("Path", op.IsoPath)
+                    .Stop());
+                break;
+
+            case SetFirmware op:
+                Name(op.VmName, "VM name");
+                // The disk to boot from is found by its path, so the boot order never depends on
+                // which drive happens to be listed first.
+                w.Line("$labrunnerDisk = @(" + new CommandText(HyperV + "Get-VMHardDiskDrive").String("VMName", op.VmName).Stop()
+                    + " | Where-Object { $_.Path -eq " + Q(op.BootDiskPath) + " })");
+                // A real ErrorRecord, so the trap reports ObjectNotFound and an id of LabRunner's own.
+                w.Line("if ($labrunnerDisk.Count -eq 0) { throw [System.Management.Automation.ErrorRecord]::new("
+                    + "[System.Management.Automation.ItemNotFoundException]::new("
+                    + Q($"VM '{op.VmName}' has no hard disk drive with the path '{op.BootDiskPath}'.") + "), "
+                    + Q("LabRunnerBootDiskNotFound") + ", [System.Management.Automation.ErrorCategory]::ObjectNotFound, $null) }");
+                var firmware = new CommandText(HyperV + "Set-VMFirmware")
+                    .String("VMName", op.VmName)
+                    .String("EnableSecureBoot", op.SecureBoot ? "On" : "Off");
+                if (op.SecureBoot) firmware.String("SecureBootTemplate", op.SecureBootTemplate);
+                w.Line(firmware.Variable("FirstBootDevice", "$labrunnerDisk[0]").Stop());
+                break;
+
+            case StartVm op:
+                w.Line(new CommandText(HyperV + "Start-VM").String("Name", Name(op.VmName, "VM name")).Stop());
+                break;
+
+            case StopVm op:
+                // -Force: without it Stop-VM asks before shutting down a locked guest, which fails
+                // in a non-interactive process. -TurnOff is power off; otherwise the guest shuts down.
+                var stop = new CommandText(HyperV + "Stop-VM").String("Name", Name(op.VmName, "VM name"));
+                if (op.TurnOff) stop.Switch("TurnOff");
+                w.Line(stop.Switch("Force").Stop());
+                break;
+
+            case RemoveVm op:
+                w.Line(new CommandText(HyperV + "Remove-VM").String("Name", Name(op.VmName, "VM name")).Switch("Force").Stop());
+                break;
+
+            case RemoveFile op:
+                // -LiteralPath: a path is never a wildcard pattern. A file that is already gone is fine.
+                w.Line("if (" + new CommandText("Test-Path").String("LiteralPath", op.Path).String("PathType", "Leaf")
+                    + ") { " + new CommandText("Remove-Item").String("LiteralPath", op.Path).Switch("Force").Stop() + " }");
+                break;
+
+            default:
+                throw new ArgumentException($"The Hyper-V provider has no script for {operation.GetType().Name}.", nameof(operation));
+        }
+    }
+
+    private static string Q(string value) => PowerShellLiteral.Quote(value);
+
+    private static string ProtocolName(PortProtocol protocol) => protocol == PortProtocol.Udp ? "UDP" : "TCP";
+
+    private static int IanaNumber(PortProtocol protocol) => protocol == PortProtocol.Udp ? 17 : 6;
+
+    /// <summary>Checks that a Hyper-V or NetNat object name cannot match more than itself.</summary>
+    private static string Name(string value, string what)
+    {
+        if (string.IsNullOrEmpty(value)) throw new ArgumentException($"The {what} is empty.");
+        if (value.IndexOfAny(WildcardCharacters) >= 0)
+            throw new ArgumentException(
+                $"The {what} '{value}' contains a wildcard character (* ? [ ] `); Hyper-V and NetNat cmdlets would read it as a pattern that can match other objects.");
+        return value;
+    }
+
+    private static readonly char[] WildcardCharacters = ['*', '?', '[', ']', '`'];
+
+    private sealed class ScriptWriter
+    {
+        private readonly StringBuilder _text = new();
+
+        public void Line(string line) => _text.Append(line).Append('\n');
+
+        public void Blank() => _text.Append('\n');
+
+        /// <summary>
+        /// A comment line. Anything that PowerShell or an editor could read as a line end is replaced,
+        /// so text from an operation can never end the comment and become code.
+        /// </summary>
+        public void Comment(string text)
+        {
+            var clean = new StringBuilder(text.Length);
+            foreach (var c in text)
+                clean.Append(char.IsControl(c) || c is '\u0085' or '\u2028' or '\u2029' ? ' ' : c);
+            _text.Append("# ").Append(clean).Append('\n');
+        }
+
+        public override string ToString() => _text.ToString();
+    }
+}
