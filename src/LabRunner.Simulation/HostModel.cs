@@ -75,7 +75,8 @@ public sealed class HostModel
     /// <summary>An IP interface exists for every adapter except a physical one bound to an external switch.</summary>
     public bool HasIpInterface(SimNetAdapter adapter) => BoundSwitch(adapter) is null;
 
-    public SimVhd? FindVhd(string path) => State.Vhds.FirstOrDefault(v => SamePath(v.Path, path));
+    /// <summary>A VHD the model made; one with a placeholder file counts only while that file exists (Remove-Item deletes it behind the model's back).</summary>
+    public SimVhd? FindVhd(string path) => State.Vhds.FirstOrDefault(v => SamePath(v.Path, path) && (!v.Placeholder || File.Exists(v.Path)));
 
     /// <summary>A file exists when the model created it (New-VHD) or it is on the real disk (a box's base image, a seed).</summary>
     public bool FileExists(string path) => FindVhd(path) is not null || File.Exists(path);

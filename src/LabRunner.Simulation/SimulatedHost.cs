@@ -150,6 +150,7 @@ public sealed class SimulatedHost
         {
             using var fileLock = FilePath is null ? null : AcquireFileLock();
             var state = FilePath is null ? SimulatedHostJson.Clone(_memory!) : Load();
+            state.Vhds.RemoveAll(v => v.Placeholder && !File.Exists(v.Path));
             Interlocked.Increment(ref _mutations);
             var call = ++_callsSinceFaultSet;
             if (_failAt == call) throw WindowsErrors.Injected(call);
