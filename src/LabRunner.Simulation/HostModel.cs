@@ -342,16 +342,29 @@ public sealed class HostModel
         if (!string.Equals(format, VhdFormat(parentPath), StringComparison.OrdinalIgnoreCase))
             throw WindowsErrors.InvalidArgument($"A differencing disk must have the format of its parent: '{path}' is {format.ToUpperInvariant()}, '{parentPath}' is not.");
         if (FileExists(path)) throw WindowsErrors.FileExists(path);
-        if (writePlaceholder)
-        {
-            var directory = System.IO.Path.GetDirectoryName(path);
-            if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
-                throw WindowsErrors.FileNotFound("Failed to create the virtual hard disk: the folder does not exist.", directory);
-            File.WriteAllText(path, $"LabRunner simulated differencing disk; parent: {parentPath}\n");
-        }
+        if (writePlaceholder) WritePlaceholder(path, $"LabRunner simulated differencing disk; parent: {parentPath}\n");
         var vhd = new SimVhd { Path = path, ParentPath = parentPath, Placeholder = writePlaceholder };
         State.Vhds.Add(vhd);
         return vhd;
+    }
+
+    /// <summary>New-VHD -Dynamic / -Fixed: a new empty disk (a base image for tests and hand-made hosts).</summary>
+    public SimVhd NewVhd(string path, bool writePlaceholder)
+    {
+        VhdFormat(path);
+        if (FileExists(path)) throw WindowsErrors.FileExists(path);
+        if (writePlaceholder) WritePlaceholder(path, "LabRunner simulated virtual hard disk\n");
+        var vhd = new SimVhd { Path = path, Placeholder = writePlaceholder };
+        State.Vhds.Add(vhd);
+        return vhd;
+    }
+
+    private static void WritePlaceholder(string path, string text)
+    {
+        var directory = System.IO.Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory) && !Directory.Exists(directory))
+            throw WindowsErrors.FileNotFound("Failed to create the virtual hard disk: the folder does not exist.", directory);
+        File.WriteAllText(path, text);
     }
 
     /// <summary>
