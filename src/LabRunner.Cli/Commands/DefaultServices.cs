@@ -1,5 +1,9 @@
+using LabRunner.Core.Hosting;
 using LabRunner.Engine;
 using LabRunner.Guest;
+using LabRunner.Providers.HyperV;
+using LabRunner.Providers.HyperV.Scripting;
+using LabRunner.Simulation;
 
 namespace LabRunner.Cli.Commands;
 
@@ -8,16 +12,46 @@ public static class DefaultServices
 {
     public static Services Create() => new()
     {
-        Host = (option, project, env) =>
-        {
-            var name = HostSelection.Resolve(option, env);
-            throw new UsageException($"the {name} provider is not part of this build yet");
-        },
+        Host = (option, project, env) => HostFor(HostSelection.Resolve(option, env), env),
         Seeds = (project, env) => new SeedBuilder(
             new GuestConfigRenderer(new ProjectTemplateSource(project.ProjectDirectory)),
             ProjectSecrets.ForSeeds(project.StateDirectory, LabName(project), env.GetVariable, prompt: null)),
     };
 
-    /// <summary>The lab name for the SSH key's comment; the key is made only once a valid Labfile is being brought up.</summary>
+    private static HostSelection HostFor(string provider, CliEnvironment env)
+    {
+        if (provider == HostSelection.Simulated)
+        {
+            var path = env.GetVariable(SimulatedHost.PathVariable) is { Length: > 0 } p
+                ? Path.GetFullPath(p, env.WorkingDirectory)
+                : SimulatedHost.DefaultFilePath();
+            var host = new SimulatedHost(path);
+            if (env.GetVariable(SimulatedHost.FailAtVariable) is { Length: > 0 } failAt)
+                host.FailAtOperation = int.TryParse(failAt, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+                    ? n
+                    : throw new UsageException($"{SimulatedHost.FailAtVariable}='{failAt}' is not a positive whole number");
+            // The engine's lock is separate from the simulated host's own per-operation lock file.
+            return new HostSelection(new SimulatedProvider(host), path + ".engine.lock", Preview);
+        }
+        if (!OperatingSystem.IsWindows())
+            throw new UsageException("the hyperv provider needs Windows with Hyper-V; use --provider simulated on this machine");
+        var programData = Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData);
+        return new HostSelection(HyperVProvider.ForLocalHost(), Path.Combine(programData, "LabRunner", "host.lock"), Preview);
+    }
+
+    /// <summary>The PowerShell the Hyper-V provider would run for a batch — also shown for the simulated host.</summary>
+    private static string? Preview(OperationBatch batch)
+    {
+        try
+        {
+            return HyperVScript.Render(batch);
+        }
+        catch (ArgumentException ex)
+        {
+            return $"# This batch cannot be rendered for Hyper-V: {ex.Message}";
+        }
+    }
+
+    /// <summary>The lab name for the SSH key's comment.</summary>
     private static string LabName(LabProject project) => project.Load().Lab?.Name ?? "lab";
 }

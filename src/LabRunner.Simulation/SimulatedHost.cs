@@ -1,0 +1,372 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using LabRunner.Core.Hosting;
+using LabRunner.Simulation.Model;
+
+namespace LabRunner.Simulation;
+
+/// <summary>
+/// One simulated Hyper-V host, kept in a JSON file (or only in memory, for tests).
+/// <para>
+/// Every change is one <see cref="Mutate{T}"/> call: under an in-process lock and an exclusive
+/// cross-process lock file (<c>FILE.lock</c>), the current file is read, the change is applied to that
+/// fresh copy by <see cref="HostModel"/> (which enforces Hyper-V's and WinNAT's rules), and the result
+/// is written atomically (temporary file, then rename) before the locks are released. Several
+/// processes and several instances on one file therefore never lose each other's changes, and a crash
+/// keeps every change made before it.
+/// </para>
+/// <para>
+/// Fault injection: when <see cref="FailAtOperation"/> is N, the Nth mutating call counted from the
+/// moment it was set fails with <see cref="HostErrorKind.Failed"/> before changing anything; later
+/// calls succeed again. The count is per instance, and so per process: <c>LABRUNNER_SIM_FAIL_AT=N</c>
+/// sets it on the host <see cref="FromEnvironment"/> creates, which makes the Nth change of that one
+/// process (one CLI run) fail, whatever other processes do to the same file.
+/// </para>
+/// </summary>
+public sealed class SimulatedHost
+{
+    /// <summary>Path of the host file; default <see cref="DefaultFilePath"/>.</summary>
+    public const string PathVariable = "LABRUNNER_SIM_HOST";
+
+    /// <summary>A positive integer N: the Nth mutating call of this process fails.</summary>
+    public const string FailAtVariable = "LABRUNNER_SIM_FAIL_AT";
+
+    public const string FileName = "simulated-host.json";
+
+    private readonly Lock _gate = new();
+    private SimulatedHostState? _memory;
+    private int? _failAt;
+    private int _callsSinceFaultSet;
+    private long _mutations;
+
+    /// <summary>A host kept in <paramref name="filePath"/>; the file need not exist (the default host is used until the first change).</summary>
+    public SimulatedHost(string filePath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(filePath);
+        FilePath = Path.GetFullPath(filePath);
+    }
+
+    private SimulatedHost(SimulatedHostState state)
+    {
+        _memory = state;
+    }
+
+    /// <summary>A host that lives only in this object: for tests that need no file.</summary>
+    public static SimulatedHost InMemory(SimulatedHostState? initial = null)
+    {
+        var state = initial is null ? DefaultHost.Create() : SimulatedHostJson.Clone(initial);
+        Normalize(state);
+        return new SimulatedHost(state);
+    }
+
+    /// <summary>The host of <c>LABRUNNER_SIM_HOST</c> (or the per-user default file), failing as <c>LABRUNNER_SIM_FAIL_AT</c> asks.</summary>
+    /// <exception cref="HostUnavailableException">LABRUNNER_SIM_FAIL_AT is not a positive integer.</exception>
+    public static SimulatedHost FromEnvironment()
+    {
+        var host = new SimulatedHost(DefaultFilePath());
+        var failAt = Environment.GetEnvironmentVariable(FailAtVariable);
+        if (!string.IsNullOrWhiteSpace(failAt))
+        {
+            if (!int.TryParse(failAt, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
+                throw new HostUnavailableException(new HostError(HostErrorKind.Unavailable, $"{FailAtVariable} must be a positive integer (the mutating call to fail), not '{failAt}'."));
+            host.FailAtOperation = n;
+        }
+        return host;
+    }
+
+    /// <summary>
+    /// <c>LABRUNNER_SIM_HOST</c> when set; otherwise <c>%LOCALAPPDATA%\LabRunner\simulated-host.json</c> on
+    /// Windows and <c>$XDG_STATE_HOME/labrunner/simulated-host.json</c> (default <c>~/.local/state</c>) elsewhere.
+    /// </summary>
+    public static string DefaultFilePath()
+    {
+        var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return Path.GetFullPath(fromEnvironment);
+        if (OperatingSystem.IsWindows())
+            return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "LabRunner", FileName);
+        var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+        if (string.IsNullOrEmpty(state) || !Path.IsPathRooted(state))
+            state = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state");
+        return Path.Combine(state, "labrunner", FileName);
+    }
+
+    /// <summary>The host file, or null for an in-memory host.</summary>
+    public string? FilePath { get; }
+
+    public string Description => FilePath is null ? "simulated host (in memory)" : $"simulated host at {FilePath}";
+
+    /// <summary>How long a change waits for another process's lock on the file before giving up.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>1-based: the Nth mutating call from now fails with an injected fault; null turns injection off.</summary>
+    public int? FailAtOperation
+    {
+        get { lock (_gate) return _failAt; }
+        set
+        {
+            if (value is < 1) throw new ArgumentOutOfRangeException(nameof(value), value, "The call to fail is counted from 1.");
+            lock (_gate)
+            {
+                _failAt = value;
+                _callsSinceFaultSet = 0;
+            }
+        }
+    }
+
+    /// <summary>Mutating calls made through this instance (including refused and injected ones).</summary>
+    public long MutationCount => Interlocked.Read(ref _mutations);
+
+    /// <summary>Reads the host. The model handed to <paramref name="read"/> must not be changed or kept.</summary>
+    /// <exception cref="HostUnavailableException">The host file cannot be read.</exception>
+    public T Read<T>(Func<HostModel, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        if (FilePath is null)
+        {
+            lock (_gate) return read(new HostModel(_memory!));
+        }
+        // The file is replaced atomically, so a reader always sees a whole host without taking the lock.
+        return read(new HostModel(Load()));
+    }
+
+    /// <summary>A deep copy of the whole host.</summary>
+    public SimulatedHostState Snapshot() => Read(m => SimulatedHostJson.Clone(m.State));
+
+    public HostInventory GetInventory(IEnumerable<string> filesOfInterest) => Read(m => m.Inventory(filesOfInterest));
+
+    /// <summary>
+    /// Applies one change under the host's locks and saves it. <paramref name="change"/> works on a
+    /// fresh copy of the host; if it throws, nothing is saved.
+    /// </summary>
+    /// <exception cref="SimulatedHostException">The host refused the change (or a fault was injected).</exception>
+    /// <exception cref="HostUnavailableException">The host file cannot be read, locked or written.</exception>
+    public T Mutate<T>(Func<HostModel, T> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            using var fileLock = FilePath is null ? null : AcquireFileLock();
+            var state = FilePath is null ? SimulatedHostJson.Clone(_memory!) : Load();
+            state.Vhds.RemoveAll(v => v.Placeholder && !File.Exists(v.Path));
+            Interlocked.Increment(ref _mutations);
+            var call = ++_callsSinceFaultSet;
+            if (_failAt == call) throw WindowsErrors.Injected(call);
+            var result = change(new HostModel(state));
+            if (FilePath is null) _memory = state;
+            else Save(state);
+            return result;
+        }
+    }
+
+    public void Mutate(Action<HostModel> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        Mutate<object?>(m =>
+        {
+            change(m);
+            return null;
+        });
+    }
+
+    /// <summary>Replaces the whole host (a test's or user's starting point). Not a mutating call: fault injection does not count it.</summary>
+    public void Replace(SimulatedHostState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var copy = SimulatedHostJson.Clone(state);
+        Normalize(copy);
+        lock (_gate)
+        {
+            if (FilePath is null)
+            {
+                _memory = copy;
+                return;
+            }
+            using var fileLock = AcquireFileLock();
+            Save(copy);
+        }
+    }
+
+    // ---------------------------------------------------------------- file
+
+    private SimulatedHostState Load()
+    {
+        var path = FilePath!;
+        string json;
+        try
+        {
+            json = ReadWithRetry(path);
+        }
+        catch (FileNotFoundException)
+        {
+            var fresh = DefaultHost.Create();
+            Normalize(fresh);
+            return fresh;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            var fresh = DefaultHost.Create();
+            Normalize(fresh);
+            return fresh;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable($"The simulated host file '{path}' cannot be read: {e.Message}");
+        }
+
+        SimulatedHostState state;
+        try
+        {
+            state = SimulatedHostJson.Deserialize(json);
+        }
+        catch (JsonException e)
+        {
+            var where = e.LineNumber is { } line ? string.Create(CultureInfo.InvariantCulture, $" (line {line + 1}, {e.Path})") : "";
+            throw Unavailable($"The simulated host file '{path}' is not a valid host{where}: {FirstLine(e.Message)} Fix it, or delete it to start again from the default host.");
+        }
+        if (state.Version > SimulatedHostState.CurrentVersion)
+            throw Unavailable(string.Create(CultureInfo.InvariantCulture,
+                $"The simulated host file '{path}' has version {state.Version}; this LabRunner reads version {SimulatedHostState.CurrentVersion}. Update LabRunner or delete the file."));
+        Normalize(state);
+        return state;
+    }
+
+    private static string ReadWithRetry(string path)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                // FileShare.Delete: a writer in another process may rename its new file over this one meanwhile.
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                return reader.ReadToEnd();
+            }
+            catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException && attempt < 20)
+            {
+                Thread.Sleep(10);
+            }
+        }
+    }
+
+    private void Save(SimulatedHostState state)
+    {
+        var path = FilePath!;
+        var temp = string.Create(CultureInfo.InvariantCulture, $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var bytes = Encoding.UTF8.GetBytes(SimulatedHostJson.Serialize(state) + "\n");
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    File.Move(temp, path, overwrite: true);
+                    return;
+                }
+                catch (IOException) when (attempt < 20)
+                {
+                    // Windows refuses to replace a file a reader holds open without FileShare.Delete; it is brief.
+                    Thread.Sleep(10);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw Unavailable($"The simulated host file '{path}' cannot be written: {e.Message}");
+        }
+    }
+
+    private FileStream AcquireFileLock()
+    {
+        var path = FilePath! + ".lock";
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable($"The folder of the simulated host file '{FilePath}' cannot be created: {e.Message}");
+        }
+        while (true)
+        {
+            try
+            {
+                // FileShare.None is exclusive across processes (on Unix .NET takes an flock on the file).
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (clock.Elapsed < LockTimeout)
+            {
+                Thread.Sleep(Random.Shared.Next(2, 15));
+            }
+            catch (IOException e)
+            {
+                throw Unavailable(string.Create(CultureInfo.InvariantCulture,
+                    $"Another process has held the lock '{path}' of the simulated host for more than {LockTimeout.TotalSeconds:0} s ({e.Message})."));
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw Unavailable($"The lock file '{path}' of the simulated host cannot be opened: {e.Message}");
+            }
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A stray temporary file is harmless; the failure being reported matters more.
+        }
+    }
+
+    private static HostUnavailableException Unavailable(string message) => new(new HostError(HostErrorKind.Unavailable, message));
+
+    private static string FirstLine(string text)
+    {
+        var end = text.IndexOf('\n', StringComparison.Ordinal);
+        var line = (end < 0 ? text : text[..end]).Trim();
+        return line.EndsWith('.') ? line : line + ".";
+    }
+
+    /// <summary>
+    /// Fills what a hand-written file may leave out, deterministically so that every process reading the
+    /// same file sees the same ids: interface indexes, switch/VM/adapter ids (from their names); and drops
+    /// VHD entries whose placeholder file was deleted behind the model's back (Remove-Item).
+    /// </summary>
+    internal static void Normalize(SimulatedHostState state)
+    {
+        var model = new HostModel(state);
+        foreach (var adapter in state.NetAdapters.Where(a => a.InterfaceIndex <= 0))
+            adapter.InterfaceIndex = model.NextInterfaceIndex();
+        foreach (var sw in state.Switches.Where(s => s.Id == Guid.Empty))
+            sw.Id = NameGuid("switch", sw.Name);
+        foreach (var vm in state.Vms)
+        {
+            if (vm.Id == Guid.Empty) vm.Id = NameGuid("vm", vm.Name);
+            for (var i = 0; i < vm.NetworkAdapters.Count; i++)
+            {
+                if (vm.NetworkAdapters[i].Id == Guid.Empty)
+                    vm.NetworkAdapters[i].Id = NameGuid("adapter", string.Create(CultureInfo.InvariantCulture, $"{vm.Name}/{i}/{vm.NetworkAdapters[i].Name}"));
+            }
+        }
+        state.Vhds.RemoveAll(v => v.Placeholder && !File.Exists(v.Path));
+    }
+
+    private static Guid NameGuid(string kind, string name)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes(kind + ":" + name.ToUpperInvariant()));
+        return new Guid(hash.AsSpan(0, 16));
+    }
+}

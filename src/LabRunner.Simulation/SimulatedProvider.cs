@@ -1,0 +1,171 @@
+using System.Collections.Immutable;
+using LabRunner.Core.Hosting;
+using LabRunner.Simulation.Model;
+
+namespace LabRunner.Simulation;
+
+/// <summary>
+/// <see cref="IHostProvider"/> over a <see cref="SimulatedHost"/>: each <see cref="HostOperation"/> is
+/// one mutating call of the model, so <see cref="SimulatedHost.FailAtOperation"/> N fails the Nth
+/// operation. The model's refusals become <see cref="HostError"/>s here and nowhere else.
+/// </summary>
+public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
+{
+    private long _operationsApplied;
+    private long _batches;
+
+    public SimulatedHost Host { get; } = host ?? throw new ArgumentNullException(nameof(host));
+
+    public string Description => Host.Description;
+
+    /// <summary>Operations that succeeded, over all batches (for benchmarks).</summary>
+    public long OperationsApplied => Interlocked.Read(ref _operationsApplied);
+
+    /// <summary>Batches started.</summary>
+    public long Batches => Interlocked.Read(ref _batches);
+
+    public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.Run(() => Host.GetInventory(filesOfInterest.IsDefault ? [] : filesOfInterest), cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs the batch on the thread pool, so that batches the engine starts in parallel really contend
+    /// for the host. Cancellation is honoured between operations (an OperationCanceledException; the
+    /// progress reports say how far it got).
+    /// </summary>
+    public Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        Interlocked.Increment(ref _batches);
+        return Task.Run(() => Apply(batch, progress, cancellationToken), cancellationToken);
+    }
+
+    private ApplyResult Apply(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        var operations = batch.Operations.IsDefault ? [] : batch.Operations;
+        for (var i = 0; i < operations.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var operation = operations[i];
+            progress?.Report(new OperationProgress(batch, i, operation, Done: false));
+            try
+            {
+                Host.Mutate(model => Apply(model, operation));
+            }
+            catch (SimulatedHostException e)
+            {
+                return new ApplyResult(i, e.Error);
+            }
+            catch (HostUnavailableException e)
+            {
+                return new ApplyResult(i, e.Error);
+            }
+            Interlocked.Increment(ref _operationsApplied);
+            progress?.Report(new OperationProgress(batch, i, operation, Done: true));
+        }
+        return new ApplyResult(operations.Length, null);
+    }
+
+    /// <summary>One operation as the cmdlets the Hyper-V provider would run for it.</summary>
+    internal static void Apply(HostModel model, HostOperation operation)
+    {
+        switch (operation)
+        {
+            case CreateSwitch op:
+                model.NewSwitch(op.Name, op.Kind, op.NetAdapterName, allowManagementOs: true, op.Notes);
+                break;
+            case AssignHostIp op:
+                var vnic = model.FindInterface(op.InterfaceAlias) ?? throw WindowsErrors.CimNotFound("MSFT_NetIPInterface", "InterfaceAlias", op.InterfaceAlias);
+                model.NewNetIPAddress(vnic, op.Ip, op.PrefixLength);
+                break;
+            case CreateNat op:
+                model.NewNat(op.Name, op.InternalPrefix);
+                break;
+            case AddPortMapping op:
+                model.AddStaticMapping(op.NatName, op.Protocol, op.ExternalIp, op.ExternalPort, op.InternalIp, op.InternalPort);
+                break;
+            case RemovePortMapping op:
+                var mapping = model.State.StaticMappings.FirstOrDefault(m =>
+                    HostModel.SameName(m.NatName, op.NatName) && m.Protocol == op.Protocol && m.ExternalIPAddress == op.ExternalIp
+                    && m.ExternalPort == op.ExternalPort && m.InternalIPAddress == op.InternalIp && m.InternalPort == op.InternalPort)
+                    ?? throw new SimulatedHostException(HostErrorKind.NotFound, WindowsErrors.CimNotFoundId("StaticMappingID"),
+                        $"No MSFT_NetNatStaticMapping object of NetNat '{op.NatName}' forwards {op.Protocol.ToString().ToUpperInvariant()} {op.ExternalIp}:{op.ExternalPort} to {op.InternalIp}:{op.InternalPort}.");
+                model.RemoveStaticMapping(mapping);
+                break;
+            case RemoveSwitch op:
+                model.RemoveSwitch(model.GetSwitch(op.Name));
+                break;
+            case RemoveNat op:
+                model.RemoveNat(model.FindNat(op.Name) ?? throw WindowsErrors.NatNotFound(op.Name));
+                break;
+            case CreateDisk op:
+                model.NewDifferencingVhd(op.Path, op.ParentPath, writePlaceholder: false);
+                break;
+            case CreateVm op:
+                // New-VM, Set-VM -Notes and Remove-VMNetworkAdapter of the default adapter, as one change:
+                // the VM never exists without LabRunner's mark.
+                var created = model.NewVm(op.VmName, op.Generation, op.MemoryBytes, op.DiskPath, op.Path, switchName: null);
+                model.SetVm(created, notes: op.Notes);
+                foreach (var adapter in model.VmAdapters(created, HostModel.DefaultAdapterName).ToList())
+                    model.RemoveVmNetworkAdapter(created, adapter);
+                break;
+            case SetVmHardware op:
+                model.SetVm(model.GetVm(op.VmName), op.Cpus, op.MemoryBytes);
+                break;
+            case AddVmAdapter op:
+                model.AddVmNetworkAdapter(model.GetVm(op.VmName), op.AdapterName, op.SwitchName, op.Mac);
+                break;
+            case ConnectVmAdapter op:
+                var owner = model.GetVm(op.VmName);
+                foreach (var adapter in model.VmAdapters(owner, op.AdapterName))
+                    model.ConnectVmNetworkAdapter(adapter, op.SwitchName);
+                break;
+            case RemoveVmAdapter op:
+                var holder = model.GetVm(op.VmName);
+                foreach (var adapter in model.VmAdapters(holder, op.AdapterName).ToList())
+                    model.RemoveVmNetworkAdapter(holder, adapter);
+                break;
+            case AttachSeed op:
+                AttachSeed(model, op);
+                break;
+            case SetFirmware op:
+                var machine = model.GetVm(op.VmName);
+                var disk = machine.HardDisks.FirstOrDefault(d => HostModel.SamePath(d.Path, op.BootDiskPath))
+                    ?? throw WindowsErrors.InvalidArgument($"Virtual machine '{machine.Name}' has no hard disk '{op.BootDiskPath}' to boot from.");
+                model.SetFirmware(machine, op.SecureBoot, op.SecureBootTemplate, HostModel.BootDeviceOf(disk, dvd: false));
+                break;
+            case StartVm op:
+                model.StartVm(model.GetVm(op.VmName));
+                break;
+            case StopVm op:
+                model.StopVm(model.GetVm(op.VmName), op.TurnOff);
+                break;
+            case RemoveVm op:
+                model.RemoveVm(model.GetVm(op.VmName));
+                break;
+            case RemoveFile op:
+                model.RemoveFile(op.Path);
+                break;
+            default:
+                throw new SimulatedHostException(HostErrorKind.Failed, WindowsErrors.Unspecified,
+                    $"The simulated host does not know the operation {operation.GetType().Name} ({operation.Describe()}).");
+        }
+    }
+
+    private static void AttachSeed(HostModel model, AttachSeed op)
+    {
+        var vm = model.GetVm(op.VmName);
+        if (!op.ReplaceExisting)
+        {
+            model.AddDvdDrive(vm, op.IsoPath);
+            return;
+        }
+        // Set-VMDvdDrive -VMName x -Path seed: every DVD drive of the VM gets the new media.
+        if (vm.DvdDrives.Count == 0)
+            throw new SimulatedHostException(HostErrorKind.NotFound, WindowsErrors.ObjectNotFound, $"Virtual machine '{vm.Name}' has no DVD drive to insert the seed into.");
+        foreach (SimDrive drive in vm.DvdDrives)
+            model.SetDvdDrivePath(vm, drive, op.IsoPath);
+    }
+}

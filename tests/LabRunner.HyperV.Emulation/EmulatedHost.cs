@@ -1,0 +1,86 @@
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Reflection;
+using LabRunner.HyperV.Emulation.Cmdlets;
+using LabRunner.Simulation;
+
+namespace LabRunner.HyperV.Emulation;
+
+/// <summary>What a script run through the emulation produced.</summary>
+public sealed record EmulationResult(IReadOnlyList<PSObject?> Objects, IReadOnlyList<ErrorRecord> Errors, IReadOnlyList<string> Warnings)
+{
+    /// <summary>The output objects as strings (PowerShell's conversion).</summary>
+    public IReadOnlyList<string> Output => [.. Objects.Select(o => o is null ? "" : LanguagePrimitives.ConvertTo<string>(o))];
+
+    public bool Succeeded => Errors.Count == 0;
+}
+
+/// <summary>
+/// Sessions of the real PowerShell engine in which the Hyper-V, NetNat, NetTCPIP and NetAdapter
+/// cmdlets are the emulated ones, acting on a <see cref="SimulatedHost"/>.
+/// <para>
+/// The cmdlets are added to the session directly, not as modules: Windows loads those modules on
+/// first use, so scripts need no Import-Module (on Linux an <c>Import-Module Hyper-V</c> fails: the
+/// module does not exist) and module-qualified names such as <c>Hyper-V\Get-VM</c> do not resolve.
+/// </para>
+/// </summary>
+public static class EmulatedHost
+{
+    /// <summary>The emulated cmdlets: Hyper-V, NetNat, NetTCPIP, NetAdapter.</summary>
+    public static IReadOnlyList<Type> CmdletTypes { get; } = [.. typeof(EmulatedHost).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(EmulatedCmdlet)) && !t.IsAbstract && t.GetCustomAttribute<CmdletAttribute>() is not null)
+        .OrderBy(t => t.Name, StringComparer.Ordinal)];
+
+    /// <summary>Stand-ins for Test-Path, Remove-Item and Write-Output, which the SDK package lacks.</summary>
+    public static IReadOnlyList<Type> StandInTypes { get; } = [typeof(TestPathCommand), typeof(RemoveItemCommand), typeof(WriteOutputCommand)];
+
+    public static string CommandName(Type cmdlet)
+    {
+        ArgumentNullException.ThrowIfNull(cmdlet);
+        var attribute = cmdlet.GetCustomAttribute<CmdletAttribute>() ?? throw new ArgumentException($"{cmdlet.Name} is not a cmdlet.", nameof(cmdlet));
+        return $"{attribute.VerbName}-{attribute.NounName}";
+    }
+
+    /// <summary>PowerShell's default session plus the emulated cmdlets, bound to <paramref name="host"/>.</summary>
+    public static InitialSessionState CreateSessionState(SimulatedHost host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var state = InitialSessionState.CreateDefault2();
+        foreach (var type in CmdletTypes.Concat(StandInTypes))
+            state.Commands.Add(new SessionStateCmdletEntry(CommandName(type), type, null));
+        state.Variables.Add(new SessionStateVariableEntry(EmulatedCmdlet.HostVariable, host,
+            "The simulated Hyper-V host the emulated cmdlets act on.", ScopedItemOptions.Constant | ScopedItemOptions.AllScope));
+        return state;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="script"/> in a fresh runspace. <paramref name="variables"/> are set as
+    /// PowerShell variables first, the way to hand a script data without writing it into the text.
+    /// A terminating error ends the script and is the last entry of <see cref="EmulationResult.Errors"/>.
+    /// </summary>
+    public static EmulationResult Run(SimulatedHost host, string script, IReadOnlyDictionary<string, object?>? variables = null)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        using var runspace = RunspaceFactory.CreateRunspace(CreateSessionState(host));
+        runspace.Open();
+        foreach (var (name, value) in variables ?? new Dictionary<string, object?>())
+            runspace.SessionStateProxy.SetVariable(name, value);
+        using var shell = PowerShell.Create(runspace);
+        shell.AddScript(script);
+        Collection<PSObject> output = [];
+        var errors = new List<ErrorRecord>();
+        try
+        {
+            output = shell.Invoke();
+        }
+        catch (RuntimeException e)
+        {
+            errors.AddRange(shell.Streams.Error);
+            errors.Add(e.ErrorRecord);
+            return new EmulationResult([.. output], errors, [.. shell.Streams.Warning.Select(w => w.Message)]);
+        }
+        errors.AddRange(shell.Streams.Error);
+        return new EmulationResult([.. output], errors, [.. shell.Streams.Warning.Select(w => w.Message)]);
+    }
+}
