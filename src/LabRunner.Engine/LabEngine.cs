@@ -109,7 +109,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             if (seedImages.TryGetValue(vm, out var seed) && ops.Any(o => o is AttachSeed))
                 AtomicFile.WriteAllBytes(files[vm].SeedPath, seed.Iso, seed.ContainsSecret);
         }
-        var creating = reconciliation.Vms.Where(v => v.Operations.Any(o => o is CreateVm)).Select(v => v.Vm).ToList();
+        var creating = reconciliation.All.OfType<CreateVm>().Select(c => c.VmName).ToList();
         state.PendingVms = [.. state.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];
         state.Save(project.StateDirectory);
 
@@ -197,7 +197,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         foreach (var vm in lab.Vms)
         {
             var folder = VmFolder(vm.Name);
-            if (inventory.Vm(vm.Name) is null && Directory.Exists(folder))
+            if (inventory.Vm(PlanRules.VmName(lab.Name, vm.Name)) is null && Directory.Exists(folder))
                 Directory.Delete(folder, recursive: true);
         }
     }
@@ -217,7 +217,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
 
         var vms = planned.Plan.Vms.Select(vm =>
         {
-            var host = inventory.Vm(vm.Name);
+            var host = inventory.Vm(vm.HyperVName);
             var stateName = host is null ? "not_created"
                 : !identity.Owns(host.Notes) ? "foreign"
                 : host.State switch
@@ -237,7 +237,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             }).ToImmutableArray();
             return new VmStatus(vm.Name, stateName, vm.Adapters, ports);
         }).ToImmutableArray();
-        var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.Name, v.Name, StringComparison.OrdinalIgnoreCase)))
+        var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HyperVName, v.Name, StringComparison.OrdinalIgnoreCase)))
             .Select(v => v.Name).ToImmutableArray();
         return new StatusResult(planned.Diagnostics, planned.Plan, vms, strays);
     }

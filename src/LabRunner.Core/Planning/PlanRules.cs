@@ -35,6 +35,9 @@ public static class PlanRules
     /// <summary>The one NetNat LabRunner creates on a host and every lab shares.</summary>
     public const string NatName = "LabRunnerNAT";
 
+    /// <summary>The VM's name on the host: Hyper-V VM names are host-wide, so the lab's name comes first.</summary>
+    public static string VmName(string lab, string vm) => $"{lab}-{vm}";
+
     public static string SwitchName(string lab, NetworkDefinition network) => network.Type == NetworkType.Bridged
         ? $"LabRunner-Bridge-{network.Adapter}"
         : $"LabRunner-{lab}-{network.Name}";

@@ -56,7 +56,7 @@ public static class Planner
                 ? ImmutableArray<PortMappingPlan>.Empty
                 : vm.ForwardedPorts.Select(p => new PortMappingPlan(p.Protocol, p.Host, p.Guest, natAdapter.Ip!.Value, p.HostIp, p.AutoCorrect)).ToImmutableArray();
 
-            vms.Add(new VmPlan(vm.Name, vm.Hostname, vm.Os, vm.Box ?? "", vm.Cpus, vm.MemoryBytes, vm.Generation, vm.User,
+            vms.Add(new VmPlan(vm.Name, PlanRules.VmName(lab.Name, vm.Name), vm.Hostname, vm.Os, vm.Box ?? "", vm.Cpus, vm.MemoryBytes, vm.Generation, vm.User,
                 adapters.ToImmutable(), ports, vm.UserData));
         }
 

@@ -263,21 +263,22 @@ public static class Reconciler
         private void PlanVm(VmPlan vm)
         {
             var files = r.Files[vm.Name];
-            var host = Inv.Vm(vm.Name);
+            var host = Inv.Vm(vm.HyperVName);
+            var id = vm.HyperVName;
             var ops = new List<HostOperation>();
 
             if (host is not null && !r.Identity.Owns(host.Notes))
             {
-                var interrupted = string.IsNullOrEmpty(host.Notes) && r.PendingVms.Contains(vm.Name);
+                var interrupted = string.IsNullOrEmpty(host.Notes) && r.PendingVms.Contains(id);
                 if (!interrupted)
                 {
-                    _conflicts.Add(new Conflict(ForeignObject("VM", vm.Name, host.Notes) + " Rename the VM in the Labfile."));
+                    _conflicts.Add(new Conflict(ForeignObject("VM", id, host.Notes) + " Rename the VM in the Labfile."));
                     return;
                 }
                 if (r.Mode == ReconcileMode.Halt) return;
                 // Created by an interrupted 'lab up' before it was marked: remove and create it again.
-                if (host.State != VmState.Off) ops.Add(new StopVm(vm.Name, TurnOff: true));
-                ops.Add(new RemoveVm(vm.Name));
+                if (host.State != VmState.Off) ops.Add(new StopVm(id, TurnOff: true));
+                ops.Add(new RemoveVm(id));
                 host = null;
             }
 
@@ -290,15 +291,15 @@ public static class Reconciler
                     return;
                 }
                 if (!Inv.FileExists(files.DiskPath))
-                    ops.Add(new CreateDisk(vm.Name, files.DiskPath, files.BoxPath));
-                ops.Add(new CreateVm(vm.Name, vm.Generation, vm.MemoryBytes, files.Folder, files.DiskPath, r.Identity.Mark));
-                ops.Add(new SetVmHardware(vm.Name, vm.Cpus, vm.MemoryBytes));
+                    ops.Add(new CreateDisk(id, files.DiskPath, files.BoxPath));
+                ops.Add(new CreateVm(id, vm.Generation, vm.MemoryBytes, files.Folder, files.DiskPath, r.Identity.Mark));
+                ops.Add(new SetVmHardware(id, vm.Cpus, vm.MemoryBytes));
                 foreach (var a in vm.Adapters)
-                    ops.Add(new AddVmAdapter(vm.Name, a.GuestInterfaceName, _switchOf[a.Network], a.Mac));
-                ops.Add(new AttachSeed(vm.Name, files.SeedPath, ReplaceExisting: false));
+                    ops.Add(new AddVmAdapter(id, a.GuestInterfaceName, _switchOf[a.Network], a.Mac));
+                ops.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: false));
                 if (vm.Generation == 2)
-                    ops.Add(new SetFirmware(vm.Name, true, SecureBootTemplate(vm.Os), files.DiskPath));
-                ops.Add(new StartVm(vm.Name));
+                    ops.Add(new SetFirmware(id, true, SecureBootTemplate(vm.Os), files.DiskPath));
+                ops.Add(new StartVm(id));
                 _vms.Add((vm.Name, [.. ops]));
                 return;
             }
@@ -306,7 +307,7 @@ public static class Reconciler
             var isOff = host.State == VmState.Off;
             if (r.Mode == ReconcileMode.Halt)
             {
-                if (!isOff) _vms.Add((vm.Name, [new StopVm(vm.Name, TurnOff: false)]));
+                if (!isOff) _vms.Add((vm.Name, [new StopVm(id, TurnOff: false)]));
                 return;
             }
 
@@ -315,44 +316,44 @@ public static class Reconciler
             var offline = new List<HostOperation>();
             var hotPlug = vm.Generation == 2 ? live : offline;
             if (host.Cpus != vm.Cpus || host.MemoryBytes != vm.MemoryBytes)
-                offline.Add(new SetVmHardware(vm.Name, vm.Cpus, vm.MemoryBytes));
+                offline.Add(new SetVmHardware(id, vm.Cpus, vm.MemoryBytes));
             var wanted = vm.Adapters.ToDictionary(a => a.GuestInterfaceName, StringComparer.OrdinalIgnoreCase);
             foreach (var extra in host.Adapters.Where(a => !wanted.ContainsKey(a.Name)))
-                hotPlug.Add(new RemoveVmAdapter(vm.Name, extra.Name));
+                hotPlug.Add(new RemoveVmAdapter(id, extra.Name));
             foreach (var a in vm.Adapters)
             {
                 var switchName = _switchOf[a.Network];
                 var existing = host.Adapters.FirstOrDefault(h => string.Equals(h.Name, a.GuestInterfaceName, StringComparison.OrdinalIgnoreCase));
                 if (existing is null)
                 {
-                    hotPlug.Add(new AddVmAdapter(vm.Name, a.GuestInterfaceName, switchName, a.Mac));
+                    hotPlug.Add(new AddVmAdapter(id, a.GuestInterfaceName, switchName, a.Mac));
                 }
                 else if (existing.Mac != a.Mac)
                 {
-                    offline.Add(new RemoveVmAdapter(vm.Name, existing.Name));
-                    offline.Add(new AddVmAdapter(vm.Name, a.GuestInterfaceName, switchName, a.Mac));
+                    offline.Add(new RemoveVmAdapter(id, existing.Name));
+                    offline.Add(new AddVmAdapter(id, a.GuestInterfaceName, switchName, a.Mac));
                 }
                 else if (!string.Equals(existing.SwitchName, switchName, StringComparison.OrdinalIgnoreCase))
                 {
-                    live.Add(new ConnectVmAdapter(vm.Name, existing.Name, switchName));
+                    live.Add(new ConnectVmAdapter(id, existing.Name, switchName));
                 }
             }
             var seedChanged = !host.DvdDrives.Contains(files.SeedPath, StringComparer.OrdinalIgnoreCase);
             if (seedChanged)
             {
                 // Changing the disc in an existing drive works while running; adding a drive does not.
-                if (host.DvdDrives.IsEmpty) offline.Add(new AttachSeed(vm.Name, files.SeedPath, ReplaceExisting: false));
-                else live.Add(new AttachSeed(vm.Name, files.SeedPath, ReplaceExisting: true));
+                if (host.DvdDrives.IsEmpty) offline.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: false));
+                else live.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: true));
             }
             if (vm.Generation == 2 && !host.SecureBoot)
-                offline.Add(new SetFirmware(vm.Name, true, SecureBootTemplate(vm.Os), files.DiskPath));
+                offline.Add(new SetFirmware(id, true, SecureBootTemplate(vm.Os), files.DiskPath));
 
             if (r.Mode == ReconcileMode.Reload)
             {
-                if (!isOff) ops.Add(new StopVm(vm.Name, TurnOff: false));
+                if (!isOff) ops.Add(new StopVm(id, TurnOff: false));
                 ops.AddRange(live);
                 ops.AddRange(offline);
-                ops.Add(new StartVm(vm.Name));
+                ops.Add(new StartVm(id));
             }
             else
             {
@@ -360,7 +361,7 @@ public static class Reconciler
                 if (isOff || host.State == VmState.Saved)
                 {
                     ops.AddRange(offline);
-                    ops.Add(new StartVm(vm.Name));
+                    ops.Add(new StartVm(id));
                 }
                 else if (offline.Count > 0)
                 {
@@ -377,7 +378,7 @@ public static class Reconciler
 
         private void NoticeStrayVms()
         {
-            var planned = r.Plan.Vms.Select(v => v.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var planned = r.Plan.Vms.Select(v => v.HyperVName).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var stray in Inv.Vms.Where(v => r.Identity.Owns(v.Notes) && !planned.Contains(v.Name)))
                 _notices.Add($"VM '{stray.Name}' of this lab is no longer in the Labfile; 'lab down' removes it with the rest of the lab.");
         }
@@ -400,7 +401,7 @@ public static class Reconciler
         // Disks left by a 'lab up' interrupted before their VM existed.
         foreach (var (name, files) in r.Files)
         {
-            if (ours.Any(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))) continue;
+            if (ours.Any(v => string.Equals(v.Name, PlanRules.VmName(r.Identity.Lab, name), StringComparison.OrdinalIgnoreCase))) continue;
             var leftovers = new[] { files.DiskPath }.Where(inv.FileExists).Select(f => (HostOperation)new RemoveFile(name, f)).ToImmutableArray();
             if (!leftovers.IsEmpty) vms.Add((name, leftovers));
         }

@@ -143,11 +143,11 @@ public class ReconcilerTests
     [Fact]
     public void A_foreign_vm_with_a_labs_vm_name_is_a_conflict()
     {
-        var vm = new HostVm("web", VmState.Running, "", 2, 1L << 30, 1, [], [], [], true);
+        var vm = new HostVm("demo-web", VmState.Running, "", 2, 1L << 30, 1, [], [], [], true);
 
         var r = Run(Host() with { Vms = [vm] });
 
-        Assert.Contains(r.Conflicts, c => c.Message.Contains("VM named 'web'", StringComparison.Ordinal));
+        Assert.Contains(r.Conflicts, c => c.Message.Contains("VM named 'demo-web'", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -248,7 +248,7 @@ public class ReconcilerTests
             new HostNetAdapter("vEthernet (LabRunner-demo-lan)", "Hyper-V", false, [new HostIp(Ipv4Address.Parse("10.188.5.1"), 24)]),
             new HostNetAdapter("vEthernet (LabRunner-other-lan)", "Hyper-V", false, [new HostIp(Ipv4Address.Parse("10.188.6.1"), 24)]),
         };
-        var myVm = new HostVm("web", VmState.Running, Me.Mark, 2, 1L << 30, 2, [], ["/p/.lab/vms/web/web.vhdx"], ["/p/.lab/vms/web/seed-1.iso"], true);
+        var myVm = new HostVm("demo-web", VmState.Running, Me.Mark, 2, 1L << 30, 2, [], ["/p/.lab/vms/web/web.vhdx"], ["/p/.lab/vms/web/seed-1.iso"], true);
         var foreignVm = new HostVm("dc01", VmState.Running, "", 2, 1L << 30, 2, [], ["C:/VMs/dc01.vhdx"], [], true);
         var myMapping = new HostPortMapping("LabRunnerNAT", PortProtocol.Tcp, new Ipv4Address(0), 8080, Ipv4Address.Parse("10.188.5.2"), 80);
         var theirMapping = new HostPortMapping("LabRunnerNAT", PortProtocol.Tcp, new Ipv4Address(0), 9090, Ipv4Address.Parse("10.188.6.2"), 80);
@@ -257,7 +257,7 @@ public class ReconcilerTests
         var r = Run(host, ReconcileMode.Down);
 
         var all = r.All.ToList();
-        Assert.Contains(all, o => o is RemoveVm { VmName: "web" });
+        Assert.Contains(all, o => o is RemoveVm { VmName: "demo-web" });
         Assert.DoesNotContain(all, o => o is RemoveVm { VmName: "dc01" } || o is StopVm { VmName: "dc01" });
         Assert.Contains(all, o => o is RemoveSwitch { Name: "LabRunner-demo-lan" });
         Assert.DoesNotContain(all, o => o is RemoveSwitch { Name: "LabRunner-other-lan" } || o is RemoveSwitch { Name: "My switch" });
@@ -283,12 +283,12 @@ public class ReconcilerTests
         var plan = PlanOf(Lab);
         var web = plan.Vms[0];
         var adapters = web.Adapters.Select(a => new HostVmAdapter(a.GuestInterfaceName, a.Switch, a.Mac)).ToImmutableArray();
-        var vm = new HostVm("web", VmState.Running, Me.Mark, 2, 1L << 30, web.Cpus, adapters, ["/p/.lab/vms/web/web.vhdx"], ["/p/.lab/vms/web/seed-1.iso"], true);
+        var vm = new HostVm("demo-web", VmState.Running, Me.Mark, 2, 1L << 30, web.Cpus, adapters, ["/p/.lab/vms/web/web.vhdx"], ["/p/.lab/vms/web/seed-1.iso"], true);
 
         var up = Run(Host() with { Vms = [vm] });
         var reload = Run(Host() with { Vms = [vm] }, ReconcileMode.Reload);
 
-        Assert.DoesNotContain(up.All, o => o.Vm == "web");
+        Assert.DoesNotContain(up.All, o => o.Vm == "demo-web");
         Assert.Contains(up.Notices, n => n.Contains("lab reload web", StringComparison.Ordinal));
         var ops = reload.Vms.Single(v => v.Vm == "web").Operations;
         Assert.IsType<StopVm>(ops[0]);
@@ -299,13 +299,13 @@ public class ReconcilerTests
     [Fact]
     public void An_unmarked_vm_left_by_an_interrupted_up_is_recreated_not_refused()
     {
-        var half = new HostVm("web", VmState.Off, "", 2, 1L << 30, 1, [], ["/p/.lab/vms/web/web.vhdx"], [], false);
+        var half = new HostVm("demo-web", VmState.Off, "", 2, 1L << 30, 1, [], ["/p/.lab/vms/web/web.vhdx"], [], false);
         var plan = PlanOf(Lab);
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.vhdx",
             $"/p/.lab/vms/{v.Name}/seed-1.iso", "/boxes/ubuntu.vhdx"));
         var inventory = Host() with { Vms = [half], Files = ["/boxes/ubuntu.vhdx", "/p/.lab/vms/web/web.vhdx"] };
 
-        var r = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, Me, ReconcileMode.Up, files, "/p/.lab", [], ["web"]));
+        var r = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, Me, ReconcileMode.Up, files, "/p/.lab", [], ["demo-web"]));
 
         Assert.Empty(r.Conflicts);
         var ops = r.Vms.Single(v => v.Vm == "web").Operations;
