@@ -10,6 +10,13 @@ public class HelpTests
     [InlineData("help.txt", "--help")]
     [InlineData("help-validate.txt", "validate", "--help")]
     [InlineData("help-plan.txt", "plan", "-h")]
+    [InlineData("help-up.txt", "up", "--help")]
+    [InlineData("help-halt.txt", "halt", "--help")]
+    [InlineData("help-reload.txt", "reload", "--help")]
+    [InlineData("help-down.txt", "down", "--help")]
+    [InlineData("help-status.txt", "status", "--help")]
+    [InlineData("help-port.txt", "port", "--help")]
+    [InlineData("help-seed.txt", "seed", "--help")]
     public async Task Help_matches_its_golden_file(string golden, params string[] args)
     {
         using var project = new TempProject();

@@ -19,6 +19,7 @@ public static class LifecycleCommands
         var parallel = new Option<int>("--parallel")
         {
             Description = "How many VM batches (PowerShell processes) run at once",
+            HelpName = "N",
             DefaultValueFactory = _ => EngineOptions.Default.Parallelism,
         };
         parallel.Validators.Add(r =>
@@ -40,6 +41,7 @@ public static class LifecycleCommands
         var timeout = new Option<int>("--timeout")
         {
             Description = "Seconds to wait for a guest shutdown before turning the VM off",
+            HelpName = "SECONDS",
             DefaultValueFactory = _ => (int)EngineOptions.Default.HaltTimeout.TotalSeconds,
         };
         command.Add(vms);
