@@ -84,10 +84,8 @@ public static class LifecycleCommands
     private static async Task<int> Run(ParseResult parse, GlobalOptions global, CliEnvironment env, Services services,
         ReconcileMode mode, string[]? vms, EngineOptions options, CancellationToken ct)
     {
-        var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
-        var host = services.Host(parse.GetValue(global.Provider), project, env);
         var json = parse.GetValue(global.Json);
-        var engine = new LabEngine(project, host.Provider, host.LockPath, services.Seeds(project, env), new ConsoleReporter(env, quiet: json));
+        var (_, host, engine) = services.Open(parse, global, env, quiet: json);
         var result = await engine.RunAsync(mode, [.. vms ?? []], options, ct).ConfigureAwait(false);
         return EngineResultRenderer.Render(result, mode, host, env, json);
     }

@@ -19,9 +19,7 @@ public static class PortCommand
         command.Add(vm);
         command.SetAction(async (parse, ct) =>
         {
-            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
-            var host = services.Host(parse.GetValue(global.Provider), project, env);
-            var engine = new LabEngine(project, host.Provider, host.LockPath, services.Seeds(project, env), new ConsoleReporter(env, quiet: true));
+            var (_, _, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
             DiagnosticPrinter.Print(status.Diagnostics, env.Error);
             if (status.Plan is null)

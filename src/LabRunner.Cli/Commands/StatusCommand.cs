@@ -13,9 +13,7 @@ public static class StatusCommand
         var command = new Command("status", "Show each VM's state (running, off, not_created, …) and its adapters with their MACs and IPs.");
         command.SetAction(async (parse, ct) =>
         {
-            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
-            var host = services.Host(parse.GetValue(global.Provider), project, env);
-            var engine = new LabEngine(project, host.Provider, host.LockPath, services.Seeds(project, env), new ConsoleReporter(env, quiet: true));
+            var (_, host, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
             DiagnosticPrinter.Print(status.Diagnostics, env.Error);
             if (status.Plan is null)
