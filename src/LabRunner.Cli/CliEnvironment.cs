@@ -13,6 +13,9 @@ public sealed record CliEnvironment(
     string WorkingDirectory,
     Func<string, string?> GetVariable)
 {
+    /// <summary>Asks for a secret without echoing it; null when nobody is at a terminal to answer.</summary>
+    public Func<string, string?>? ReadSecret { get; init; }
+
     /// <summary>Plain standard output for JSON and one-line messages: no wrapping, no markup.</summary>
     public TextWriter Stdout => Out.Profile.Out.Writer;
 
@@ -28,6 +31,16 @@ public sealed record CliEnvironment(
         });
         // Logs and pipes have no width; a wide one keeps MACs and IPs on one line in tables.
         if (Console.IsOutputRedirected) console.Profile.Width = 200;
-        return new CliEnvironment(console, Console.Error, Directory.GetCurrentDirectory(), Environment.GetEnvironmentVariable);
+        return new CliEnvironment(console, Console.Error, Directory.GetCurrentDirectory(), Environment.GetEnvironmentVariable)
+        {
+            ReadSecret = Console.IsInputRedirected || Console.IsErrorRedirected ? null : AskSecret,
+        };
+    }
+
+    private static string? AskSecret(string question)
+    {
+        // On stderr, so that stdout stays clean for --json; the answer is masked and never echoed.
+        var prompt = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        return prompt.Prompt(new TextPrompt<string>(question).Secret().AllowEmpty());
     }
 }

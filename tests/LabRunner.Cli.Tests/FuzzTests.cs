@@ -166,7 +166,6 @@ public partial class FuzzTests
     [Fact]
     public void The_core_never_throws_on_mutated_Labfiles()
     {
-        var watch = Stopwatch.StartNew();
         var cases = 0;
         foreach (var seed in new[] { 1, 2, 3 })
         foreach (var (name, text) in Mutations(seed).Concat(seed == 1 ? Monsters() : []))
@@ -178,7 +177,6 @@ public partial class FuzzTests
         }
 
         Assert.True(cases > 2000, $"only {cases} cases");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"{cases} cases took {watch.Elapsed}");
     }
 
     private static void CheckCore(string name, string text, string? local)
@@ -195,7 +193,9 @@ public partial class FuzzTests
             return;
         }
         Assert.True(result.HasErrors || result.Plan is not null, $"{name}: no errors and no plan");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"{name}: took {watch.Elapsed}");
+        // A hang guard, not a performance goal (those live in bench/): the worst input takes well under a
+        // second alone, but CI runs test assemblies side by side on two cores.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"{name}: took {watch.Elapsed}");
         foreach (var d in result.Diagnostics)
         {
             Assert.False(d.Message.Any(char.IsControl), $"{name}: control character in: {d}");
@@ -206,7 +206,6 @@ public partial class FuzzTests
     [Fact]
     public async Task The_CLI_exits_0_1_or_2_and_never_reports_an_internal_error()
     {
-        var watch = Stopwatch.StartNew();
         using var project = new TempProject();
         var cases = Mutations(seed: 7).Where((_, i) => i % 4 == 0).Concat(Monsters()).ToList();
         foreach (var (name, text) in cases)
@@ -224,7 +223,6 @@ public partial class FuzzTests
         }
 
         Assert.True(cases.Count > 200, $"only {cases.Count} cases");
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"{cases.Count} cases took {watch.Elapsed}");
     }
 
     private static string Shorten(string text) => text.Length > 2000 ? text[..2000] + $"… ({text.Length} characters)" : text;

@@ -234,6 +234,36 @@ public sealed class LifecycleCliTests : IDisposable
         Assert.Equal("nothing_to_do", Json(await Lab("up", "--json")).GetProperty("outcome").GetString());
     }
 
+    [Fact]
+    public async Task A_windows_vm_needs_the_password_variable_which_is_never_printed_and_lands_in_an_owner_only_seed()
+    {
+        const string secret = "S3cret-Pa$$w0rd";
+        using var win = new TempProject().With("Labfile.yml", """
+            name: winlab
+            boxes: { win: { path: boxes/win.vhdx, os: windows } }
+            defaults: { box: win }
+            networks:
+              - { name: lan, type: nat }
+            vms:
+              - { name: dc, networks: [lan] }
+            """).With("boxes/win.vhdx", "x");
+        var withPassword = new Dictionary<string, string>(_env) { ["LABRUNNER_ADMIN_PASSWORD"] = secret };
+
+        var refused = await Cli.Tests.Lab.RunAsync(win.Root, _env, "up");
+        var up = await Cli.Tests.Lab.RunAsync(win.Root, withPassword, "up");
+
+        Assert.Equal(2, refused.ExitCode);
+        Assert.Contains("LABRUNNER_ADMIN_PASSWORD", refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, up.ExitCode);
+        Assert.DoesNotContain(secret, up.Stdout + up.Stderr, StringComparison.Ordinal);
+        var seed = Assert.Single(Directory.GetFiles(Path.Combine(win.Root, ".lab", "vms", "dc"), "seed-*.iso"));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(seed));
+        var key = Path.Combine(win.Root, ".lab", "id_ecdsa");
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(key));
+    }
+
     /// <summary>Runs the built lab.dll as its own process, as a user's shell would.</summary>
     private async Task<CliResult> Process(string workingDirectory, params string[] args)
     {

@@ -15,7 +15,8 @@ public static class DefaultServices
         Host = (option, project, env) => HostFor(HostSelection.Resolve(option, env), env),
         Seeds = (project, env) => new SeedBuilder(
             new GuestConfigRenderer(new ProjectTemplateSource(project.ProjectDirectory)),
-            ProjectSecrets.ForSeeds(project.StateDirectory, LabName(project), env.GetVariable, prompt: null)),
+            ProjectSecrets.ForSeeds(project.StateDirectory, LabName(project), env.GetVariable,
+                env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null)),
     };
 
     private static HostSelection HostFor(string provider, CliEnvironment env)

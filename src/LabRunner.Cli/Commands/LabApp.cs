@@ -65,6 +65,9 @@ public static class LabApp
             Error = env.Error,
             // Our own handlers below map every exception to a documented exit code.
             EnableDefaultExceptionHandler = false,
+            // Ctrl+C cancels the command's token; the engine stops between operations and records its
+            // state. Give it time to do so before the process is ended regardless.
+            ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
         };
         if (args.Length == 0)
         {
