@@ -56,6 +56,9 @@ public sealed record StatusResult(ImmutableArray<Diagnostic> Diagnostics, LabPla
 /// </summary>
 public sealed class LabEngine(LabProject project, IHostProvider provider, string hostLockPath, ISeedBuilder seeds, IEngineReporter reporter)
 {
+    /// <summary>The same engine reporting elsewhere (a live terminal view instead of lines).</summary>
+    public LabEngine WithReporter(IEngineReporter other) => new(project, provider, hostLockPath, seeds, other);
+
     public async Task<EngineResult> RunAsync(ReconcileMode mode, ImmutableHashSet<string> targets, EngineOptions options, CancellationToken cancellationToken)
     {
         var loaded = project.Load();

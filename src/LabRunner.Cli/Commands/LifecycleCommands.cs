@@ -86,7 +86,10 @@ public static class LifecycleCommands
     {
         var json = parse.GetValue(global.Json);
         var (_, host, engine) = services.Open(parse, global, env, quiet: json);
-        var result = await engine.RunAsync(mode, [.. vms ?? []], options, ct).ConfigureAwait(false);
+        var targets = (vms ?? []).ToImmutableHashSet();
+        var result = !json && !options.WhatIf && LiveReporter.Suits(env)
+            ? await LiveReporter.RunAsync(env, reporter => engine.WithReporter(reporter).RunAsync(mode, targets, options, ct)).ConfigureAwait(false)
+            : await engine.RunAsync(mode, targets, options, ct).ConfigureAwait(false);
         return EngineResultRenderer.Render(result, mode, host, env, json);
     }
 }
