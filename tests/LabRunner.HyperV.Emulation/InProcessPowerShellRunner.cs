@@ -25,7 +25,7 @@ namespace LabRunner.HyperV.Emulation;
 /// they are; other objects as their string conversion, where the console host would format a table);
 /// warnings go to stdout as <c>WARNING: …</c>, as the console host writes them.</item>
 /// <item>Exit code: the script's <c>exit N</c>; 0 when it ends without one; 1 when a terminating error
-/// (or a parse error) ends it. Errors, terminating or not, are written to stderr in PowerShell's error
+/// ends it, or when it does not parse (then nothing of it runs). Errors, terminating or not, are written to stderr in PowerShell's error
 /// view (<c>COMMAND : message</c>, position, CategoryInfo, FullyQualifiedErrorId).</item>
 /// <item>Cancelling stops the pipeline (PowerShell's Ctrl+C) and throws <see cref="OperationCanceledException"/>;
 /// a runspace that cannot be opened (an emulated module that does not load) throws
@@ -93,6 +93,15 @@ public sealed class InProcessPowerShellRunner : IPowerShellRunner
                 output.DataAdded += (_, e) => WriteLines(output[e.Index], onStdoutLine);
                 shell.Streams.Warning.DataAdded += (_, e) => onStdoutLine("WARNING: " + shell.Streams.Warning[e.Index].Message);
                 shell.Streams.Error.DataAdded += (_, e) => Stderr(ErrorView(shell.Streams.Error[e.Index]));
+
+                // -File parses the whole file before running any of it: a parse error runs nothing and exits 1.
+                System.Management.Automation.Language.Parser.ParseInput(script, scriptPath, out _, out var parseErrors);
+                if (parseErrors.Length > 0)
+                {
+                    foreach (var parseError in parseErrors)
+                        Stderr($"{parseError.Extent.File}:{parseError.Extent.StartLineNumber} char:{parseError.Extent.StartColumnNumber}\n{parseError.Message}\n    + FullyQualifiedErrorId : {parseError.ErrorId}");
+                    return new PowerShellRun(1, stderr.ToString());
+                }
 
                 runspace.SessionStateProxy.SetVariable("LASTEXITCODE", 0);
                 shell.AddScript("param($labrunnerScriptPath) & $labrunnerScriptPath").AddParameter("labrunnerScriptPath", scriptPath);

@@ -23,7 +23,11 @@ internal static class Inventory
             InventoryText.Lines(throughCim with { NetAdapters = throughCim.NetAdapters.Remove(loopback) }));
     }
 
+    /// <summary>
+    /// As above for a lab's host. Files are checked against the host, as the provider checks them on the
+    /// machine it runs on: a disk the simulated provider made exists only in the model.
+    /// </summary>
     public static Task AssertCimViewMatchesHostAsync(Lab lab) =>
-        AssertCimViewMatchesHostAsync(lab.Host, new Providers.HyperV.HyperVProvider(lab.Runner, lab.Cim, "test"),
+        AssertCimViewMatchesHostAsync(lab.Host, new Providers.HyperV.HyperVProvider(lab.Runner, lab.Cim, "test", path => lab.Host.Read(m => m.FileExists(path))),
             [lab.BoxPath, .. lab.Host.Snapshot().Vms.Select(v => lab.DiskPath(v.Name)), Path.Combine(lab.Directory, "missing.vhdx")]);
 }
