@@ -37,8 +37,10 @@ public class HostileValueTests
         var folder = Directory.CreateTempSubdirectory("labrunner-int-hostile-");
         try
         {
-            // A path may hold anything but the separator; an object name anything but wildcard characters.
-            var fileName = hostile.Replace('/', '_');
+            // A path may hold anything but the separator — and ':', which Windows file names cannot hold and
+            // PowerShell reads as a provider qualifier ('X::path') even with -LiteralPath. An object name may
+            // hold anything but wildcard characters.
+            var fileName = hostile.Replace('/', '_').Replace(':', '_');
             var name = new string([.. hostile.Where(c => c is not ('*' or '?' or '[' or ']' or '`'))]);
             var box = Path.Combine(folder.FullName, "base.vhdx");
             File.WriteAllText(box, "base\n");
