@@ -20,9 +20,11 @@ public sealed record EmulationResult(IReadOnlyList<PSObject?> Objects, IReadOnly
 /// Sessions of the real PowerShell engine in which the Hyper-V, NetNat, NetTCPIP and NetAdapter
 /// cmdlets are the emulated ones, acting on a <see cref="SimulatedHost"/>.
 /// <para>
-/// The cmdlets are added to the session directly, not as modules: Windows loads those modules on
-/// first use, so scripts need no Import-Module (on Linux an <c>Import-Module Hyper-V</c> fails: the
-/// module does not exist) and module-qualified names such as <c>Hyper-V\Get-VM</c> do not resolve.
+/// The commands are imported in the modules Windows has them in (<see cref="EmulatedModules"/>: Hyper-V
+/// as a binary module of cmdlets, NetNat, NetTCPIP and NetAdapter as script modules of functions, as the
+/// CDXML modules are), before the session's first command, as Windows would auto-load them on first
+/// use: scripts need no Import-Module, and unqualified names (<c>New-VM</c>) and module-qualified ones
+/// (<c>Hyper-V\New-VM</c>) both resolve.
 /// </para>
 /// </summary>
 public static class EmulatedHost
@@ -42,13 +44,20 @@ public static class EmulatedHost
         return $"{attribute.VerbName}-{attribute.NounName}";
     }
 
-    /// <summary>PowerShell's default session plus the emulated cmdlets, bound to <paramref name="host"/>.</summary>
+    /// <summary>PowerShell's default session plus the emulated modules, bound to <paramref name="host"/>.</summary>
     public static InitialSessionState CreateSessionState(SimulatedHost host)
     {
         ArgumentNullException.ThrowIfNull(host);
         var state = InitialSessionState.CreateDefault2();
-        foreach (var type in CmdletTypes.Concat(StandInTypes))
+        // The cmdlets behind the CDXML modules' proxy functions, and the stand-ins.
+        foreach (var type in EmulatedModules.CdxmlCmdletTypes.Concat(StandInTypes))
             state.Commands.Add(new SessionStateCmdletEntry(CommandName(type), type, null));
+        // As the provider starts PowerShell (-ExecutionPolicy Bypass). Elsewhere PowerShell has no
+        // execution policy (it is always Unrestricted) and refuses to set one.
+        if (OperatingSystem.IsWindows()) state.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass;
+        state.ImportPSModule([.. EmulatedModules.ManifestPaths]);
+        // A module that fails to load must fail the session, not leave the script to find its cmdlets missing.
+        state.ThrowOnRunspaceOpenError = true;
         state.Variables.Add(new SessionStateVariableEntry(EmulatedCmdlet.HostVariable, host,
             "The simulated Hyper-V host the emulated cmdlets act on.", ScopedItemOptions.Constant | ScopedItemOptions.AllScope));
         return state;
