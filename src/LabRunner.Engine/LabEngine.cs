@@ -190,11 +190,15 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         public void Report(OperationProgress value) => reporter.Progress(value);
     }
 
-    /// <summary>After applying: VMs now marked are no longer pending; after down, their folders go.</summary>
+    /// <summary>
+    /// After applying: a VM stays pending until its creation has finished — it carries the mark and was
+    /// started, the last step — so the next run redoes what the inventory cannot show (the secure boot
+    /// template). After down, the VMs' folders go.
+    /// </summary>
     private async Task SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, CancellationToken ct)
     {
         var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
-        state.PendingVms = [.. state.PendingVms.Where(n => inventory.Vm(n) is { } vm && !identity.Owns(vm.Notes))];
+        state.PendingVms = [.. state.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off))];
         state.Save(project.StateDirectory);
         if (mode != ReconcileMode.Down) return;
         foreach (var vm in lab.Vms)

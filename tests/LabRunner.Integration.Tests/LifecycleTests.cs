@@ -59,7 +59,7 @@ public class LifecycleTests
         var reload = await lab.RunAsync(ReconcileMode.Reload);
 
         Assert.True(reload.Outcome == EngineOutcome.Done, Lab.Describe(reload));
-        var cache = host.Snapshot().Vms.Single(v => v.Name == "cache");
+        var cache = host.Snapshot().Vms.Single(v => v.Name == "shop-cache");
         Assert.Equal((768L * 1024 * 1024, 2, VmState.Running), (cache.MemoryStartupBytes, cache.ProcessorCount, cache.State));
         HostAssert.Holds(lab, reload.Plan!, sharesAForeignNetNat ? "DockerNAT" : PlanRules.NatName, VmState.Running);
         Assert.True((await lab.UpAsync()).Outcome == EngineOutcome.NothingToDo);

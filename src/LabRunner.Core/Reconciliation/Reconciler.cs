@@ -345,7 +345,10 @@ public static class Reconciler
                 if (host.DvdDrives.IsEmpty) offline.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: false));
                 else live.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: true));
             }
-            if (vm.Generation == 2 && !host.SecureBoot)
+            // The inventory shows whether secure boot is on, not with which template: a VM whose creation
+            // did not finish may still have New-VM's default (MicrosoftWindows), so its firmware is set again.
+            var unfinished = r.PendingVms.Contains(id);
+            if (vm.Generation == 2 && (!host.SecureBoot || unfinished))
                 offline.Add(new SetFirmware(id, true, SecureBootTemplate(vm.Os), files.DiskPath));
 
             if (r.Mode == ReconcileMode.Reload)

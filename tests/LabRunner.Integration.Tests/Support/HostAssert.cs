@@ -17,7 +17,7 @@ internal static class HostAssert
     /// whose creation was interrupted before Set-VMFirmware keeps Hyper-V's default (MicrosoftWindows) and
     /// no later 'up' corrects it (see FaultInjectionTests): the fault tests check everything else.
     /// </param>
-    public static void Holds(Lab lab, LabPlan plan, string natName, VmState vmState, bool secureBootTemplates = true)
+    public static void Holds(Lab lab, LabPlan plan, string natName, VmState vmState)
     {
         var state = lab.Host.Snapshot();
         var mark = new LabIdentity(plan.Lab, ProjectState.LoadOrCreate(lab.StateDirectory).ProjectId).Mark;
@@ -47,10 +47,10 @@ internal static class HostAssert
             .Select(m => $"{m.NatName} {m.Protocol} {m.ExternalIPAddress}:{m.ExternalPort} -> {m.InternalIPAddress}:{m.InternalPort}").Order(StringComparer.Ordinal));
 
         var vms = LabVms(state).ToList();
-        Assert.Equal(plan.Vms.Select(v => v.Name).Order(StringComparer.Ordinal), vms.Select(v => v.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(plan.Vms.Select(v => v.HyperVName).Order(StringComparer.Ordinal), vms.Select(v => v.Name).Order(StringComparer.Ordinal));
         foreach (var planned in plan.Vms)
         {
-            var vm = vms.Single(v => v.Name == planned.Name);
+            var vm = vms.Single(v => v.Name == planned.HyperVName);
             Assert.Equal(mark, vm.Notes);
             Assert.Equal((planned.Generation, planned.MemoryBytes, planned.Cpus, vmState), (vm.Generation, vm.MemoryStartupBytes, vm.ProcessorCount, vm.State));
             Assert.Equal(
@@ -65,7 +65,7 @@ internal static class HostAssert
             Assert.True(File.Exists(dvd.Path), "the seed ISO the DVD drive holds is on disk");
             var firmware = vm.Firmware!;
             Assert.True(firmware.SecureBoot);
-            if (secureBootTemplates) Assert.Equal("MicrosoftUEFICertificateAuthority", firmware.SecureBootTemplate);
+            Assert.Equal("MicrosoftUEFICertificateAuthority", firmware.SecureBootTemplate);
             Assert.Equal((SimBootDeviceType.HardDiskDrive, disk.ControllerNumber, disk.ControllerLocation),
                 (firmware.FirstBootDevice!.DeviceType, firmware.FirstBootDevice.ControllerNumber, firmware.FirstBootDevice.ControllerLocation));
         }
