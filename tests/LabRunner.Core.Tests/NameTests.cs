@@ -1,6 +1,6 @@
 namespace LabRunner.Core.Tests;
 
-/// <summary>LAB101-LAB104 and the count limits: names become switch names, VM names and hostnames.</summary>
+/// <summary>LAB101-LAB103 and the count limits: names become switch names, VM names and hostnames.</summary>
 public class NameTests
 {
     private static string Lab(string labName = "demo", string vmName = "web", string extraVm = "") => $"""
@@ -173,7 +173,7 @@ public class NameTests
     [InlineData("two")]
     public void A_count_outside_1_to_1000_is_reported_at_the_count(string count)
     {
-        // The binder reads count as a number in range (LAB304); LAB104 is not used for it.
+        // The binder reads count as a number in range (LAB304).
         var text = Lab().Replace("    box: ubuntu\n", $"    box: ubuntu\n    count: {count}\n", StringComparison.Ordinal);
 
         var result = Labfiles.Load(text);

@@ -44,8 +44,6 @@ public static class DiagnosticBuilder
         Error(s, "LAB102", F($"{what} '{name}' is declared twice (first at {first.File}:{first.Line}:{first.Column})"));
     public static Diagnostic InvalidHostname(SourceSpan s, string hostname, string rule) =>
         Error(s, "LAB103", F($"hostname '{Printable(hostname)}' is not allowed: {rule}"));
-    public static Diagnostic InvalidCount(SourceSpan s, long count, int max) =>
-        Error(s, "LAB104", F($"count must be between 1 and {max}, not {count}"));
 
     // LAB2xx — addresses and networks
     public static Diagnostic InvalidCidr(SourceSpan s, string text) =>
