@@ -77,11 +77,12 @@ public class UserDataTests
         Assert.DoesNotContain("\n$(reboot)", text, StringComparison.Ordinal);
     }
 
-    [ToolFact("python3")]
+    // Debian's interpreter, the one cloud-init runs under: its PyYAML comes with the cloud-init package.
+    [ToolFact(DebianPython)]
     public void Pyyaml_the_reader_cloud_init_uses_reads_the_same_values()
     {
         var seed = CloudInit.WriteSeed(Labs.Render(HostileLab));
-        var run = ExternalTool.Run("python3", "-c",
+        var run = ExternalTool.Run(DebianPython, "-c",
             "import json, sys, yaml; d = yaml.safe_load(open(sys.argv[1], encoding='utf-8')); " +
             "print(json.dumps([d['runcmd'][0], d['packages'], d['package_reboot_if_required'], d['write_files'][0]['content'], d['write_files'][0]['permissions'], d['bootcmd']]))",
             Path.Combine(seed.FullName, GuestConfigRenderer.UserDataFile));
@@ -93,6 +94,8 @@ public class UserDataTests
         });
         Assert.Equal(Normalize(expected), Normalize(run.StandardOutput.Trim()));
     }
+
+    private const string DebianPython = "/usr/bin/python3";
 
     [Fact]
     public void User_data_keys_follow_the_generated_keys()

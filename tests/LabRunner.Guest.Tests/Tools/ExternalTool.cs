@@ -38,6 +38,7 @@ public static class ExternalTool
         ["blkid"] = "util-linux",
         ["mount"] = "mount",
         ["ssh-keygen"] = "openssh-client",
+        ["/usr/bin/python3"] = "cloud-init (which brings python3 and python3-yaml)",
     };
 
     /// <summary>The apt package that provides <paramref name="tool"/>, for messages.</summary>
