@@ -200,12 +200,38 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
         state.PendingVms = [.. state.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off))];
         state.Save(project.StateDirectory);
-        if (mode != ReconcileMode.Down) return;
+        if (mode != ReconcileMode.Down)
+        {
+            RemoveStaleSeeds(lab, inventory);
+            return;
+        }
         foreach (var vm in lab.Vms)
         {
             var folder = VmFolder(vm.Name);
             if (inventory.Vm(PlanRules.VmName(lab.Name, vm.Name)) is null && Directory.Exists(folder))
                 Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Seeds a VM's DVD drive no longer holds (its network changed) are deleted once it holds the new one.</summary>
+    private void RemoveStaleSeeds(LabDefinition lab, HostInventory inventory)
+    {
+        foreach (var vm in lab.Vms)
+        {
+            var folder = VmFolder(vm.Name);
+            if (inventory.Vm(PlanRules.VmName(lab.Name, vm.Name)) is not { } host || !Directory.Exists(folder)) continue;
+            foreach (var seed in Directory.EnumerateFiles(folder, "seed-*.iso"))
+            {
+                if (host.DvdDrives.Contains(seed, StringComparer.OrdinalIgnoreCase)) continue;
+                try
+                {
+                    File.Delete(seed);
+                }
+                catch (IOException)
+                {
+                    // Still open somewhere; the next run or 'lab down' takes it.
+                }
+            }
         }
     }
 

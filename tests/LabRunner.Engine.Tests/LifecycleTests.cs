@@ -69,6 +69,28 @@ public class LifecycleTests
     }
 
     [Fact]
+    public async Task A_changed_ip_gives_a_new_seed_which_reload_applies_and_the_old_seed_is_deleted()
+    {
+        using var lab = new TestLab(TestLab.Three());
+        var host = lab.Host();
+        await lab.Run(ReconcileMode.Up, host);
+        var folder = Path.Combine(lab.ProjectDirectory, ".lab", "vms", "db");
+        var oldSeed = Assert.Single(Directory.GetFiles(folder, "seed-*.iso"));
+        lab.WriteLabfile(TestLab.Three(dbIp: "192.168.60.77"));
+
+        var up = await lab.Run(ReconcileMode.Up, host);
+        var reload = await lab.Run(ReconcileMode.Reload, host);
+
+        Assert.Contains(up.Reconciliation!.All, o => o is AttachSeed { VmName: "demo-db", ReplaceExisting: true });
+        Assert.Contains(up.Reconciliation.Notices, n => n.Contains("new seed", StringComparison.Ordinal));
+        Assert.Equal(EngineOutcome.Done, reload.Outcome);
+        var newSeed = Assert.Single(Directory.GetFiles(folder, "seed-*.iso"));
+        Assert.NotEqual(oldSeed, newSeed);
+        var drives = Assert.Single(host.GetInventory([]).Vms, v => v.Name == "demo-db").DvdDrives;
+        Assert.True(drives.SequenceEqual([newSeed]), $"drives: {string.Join(", ", drives)}; new seed: {newSeed}");
+    }
+
+    [Fact]
     public async Task Halt_stops_the_vms_and_up_starts_them_again()
     {
         using var lab = new TestLab(TestLab.Three());
