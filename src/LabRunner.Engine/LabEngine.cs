@@ -153,11 +153,11 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             {
                 reporter.Info($"Some VMs did not shut down within {options.HaltTimeout.TotalSeconds:0} s; turning them off.");
             }
-            var stubborn = quiet.Select(f => f.Operation).OfType<StopVm>().Select(s => s.VmName).ToList();
+            // Whatever failed or timed out shows in the host's state: every VM asked to stop that is not off.
             var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
-            stubborn.AddRange(vms.SelectMany(b => b.Operations).OfType<StopVm>().Select(s => s.VmName)
-                .Where(n => inventory.Vm(n) is { State: not VmState.Off }));
-            var turnOff = stubborn.Distinct(StringComparer.OrdinalIgnoreCase).Select(n => (HostOperation)new StopVm(n, TurnOff: true)).ToImmutableArray();
+            var turnOff = vms.SelectMany(b => b.Operations).OfType<StopVm>()
+                .Where(s => inventory.Vm(s.VmName) is { State: not VmState.Off })
+                .Select(s => (HostOperation)new StopVm(s.VmName, TurnOff: true)).ToImmutableArray();
             if (!turnOff.IsEmpty)
                 await ApplyAsync(new OperationBatch($"{VmBatchPrefix}turn off", turnOff), failures, ct).ConfigureAwait(false);
         }

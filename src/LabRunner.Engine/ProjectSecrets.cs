@@ -34,11 +34,11 @@ public static class ProjectSecrets
     /// Secrets for each VM's seed, read lazily and once: the SSH key when the first seed is built, the
     /// administrator password only when a Windows guest needs it.
     /// </summary>
-    public static Func<VmPlan, GuestSecrets> ForSeeds(string stateDirectory, string lab, Func<string, string?> getVariable, Func<string?>? prompt)
+    public static Func<string, VmPlan, GuestSecrets> ForSeeds(string stateDirectory, Func<string, string?> getVariable, Func<string?>? prompt)
     {
         string? publicKey = null;
         string? password = null;
-        return vm =>
+        return (lab, vm) =>
         {
             publicKey ??= LoadOrCreateSshKey(stateDirectory, lab, new List<Diagnostic>()).PublicKey;
             if (vm.Os == GuestOs.Windows) password ??= AdminPassword(getVariable, prompt);

@@ -13,24 +13,24 @@ namespace LabRunner.Engine;
 /// timestamps are fixed, so the same plan gives the same bytes and the same file name; a changed
 /// network configuration gives a new name, which is how <c>lab up</c> sees that a seed changed.
 /// </summary>
-public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<VmPlan, GuestSecrets> secrets) : ISeedBuilder
+public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<string, VmPlan, GuestSecrets> secrets) : ISeedBuilder
 {
     /// <summary>Every seed carries this date: reproducible bytes matter more than a real one.</summary>
     public static readonly DateTimeOffset Timestamp = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
-    public SeedImage? Build(LabPlan plan, VmPlan vm, ICollection<Diagnostic> diagnostics)
+    public SeedImage? Build(LabPlan plan, VmPlan vm, ICollection<Diagnostic> diagnostics) => Seed(plan, vm, diagnostics).Image;
+
+    /// <summary>The rendered files and the ISO made of them, rendered once (<c>lab seed</c> writes both).</summary>
+    public (GuestRenderResult Rendered, SeedImage? Image) Seed(LabPlan plan, VmPlan vm, ICollection<Diagnostic> diagnostics)
     {
-        var rendered = renderer.Render(plan.Lab, vm, secrets(vm));
+        var rendered = renderer.Render(plan.Lab, vm, secrets(plan.Lab, vm));
         foreach (var d in rendered.Diagnostics) diagnostics.Add(d);
-        if (rendered.HasErrors) return null;
+        if (rendered.HasErrors) return (rendered, null);
         var iso = SeedIsoWriter.Build(GuestLayer.SeedVolumeLabel, [.. rendered.Files.Select(f => new IsoFile(f.Name, f.Content))], Timestamp);
         var hash = Convert.ToHexStringLower(SHA256.HashData(iso))[..12];
         // A Windows seed carries the (encoded) administrator password.
-        return new SeedImage(iso, hash, ContainsSecret: vm.Os == GuestOs.Windows);
+        return (rendered, new SeedImage(iso, hash, ContainsSecret: vm.Os == GuestOs.Windows));
     }
-
-    /// <summary>The rendered files themselves, for <c>lab seed</c>.</summary>
-    public GuestRenderResult Render(LabPlan plan, VmPlan vm) => renderer.Render(plan.Lab, vm, secrets(vm));
 }
 
 /// <summary>The project's own templates: <c>&lt;project&gt;/templates/cloud-init/user-data</c> and friends override the defaults.</summary>

@@ -15,7 +15,7 @@ public static class DefaultServices
         Host = (option, project, env) => HostFor(HostSelection.Resolve(option, env), env),
         Seeds = (project, env) => new SeedBuilder(
             new GuestConfigRenderer(new ProjectTemplateSource(project.ProjectDirectory)),
-            ProjectSecrets.ForSeeds(project.StateDirectory, LabName(project), env.GetVariable,
+            ProjectSecrets.ForSeeds(project.StateDirectory, env.GetVariable,
                 env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null)),
     };
 
@@ -52,7 +52,4 @@ public static class DefaultServices
             return $"# This batch cannot be rendered for Hyper-V: {ex.Message}";
         }
     }
-
-    /// <summary>The lab name for the SSH key's comment.</summary>
-    private static string LabName(LabProject project) => project.Load().Lab?.Name ?? "lab";
 }

@@ -45,10 +45,9 @@ public static class SeedCommand
             foreach (var plan in vms)
             {
                 var folder = name is not null && parse.GetValue(outDir) is not null ? root : Path.Combine(root, plan.Name);
-                var rendered = seeds.Render(result.Plan, plan);
-                DiagnosticPrinter.Print(rendered.Diagnostics, env.Error);
                 var diagnostics = new List<Core.Diagnostics.Diagnostic>();
-                var image = rendered.HasErrors ? null : seeds.Build(result.Plan, plan, diagnostics);
+                var (rendered, image) = seeds.Seed(result.Plan, plan, diagnostics);
+                DiagnosticPrinter.Print(diagnostics, env.Error);
                 if (image is null)
                 {
                     failed = true;
