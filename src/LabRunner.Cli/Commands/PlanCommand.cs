@@ -15,12 +15,8 @@ public static class PlanCommand
         {
             var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
             var result = project.Plan();
-            DiagnosticPrinter.Print(result.Diagnostics, env.Error);
-            if (result.HasErrors || result.Plan is null)
-            {
-                env.Error.WriteLine(Summary.Errors(result.Diagnostics));
+            if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env.Error))
                 return ExitCodes.InvalidLabfile;
-            }
             if (parse.GetValue(global.Json))
                 env.Stdout.WriteLine(Json.Write(json => PlanJson.Write(json, result.Plan)));
             else

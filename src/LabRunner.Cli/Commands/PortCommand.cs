@@ -21,12 +21,8 @@ public static class PortCommand
         {
             var (_, _, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
-            DiagnosticPrinter.Print(status.Diagnostics, env.Error);
-            if (status.Plan is null)
-            {
-                env.Error.WriteLine(Summary.Errors(status.Diagnostics));
+            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env.Error))
                 return ExitCodes.InvalidLabfile;
-            }
             var only = parse.GetValue(vm);
             if (only is not null && !status.Vms.Any(v => string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase)))
                 throw new UsageException($"no VM named '{only}' in the Labfile");

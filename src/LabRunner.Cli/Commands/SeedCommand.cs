@@ -29,12 +29,8 @@ public static class SeedCommand
                 throw new UsageException("name one VM, or pass --all");
             var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
             var result = project.Plan();
-            DiagnosticPrinter.Print(result.Diagnostics, env.Error);
-            if (result.Plan is null)
-            {
-                env.Error.WriteLine(Summary.Errors(result.Diagnostics));
+            if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env.Error))
                 return ExitCodes.InvalidLabfile;
-            }
             var vms = result.Plan.Vms.Where(v => name is null || string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
             if (vms.Count == 0)
                 throw new UsageException($"no VM named '{name}' in the Labfile (it has {string.Join(", ", result.Plan.Vms.Select(v => v.Name))})");

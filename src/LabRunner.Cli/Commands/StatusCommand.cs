@@ -15,12 +15,8 @@ public static class StatusCommand
         {
             var (_, host, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
-            DiagnosticPrinter.Print(status.Diagnostics, env.Error);
-            if (status.Plan is null)
-            {
-                env.Error.WriteLine(Summary.Errors(status.Diagnostics));
+            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env.Error))
                 return ExitCodes.InvalidLabfile;
-            }
             if (parse.GetValue(global.Json))
             {
                 env.Stdout.WriteLine(Json.Write(json => Write(json, status)));

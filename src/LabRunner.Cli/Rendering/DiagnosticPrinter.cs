@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using LabRunner.Core.Diagnostics;
 
@@ -10,6 +11,19 @@ public static class DiagnosticPrinter
     {
         foreach (var d in diagnostics)
             error.WriteLine(d.ToString());
+    }
+
+    /// <summary>
+    /// Prints the diagnostics; when there is no <paramref name="result"/> (the Labfile has errors), also
+    /// the closing count, and says the command failed.
+    /// </summary>
+    public static bool Failed<T>(IEnumerable<Diagnostic> diagnostics, [NotNullWhen(false)] T? result, TextWriter error) where T : class
+    {
+        var list = diagnostics.ToList();
+        Print(list, error);
+        if (result is not null) return false;
+        error.WriteLine(Summary.Errors(list));
+        return true;
     }
 
     public static void WriteJson(Utf8JsonWriter json, IEnumerable<Diagnostic> diagnostics)
