@@ -41,7 +41,7 @@ public static class Reconciler
         {
             // Whose lab this is comes first: when the lab's VMs carry another folder's mark or an earlier
             // name, that is the one thing to explain (the clashes it causes would only confuse).
-            var ownership = OtherProjectConflict(r, r.Mode == ReconcileMode.Reload ? "reload" : "up") ?? EarlierNameConflict();
+            var ownership = OtherProjectConflict(r, "up") ?? EarlierNameConflict();
             if (ownership is not null)
                 return new Reconciliation([], [], [], [ownership], [], [], null);
             if (r.Adopt && r.Mode != ReconcileMode.Halt)

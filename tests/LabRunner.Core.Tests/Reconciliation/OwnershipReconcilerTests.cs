@@ -76,7 +76,7 @@ public class OwnershipReconcilerTests
 
     [Theory]
     [InlineData(ReconcileMode.Up, "lab up --adopt")]
-    [InlineData(ReconcileMode.Reload, "lab reload --adopt")]
+    [InlineData(ReconcileMode.Reload, "lab up --adopt")]
     [InlineData(ReconcileMode.Down, "lab down --adopt")]
     public void This_lab_marked_by_another_project_folder_is_one_conflict_that_explains_copy_and_adopt(ReconcileMode mode, string command)
     {
