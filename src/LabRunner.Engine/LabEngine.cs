@@ -32,6 +32,16 @@ public sealed record EngineResult(
 
 public sealed record EngineOptions(int Parallelism, TimeSpan HaltTimeout, bool WhatIf, TimeSpan LockTimeout)
 {
+    /// <summary>
+    /// Take over this lab's VMs and switches that carry the mark of another project folder (a moved
+    /// folder, or a lab made by an older LabRunner whose project ids were random): they are marked as
+    /// this project's before anything else happens.
+    /// </summary>
+    public bool Adopt { get; init; }
+
+    /// <summary>For <c>down</c>: remove this project's lab under an earlier name (after 'name:' in the Labfile changed).</summary>
+    public string? LabName { get; init; }
+
     public static EngineOptions Default { get; } = new(2, TimeSpan.FromSeconds(60), false, TimeSpan.FromMinutes(10));
 }
 
@@ -65,18 +75,16 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (loaded.HasErrors || loaded.Lab is null)
             return Result(EngineOutcome.InvalidLabfile, loaded.Diagnostics);
         var lab = loaded.Lab;
-        var unknown = targets.Where(t => !lab.Vms.Any(v => string.Equals(v.Name, t, StringComparison.OrdinalIgnoreCase))).ToList();
-        if (unknown.Count > 0)
-            throw new UsageException($"no VM named {string.Join(", ", unknown.Select(u => $"'{u}'"))} in the Labfile (it has {string.Join(", ", lab.Vms.Select(v => v.Name))})");
 
         using var hostLock = options.WhatIf ? null : await HostLock.AcquireAsync(hostLockPath, options.LockTimeout,
             () => reporter.Info("Waiting for another lab command on this host to finish…"), cancellationToken).ConfigureAwait(false);
 
         var state = ProjectState.LoadOrCreate(project.StateDirectory);
-        var identity = new LabIdentity(lab.Name, state.ProjectId);
+        var identity = new LabIdentity(mode == ReconcileMode.Down && !string.IsNullOrEmpty(options.LabName) ? options.LabName : lab.Name, project.ProjectId);
         var inventory = await provider.GetInventoryAsync(FilesOfInterest(lab), cancellationToken).ConfigureAwait(false);
+        targets = ResolveTargets(lab, identity, inventory, mode, targets);
 
-        var planned = project.Plan(HostAwareContext(lab, identity, inventory));
+        var planned = project.Plan(HostAwareContext(lab, identity, inventory, options.Adopt));
         if (planned.HasErrors || planned.Plan is null)
             return Result(EngineOutcome.InvalidLabfile, planned.Diagnostics);
         var plan = planned.Plan;
@@ -85,7 +93,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var seedImages = new Dictionary<string, SeedImage>(StringComparer.OrdinalIgnoreCase);
         if (mode is ReconcileMode.Up or ReconcileMode.Reload)
         {
-            foreach (var vm in plan.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name)))
+            foreach (var vm in plan.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)))
             {
                 var seed = seeds.Build(plan, vm, diagnostics);
                 if (seed is not null) seedImages[vm.Name] = seed;
@@ -95,12 +103,18 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         }
 
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => FilesOf(lab, v, seedImages.GetValueOrDefault(v.Name)), StringComparer.OrdinalIgnoreCase);
+        // Seeds are this project's own local files: whether each is still there is read here.
+        var missingSeeds = files.Values.Select(f => f.SeedPath).Where(p => p.Length > 0 && !File.Exists(p)).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
         var reconciliation = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, identity, mode, files, project.StateDirectory,
-            targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms]));
+            targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds));
 
         var batches = Batches(reconciliation, options.Parallelism);
         if (!reconciliation.Conflicts.IsEmpty)
+        {
+            if (OwnershipHint(identity, inventory, state, mode) is { } hint)
+                reconciliation = reconciliation with { Conflicts = reconciliation.Conflicts.Add(new Conflict(hint)) };
             return Result(EngineOutcome.Conflict, [.. diagnostics], plan, reconciliation, batches);
+        }
         if (options.WhatIf)
             return Result(EngineOutcome.WhatIf, [.. diagnostics], plan, reconciliation, batches);
         if (reconciliation.IsEmpty)
@@ -114,6 +128,8 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         }
         var creating = reconciliation.All.OfType<CreateVm>().Select(c => c.VmName).ToList();
         state.PendingVms = [.. state.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];
+        state.ProjectId = identity.ProjectId;
+        state.ProjectPath = project.ProjectDirectory;
         state.Save(project.StateDirectory);
 
         var failures = new List<OperationFailure>();
@@ -123,10 +139,10 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         }
         catch (OperationCanceledException)
         {
-            await SettleAsync(lab, identity, state, mode, CancellationToken.None).ConfigureAwait(false);
+            await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
             return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures);
         }
-        await SettleAsync(lab, identity, state, mode, CancellationToken.None).ConfigureAwait(false);
+        await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
         return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures);
     }
 
@@ -195,7 +211,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     /// started, the last step — so the next run redoes what the inventory cannot show (the secure boot
     /// template). After down, the VMs' folders go.
     /// </summary>
-    private async Task SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, CancellationToken ct)
+    private async Task SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, ImmutableHashSet<string> targets, CancellationToken ct)
     {
         var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
         state.PendingVms = [.. state.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off))];
@@ -205,24 +221,38 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             RemoveStaleSeeds(lab, inventory);
             return;
         }
-        foreach (var vm in lab.Vms)
+        // The folders of the VMs that went (also those no longer in the Labfile), never one whose files a VM still holds.
+        var names = targets.IsEmpty ? lab.Vms.Select(v => v.Name).ToList() : [.. targets];
+        if (targets.IsEmpty && Directory.Exists(Path.Combine(project.StateDirectory, "vms")))
+            names.AddRange(Directory.EnumerateDirectories(Path.Combine(project.StateDirectory, "vms")).Select(Path.GetFileName).OfType<string>());
+        foreach (var name in names.Distinct(StringComparer.OrdinalIgnoreCase))
         {
-            var folder = VmFolder(vm.Name);
-            if (inventory.Vm(PlanRules.VmName(lab.Name, vm.Name)) is null && Directory.Exists(folder))
+            var folder = VmFolder(name);
+            if (inventory.Vm(PlanRules.VmName(identity.Lab, name)) is null && Directory.Exists(folder) && !HeldByAnyVm(inventory, folder))
                 Directory.Delete(folder, recursive: true);
         }
     }
 
-    /// <summary>Seeds a VM's DVD drive no longer holds (its network changed) are deleted once it holds the new one.</summary>
+    private static bool HeldByAnyVm(HostInventory inventory, string folder)
+    {
+        var prefix = Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar;
+        return inventory.Vms.Any(v => v.HardDisks.Concat(v.DvdDrives).Any(f => f.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)));
+    }
+
+    /// <summary>
+    /// Seeds a VM's DVD drive no longer holds (its network changed) are deleted once it holds the new one —
+    /// never one any VM on the host holds (a VM of this lab under an earlier name, say).
+    /// </summary>
     private void RemoveStaleSeeds(LabDefinition lab, HostInventory inventory)
     {
+        var held = inventory.Vms.SelectMany(v => v.DvdDrives).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var vm in lab.Vms)
         {
             var folder = VmFolder(vm.Name);
             if (inventory.Vm(PlanRules.VmName(lab.Name, vm.Name)) is not { } host || !Directory.Exists(folder)) continue;
             foreach (var seed in Directory.EnumerateFiles(folder, "seed-*.iso"))
             {
-                if (host.DvdDrives.Contains(seed, StringComparer.OrdinalIgnoreCase)) continue;
+                if (held.Contains(seed)) continue;
                 try
                 {
                     File.Delete(seed);
@@ -241,8 +271,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (loaded.HasErrors || loaded.Lab is null)
             return new StatusResult(loaded.Diagnostics, null, [], []);
         var lab = loaded.Lab;
-        var state = ProjectState.LoadOrCreate(project.StateDirectory);
-        var identity = new LabIdentity(lab.Name, state.ProjectId);
+        var identity = new LabIdentity(lab.Name, project.ProjectId);
         var inventory = await provider.GetInventoryAsync([], cancellationToken).ConfigureAwait(false);
         var planned = project.Plan(HostAwareContext(lab, identity, inventory));
         if (planned.Plan is null)
@@ -276,12 +305,73 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     }
 
     /// <summary>
+    /// VM names from the command line, resolved once to the Labfile's spelling (Windows and the Labfile
+    /// match names without regard to case; seeds and files are keyed by the Labfile's spelling). For halt
+    /// and down a name may also be a VM of this lab that is no longer in the Labfile.
+    /// </summary>
+    private static ImmutableHashSet<string> ResolveTargets(LabDefinition lab, LabIdentity identity, HostInventory inventory, ReconcileMode mode, ImmutableHashSet<string> targets)
+    {
+        var strays = inventory.Vms.Where(v => identity.Owns(v.Notes))
+            .Select(v => PlanRules.LabfileVmName(identity.Lab, v.Name)).OfType<string>()
+            .Where(n => !lab.Vms.Any(v => string.Equals(v.Name, n, StringComparison.OrdinalIgnoreCase))).ToList();
+        var resolved = ImmutableHashSet.CreateBuilder<string>(StringComparer.OrdinalIgnoreCase);
+        var unknown = new List<string>();
+        foreach (var target in targets)
+        {
+            if (lab.Vms.FirstOrDefault(v => string.Equals(v.Name, target, StringComparison.OrdinalIgnoreCase)) is { } vm)
+            {
+                resolved.Add(vm.Name);
+                continue;
+            }
+            var stray = strays.FirstOrDefault(s => string.Equals(s, target, StringComparison.OrdinalIgnoreCase));
+            if (stray is null)
+                unknown.Add(target);
+            else if (mode is ReconcileMode.Halt or ReconcileMode.Down)
+                resolved.Add(stray);
+            else
+                throw new UsageException($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down {stray}' removes it");
+        }
+        if (unknown.Count > 0)
+            throw new UsageException($"no VM named {string.Join(", ", unknown.Select(u => $"'{u}'"))} in the Labfile (it has {string.Join(", ", lab.Vms.Select(v => v.Name))})" +
+                (strays.Count > 0 ? $", nor in this lab on the host (it also has {string.Join(", ", strays)}, no longer in the Labfile)" : ""));
+        return resolved.ToImmutable();
+    }
+
+    /// <summary>
+    /// When this lab's objects carry another project folder's mark, what the state file this folder
+    /// carries says about where it came from: a copy of a folder that still exists, a folder that moved,
+    /// or a project of an older LabRunner (random ids).
+    /// </summary>
+    private string? OwnershipHint(LabIdentity identity, HostInventory inventory, ProjectState state, ReconcileMode mode)
+    {
+        var others = inventory.Vms.Select(v => v.Notes).Concat(inventory.Switches.Select(s => s.Notes))
+            .Select(LabIdentity.Parse).OfType<LabIdentity>()
+            .Where(o => string.Equals(o.Lab, identity.Lab, StringComparison.OrdinalIgnoreCase) && o.ProjectId != identity.ProjectId)
+            .Select(o => o.ProjectId).ToHashSet(StringComparer.Ordinal);
+        if (others.Count == 0) return null;
+        if (state.ProjectPath is { Length: > 0 } recorded && others.Contains(ProjectIdentity.Of(recorded)))
+        {
+            return Directory.Exists(recorded)
+                ? $"This folder looks like a copy of '{recorded}' (its .lab folder came from there), which still exists and owns lab '{identity.Lab}': use the lab from there, or rename the lab in this copy to run a second one."
+                : $"This folder seems to have been moved from '{recorded}', which no longer exists. The lab's VMs still use their disks at the old place: 'lab down --adopt' removes that lab, and 'lab up' then builds it here.";
+        }
+        if (state.ProjectPath is null && others.Contains(state.ProjectId))
+        {
+            return $"This folder's .lab/state.json holds project id {state.ProjectId}, the random id an older LabRunner gave the project that made the lab: " +
+                $"if this is that folder (not a copy of it), 'lab {(mode == ReconcileMode.Down ? "down" : "up")} --adopt' takes the lab over.";
+        }
+        return null;
+    }
+
+    /// <summary>
     /// Planning with the host in view: subnets of every adapter not belonging to this lab are taken
     /// (other labs' slices, the LAN, Docker, WSL), and this lab keeps the NAT slices it already has.
     /// </summary>
-    private LabContext HostAwareContext(LabDefinition lab, LabIdentity identity, HostInventory inventory)
+    private LabContext HostAwareContext(LabDefinition lab, LabIdentity identity, HostInventory inventory, bool adopt = false)
     {
-        var ourVnics = inventory.Switches.Where(s => identity.Owns(s.Notes))
+        // Switches being adopted are this lab's already as far as planning goes.
+        bool Ours(string notes) => identity.Owns(notes) || (adopt && LabIdentity.Parse(notes) is { } other && string.Equals(other.Lab, identity.Lab, StringComparison.OrdinalIgnoreCase));
+        var ourVnics = inventory.Switches.Where(s => Ours(s.Notes))
             .Select(s => HostNetAdapter.VnicName(s.Name)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var taken = inventory.NetAdapters.Where(a => !ourVnics.Contains(a.Name))
             .SelectMany(a => a.Addresses.Select(ip => ip.Subnet)).ToImmutableArray();

@@ -61,6 +61,9 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     /// <summary>The project's own folder for state, disks and seeds; git-ignored.</summary>
     public string StateDirectory => Path.Combine(ProjectDirectory, ".lab");
 
+    /// <summary>The id in the ownership mark of the lab's switches and VMs, from the folder's path (see <see cref="ProjectIdentity"/>).</summary>
+    public string ProjectId => ProjectIdentity.Of(ProjectDirectory);
+
     public LoadResult Load() => LabfileLoader.Load(Labfile, Local, Context);
 
     public PlanResult Plan() => LabfileLoader.LoadAndPlan(Labfile, Local, Context);

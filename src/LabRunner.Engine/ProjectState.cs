@@ -1,18 +1,43 @@
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace LabRunner.Engine;
 
 /// <summary>
-/// What a project remembers between commands, in <c>.lab/state.json</c>: its id (which tells two
-/// copies of a lab with the same name apart on one host) and the VMs whose creation has started but
-/// whose ownership mark may not be on them yet. The host's inventory stays the source of truth for
-/// everything else, so this file cannot go stale in a way that matters.
+/// A project's id, which the ownership mark on its switches and VMs carries and which tells two labs
+/// of the same name apart on one host. It is derived from the project folder's full path, not kept in
+/// a file: deleting <c>.lab/</c> (or <c>git clean -xfd</c>) keeps it, and a copy of the folder
+/// elsewhere has another one, so it can never take over the original's VMs. A moved folder gets a new
+/// id too, and takes its lab over only when told to (<c>--adopt</c>).
+/// </summary>
+public static class ProjectIdentity
+{
+    public static string Of(string projectDirectory)
+    {
+        var path = Path.TrimEndingDirectorySeparator(Path.GetFullPath(projectDirectory));
+        // Windows and macOS compare paths without regard to case; one folder must have one id.
+        if (OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) path = path.ToUpperInvariant();
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes("labrunner-project-v1\n" + path));
+        return Convert.ToHexStringLower(hash.AsSpan(0, 4));
+    }
+}
+
+/// <summary>
+/// What a project remembers between commands, in <c>.lab/state.json</c>: the VMs whose creation has
+/// started but whose ownership mark may not be on them yet, and — only to explain a conflict — the id and
+/// folder the state was written with (a copied or moved folder carries them along; a file from an older
+/// LabRunner holds the random id it used). The host's inventory stays the source of truth for
+/// everything else, so this file cannot go stale in a way that matters, and losing it loses nothing.
 /// </summary>
 public sealed class ProjectState
 {
+    /// <summary>The id the state was last written with; the project's id itself is <see cref="ProjectIdentity.Of"/>.</summary>
     public string ProjectId { get; set; } = "";
+
+    /// <summary>The project folder the state was last written in.</summary>
+    public string? ProjectPath { get; set; }
 
     public List<string> PendingVms { get; set; } = [];
 
@@ -26,14 +51,14 @@ public sealed class ProjectState
             try
             {
                 var state = JsonSerializer.Deserialize(File.ReadAllText(path), EngineJson.Default.ProjectState);
-                if (state is { ProjectId.Length: > 0 }) return state;
+                if (state is not null) return state;
             }
             catch (JsonException)
             {
                 // A damaged state file is replaced; the inventory still says what exists.
             }
         }
-        return new ProjectState { ProjectId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)) };
+        return new ProjectState();
     }
 
     /// <summary>Writes to a temporary file and renames it over the old one, so a crash never leaves half a file.</summary>

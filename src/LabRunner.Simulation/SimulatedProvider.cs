@@ -146,7 +146,14 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 model.RemoveVm(model.GetVm(op.VmName));
                 break;
             case RemoveFile op:
-                model.RemoveFile(op.Path);
+                // Like the provider's Test-Path guard: a file that is already gone is the state wanted.
+                if (model.FileExists(op.Path)) model.RemoveFile(op.Path);
+                break;
+            case SetSwitchNotes op:
+                model.SetSwitch(model.GetSwitch(op.Name), notes: op.Notes);
+                break;
+            case SetVmNotes op:
+                model.SetVm(model.GetVm(op.VmName), notes: op.Notes);
                 break;
             default:
                 throw new SimulatedHostException(HostErrorKind.Failed, WindowsErrors.Unspecified,

@@ -26,11 +26,13 @@ public static class LifecycleCommands
         {
             if (r.GetValueOrDefault<int>() is < 1 or > 16) r.AddError("--parallel must be between 1 and 16");
         });
+        var adopt = AdoptOption("Take over this lab's VMs and switches marked by another project folder: after moving or renaming the folder, or for a lab made by an older LabRunner");
         command.Add(vms);
         command.Add(whatIf);
         command.Add(parallel);
+        command.Add(adopt);
         command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Up, parse.GetValue(vms),
-            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf), Parallelism = parse.GetValue(parallel) }, ct));
+            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf), Parallelism = parse.GetValue(parallel), Adopt = parse.GetValue(adopt) }, ct));
         return command;
     }
 
@@ -68,12 +70,28 @@ public static class LifecycleCommands
         var command = new Command("down",
             "Remove the lab: its VMs, disks and seeds, its port mappings and switches, and the shared NetNat when LabRunner created it and no lab uses it any more. " +
             "Nothing LabRunner did not create is touched.");
+        var vms = new Argument<string[]>("VM")
+        {
+            Description = "Only these VMs, also those no longer in the Labfile; the networks stay [default: the whole lab]",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
         var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
+        var adopt = AdoptOption("Remove this lab also where its VMs and switches carry the mark of another project folder (this folder moved, or an older LabRunner made the lab)");
+        var labName = new Option<string?>("--lab")
+        {
+            Description = "Remove this project's lab under an earlier name, after 'name:' in the Labfile changed",
+            HelpName = "NAME",
+        };
+        command.Add(vms);
         command.Add(whatIf);
-        command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Down, [],
-            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf) }, ct));
+        command.Add(adopt);
+        command.Add(labName);
+        command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Down, parse.GetValue(vms),
+            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf), Adopt = parse.GetValue(adopt), LabName = parse.GetValue(labName) }, ct));
         return command;
     }
+
+    private static Option<bool> AdoptOption(string description) => new("--adopt") { Description = description };
 
     private static Argument<string[]> VmArgument() => new("VM")
     {

@@ -158,6 +158,21 @@ public sealed record RemoveFile(string VmName, string Path) : HostOperation
     public override string Describe() => $"delete '{Path}'";
 }
 
+// Ownership
+
+/// <summary>Set-VMSwitch -Notes: marks a switch of this lab as this project's (lab up/down --adopt).</summary>
+public sealed record SetSwitchNotes(string Name, string Notes) : HostOperation
+{
+    public override string Describe() => $"mark switch '{Name}' as this project's";
+}
+
+/// <summary>Set-VM -Notes: marks a VM of this lab as this project's (lab up/down --adopt).</summary>
+public sealed record SetVmNotes(string VmName, string Notes) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"mark VM '{VmName}' as this project's";
+}
+
 /// <summary>
 /// Operations to run in order by one provider call — for the Hyper-V provider one PowerShell
 /// process. The first failure stops the batch; <see cref="ApplyResult"/> says how far it got.

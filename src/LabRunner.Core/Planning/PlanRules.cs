@@ -38,6 +38,10 @@ public static class PlanRules
     /// <summary>The VM's name on the host: Hyper-V VM names are host-wide, so the lab's name comes first.</summary>
     public static string VmName(string lab, string vm) => $"{lab}-{vm}";
 
+    /// <summary>The Labfile name of a host VM of <paramref name="lab"/> (its name without the lab's prefix), or null.</summary>
+    public static string? LabfileVmName(string lab, string hostName) =>
+        hostName.Length > lab.Length + 1 && hostName.StartsWith(lab + "-", StringComparison.OrdinalIgnoreCase) ? hostName[(lab.Length + 1)..] : null;
+
     public static string SwitchName(string lab, NetworkDefinition network) => network.Type == NetworkType.Bridged
         ? $"LabRunner-Bridge-{network.Adapter}"
         : $"LabRunner-{lab}-{network.Name}";

@@ -30,24 +30,37 @@ public static class Reconciler
         private readonly List<string> _notices = [];
         private readonly List<EffectivePortMapping> _ports = [];
         private readonly Dictionary<string, string> _switchOf = new(StringComparer.OrdinalIgnoreCase);
+        private readonly HashSet<string> _adoptedVms = new(StringComparer.OrdinalIgnoreCase);
+        private readonly HostInventory _inventory = r.Adopt && r.Mode != ReconcileMode.Halt ? Adopted(r.Inventory, r.Identity) : r.Inventory;
         private string? _natName;
 
-        private HostInventory Inv => r.Inventory;
+        private HostInventory Inv => _inventory;
         private IEnumerable<VmPlan> Targets => r.Plan.Vms.Where(v => r.TargetVms.IsEmpty || r.TargetVms.Contains(v.Name));
 
         public Reconciliation Run()
         {
+            // Whose lab this is comes first: when the lab's VMs carry another folder's mark or an earlier
+            // name, that is the one thing to explain (the clashes it causes would only confuse).
+            var ownership = OtherProjectConflict(r, "up") ?? EarlierNameConflict();
+            if (ownership is not null)
+                return new Reconciliation([], [], [], [ownership], [], [], null);
+            if (r.Adopt && r.Mode != ReconcileMode.Halt)
+                MarkAdopted();
+
             // Halting touches only this lab's VMs; the networks are left as they are.
             if (r.Mode != ReconcileMode.Halt)
             {
                 PlanSwitches();
                 PlanNat();
                 PlanPorts();
+                CheckMacs();
             }
             foreach (var vm in Targets)
                 PlanVm(vm);
+            if (r.Mode == ReconcileMode.Halt)
+                HaltStrayVms();
             if (r.Mode == ReconcileMode.Up)
-                NoticeStrayVms();
+                NoticeStrays();
 
             // A conflict stops everything: the command changes nothing and explains.
             var blocked = _conflicts.Count > 0;
@@ -59,6 +72,55 @@ public static class Reconciler
                 [.. _notices],
                 [.. _ports],
                 _natName);
+        }
+
+        private Conflict? EarlierNameConflict()
+        {
+            if (EarlierNames(r) is not { } earlier) return null;
+            return new Conflict($"this project's lab is on this host under its earlier name {earlier.Names} ({earlier.Objects}); the Labfile now names it '{r.Identity.Lab}'. " +
+                "LabRunner does not rename a lab's VMs and switches, and the new ones would need the same disks and subnets. " +
+                $"Either set 'name: {earlier.First}' back in the Labfile, or remove the lab under its earlier name with 'lab down --lab {earlier.First}' and then run 'lab up'.");
+        }
+
+        /// <summary>lab up --adopt: this lab's switches and VMs marked by another project folder get this project's mark first.</summary>
+        private void MarkAdopted()
+        {
+            foreach (var sw in r.Inventory.Switches.Where(s => IsOtherProject(r.Identity, s.Notes)))
+                _network.Add(new SetSwitchNotes(sw.Name, r.Identity.Mark));
+            var planned = r.Plan.Vms.Select(v => v.HyperVName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var vm in r.Inventory.Vms.Where(v => IsOtherProject(r.Identity, v.Notes)))
+            {
+                if (planned.Contains(vm.Name)) _adoptedVms.Add(vm.Name);
+                else _vms.Add((PlanRules.LabfileVmName(r.Identity.Lab, vm.Name) ?? vm.Name, [new SetVmNotes(vm.Name, r.Identity.Mark)]));
+            }
+        }
+
+        /// <summary>
+        /// Hyper-V refuses a second adapter with a MAC another VM has, and finds out only when the VM is
+        /// half made: every planned MAC is checked against every VM on the host first.
+        /// </summary>
+        private void CheckMacs()
+        {
+            var planned = r.Plan.Vms.Select(v => v.HyperVName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var vm in Targets)
+            {
+                foreach (var adapter in vm.Adapters)
+                {
+                    // This lab's own planned VMs give up a MAC the plan moved elsewhere in the same run.
+                    var holders = Inv.Vms.Where(h => !string.Equals(h.Name, vm.HyperVName, StringComparison.OrdinalIgnoreCase)
+                        && !(planned.Contains(h.Name) && r.Identity.Owns(h.Notes))
+                        && h.Adapters.Any(a => a.Mac == adapter.Mac));
+                    foreach (var holder in holders)
+                    {
+                        var whose = r.Identity.Owns(holder.Notes)
+                            ? $"a VM of this lab no longer in the Labfile ('lab down {PlanRules.LabfileVmName(r.Identity.Lab, holder.Name) ?? holder.Name}' removes it)"
+                            : LabIdentity.Parse(holder.Notes) is { } other ? $"a VM of lab '{other.Lab}'" : "not created by LabRunner";
+                        _conflicts.Add(new Conflict($"MAC {adapter.Mac} of VM '{vm.Name}' on network '{adapter.Network}' is already used by VM '{holder.Name}' on this host ({whose}); " +
+                            $"Hyper-V refuses a second adapter with it. Give the adapter another address with 'mac:' under network '{adapter.Network}' of VM '{vm.Name}', " +
+                            "or rename the VM or the lab (LabRunner derives MACs from their names)."));
+                    }
+                }
+            }
         }
 
         private void PlanSwitches()
@@ -127,8 +189,17 @@ public static class Reconciler
             var vnicName = HostNetAdapter.VnicName(net.Switch);
             foreach (var adapter in Inv.NetAdapters.Where(a => !string.Equals(a.Name, vnicName, StringComparison.OrdinalIgnoreCase)))
             {
+                var stale = Inv.Switches.FirstOrDefault(s => r.Identity.Owns(s.Notes) && string.Equals(HostNetAdapter.VnicName(s.Name), adapter.Name, StringComparison.OrdinalIgnoreCase)
+                    && !r.Plan.Networks.Any(n => string.Equals(n.Switch, s.Name, StringComparison.OrdinalIgnoreCase)));
                 foreach (var ip in adapter.Addresses.Where(ip => ip.Subnet.Overlaps(subnet)))
                 {
+                    if (stale is not null)
+                    {
+                        // A renamed network: the old switch of this lab still has the subnet.
+                        _conflicts.Add(new Conflict($"subnet {subnet} of network '{net.Name}' is still on switch '{stale.Name}' of this lab ({ip}), whose network is no longer in the Labfile (renamed or removed). " +
+                            $"LabRunner does not move VMs from one switch to another on its own: give the network its old name back, or run 'lab down' and then 'lab up' to rebuild the lab with it."));
+                        continue;
+                    }
                     _conflicts.Add(new Conflict($"subnet {subnet} of network '{net.Name}' overlaps the host's adapter '{adapter.Name}' ({ip}); " +
                         "packets for it would go to the wrong place. Choose another subnet for the network."));
                 }
@@ -266,6 +337,7 @@ public static class Reconciler
             var host = Inv.Vm(vm.HyperVName);
             var id = vm.HyperVName;
             var ops = new List<HostOperation>();
+            if (_adoptedVms.Contains(id)) ops.Add(new SetVmNotes(id, r.Identity.Mark));
 
             if (host is not null && !r.Identity.Owns(host.Notes))
             {
@@ -345,6 +417,11 @@ public static class Reconciler
                 if (host.DvdDrives.IsEmpty) offline.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: false));
                 else live.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: true));
             }
+            else if (r.MissingSeeds?.Contains(files.SeedPath) == true)
+            {
+                // The VM holds its seed but the file is gone (.lab was deleted): written again and re-inserted.
+                live.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: true));
+            }
             // The inventory shows whether secure boot is on, not with which template: a VM whose creation
             // did not finish may still have New-VM's default (MicrosoftWindows), so its firmware is set again.
             var unfinished = r.PendingVms.Contains(id);
@@ -379,38 +456,137 @@ public static class Reconciler
             _vms.Add((vm.Name, [.. ops]));
         }
 
-        private void NoticeStrayVms()
+        /// <summary>lab halt NAME of a VM of this lab that is no longer in the Labfile.</summary>
+        private void HaltStrayVms()
+        {
+            foreach (var target in r.TargetVms.Where(t => !r.Plan.Vms.Any(v => string.Equals(v.Name, t, StringComparison.OrdinalIgnoreCase))))
+            {
+                if (Inv.Vm(PlanRules.VmName(r.Identity.Lab, target)) is { } host && r.Identity.Owns(host.Notes) && host.State != VmState.Off)
+                    _vms.Add((target, [new StopVm(host.Name, TurnOff: false)]));
+            }
+        }
+
+        private void NoticeStrays()
         {
             var planned = r.Plan.Vms.Select(v => v.HyperVName).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var stray in Inv.Vms.Where(v => r.Identity.Owns(v.Notes) && !planned.Contains(v.Name)))
-                _notices.Add($"VM '{stray.Name}' of this lab is no longer in the Labfile; 'lab down' removes it with the rest of the lab.");
+            {
+                var name = PlanRules.LabfileVmName(r.Identity.Lab, stray.Name) ?? stray.Name;
+                _notices.Add($"VM '{name}' ({stray.Name}) of this lab is no longer in the Labfile; 'lab down {name}' removes it" +
+                    (stray.State == VmState.Off ? "." : $", 'lab halt {name}' stops it."));
+            }
+            var switches = r.Plan.Networks.Select(n => n.Switch).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var stray in Inv.Switches.Where(s => r.Identity.Owns(s.Notes) && !switches.Contains(s.Name)))
+                _notices.Add($"switch '{stray.Name}' of this lab is no longer in the Labfile (its network was renamed or removed); 'lab down' removes it with the rest of the lab.");
         }
     }
 
-    private static Reconciliation Down(ReconcileRequest r)
+    /// <summary>Marked as this lab (by name) of another project folder: a copy, a moved folder, or an older LabRunner's random id.</summary>
+    private static bool IsOtherProject(LabIdentity me, string? notes) =>
+        LabIdentity.Parse(notes) is { } other && string.Equals(other.Lab, me.Lab, StringComparison.OrdinalIgnoreCase) && other.ProjectId != me.ProjectId;
+
+    /// <summary>Marked by this project under another lab name: the Labfile's 'name:' changed.</summary>
+    private static bool IsEarlierName(LabIdentity me, string? notes) =>
+        LabIdentity.Parse(notes) is { } other && other.ProjectId == me.ProjectId && !string.Equals(other.Lab, me.Lab, StringComparison.Ordinal);
+
+    private static HostInventory Adopted(HostInventory inv, LabIdentity me) => inv with
+    {
+        Vms = [.. inv.Vms.Select(v => IsOtherProject(me, v.Notes) ? v with { Notes = me.Mark } : v)],
+        Switches = [.. inv.Switches.Select(s => IsOtherProject(me, s.Notes) ? s with { Notes = me.Mark } : s)],
+    };
+
+    private static string Objects(IEnumerable<string> vms, IEnumerable<string> switches)
+    {
+        var parts = new List<string>();
+        if (vms.Any()) parts.Add("VMs " + string.Join(", ", vms.Select(v => $"'{v}'")));
+        if (switches.Any()) parts.Add("switches " + string.Join(", ", switches.Select(s => $"'{s}'")));
+        return string.Join("; ", parts);
+    }
+
+    private static Conflict? OtherProjectConflict(ReconcileRequest r, string command)
+    {
+        if (r.Adopt) return null;
+        var inv = r.Inventory;
+        var vms = inv.Vms.Where(v => IsOtherProject(r.Identity, v.Notes)).Select(v => v.Name).ToList();
+        var switches = inv.Switches.Where(s => IsOtherProject(r.Identity, s.Notes)).Select(s => s.Name).ToList();
+        if (vms.Count == 0 && switches.Count == 0) return null;
+        var ids = inv.Vms.Select(v => v.Notes).Concat(inv.Switches.Select(s => s.Notes)).Where(n => IsOtherProject(r.Identity, n))
+            .Select(n => LabIdentity.Parse(n)!.ProjectId).Distinct(StringComparer.Ordinal);
+        return new Conflict(
+            $"lab '{r.Identity.Lab}' is on this host ({Objects(vms, switches)}) with the mark of another project folder (project {string.Join(", ", ids)}; this folder is project {r.Identity.ProjectId}), " +
+            "so LabRunner changes nothing. If this folder is a copy of that project, rename the lab in this copy ('name:' in the Labfile) to run a second one beside it. " +
+            $"If this is the folder that made the lab (moved or renamed since, or the lab was made by an older LabRunner, whose project ids were random), 'lab {command} --adopt' takes the lab over.");
+    }
+
+    private static (string Names, string First, string Objects)? EarlierNames(ReconcileRequest r)
     {
         var inv = r.Inventory;
+        var vms = inv.Vms.Where(v => IsEarlierName(r.Identity, v.Notes)).ToList();
+        var switches = inv.Switches.Where(s => IsEarlierName(r.Identity, s.Notes)).ToList();
+        if (vms.Count == 0 && switches.Count == 0) return null;
+        var names = vms.Select(v => v.Notes).Concat(switches.Select(s => s.Notes)).Select(n => LabIdentity.Parse(n)!.Lab).Distinct(StringComparer.Ordinal).ToList();
+        return (string.Join(", ", names.Select(n => $"'{n}'")), names[0], Objects(vms.Select(v => v.Name), switches.Select(s => s.Name)));
+    }
+
+    /// <summary>
+    /// Removes this lab's VMs (each: stop, remove, then its files — a disk is never deleted while a VM
+    /// holds it), then its mappings and switches. With target VMs, only those VMs go and the networks stay.
+    /// </summary>
+    private static Reconciliation Down(ReconcileRequest r)
+    {
+        if (OtherProjectConflict(r, "down") is { } otherProject)
+            return new Reconciliation([], [], [], [otherProject], [], [], r.Inventory.Nats.FirstOrDefault()?.Name);
+        var inv = r.Adopt ? Adopted(r.Inventory, r.Identity) : r.Inventory;
+        var notices = new List<string>();
+        if (EarlierNames(r) is { } earlier)
+            notices.Add($"this project's lab is also on this host under its earlier name {earlier.Names} ({earlier.Objects}); 'lab down --lab {earlier.First}' removes it.");
+
+        var partial = !r.TargetVms.IsEmpty;
+        var targets = r.TargetVms.Select(t => PlanRules.VmName(r.Identity.Lab, t)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var vms = new List<(string, ImmutableArray<HostOperation>)>();
-        var ours = inv.Vms.Where(v => r.Identity.Owns(v.Notes) || (string.IsNullOrEmpty(v.Notes) && r.PendingVms.Contains(v.Name))).ToList();
+        var ours = inv.Vms.Where(v => (r.Identity.Owns(v.Notes) || (string.IsNullOrEmpty(v.Notes) && r.PendingVms.Contains(v.Name)))
+            && (!partial || targets.Contains(v.Name))).ToList();
+        var removedVms = ours.Select(v => v.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        bool HeldByAnother(string file, string? except) => inv.Vms.Any(v => !string.Equals(v.Name, except, StringComparison.OrdinalIgnoreCase)
+            && v.HardDisks.Concat(v.DvdDrives).Contains(file, StringComparer.OrdinalIgnoreCase));
         foreach (var vm in ours)
         {
             var ops = new List<HostOperation>();
             if (vm.State != VmState.Off) ops.Add(new StopVm(vm.Name, TurnOff: true));
             ops.Add(new RemoveVm(vm.Name));
-            foreach (var file in vm.HardDisks.Concat(vm.DvdDrives).Where(f => IsUnder(f, r.LabFolder)).Distinct(StringComparer.OrdinalIgnoreCase))
+            foreach (var file in vm.HardDisks.Concat(vm.DvdDrives).Where(f => IsUnder(f, r.LabFolder) && !HeldByAnother(f, vm.Name)).Distinct(StringComparer.OrdinalIgnoreCase))
                 ops.Add(new RemoveFile(vm.Name, file));
             vms.Add((vm.Name, [.. ops]));
         }
-        // Disks left by a 'lab up' interrupted before their VM existed.
+        // Disks left by a 'lab up' interrupted before their VM existed (never one a VM holds).
         foreach (var (name, files) in r.Files)
         {
+            if (partial && !r.TargetVms.Contains(name)) continue;
             if (ours.Any(v => string.Equals(v.Name, PlanRules.VmName(r.Identity.Lab, name), StringComparison.OrdinalIgnoreCase))) continue;
-            var leftovers = new[] { files.DiskPath }.Where(inv.FileExists).Select(f => (HostOperation)new RemoveFile(name, f)).ToImmutableArray();
+            var leftovers = new[] { files.DiskPath }.Where(f => inv.FileExists(f) && !HeldByAnother(f, null)).Select(f => (HostOperation)new RemoveFile(name, f)).ToImmutableArray();
             if (!leftovers.IsEmpty) vms.Add((name, leftovers));
         }
+        if (partial)
+            return new Reconciliation([], [.. vms], [], [], [.. notices], [], inv.Nats.FirstOrDefault()?.Name);
 
         var teardown = new List<HostOperation>();
         var ourSwitches = inv.Switches.Where(s => r.Identity.Owns(s.Notes)).ToList();
+
+        // LabRunner never cuts off what it did not create: a VM of someone else's on a lab switch stops down.
+        var conflicts = new List<Conflict>();
+        foreach (var sw in ourSwitches)
+        {
+            var users = inv.Vms.Where(v => !removedVms.Contains(v.Name) && v.Adapters.Any(a => string.Equals(a.SwitchName, sw.Name, StringComparison.OrdinalIgnoreCase)))
+                .Select(v => $"'{v.Name}'").ToList();
+            if (users.Count > 0)
+            {
+                conflicts.Add(new Conflict($"switch '{sw.Name}' of this lab has {(users.Count == 1 ? "VM" : "VMs")} {string.Join(", ", users)} connected, which this lab did not create; " +
+                    "removing the switch would cut it off. Connect it to another switch (Connect-VMNetworkAdapter) or disconnect it (Disconnect-VMNetworkAdapter), then run 'lab down' again."));
+            }
+        }
+        if (conflicts.Count > 0)
+            return new Reconciliation([], [], [], [.. conflicts], [.. notices], [], inv.Nats.FirstOrDefault()?.Name);
+
         var ourSubnets = ourSwitches
             .Select(s => inv.HostVnicOf(s.Name))
             .OfType<HostNetAdapter>()
@@ -423,7 +599,6 @@ public static class Reconciler
         foreach (var s in ourSwitches)
             teardown.Add(new RemoveSwitch(s.Name));
 
-        var removedVms = ours.Select(v => v.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var bridge in inv.Switches.Where(s => s.Notes == LabIdentity.SharedMark))
         {
             var stillUsed = inv.Vms.Any(v => !removedVms.Contains(v.Name) &&
@@ -441,7 +616,7 @@ public static class Reconciler
                 teardown.Add(new RemoveNat(nat.Name));
         }
 
-        return new Reconciliation([], [.. vms], [.. teardown], [], [], [], inv.Nats.FirstOrDefault()?.Name);
+        return new Reconciliation([], [.. vms], [.. teardown], [], [.. notices], [], inv.Nats.FirstOrDefault()?.Name);
     }
 
     private static List<Ipv4Subnet> NatSubnets(LabPlan plan) =>

@@ -25,6 +25,10 @@ public sealed record VmFiles(string Folder, string DiskPath, string SeedPath, st
 /// Everything the reconciler needs besides the plan and the inventory; gathered by the engine.
 /// <see cref="PendingVms"/> are VMs whose creation the project state recorded as started — a VM of that
 /// name without notes is one LabRunner created and was interrupted before marking.
+/// <see cref="TargetVms"/> are Labfile names (for halt and down also those of this lab's VMs no longer in
+/// the Labfile). With <see cref="Adopt"/>, this lab's VMs and switches marked by another project folder
+/// are marked as this project's first and then treated as its own. <see cref="MissingSeeds"/> are seed
+/// files the project should have but does not (its .lab folder was lost): VMs holding them get them again.
 /// </summary>
 public sealed record ReconcileRequest(
     LabPlan Plan,
@@ -34,7 +38,9 @@ public sealed record ReconcileRequest(
     ImmutableDictionary<string, VmFiles> Files,
     string LabFolder,
     ImmutableHashSet<string> TargetVms,
-    ImmutableHashSet<string> PendingVms);
+    ImmutableHashSet<string> PendingVms,
+    bool Adopt = false,
+    ImmutableHashSet<string>? MissingSeeds = null);
 
 /// <summary>Something on the host that stops the command before it changes anything.</summary>
 public sealed record Conflict(string Message);

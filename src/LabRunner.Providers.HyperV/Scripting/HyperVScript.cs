@@ -254,6 +254,14 @@ public static class HyperVScript
                     + ") { " + new CommandText("Remove-Item").String("LiteralPath", op.Path).Switch("Force").Stop() + " }");
                 break;
 
+            case SetSwitchNotes op:
+                w.Line(new CommandText(HyperV + "Set-VMSwitch").String("Name", Name(op.Name, "switch name")).String("Notes", op.Notes).Stop());
+                break;
+
+            case SetVmNotes op:
+                w.Line(new CommandText(HyperV + "Set-VM").String("Name", Name(op.VmName, "VM name")).String("Notes", op.Notes).Stop());
+                break;
+
             default:
                 throw new ArgumentException($"The Hyper-V provider has no script for {operation.GetType().Name}.", nameof(operation));
         }

@@ -137,7 +137,7 @@ public class ReconcilerTests
 
         var r = Run(Host() with { Switches = [other] });
 
-        Assert.Contains(r.Conflicts, c => c.Message.Contains("another project (p2)", StringComparison.Ordinal));
+        Assert.Contains(r.Conflicts, c => c.Message.Contains("another project folder (project p2;", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -20,7 +20,7 @@ internal static class HostAssert
     public static void Holds(Lab lab, LabPlan plan, string natName, VmState vmState)
     {
         var state = lab.Host.Snapshot();
-        var mark = new LabIdentity(plan.Lab, ProjectState.LoadOrCreate(lab.StateDirectory).ProjectId).Mark;
+        var mark = new LabIdentity(plan.Lab, ProjectIdentity.Of(lab.Directory)).Mark;
 
         var switches = state.Switches.Where(s => LabIdentity.IsLabRunner(s.Notes)).ToList();
         Assert.Equal(plan.Networks.Select(n => n.Switch).Order(StringComparer.Ordinal), switches.Select(s => s.Name).Order(StringComparer.Ordinal));

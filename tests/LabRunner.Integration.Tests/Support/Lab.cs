@@ -56,13 +56,16 @@ internal sealed class Lab : IDisposable
     public void WriteLabfile(string text) => File.WriteAllText(Path.Combine(Directory, "Labfile.yml"), text);
 
     /// <summary>Runs one command the way 'lab up' (halt, reload, down) does: the project is read afresh each time.</summary>
-    public Task<EngineResult> RunAsync(ReconcileMode mode, CancellationToken cancellationToken = default)
+    public Task<EngineResult> RunAsync(ReconcileMode mode, CancellationToken cancellationToken = default) => RunAsync(mode, o => o, cancellationToken);
+
+    /// <summary>The same with other options (<c>--adopt</c>, say).</summary>
+    public Task<EngineResult> RunAsync(ReconcileMode mode, Func<EngineOptions, EngineOptions> with, CancellationToken cancellationToken = default)
     {
         var project = LabProject.Open(null, Directory, _ => null);
         var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(TestKey, null));
         var engine = new LabEngine(project, Provider, Path.Combine(Directory, "host.lock"), seeds, Reporter);
         var options = EngineOptions.Default with { Parallelism = Parallelism, HaltTimeout = TimeSpan.FromSeconds(30) };
-        return engine.RunAsync(mode, ImmutableHashSet<string>.Empty, options, cancellationToken);
+        return engine.RunAsync(mode, ImmutableHashSet<string>.Empty, with(options), cancellationToken);
     }
 
     public Task<EngineResult> UpAsync() => RunAsync(ReconcileMode.Up);

@@ -48,7 +48,13 @@ internal static class Samples
     ]);
 
     /// <summary>Every operation type at least once.</summary>
-    public static ImmutableArray<HostOperation> EveryOperation() => [.. UpBatch().Operations, .. DownBatch().Operations];
+    public static ImmutableArray<HostOperation> EveryOperation() => [.. UpBatch().Operations, .. DownBatch().Operations, .. AdoptBatch().Operations];
+
+    /// <summary>What <c>lab up --adopt</c> does first: this project's mark on the lab's switches and VMs.</summary>
+    public static OperationBatch AdoptBatch() => new("adopt demo", [
+        new SetSwitchNotes("demo-nat", Mark),
+        new SetVmNotes("web", Mark),
+    ]);
 
     /// <summary>Values that would run, end a literal, or end a comment if they were not quoted correctly.</summary>
     public static readonly string[] Hostile =
