@@ -26,6 +26,7 @@ public static class ProjectSecrets
     /// </summary>
     public static byte[] LoadOrCreateSeedNameKey(string stateDirectory)
     {
+        StateFolder.Create(stateDirectory);
         var path = Path.Combine(stateDirectory, SeedNameKeyFileName);
         if (File.Exists(path) && File.ReadAllBytes(path) is { Length: SeedNameKeyLength } existing)
             return existing;
@@ -36,6 +37,7 @@ public static class ProjectSecrets
 
     public static SshKeyPair LoadOrCreateSshKey(string stateDirectory, string lab, ICollection<Diagnostic> diagnostics)
     {
+        StateFolder.Create(stateDirectory);
         var privatePath = Path.Combine(stateDirectory, SshKeys.PrivateKeyFileName);
         if (File.Exists(privatePath))
         {

@@ -67,6 +67,29 @@ public sealed class SecretsCliTests : IDisposable
         Assert.DoesNotContain("An0ther-Pa$$w0rd", second.Stdout + second.Stderr, StringComparison.Ordinal);
     }
 
+    [NotOnWindowsFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the Windows ACL is checked in StateFolderTests
+    public async Task Lab_state_and_every_seed_even_a_linux_one_are_readable_by_their_user_only()
+    {
+        using var linux = new TempProject().With("Labfile.yml", """
+            name: lin
+            defaults: { box: ubuntu }
+            networks:
+              - { name: lan, type: nat }
+            vms:
+              - name: web
+                networks: [lan]
+                user_data: { runcmd: ["echo token-123 > /etc/app.token"] }
+            """).With("boxes/ubuntu.vhdx", "x");
+
+        var up = await Lab.RunAsync(linux.Root, Env(Password), "up");
+
+        Assert.True(up.ExitCode == 0, up.ToString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(linux.Root, ".lab")));
+        var seed = Assert.Single(Directory.GetFiles(Path.Combine(linux.Root, ".lab", "vms", "web"), "seed-*.iso"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(seed));
+    }
+
     [Theory]
     [InlineData("onlylowercase")] // one category
     [InlineData("Sh0rt!")] // too short
