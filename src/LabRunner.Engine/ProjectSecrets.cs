@@ -3,20 +3,41 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
 using LabRunner.Guest;
 using LabRunner.Guest.Ssh;
+using LabRunner.Guest.Windows;
 
 namespace LabRunner.Engine;
 
 /// <summary>
 /// The lab's SSH key pair, made once per project and kept in <c>.lab/</c> (private key owner-only),
-/// and the Windows administrator password, which comes from the environment and is never stored
-/// in the Labfile, printed or logged.
+/// the key that names its seeds (<see cref="LoadOrCreateSeedNameKey"/>), and the Windows administrator
+/// password, which comes from the environment and is never stored in the Labfile, printed or logged.
 /// </summary>
 public static class ProjectSecrets
 {
     public const string AdminPasswordVariable = "LABRUNNER_ADMIN_PASSWORD";
+    public const string SeedNameKeyFileName = "seed-name.key";
+    private const int SeedNameKeyLength = 32;
+
+    /// <summary>
+    /// The project's random key for seed file names (<see cref="SeedBuilder"/>), made once and kept
+    /// owner-only in <c>.lab/</c>. A name keyed with it changes with the seed's content, yet without the
+    /// key nobody can check a guessed password against a printed name. Losing <c>.lab/</c> gives a new
+    /// key, so every VM gets a new seed at the next <c>lab up</c>.
+    /// </summary>
+    public static byte[] LoadOrCreateSeedNameKey(string stateDirectory)
+    {
+        StateFolder.Create(stateDirectory);
+        var path = Path.Combine(stateDirectory, SeedNameKeyFileName);
+        if (File.Exists(path) && File.ReadAllBytes(path) is { Length: SeedNameKeyLength } existing)
+            return existing;
+        var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(SeedNameKeyLength);
+        AtomicFile.WriteAllBytes(path, key, secret: true);
+        return key;
+    }
 
     public static SshKeyPair LoadOrCreateSshKey(string stateDirectory, string lab, ICollection<Diagnostic> diagnostics)
     {
+        StateFolder.Create(stateDirectory);
         var privatePath = Path.Combine(stateDirectory, SshKeys.PrivateKeyFileName);
         if (File.Exists(privatePath))
         {
@@ -41,7 +62,13 @@ public static class ProjectSecrets
         return (lab, vm) =>
         {
             publicKey ??= LoadOrCreateSshKey(stateDirectory, lab, new List<Diagnostic>()).PublicKey;
-            if (vm.Os == GuestOs.Windows) password ??= AdminPassword(getVariable, prompt);
+            if (vm.Os == GuestOs.Windows)
+            {
+                password ??= AdminPassword(getVariable, prompt);
+                // Before any seed exists: Windows Setup would not say that it refused the password.
+                if (WindowsPassword.Problem(password, ["Administrator", vm.User]) is { } problem)
+                    throw new UsageException($"{AdminPasswordVariable} does not meet Windows' password rules for VM '{vm.Name}': {problem}");
+            }
             return new GuestSecrets(publicKey, vm.Os == GuestOs.Windows ? password : null);
         };
     }

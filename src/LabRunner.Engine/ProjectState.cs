@@ -64,7 +64,7 @@ public sealed class ProjectState
     /// <summary>Writes to a temporary file and renames it over the old one, so a crash never leaves half a file.</summary>
     public void Save(string stateDirectory)
     {
-        Directory.CreateDirectory(stateDirectory);
+        StateFolder.Create(stateDirectory);
         AtomicFile.WriteAllText(PathIn(stateDirectory), JsonSerializer.Serialize(this, EngineJson.Default.ProjectState));
     }
 }

@@ -11,10 +11,15 @@ namespace LabRunner.Engine;
 /// <summary>
 /// Renders a VM's guest files and packs them into its seed ISO (volume <c>cidata</c>). The ISO's
 /// timestamps are fixed, so the same plan gives the same bytes and the same file name; a changed
-/// network configuration gives a new name, which is how <c>lab up</c> sees that a seed changed.
+/// network configuration, hostname or password gives a new name, which is how <c>lab up</c> sees that
+/// a seed changed. The name is an HMAC of the ISO under the project's own random key
+/// (<paramref name="nameKey"/>), not a plain hash: the ISO is reproducible from the Labfile and the
+/// password, so a plain hash would let anyone who sees a name test password guesses offline.
 /// </summary>
-public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<string, VmPlan, GuestSecrets> secrets) : ISeedBuilder
+public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<string, VmPlan, GuestSecrets> secrets, Func<byte[]> nameKey) : ISeedBuilder
 {
+    private readonly Lazy<byte[]> _nameKey = new(nameKey);
+
     /// <summary>Every seed carries this date: reproducible bytes matter more than a real one.</summary>
     public static readonly DateTimeOffset Timestamp = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -27,9 +32,10 @@ public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<string, VmPla
         foreach (var d in rendered.Diagnostics) diagnostics.Add(d);
         if (rendered.HasErrors) return (rendered, null);
         var iso = SeedIsoWriter.Build(GuestLayer.SeedVolumeLabel, [.. rendered.Files.Select(f => new IsoFile(f.Name, f.Content))], Timestamp);
-        var hash = Convert.ToHexStringLower(SHA256.HashData(iso))[..12];
-        // A Windows seed carries the (encoded) administrator password.
-        return (rendered, new SeedImage(iso, hash, ContainsSecret: vm.Os == GuestOs.Windows));
+        var hash = Convert.ToHexStringLower(HMACSHA256.HashData(_nameKey.Value, iso))[..12];
+        // Every seed is written owner-only: a Windows seed carries the (encoded) administrator password,
+        // a Linux one whatever the Labfile's user_data holds (tokens, keys).
+        return (rendered, new SeedImage(iso, hash, ContainsSecret: true));
     }
 }
 

@@ -64,7 +64,8 @@ public sealed class GuestConfigRenderer
     private ImmutableArray<GuestFile> RenderLinux(string lab, VmPlan vm, GuestSecrets secrets, List<Diagnostic> diagnostics)
     {
         var secretObject = new ScriptObject { ["ssh_public_key"] = secrets.SshPublicKey };
-        var userData = vm.UserData is { } map ? YamlText.EmitMappingEntries(map) : "";
+        var userTemplate = Find(TemplateNames.UserData);
+        var (userData, userBootcmd) = SplitUserData(vm.UserData, userTemplate);
         var files = ImmutableArray.CreateBuilder<GuestFile>(3);
 
         var networkTemplate = Find(TemplateNames.NetworkConfig);
@@ -73,13 +74,12 @@ public sealed class GuestConfigRenderer
         CheckYaml(networkTemplate, networkConfig, "network-config", diagnostics);
 
         // cloud-init applies network-config only for a new instance; a new id is how a changed plan reaches a VM.
-        var model = TemplateModel.Create(lab, vm, secretObject, userData, InstanceId(vm, networkConfig));
+        var model = TemplateModel.Create(lab, vm, secretObject, userData, InstanceId(vm, networkConfig), userBootcmd);
 
         var metaTemplate = Find(TemplateNames.MetaData);
         var metaData = Render(metaTemplate, model, secrets, diagnostics);
         if (metaData is not null) CheckYaml(metaTemplate, metaData, "meta-data", diagnostics);
 
-        var userTemplate = Find(TemplateNames.UserData);
         var userDataText = Render(userTemplate, model, secrets, diagnostics);
         if (userDataText is not null) CheckUserData(userTemplate, userDataText, vm, diagnostics);
 
@@ -119,6 +119,25 @@ public sealed class GuestConfigRenderer
         // unattend.xml. Same content under both names, so the seed serves all three.
         var bytes = Utf8.GetBytes(xml);
         return [new GuestFile(UnattendFile, bytes), new GuestFile(AutounattendFile, bytes)];
+    }
+
+    /// <summary>
+    /// The user-data template writes <c>bootcmd</c> itself (the DNS fallback) and appends the Labfile's
+    /// bootcmd items through <c>user_bootcmd</c>, so the user's list is taken out of <c>user_data</c>. A
+    /// project's template that does not mention <c>user_bootcmd</c> (written before it existed) gets
+    /// <c>user_data</c> whole, as it always did, so no bootcmd is lost silently.
+    /// </summary>
+    private static (string UserData, string UserBootcmd) SplitUserData(YamlMapping? userData, TemplateText template)
+    {
+        if (userData is null) return ("", "");
+        var bootcmd = userData.Entries.FirstOrDefault(e => e.Key.Value == "bootcmd");
+        if (bootcmd is not { Value: YamlSequence { Items.IsEmpty: false } }
+            || !template.Text.Contains("user_bootcmd", StringComparison.Ordinal))
+            return (YamlText.EmitMappingEntries(userData), "");
+        var rest = userData with { Entries = userData.Entries.Remove(bootcmd) };
+        // Emitted as a mapping of its own, "bootcmd:\n  - …", and kept without the key line.
+        var items = YamlText.EmitMappingEntries(new YamlMapping(userData.Span, [bootcmd]));
+        return (YamlText.EmitMappingEntries(rest), items[(items.IndexOf('\n', StringComparison.Ordinal) + 1)..]);
     }
 
     private TemplateText Find(string relativePath) =>

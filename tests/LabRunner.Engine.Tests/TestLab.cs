@@ -56,7 +56,7 @@ internal sealed class TestLab : IDisposable
     public LabEngine Engine(SimulatedHost? host = null, IEngineReporter? reporter = null)
     {
         var project = LabProject.Open(null, ProjectDirectory, _ => null);
-        var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(Key, null));
+        var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(Key, null), () => new byte[32]);
         return new LabEngine(project, new SimulatedProvider(host ?? Host()), HostFile + ".engine.lock", seeds, reporter ?? new NullReporter());
     }
 

@@ -16,7 +16,8 @@ public static class DefaultServices
         Seeds = (project, env) => new SeedBuilder(
             new GuestConfigRenderer(new ProjectTemplateSource(project.ProjectDirectory)),
             ProjectSecrets.ForSeeds(project.StateDirectory, env.GetVariable,
-                env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null)),
+                env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null),
+            () => ProjectSecrets.LoadOrCreateSeedNameKey(project.StateDirectory)),
     };
 
     private static HostSelection HostFor(string provider, CliEnvironment env)

@@ -49,10 +49,10 @@ public static class SeedCommand
                     failed = true;
                     continue;
                 }
-                var secret = plan.Os == GuestOs.Windows;
+                // Owner-only like every seed: the password of a Windows VM, tokens in a Linux VM's user_data.
                 foreach (var file in rendered.Files)
-                    AtomicFile.WriteAllBytes(Path.Combine(folder, file.Name), file.Content, secret);
-                AtomicFile.WriteAllBytes(Path.Combine(folder, "seed.iso"), image.Iso, secret);
+                    AtomicFile.WriteAllBytes(Path.Combine(folder, file.Name), file.Content, secret: true);
+                AtomicFile.WriteAllBytes(Path.Combine(folder, "seed.iso"), image.Iso, secret: true);
                 env.Stdout.WriteLine($"{plan.Name}: {string.Join(", ", rendered.Files.Select(f => f.Name))} and seed.iso in {Path.GetRelativePath(env.WorkingDirectory, folder)}");
             }
             return failed ? ExitCodes.InvalidLabfile : ExitCodes.Success;

@@ -449,7 +449,10 @@ public static class Reconciler
                         string.Join("; ", offline.Select(o => o.Describe())) + ".");
                 }
                 if (seedChanged && !isOff && offline.Count == 0)
-                    _notices.Add($"VM '{vm.Name}' has a new seed (its network or hostname changed); 'lab reload {vm.Name}' restarts it so cloud-init applies it.");
+                    _notices.Add(vm.Os == GuestOs.Windows
+                        // Windows reads an answer file only while it is set up; a restart applies nothing.
+                        ? $"VM '{vm.Name}' has a new answer file (its network, hostname or administrator password changed); Windows applies one only during setup, so change the running VM inside Windows, or recreate it with 'lab down {vm.Name}' and 'lab up {vm.Name}'."
+                        : $"VM '{vm.Name}' has a new seed (its network or hostname changed); 'lab reload {vm.Name}' restarts it so cloud-init applies it.");
                 if (host.State == VmState.Paused)
                     _notices.Add($"VM '{vm.Name}' is paused; resume it in Hyper-V Manager or run 'lab reload {vm.Name}'.");
             }

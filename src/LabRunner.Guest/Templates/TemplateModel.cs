@@ -13,6 +13,7 @@ namespace LabRunner.Guest.Templates;
 /// <code>
 /// lab                      the lab's name
 /// vm.name / vm.hostname / vm.short_hostname / vm.fqdn (null without a dot) / vm.os ("linux"|"windows") / vm.user
+/// vm.dns[]                 every adapter's DNS servers once, the default route's adapter first
 /// vm.adapters[]            index, interface ("eth0"), network, network_type ("nat"|"private"|"bridged"|"isolated"),
 ///                          switch, mac ("02:ab:…"), mac_dash ("02-AB-…"), ip, prefix_length, cidr ("10.0.0.5/24"),
 ///                          gateway, default_route (the plan picked this adapter for the default route),
@@ -20,14 +21,17 @@ namespace LabRunner.Guest.Templates;
 ///                          dhcp, dns[]
 /// secrets.ssh_public_key   one OpenSSH line
 /// secrets.administrator_password_encoded, secrets.password_encoded   (Windows) unattend's hidden forms
-/// user_data                the Labfile's user_data as YAML mapping entries ("" when none)
+/// user_data                the Labfile's user_data as YAML mapping entries ("" when none); without its
+///                          bootcmd when the template writes user_bootcmd
+/// user_bootcmd             the Labfile's user_data bootcmd items as YAML sequence entries under a
+///                          "bootcmd:" key ("" when none)
 /// instance_id              (meta-data and user-data) changes whenever network-config or the hostname does
 /// </code>
 /// </remarks>
 internal static class TemplateModel
 {
     /// <param name="instanceId">Null while network-config itself is rendered: the id is derived from it.</param>
-    public static ScriptObject Create(string lab, VmPlan vm, ScriptObject secrets, string userDataYaml, string? instanceId)
+    public static ScriptObject Create(string lab, VmPlan vm, ScriptObject secrets, string userDataYaml, string? instanceId, string userBootcmdYaml = "")
     {
         var adapters = new ScriptArray();
         foreach (var a in vm.Adapters)
@@ -67,6 +71,7 @@ internal static class TemplateModel
             ["os"] = vm.Os.ToString().ToLowerInvariant(),
             ["user"] = vm.User,
             ["adapters"] = adapters,
+            ["dns"] = Array(ResolverOrder(vm)),
         };
         vmObject.IsReadOnly = true;
         secrets.IsReadOnly = true;
@@ -77,11 +82,19 @@ internal static class TemplateModel
             ["vm"] = vmObject,
             ["secrets"] = secrets,
             ["user_data"] = userDataYaml,
+            ["user_bootcmd"] = userBootcmdYaml,
         };
         if (instanceId is not null) model["instance_id"] = instanceId;
         model.IsReadOnly = true;
         return model;
     }
+
+    /// <summary>
+    /// The servers a guest without a resolver manager gets in resolv.conf: those of the adapter with the
+    /// default route first (the ones reachable from anywhere), then the others', each once.
+    /// </summary>
+    private static IEnumerable<string> ResolverOrder(VmPlan vm) =>
+        vm.Adapters.OrderBy(a => a.DefaultRoute ? 0 : 1).SelectMany(a => a.Dns).Select(d => d.ToString()).Distinct(StringComparer.Ordinal);
 
     private static ScriptArray Array(IEnumerable<string> items)
     {

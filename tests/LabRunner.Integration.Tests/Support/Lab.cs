@@ -62,7 +62,7 @@ internal sealed class Lab : IDisposable
     public Task<EngineResult> RunAsync(ReconcileMode mode, Func<EngineOptions, EngineOptions> with, CancellationToken cancellationToken = default)
     {
         var project = LabProject.Open(null, Directory, _ => null);
-        var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(TestKey, null));
+        var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(TestKey, null), () => new byte[32]);
         var engine = new LabEngine(project, Provider, Path.Combine(Directory, "host.lock"), seeds, Reporter);
         var options = EngineOptions.Default with { Parallelism = Parallelism, HaltTimeout = TimeSpan.FromSeconds(30) };
         return engine.RunAsync(mode, ImmutableHashSet<string>.Empty, with(options), cancellationToken);
