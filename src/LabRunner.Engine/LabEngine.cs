@@ -297,17 +297,19 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
 
     private ImmutableArray<string> FilesOfInterest(LabDefinition lab) =>
         [.. lab.Vms.Select(v => v.Box).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Select(b => project.BoxPath(lab, b)),
-         .. lab.Vms.Select(v => DiskPath(v.Name))];
+         .. lab.Vms.Select(v => DiskPath(v.Name, v.Box is null ? null : project.BoxPath(lab, v.Box)))];
 
     private VmFiles FilesOf(LabDefinition lab, VmPlan vm, SeedImage? seed) => new(
         VmFolder(vm.Name),
-        DiskPath(vm.Name),
+        DiskPath(vm.Name, project.BoxPath(lab, vm.Box)),
         seed is null ? "" : Path.Combine(VmFolder(vm.Name), seed.FileName),
         project.BoxPath(lab, vm.Box));
 
     private string VmFolder(string vm) => Path.Combine(project.StateDirectory, "vms", vm);
 
-    private string DiskPath(string vm) => Path.Combine(VmFolder(vm), vm + ".vhdx");
+    /// <summary>A differencing disk must have its parent's format: a .vhd box gets a .vhd disk, anything else a .vhdx.</summary>
+    private string DiskPath(string vm, string? boxPath) =>
+        Path.Combine(VmFolder(vm), vm + (string.Equals(Path.GetExtension(boxPath), ".vhd", StringComparison.OrdinalIgnoreCase) ? ".vhd" : ".vhdx"));
 
     public const string NetworkBatch = "host networking";
     public const string VmBatchPrefix = "VMs ";

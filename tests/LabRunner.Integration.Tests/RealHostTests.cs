@@ -1,0 +1,51 @@
+using LabRunner.Core.Hosting;
+using LabRunner.Engine;
+using LabRunner.Integration.Tests.Support;
+using LabRunner.Simulation;
+
+namespace LabRunner.Integration.Tests;
+
+/// <summary>
+/// What a real Hyper-V host does differently from a tidy one (found by checking the scripts against
+/// Microsoft's documentation), through the real provider's scripts run by the PowerShell engine.
+/// </summary>
+public class RealHostTests
+{
+    private const string OneVm = """
+        name: real
+        boxes:
+          ubuntu: boxes/ubuntu.vhdx
+        networks:
+          - name: front
+            type: nat
+            subnet: 10.188.12.0/24
+        vms:
+          - name: web
+            box: ubuntu
+            memory: 512MB
+            networks: [front]
+            forwarded_ports:
+              - guest: 80
+                host: 18080
+        """;
+
+    [Fact]
+    public async Task Up_gives_a_vhd_box_a_vhd_differencing_disk_and_down_removes_it()
+    {
+        using var lab = new Lab(OneVm.Replace("boxes/ubuntu.vhdx", "boxes/legacy.vhd", StringComparison.Ordinal), SimulatedHost.InMemory());
+        File.WriteAllText(Path.Combine(lab.Directory, "boxes", "legacy.vhd"), "a VHD base image stands in here\n");
+
+        var up = await lab.UpAsync();
+
+        Assert.True(up.Outcome == EngineOutcome.Done, Lab.Describe(up));
+        var disk = Path.Combine(lab.StateDirectory, "vms", "web", "web.vhd");
+        Assert.Equal(disk, Assert.Single(Assert.Single(lab.Host.Snapshot().Vms).HardDisks).Path);
+        Assert.True(File.Exists(disk));
+
+        var down = await lab.DownAsync();
+
+        Assert.True(down.Outcome == EngineOutcome.Done, Lab.Describe(down));
+        Assert.False(File.Exists(disk));
+        Assert.Empty(lab.Host.Snapshot().Vhds);
+    }
+}
