@@ -288,14 +288,17 @@ public sealed class HostModel
     /// <summary>
     /// Add-NetNatStaticMapping: the NAT must exist and the internal address lie inside its prefix.
     /// One mapping per (protocol, external address, external port) host-wide; 0.0.0.0 stands for
-    /// every external address and so clashes with all of them.
+    /// every external address and so clashes with all of them. The external address may carry a prefix
+    /// (<c>0.0.0.0/24</c>), which the mapping keeps and shows again when read.
     /// </summary>
-    public SimStaticMapping AddStaticMapping(string natName, PortProtocol protocol, Ipv4Address externalIp, int externalPort, Ipv4Address internalIp, int internalPort)
+    public SimStaticMapping AddStaticMapping(string natName, PortProtocol protocol, Ipv4Address externalIp, int externalPort, Ipv4Address internalIp, int internalPort, int? externalPrefixLength = null)
     {
         var nat = FindNat(natName) ?? throw new SimulatedHostException(HostErrorKind.NotFound, WindowsErrors.ElementNotFound,
             $"Element not found. (There is no NetNat named '{natName}'.)");
         if (externalPort is < 1 or > 65535 || internalPort is < 1 or > 65535)
             throw WindowsErrors.ParameterIncorrect(HostErrorKind.Failed, string.Create(CultureInfo.InvariantCulture, $"Ports must be between 1 and 65535 (got {externalPort} and {internalPort})."));
+        if (externalPrefixLength is < 0 or > 32)
+            throw WindowsErrors.ParameterIncorrect(HostErrorKind.Failed, string.Create(CultureInfo.InvariantCulture, $"{externalIp}/{externalPrefixLength} is not a valid IPv4 address prefix."));
         if (!nat.InternalIPInterfaceAddressPrefix.Contains(internalIp))
             throw WindowsErrors.ParameterIncorrect(HostErrorKind.Conflict,
                 $"The internal address {internalIp} is outside the prefix {nat.InternalIPInterfaceAddressPrefix} of NetNat '{nat.Name}'.");
@@ -311,6 +314,7 @@ public sealed class HostModel
             NatName = nat.Name,
             Protocol = protocol,
             ExternalIPAddress = externalIp,
+            ExternalPrefixLength = externalPrefixLength,
             ExternalPort = externalPort,
             InternalIPAddress = internalIp,
             InternalPort = internalPort,

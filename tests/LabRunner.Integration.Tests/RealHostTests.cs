@@ -48,4 +48,20 @@ public class RealHostTests
         Assert.False(File.Exists(disk));
         Assert.Empty(lab.Host.Snapshot().Vhds);
     }
+
+    [Fact]
+    public async Task Up_stops_forwarding_a_port_that_WinNAT_reads_back_with_a_prefixed_external_address()
+    {
+        using var lab = new Lab(OneVm, SimulatedHost.InMemory());
+        Assert.Equal(EngineOutcome.Done, (await lab.UpAsync()).Outcome);
+        // WinNAT may keep 0.0.0.0 as 0.0.0.0/24 (the form Microsoft's own examples pass).
+        lab.Host.Mutate(m => m.State.StaticMappings.ForEach(s => s.ExternalPrefixLength = 24));
+        lab.WriteLabfile(OneVm[..OneVm.IndexOf("    forwarded_ports:", StringComparison.Ordinal)]);
+
+        var up = await lab.UpAsync();
+
+        Assert.True(up.Outcome == EngineOutcome.Done, Lab.Describe(up));
+        Assert.Empty(lab.Host.Snapshot().StaticMappings);
+        Assert.Equal(EngineOutcome.NothingToDo, (await lab.UpAsync()).Outcome);
+    }
 }

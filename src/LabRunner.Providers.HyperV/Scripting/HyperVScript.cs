@@ -123,10 +123,12 @@ public static class HyperVScript
             case RemovePortMapping op:
                 // Filtered here rather than with Get-NetNatStaticMapping -NatName, which fails when the
                 // NAT has no mappings left: a mapping that is already gone is the state we want.
-                // Protocol is compared as text because it reads back as 'TCP' or as IANA number 6.
+                // Protocol is compared as text because it reads back as 'TCP' or as IANA number 6. WinNAT
+                // may read the external address back with a prefix ('0.0.0.0/24', the form Microsoft's
+                // own examples pass), so only the part before a '/' is compared.
                 w.Line(new CommandText("Get-NetNatStaticMapping").Stop() + " |");
                 w.Line("    Where-Object { $_.NatName -eq " + Q(Name(op.NatName, "NetNat name"))
-                    + " -and $_.ExternalIPAddress -eq " + Q(op.ExternalIp.ToString())
+                    + " -and ([string]$_.ExternalIPAddress).Split('/')[0] -eq " + Q(op.ExternalIp.ToString())
                     + " -and $_.ExternalPort -eq " + PowerShellLiteral.Number(op.ExternalPort)
                     + " -and $_.InternalIPAddress -eq " + Q(op.InternalIp.ToString())
                     + " -and $_.InternalPort -eq " + PowerShellLiteral.Number(op.InternalPort)

@@ -106,11 +106,22 @@ public sealed class SimStaticMapping
 
     public Ipv4Address ExternalIPAddress { get; set; }
 
+    /// <summary>
+    /// WinNAT may keep the external address with a prefix and read it back that way (<c>0.0.0.0/24</c>, the
+    /// form Microsoft's own examples pass to Add-NetNatStaticMapping); null reads back the bare address.
+    /// </summary>
+    public int? ExternalPrefixLength { get; set; }
+
     public int ExternalPort { get; set; }
 
     public Ipv4Address InternalIPAddress { get; set; }
 
     public int InternalPort { get; set; }
+
+    /// <summary>ExternalIPAddress as Get-NetNatStaticMapping shows it: with the prefix, when the mapping has one.</summary>
+    public string ExternalAddressText() => ExternalPrefixLength is { } length
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ExternalIPAddress}/{length}")
+        : ExternalIPAddress.ToString();
 }
 
 public sealed class SimVhd

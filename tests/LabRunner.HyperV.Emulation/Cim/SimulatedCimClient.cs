@@ -416,7 +416,7 @@ public sealed class SimulatedCimClient(SimulatedHost host) : ICimClient
             ("NatName", mapping.NatName),
             ("Protocol", (byte)(mapping.Protocol == PortProtocol.Udp ? 17 : 6)),
             ("RemoteExternalIPAddressPrefix", "0.0.0.0/0"),
-            ("ExternalIPAddress", mapping.ExternalIPAddress.ToString()),
+            ("ExternalIPAddress", mapping.ExternalAddressText()),
             ("ExternalPort", (ushort)mapping.ExternalPort),
             ("InternalIPAddress", mapping.InternalIPAddress.ToString()),
             ("InternalPort", (ushort)mapping.InternalPort),

@@ -73,7 +73,7 @@ if (Test-Path -LiteralPath 'C:\src\demo\.lab\web\seed.iso' -PathType 'Leaf') { R
 $labrunnerStep = 10
 '##labrunner begin 10'
 Get-NetNatStaticMapping -ErrorAction 'Stop' |
-    Where-Object { $_.NatName -eq 'LabRunnerNat' -and $_.ExternalIPAddress -eq '0.0.0.0' -and $_.ExternalPort -eq 2222 -and $_.InternalIPAddress -eq '172.30.1.10' -and $_.InternalPort -eq 22 -and @('TCP', '6') -contains [string]$_.Protocol } |
+    Where-Object { $_.NatName -eq 'LabRunnerNat' -and ([string]$_.ExternalIPAddress).Split('/')[0] -eq '0.0.0.0' -and $_.ExternalPort -eq 2222 -and $_.InternalIPAddress -eq '172.30.1.10' -and $_.InternalPort -eq 22 -and @('TCP', '6') -contains [string]$_.Protocol } |
     Remove-NetNatStaticMapping -Confirm:$false -ErrorAction 'Stop'
 '##labrunner ok 10'
 
@@ -81,7 +81,7 @@ Get-NetNatStaticMapping -ErrorAction 'Stop' |
 $labrunnerStep = 11
 '##labrunner begin 11'
 Get-NetNatStaticMapping -ErrorAction 'Stop' |
-    Where-Object { $_.NatName -eq 'LabRunnerNat' -and $_.ExternalIPAddress -eq '0.0.0.0' -and $_.ExternalPort -eq 5353 -and $_.InternalIPAddress -eq '172.30.1.10' -and $_.InternalPort -eq 53 -and @('UDP', '17') -contains [string]$_.Protocol } |
+    Where-Object { $_.NatName -eq 'LabRunnerNat' -and ([string]$_.ExternalIPAddress).Split('/')[0] -eq '0.0.0.0' -and $_.ExternalPort -eq 5353 -and $_.InternalIPAddress -eq '172.30.1.10' -and $_.InternalPort -eq 53 -and @('UDP', '17') -contains [string]$_.Protocol } |
     Remove-NetNatStaticMapping -Confirm:$false -ErrorAction 'Stop'
 '##labrunner ok 11'
 
