@@ -192,8 +192,8 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
 
     /// <summary>
     /// After applying: a VM stays pending until its creation has finished — it carries the mark and was
-    /// started, the last step — so the next run redoes what the inventory cannot show (the secure boot
-    /// template). After down, the VMs' folders go.
+    /// started, the last step — so that the next run knows an unmarked VM of that name as its own
+    /// unfinished one. After down, the VMs' folders go.
     /// </summary>
     private async Task SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, CancellationToken ct)
     {
@@ -222,7 +222,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             if (inventory.Vm(PlanRules.VmName(lab.Name, vm.Name)) is not { } host || !Directory.Exists(folder)) continue;
             foreach (var seed in Directory.EnumerateFiles(folder, "seed-*.iso"))
             {
-                if (host.DvdDrives.Contains(seed, StringComparer.OrdinalIgnoreCase)) continue;
+                if (host.HoldsDisc(seed)) continue;
                 try
                 {
                     File.Delete(seed);

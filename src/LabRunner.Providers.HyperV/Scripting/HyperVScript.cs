@@ -169,6 +169,8 @@ public static class HyperVScript
                     .Stop());
                 // New-VM cannot set Notes: mark the VM at once, before anything else can fail.
                 w.Line(new CommandText(HyperV + "Set-VM").String("Name", op.VmName).String("Notes", op.Notes).Stop());
+                // A call of its own, after the mark: Windows 10/11 turn automatic checkpoints on for new VMs.
+                w.Line(DisableCheckpoints(op.VmName));
                 // New-VM always adds one unconnected adapter (named per the host's language); LabRunner
                 // adds its own, with static MACs, so the default one goes.
                 w.Line(new CommandText(HyperV + "Get-VMNetworkAdapter").String("VMName", op.VmName).Stop()
@@ -208,12 +210,33 @@ public static class HyperVScript
                     .Stop());
                 break;
 
-            case AttachSeed op:
-                // Set-VMDvdDrive without a controller location changes every DVD drive of the VM.
-                w.Line(new CommandText(HyperV + (op.ReplaceExisting ? "Set-VMDvdDrive" : "Add-VMDvdDrive"))
+            case AttachSeed { Drive: { } slot } op:
+                // Set-VMDvdDrive without a controller number and location changes every DVD drive of the VM.
+                w.Line(new CommandText(HyperV + "Set-VMDvdDrive")
                     .String("VMName", Name(op.VmName, "VM name"))
+                    .Number("ControllerNumber", slot.ControllerNumber)
+                    .Number("ControllerLocation", slot.ControllerLocation)
                     .String("Path", op.IsoPath)
                     .Stop());
+                break;
+
+            case AttachSeed op:
+                // New-VM may give a generation 1 VM an empty DVD drive: the seed goes there rather than
+                // into a second drive, addressed by its place.
+                Name(op.VmName, "VM name");
+                w.Line("$labrunnerDvd = @(" + new CommandText(HyperV + "Get-VMDvdDrive").String("VMName", op.VmName).Stop()
+                    + " | Where-Object { [string]::IsNullOrEmpty($_.Path) })");
+                w.Line("if ($labrunnerDvd.Count -gt 0) { " + new CommandText(HyperV + "Set-VMDvdDrive")
+                    .String("VMName", op.VmName)
+                    .Variable("ControllerNumber", "$labrunnerDvd[0].ControllerNumber")
+                    .Variable("ControllerLocation", "$labrunnerDvd[0].ControllerLocation")
+                    .String("Path", op.IsoPath)
+                    .Stop() + " }");
+                w.Line("else { " + new CommandText(HyperV + "Add-VMDvdDrive").String("VMName", op.VmName).String("Path", op.IsoPath).Stop() + " }");
+                break;
+
+            case DisableAutomaticCheckpoints op:
+                w.Line(DisableCheckpoints(Name(op.VmName, "VM name")));
                 break;
 
             case SetFirmware op:
@@ -262,6 +285,9 @@ public static class HyperVScript
     }
 
     private static string Q(string value) => PowerShellLiteral.Quote(value);
+
+    private static string DisableCheckpoints(string vmName) =>
+        new CommandText(HyperV + "Set-VM").String("Name", vmName).Boolean("AutomaticCheckpointsEnabled", false).Stop();
 
     private static string ProtocolName(PortProtocol protocol) => protocol == PortProtocol.Udp ? "UDP" : "TCP";
 

@@ -21,6 +21,12 @@ public sealed class SimulatedHostState
     /// <summary>Set-VM -ProcessorCount may not exceed what the host has.</summary>
     public int LogicalProcessors { get; set; } = 8;
 
+    /// <summary>
+    /// Whether New-VM turns automatic checkpoints on, as Windows 10 and 11 (client Hyper-V, since version
+    /// 1709) do; Windows Server leaves them off. On by default: the simulated host is a developer's laptop.
+    /// </summary>
+    public bool NewVmsTakeAutomaticCheckpoints { get; set; } = true;
+
     /// <summary>Physical adapters and host vNICs (<c>vEthernet (SWITCH)</c>) with their IPv4 addresses.</summary>
     public List<SimNetAdapter> NetAdapters { get; set; } = [];
 
@@ -164,6 +170,13 @@ public sealed class SimVm
 
     /// <summary>Generation 2 only (UEFI).</summary>
     public SimFirmware? Firmware { get; set; }
+
+    /// <summary>
+    /// Set-VM -AutomaticCheckpointsEnabled: on, Start-VM takes a checkpoint and the VM's hard disks become
+    /// its .avhdx files. New-VM takes it from <see cref="SimulatedHostState.NewVmsTakeAutomaticCheckpoints"/>;
+    /// a host file without the field reads it as off.
+    /// </summary>
+    public bool AutomaticCheckpointsEnabled { get; set; }
 }
 
 public sealed class SimVmAdapter

@@ -273,6 +273,7 @@ public class EmulatedVmTests
             Test-Path -LiteralPath $disk
             $vm = New-VM -Name 'web' -Generation 2 -MemoryStartupBytes 1GB -VHDPath $disk -Path $dir
             Set-VM -VM $vm -Notes 'labrunner:v1 lab=demo project=p1'
+            Set-VM -Name 'web' -AutomaticCheckpointsEnabled $false
             Set-VM -Name 'web' -ProcessorCount 2 -MemoryStartupBytes 2GB -StaticMemory
             Get-VMNetworkAdapter -VMName 'web' | Remove-VMNetworkAdapter
             Add-VMNetworkAdapter -VMName 'web' -Name 'nat' -SwitchName 'demo-nat' -StaticMacAddress '024C52000010'
