@@ -135,7 +135,7 @@ internal static class UpBenchmark
             var simulated = new SimulatedProvider(host);
             IHostProvider provider = powerShell ? new HyperVProvider(runner, new SimulatedCimClient(host), "bench") : simulated;
             var project = LabProject.Open(null, directory, _ => null);
-            var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(BenchLabfiles.Key, null));
+            var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(BenchLabfiles.Key, null), () => new byte[32]);
             var engine = new LabEngine(project, provider, Path.Combine(directory, "host.lock"), seeds, new QuietReporter());
 
             var clock = Stopwatch.StartNew();
@@ -205,7 +205,7 @@ public class SeedBenchmark
             """;
         _plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.Default with { BoxesOnDisk = ["ubuntu"] }).Plan
             ?? throw new InvalidOperationException("the seed benchmark's Labfile does not plan");
-        _builder = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(BenchLabfiles.Key, null));
+        _builder = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(BenchLabfiles.Key, null), () => new byte[32]);
         if (Build() is null) throw new InvalidOperationException("the seed does not build");
     }
 

@@ -208,8 +208,8 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
 
     /// <summary>
     /// After applying: a VM stays pending until its creation has finished — it carries the mark and was
-    /// started, the last step — so the next run redoes what the inventory cannot show (the secure boot
-    /// template). After down, the VMs' folders go.
+    /// started, the last step — so that the next run knows an unmarked VM of that name as its own
+    /// unfinished one. After down, the VMs' folders go.
     /// </summary>
     private async Task SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, ImmutableHashSet<string> targets, CancellationToken ct)
     {
@@ -236,7 +236,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     private static bool HeldByAnyVm(HostInventory inventory, string folder)
     {
         var prefix = Path.TrimEndingDirectorySeparator(folder) + Path.DirectorySeparatorChar;
-        return inventory.Vms.Any(v => v.HardDisks.Concat(v.DvdDrives).Any(f => f.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)));
+        return inventory.Vms.Any(v => v.Files.Any(f => f.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)));
     }
 
     /// <summary>
@@ -245,7 +245,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     /// </summary>
     private void RemoveStaleSeeds(LabDefinition lab, HostInventory inventory)
     {
-        var held = inventory.Vms.SelectMany(v => v.DvdDrives).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var held = inventory.Vms.SelectMany(v => v.DvdDrives.Select(d => d.Path)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var vm in lab.Vms)
         {
             var folder = VmFolder(vm.Name);
@@ -387,17 +387,19 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
 
     private ImmutableArray<string> FilesOfInterest(LabDefinition lab) =>
         [.. lab.Vms.Select(v => v.Box).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase).Select(b => project.BoxPath(lab, b)),
-         .. lab.Vms.Select(v => DiskPath(v.Name))];
+         .. lab.Vms.Select(v => DiskPath(v.Name, v.Box is null ? null : project.BoxPath(lab, v.Box)))];
 
     private VmFiles FilesOf(LabDefinition lab, VmPlan vm, SeedImage? seed) => new(
         VmFolder(vm.Name),
-        DiskPath(vm.Name),
+        DiskPath(vm.Name, project.BoxPath(lab, vm.Box)),
         seed is null ? "" : Path.Combine(VmFolder(vm.Name), seed.FileName),
         project.BoxPath(lab, vm.Box));
 
     private string VmFolder(string vm) => Path.Combine(project.StateDirectory, "vms", vm);
 
-    private string DiskPath(string vm) => Path.Combine(VmFolder(vm), vm + ".vhdx");
+    /// <summary>A differencing disk must have its parent's format: a .vhd box gets a .vhd disk, anything else a .vhdx.</summary>
+    private string DiskPath(string vm, string? boxPath) =>
+        Path.Combine(VmFolder(vm), vm + (string.Equals(Path.GetExtension(boxPath), ".vhd", StringComparison.OrdinalIgnoreCase) ? ".vhd" : ".vhdx"));
 
     public const string NetworkBatch = "host networking";
     public const string VmBatchPrefix = "VMs ";

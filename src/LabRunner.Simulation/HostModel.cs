@@ -288,14 +288,17 @@ public sealed class HostModel
     /// <summary>
     /// Add-NetNatStaticMapping: the NAT must exist and the internal address lie inside its prefix.
     /// One mapping per (protocol, external address, external port) host-wide; 0.0.0.0 stands for
-    /// every external address and so clashes with all of them.
+    /// every external address and so clashes with all of them. The external address may carry a prefix
+    /// (<c>0.0.0.0/24</c>), which the mapping keeps and shows again when read.
     /// </summary>
-    public SimStaticMapping AddStaticMapping(string natName, PortProtocol protocol, Ipv4Address externalIp, int externalPort, Ipv4Address internalIp, int internalPort)
+    public SimStaticMapping AddStaticMapping(string natName, PortProtocol protocol, Ipv4Address externalIp, int externalPort, Ipv4Address internalIp, int internalPort, int? externalPrefixLength = null)
     {
         var nat = FindNat(natName) ?? throw new SimulatedHostException(HostErrorKind.NotFound, WindowsErrors.ElementNotFound,
             $"Element not found. (There is no NetNat named '{natName}'.)");
         if (externalPort is < 1 or > 65535 || internalPort is < 1 or > 65535)
             throw WindowsErrors.ParameterIncorrect(HostErrorKind.Failed, string.Create(CultureInfo.InvariantCulture, $"Ports must be between 1 and 65535 (got {externalPort} and {internalPort})."));
+        if (externalPrefixLength is < 0 or > 32)
+            throw WindowsErrors.ParameterIncorrect(HostErrorKind.Failed, string.Create(CultureInfo.InvariantCulture, $"{externalIp}/{externalPrefixLength} is not a valid IPv4 address prefix."));
         if (!nat.InternalIPInterfaceAddressPrefix.Contains(internalIp))
             throw WindowsErrors.ParameterIncorrect(HostErrorKind.Conflict,
                 $"The internal address {internalIp} is outside the prefix {nat.InternalIPInterfaceAddressPrefix} of NetNat '{nat.Name}'.");
@@ -311,6 +314,7 @@ public sealed class HostModel
             NatName = nat.Name,
             Protocol = protocol,
             ExternalIPAddress = externalIp,
+            ExternalPrefixLength = externalPrefixLength,
             ExternalPort = externalPort,
             InternalIPAddress = internalIp,
             InternalPort = internalPort,
@@ -397,7 +401,8 @@ public sealed class HostModel
     /// <summary>
     /// New-VM: generation 1 or 2, at least 32 MB of memory in steps of 2 MB, an existing VHD no other
     /// VM uses. Like the real cmdlet it adds one unconnected adapter "Network Adapter" (connected when
-    /// a switch is given); generation 1 also gets an empty DVD drive at IDE 1:0.
+    /// a switch is given); generation 1 also gets an empty DVD drive at IDE 1:0. Automatic checkpoints
+    /// are on when the host turns them on for new VMs (Windows 10 and 11 do).
     /// </summary>
     public SimVm NewVm(string name, int generation, long memoryStartupBytes, string? vhdPath, string? path, string? switchName)
     {
@@ -423,6 +428,7 @@ public sealed class HostModel
             MemoryStartupBytes = memoryStartupBytes,
             ProcessorCount = 1,
             Path = path,
+            AutomaticCheckpointsEnabled = State.NewVmsTakeAutomaticCheckpoints,
         };
         var controller = generation == 1 ? SimControllerType.Ide : SimControllerType.Scsi;
         if (vhdPath is not null)
@@ -446,8 +452,8 @@ public sealed class HostModel
         return vm;
     }
 
-    /// <summary>Set-VM: processors and memory only while the VM is off; notes at any time.</summary>
-    public void SetVm(SimVm vm, int? processorCount = null, long? memoryStartupBytes = null, string? notes = null)
+    /// <summary>Set-VM: processors and memory only while the VM is off; notes and automatic checkpoints at any time.</summary>
+    public void SetVm(SimVm vm, int? processorCount = null, long? memoryStartupBytes = null, string? notes = null, bool? automaticCheckpoints = null)
     {
         if ((processorCount is not null || memoryStartupBytes is not null) && vm.State != VmState.Off)
             throw WindowsErrors.VmState(vm.Name, vm.State, "processors and startup memory change only while it is off");
@@ -458,9 +464,14 @@ public sealed class HostModel
         if (processorCount is { } count) vm.ProcessorCount = count;
         if (memoryStartupBytes is { } bytes) vm.MemoryStartupBytes = bytes;
         if (notes is not null) vm.Notes = notes;
+        if (automaticCheckpoints is { } checkpoints) vm.AutomaticCheckpointsEnabled = checkpoints;
     }
 
-    /// <summary>Start-VM from Off or Saved. Every disk must still exist; dynamic MACs are handed out at the first start.</summary>
+    /// <summary>
+    /// Start-VM from Off or Saved. Every disk must still exist; dynamic MACs are handed out at the first
+    /// start. With automatic checkpoints on, starting from Off takes a checkpoint: every hard disk gets a
+    /// differencing child <c>NAME_GUID.avhdx</c> beside it, which becomes the VM's disk.
+    /// </summary>
     public VmTransition StartVm(SimVm vm)
     {
         if (vm.State == VmState.Running) return VmTransition.AlreadyInState;
@@ -472,8 +483,25 @@ public sealed class HostModel
             throw WindowsErrors.FileNotFound($"'{vm.Name}' failed to start. The DVD media is missing.", dvd.Path!);
         foreach (var adapter in vm.NetworkAdapters.Where(a => a.StaticMacAddress is null && a.DynamicMacAddress is null))
             adapter.DynamicMacAddress = NextDynamicMac();
+        if (vm.AutomaticCheckpointsEnabled && vm.State == VmState.Off)
+        {
+            foreach (var disk in vm.HardDisks.Where(d => d.Path is not null))
+                disk.Path = AutomaticCheckpointDisk(disk.Path!);
+        }
         vm.State = VmState.Running;
         return VmTransition.Changed;
+    }
+
+    /// <summary>The .avhdx an automatic checkpoint puts on top of <paramref name="parent"/>, beside it (a real file when the parent is one).</summary>
+    private string AutomaticCheckpointDisk(string parent)
+    {
+        var slash = parent.LastIndexOfAny(['/', '\\']);
+        var stem = System.IO.Path.GetFileNameWithoutExtension(parent[(slash + 1)..]);
+        var child = parent[..(slash + 1)] + stem + "_" + Guid.NewGuid().ToString("D").ToUpperInvariant() + ".avhdx";
+        var placeholder = File.Exists(parent);
+        if (placeholder) File.WriteAllText(child, $"LabRunner simulated automatic checkpoint; parent: {parent}\n");
+        State.Vhds.Add(new SimVhd { Path = child, ParentPath = parent, Placeholder = placeholder });
+        return child;
     }
 
     /// <summary>Stop-VM: a guest shutdown from Running, -TurnOff from Running, Paused or Saved, -Save from Running.</summary>
@@ -665,8 +693,10 @@ public sealed class HostModel
             v.Name, v.State, v.Notes, v.Generation, v.MemoryStartupBytes, v.ProcessorCount,
             [.. v.NetworkAdapters.Select(a => new HostVmAdapter(a.Name, a.SwitchName, a.StaticMacAddress))],
             [.. v.HardDisks.Select(d => d.Path ?? "")],
-            [.. v.DvdDrives.Select(d => d.Path ?? "")],
-            v.Firmware?.SecureBoot ?? false))],
+            [.. v.DvdDrives.Select(d => new HostDvdDrive(d.ControllerNumber, d.ControllerLocation, d.Path ?? "")).OrderBy(d => d.ControllerNumber).ThenBy(d => d.ControllerLocation)],
+            v.Firmware?.SecureBoot ?? false,
+            v.Firmware?.SecureBootTemplate,
+            v.AutomaticCheckpointsEnabled))],
         [.. filesOfInterest.Where(FileExists).Distinct(StringComparer.OrdinalIgnoreCase)]);
 
     // ---------------------------------------------------------------- helpers

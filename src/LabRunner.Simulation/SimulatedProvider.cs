@@ -108,6 +108,7 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 // the VM never exists without LabRunner's mark.
                 var created = model.NewVm(op.VmName, op.Generation, op.MemoryBytes, op.DiskPath, op.Path, switchName: null);
                 model.SetVm(created, notes: op.Notes);
+                model.SetVm(created, automaticCheckpoints: false);
                 foreach (var adapter in model.VmAdapters(created, HostModel.DefaultAdapterName).ToList())
                     model.RemoveVmNetworkAdapter(created, adapter);
                 break;
@@ -129,6 +130,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 break;
             case AttachSeed op:
                 AttachSeed(model, op);
+                break;
+            case DisableAutomaticCheckpoints op:
+                model.SetVm(model.GetVm(op.VmName), automaticCheckpoints: false);
                 break;
             case SetFirmware op:
                 var machine = model.GetVm(op.VmName);
@@ -164,15 +168,17 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
     private static void AttachSeed(HostModel model, AttachSeed op)
     {
         var vm = model.GetVm(op.VmName);
-        if (!op.ReplaceExisting)
+        if (op.Drive is { } slot)
         {
-            model.AddDvdDrive(vm, op.IsoPath);
+            // Set-VMDvdDrive -VMName x -ControllerNumber n -ControllerLocation l -Path seed: that drive only.
+            var drive = vm.DvdDrives.FirstOrDefault(d => d.ControllerNumber == slot.ControllerNumber && d.ControllerLocation == slot.ControllerLocation)
+                ?? throw new SimulatedHostException(HostErrorKind.NotFound, WindowsErrors.ObjectNotFound, $"Virtual machine '{vm.Name}' has no DVD drive at {slot}.");
+            model.SetDvdDrivePath(vm, drive, op.IsoPath);
             return;
         }
-        // Set-VMDvdDrive -VMName x -Path seed: every DVD drive of the VM gets the new media.
-        if (vm.DvdDrives.Count == 0)
-            throw new SimulatedHostException(HostErrorKind.NotFound, WindowsErrors.ObjectNotFound, $"Virtual machine '{vm.Name}' has no DVD drive to insert the seed into.");
-        foreach (SimDrive drive in vm.DvdDrives)
-            model.SetDvdDrivePath(vm, drive, op.IsoPath);
+        // An empty drive the VM already has (New-VM gives generation 1 one), else a new drive.
+        var empty = vm.DvdDrives.OrderBy(d => d.ControllerNumber).ThenBy(d => d.ControllerLocation).FirstOrDefault(d => d.Path is null);
+        if (empty is not null) model.SetDvdDrivePath(vm, empty, op.IsoPath);
+        else model.AddDvdDrive(vm, op.IsoPath);
     }
 }

@@ -86,7 +86,7 @@ public class LifecycleTests
         Assert.Equal(EngineOutcome.Done, reload.Outcome);
         var newSeed = Assert.Single(Directory.GetFiles(folder, "seed-*.iso"));
         Assert.NotEqual(oldSeed, newSeed);
-        var drives = Assert.Single(host.GetInventory([]).Vms, v => v.Name == "demo-db").DvdDrives;
+        var drives = Assert.Single(host.GetInventory([]).Vms, v => v.Name == "demo-db").DvdDrives.Select(d => d.Path).ToList();
         Assert.True(drives.SequenceEqual([newSeed]), $"drives: {string.Join(", ", drives)}; new seed: {newSeed}");
     }
 

@@ -46,7 +46,7 @@ public class OwnershipTests
         Assert.Equal(["demo-db", "demo-web"], vms.Select(v => v.Name).Order());
         Assert.Equal(VmState.Off, vms.Single(v => v.Name == "demo-web").State);
         Assert.Equal(VmState.Running, vms.Single(v => v.Name == "demo-db").State);
-        Assert.All(vms, v => Assert.Contains(v.DvdDrives, d => d.Contains("seed-", StringComparison.Ordinal) && File.Exists(d)));
+        Assert.All(vms, v => Assert.Contains(v.DvdDrives, d => d.Path.Contains("seed-", StringComparison.Ordinal) && File.Exists(d.Path)));
     }
 
     // ------------------------------------------------------------ 2. losing .lab
@@ -66,7 +66,7 @@ public class OwnershipTests
         Assert.All(status.Vms, v => Assert.Equal("running", v.State));
         Assert.True(up.Outcome == EngineOutcome.Done, Why(up));
         // The seeds went with .lab; up wrote them again and the VMs hold them.
-        Assert.All(host.GetInventory([]).Vms.SelectMany(v => v.DvdDrives), d => Assert.True(File.Exists(d), d));
+        Assert.All(host.GetInventory([]).Vms.SelectMany(v => v.DvdDrives), d => Assert.True(File.Exists(d.Path), d.Path));
         Assert.True(down.Outcome == EngineOutcome.Done, Why(down));
         Assert.Empty(host.GetInventory([]).LabRunnerObjects());
     }
@@ -177,7 +177,7 @@ public class OwnershipTests
         var up = await Run(lab, host, ReconcileMode.Up);
         var mutationsAfterUp = host.MutationCount;
         var down = await Run(lab, host, ReconcileMode.Down);
-        var seedsAfterDown = host.GetInventory([]).Vms.SelectMany(v => v.DvdDrives).Select(d => (Seed: d, Exists: File.Exists(d))).ToList();
+        var seedsAfterDown = host.GetInventory([]).Vms.SelectMany(v => v.DvdDrives).Select(d => (Seed: d.Path, Exists: File.Exists(d.Path))).ToList();
         var downOld = await Run(lab, host, ReconcileMode.Down, EngineOptions.Default with { LabName = "demo" });
         var upNew = await Run(lab, host, ReconcileMode.Up);
 

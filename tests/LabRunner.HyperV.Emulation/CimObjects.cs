@@ -69,7 +69,7 @@ internal static class CimObjects
         ("NatName", mapping.NatName),
         ("Protocol", mapping.Protocol.ToString().ToUpperInvariant()),
         ("RemoteExternalIPAddressPrefix", "0.0.0.0/0"),
-        ("ExternalIPAddress", mapping.ExternalIPAddress.ToString()),
+        ("ExternalIPAddress", mapping.ExternalAddressText()),
         ("ExternalPort", (ushort)mapping.ExternalPort),
         ("InternalIPAddress", mapping.InternalIPAddress.ToString()),
         ("InternalPort", (ushort)mapping.InternalPort),

@@ -91,6 +91,8 @@ public sealed class VirtualMachine
 
     public string Notes { get; init; } = "";
 
+    public bool AutomaticCheckpointsEnabled { get; init; }
+
     public long ProcessorCount { get; init; }
 
     public long MemoryStartup { get; init; }
@@ -251,6 +253,7 @@ internal static class HyperVObjects
         State = State(vm.State),
         Generation = vm.Generation,
         Notes = vm.Notes,
+        AutomaticCheckpointsEnabled = vm.AutomaticCheckpointsEnabled,
         ProcessorCount = vm.ProcessorCount,
         MemoryStartup = vm.MemoryStartupBytes,
         MemoryAssigned = vm.State == CoreVmState.Running ? vm.MemoryStartupBytes : 0,

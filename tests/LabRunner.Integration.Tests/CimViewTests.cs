@@ -32,7 +32,7 @@ public class CimViewTests
         Assert.Contains(inventory.Vms, v => v.Generation == 1);
         Assert.Contains(inventory.Vms.SelectMany(v => v.Adapters), a => a.Mac is null);
         Assert.Contains(inventory.Vms.SelectMany(v => v.Adapters), a => a.SwitchName is null);
-        Assert.Contains(inventory.Vms.SelectMany(v => v.DvdDrives), d => d.Length == 0);
+        Assert.Contains(inventory.Vms.SelectMany(v => v.DvdDrives), d => d.IsEmpty);
         Assert.Contains(inventory.PortMappings, m => m.Protocol == PortProtocol.Udp);
         Assert.Contains(inventory.PortMappings, m => m.NatName == "DockerNAT" && m.InternalIp == Ipv4Address.Parse("10.188.250.2"));
     }

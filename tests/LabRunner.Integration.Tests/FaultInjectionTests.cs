@@ -28,9 +28,9 @@ public class FaultInjectionTests(ITestOutputHelper output)
             total = (int)(host.MutationCount - before);
         }
         // Host networking (3 switches, 2 host addresses, the NetNat, 1 mapping), then per VM: New-VHD, New-VM,
-        // Set-VM -Notes, removal of the default adapter, Set-VM (hardware), one Add-VMNetworkAdapter per
-        // network (a: 3, b: 2), Add-VMDvdDrive, Set-VMFirmware, Start-VM.
-        Assert.Equal(7 + (8 + 3) + (8 + 2), total);
+        // Set-VM -Notes, Set-VM -AutomaticCheckpointsEnabled, removal of the default adapter, Set-VM
+        // (hardware), one Add-VMNetworkAdapter per network (a: 3, b: 2), Add-VMDvdDrive, Set-VMFirmware, Start-VM.
+        Assert.Equal(7 + (9 + 3) + (9 + 2), total);
 
         var clock = Stopwatch.StartNew();
         var problems = new List<string>();
@@ -93,10 +93,10 @@ public class FaultInjectionTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// The inventory shows that secure boot is on, not with which template, so a VM interrupted after New-VM
-    /// (which turns secure boot on with the Windows template) but before its firmware step would keep the
-    /// wrong template. The engine keeps such a VM pending until it has started, and the next up sets the
-    /// firmware again — through PowerShell and through the simulated provider alike.
+    /// A VM interrupted after New-VM (which turns secure boot on with the Windows template) but before its
+    /// firmware step has the wrong template. The inventory reads the template back (SecureBootTemplateId),
+    /// so the next up sets the firmware again with no pending state for it — even with the project's
+    /// record of VMs being created gone — through PowerShell and through the simulated provider alike.
     /// </summary>
     [Theory]
     [InlineData(true)]
@@ -106,12 +106,17 @@ public class FaultInjectionTests(ITestOutputHelper output)
         var host = Labfiles.HostWithForeignObjects(foreignNat: false);
         using var lab = new Lab(Labfiles.Pair, host, throughPowerShell) { Parallelism = 1 };
         // The change to fail: the first Add-VMNetworkAdapter of VM 'a' — after 7 network changes and
-        // New-VHD, New-VM, Set-VM -Notes, the default adapter's removal and Set-VM through PowerShell (5),
-        // or CreateDisk, CreateVm (one change) and SetVmHardware through the simulated provider (3).
-        host.FailAtOperation = 7 + (throughPowerShell ? 5 : 3) + 1;
+        // New-VHD, New-VM, Set-VM -Notes, Set-VM -AutomaticCheckpointsEnabled, the default adapter's removal
+        // and Set-VM through PowerShell (6), or CreateDisk, CreateVm (one change) and SetVmHardware through
+        // the simulated provider (3).
+        host.FailAtOperation = 7 + (throughPowerShell ? 6 : 3) + 1;
         var interrupted = await lab.UpAsync();
         host.FailAtOperation = null;
         Assert.Equal("add adapter 'eth0'", Assert.Single(interrupted.Failures).Operation.Describe()[..18]);
+        var state = ProjectState.LoadOrCreate(lab.StateDirectory);
+        Assert.Contains("pair-a", state.PendingVms);
+        state.PendingVms = [];
+        state.Save(lab.StateDirectory);
 
         var finished = await lab.UpAsync();
 

@@ -56,7 +56,7 @@ public class HostileValueTests
                 new CreateDisk(vmName, disk, box),
                 new CreateVm(vmName, 2, 512L * 1024 * 1024, folder.FullName, disk, hostile),
                 new AddVmAdapter(vmName, "eth0", switchName, MacAddress.Parse("02-00-00-00-00-01")),
-                new AttachSeed(vmName, seed, ReplaceExisting: false),
+                new AttachSeed(vmName, seed),
                 new SetFirmware(vmName, true, "MicrosoftUEFICertificateAuthority", disk),
                 new StartVm(vmName),
             ]), null, CancellationToken.None);
@@ -78,7 +78,7 @@ public class HostileValueTests
             var read = inventory.Vm(vmName)!;
             Assert.Equal((hostile, VmState.Running), (read.Notes, read.State));
             Assert.Equal<string>([disk], read.HardDisks);
-            Assert.Equal<string>([seed], read.DvdDrives);
+            Assert.Equal<string>([seed], read.DvdDrives.Select(d => d.Path));
             Assert.Equal([disk, seed], inventory.Files.Order(StringComparer.Ordinal));
 
             var down = await provider.ApplyAsync(new OperationBatch("hostile down", [

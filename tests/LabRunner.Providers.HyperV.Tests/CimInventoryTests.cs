@@ -76,7 +76,9 @@ public class CimInventoryTests
             ],
             web.Adapters);
         Assert.Equal<string>([@"C:\src\demo\.lab\web\disk.vhdx"], web.HardDisks);
-        Assert.Equal<string>([@"C:\src\demo\.lab\web\seed.iso"], web.DvdDrives);
+        Assert.Equal([new HostDvdDrive(0, 1, @"C:\src\demo\.lab\web\seed.iso")], web.DvdDrives.ToArray());
+        Assert.Equal("MicrosoftUEFICertificateAuthority", web.SecureBootTemplate);
+        Assert.False(web.AutomaticCheckpoints);
     }
 
     [Fact]
@@ -94,7 +96,9 @@ public class CimInventoryTests
         Assert.False(old.SecureBoot);
         Assert.Equal<HostVmAdapter>([new HostVmAdapter("Network Adapter", null, null)], old.Adapters);
         Assert.Equal<string>([@"D:\VMs\old\old.vhdx"], old.HardDisks);
-        Assert.Equal<string>([""], old.DvdDrives);
+        Assert.Equal([new HostDvdDrive(1, 0, "")], old.DvdDrives.ToArray());
+        Assert.Null(old.SecureBootTemplate);
+        Assert.True(old.AutomaticCheckpoints);
     }
 
     [Fact]

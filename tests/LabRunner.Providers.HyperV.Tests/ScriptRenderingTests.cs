@@ -189,7 +189,7 @@ public class ScriptRenderingTests
             new RemovePortMapping("LabRunnerNat", PortProtocol.Udp, Samples.Ip("0.0.0.0"), 5353, Samples.Ip("172.30.1.10"), 53)]));
 
         Assert.Contains(
-            "Where-Object { $_.NatName -eq 'LabRunnerNat' -and $_.ExternalIPAddress -eq '0.0.0.0' -and $_.ExternalPort -eq 5353"
+            "Where-Object { $_.NatName -eq 'LabRunnerNat' -and ([string]$_.ExternalIPAddress).Split('/')[0] -eq '0.0.0.0' -and $_.ExternalPort -eq 5353"
             + " -and $_.InternalIPAddress -eq '172.30.1.10' -and $_.InternalPort -eq 53 -and @('UDP', '17') -contains [string]$_.Protocol }",
             script, StringComparison.Ordinal);
     }

@@ -21,7 +21,7 @@ public class SimulatedProviderTests
         new CreateVm("web", 2, 2L * 1024 * 1024 * 1024, @"C:\lab\.lab", @"C:\lab\.lab\web.vhdx", Mark),
         new SetVmHardware("web", 2, 2L * 1024 * 1024 * 1024),
         new AddVmAdapter("web", "nat", "demo-nat", Mac("02-4C-52-00-00-10")),
-        new AttachSeed("web", seed, ReplaceExisting: false),
+        new AttachSeed("web", seed),
         new SetFirmware("web", true, "MicrosoftUEFICertificateAuthority", @"C:\lab\.lab\web.vhdx"),
         new StartVm("web"),
     ];
@@ -44,7 +44,7 @@ public class SimulatedProviderTests
         Assert.Equal(Mark, web.Notes);
         Assert.Equal((2, 2L * 1024 * 1024 * 1024), (web.Cpus, web.MemoryBytes));
         Assert.Equal([new HostVmAdapter("nat", "demo-nat", Mac("02-4C-52-00-00-10"))], web.Adapters.ToArray());
-        Assert.Equal([seed], web.DvdDrives.ToArray());
+        Assert.Equal([seed], web.DvdDrives.Select(d => d.Path).ToArray());
         Assert.True(web.SecureBoot);
         Assert.Equal("10.188.1.1/24", inventory.HostVnicOf("demo-nat")!.Addresses.Single().ToString());
         Assert.Equal([@"C:\lab\.lab\web.vhdx", seed], inventory.Files.ToArray());
@@ -139,10 +139,10 @@ public class SimulatedProviderTests
         var provider = new SimulatedProvider(WithBaseImage());
         await provider.ApplyAsync(new OperationBatch("up", LabUp(seed)), null, CancellationToken.None);
 
-        var result = await provider.ApplyAsync(new OperationBatch("reload", [new AttachSeed("web", newSeed, ReplaceExisting: true)]), null, CancellationToken.None);
+        var result = await provider.ApplyAsync(new OperationBatch("reload", [new AttachSeed("web", newSeed, new DvdSlot(0, 1))]), null, CancellationToken.None);
 
         Assert.True(result.Succeeded);
-        Assert.Equal([newSeed], provider.Host.GetInventory([]).Vm("web")!.DvdDrives.ToArray());
+        Assert.Equal([newSeed], provider.Host.GetInventory([]).Vm("web")!.DvdDrives.Select(d => d.Path).ToArray());
     }
 
     [Fact]

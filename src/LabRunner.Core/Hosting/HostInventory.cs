@@ -79,6 +79,14 @@ public enum VmState
 }
 
 /// <summary>A VM (Get-VM / Msvm_ComputerSystem) with what LabRunner configures on it.</summary>
+/// <param name="SecureBootTemplate">
+/// The secure boot template by name (Get-VMFirmware's SecureBootTemplate; CIM has its id), or null when the
+/// host does not say (generation 1, or a host that does not report it).
+/// </param>
+/// <param name="AutomaticCheckpoints">
+/// Set-VM -AutomaticCheckpointsEnabled: on, Start-VM takes a checkpoint and the VM's disk becomes its
+/// .avhdx. Windows 10/11 turn it on for every new VM.
+/// </param>
 public sealed record HostVm(
     string Name,
     VmState State,
@@ -88,8 +96,28 @@ public sealed record HostVm(
     int Cpus,
     ImmutableArray<HostVmAdapter> Adapters,
     ImmutableArray<string> HardDisks,
-    ImmutableArray<string> DvdDrives,
-    bool SecureBoot);
+    ImmutableArray<HostDvdDrive> DvdDrives,
+    bool SecureBoot,
+    string? SecureBootTemplate = null,
+    bool AutomaticCheckpoints = false)
+{
+    /// <summary>Every file the VM holds: its hard disks and the discs in its DVD drives.</summary>
+    public IEnumerable<string> Files => HardDisks.Concat(DvdDrives.Where(d => !d.IsEmpty).Select(d => d.Path));
+
+    /// <summary>Whether a DVD drive of the VM holds <paramref name="path"/>.</summary>
+    public bool HoldsDisc(string path) => DvdDrives.Any(d => string.Equals(d.Path, path, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>
+/// A DVD drive (Get-VMDvdDrive) at its place on its controller — IDE on generation 1, SCSI on
+/// generation 2, so number and location name it — with the image it holds, or "" when empty.
+/// </summary>
+public sealed record HostDvdDrive(int ControllerNumber, int ControllerLocation, string Path)
+{
+    public bool IsEmpty => Path.Length == 0;
+
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ControllerNumber}:{ControllerLocation} '{Path}'");
+}
 
 /// <summary>A VM network adapter (Get-VMNetworkAdapter): its name, the switch it is connected to, its static MAC.</summary>
 public sealed record HostVmAdapter(string Name, string? SwitchName, MacAddress? Mac);

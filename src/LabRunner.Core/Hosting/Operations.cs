@@ -77,7 +77,8 @@ public sealed record CreateDisk(string VmName, string Path, string ParentPath) :
 
 /// <summary>
 /// New-VM -Name -Generation -MemoryStartupBytes -VHDPath -Path, then at once Set-VM -Notes with the
-/// ownership mark and removal of the unconnected default adapter New-VM adds.
+/// ownership mark, Set-VM -AutomaticCheckpointsEnabled $false (see <see cref="DisableAutomaticCheckpoints"/>)
+/// and removal of the unconnected default adapter New-VM adds.
 /// </summary>
 public sealed record CreateVm(string VmName, int Generation, long MemoryBytes, string Path, string DiskPath, string Notes) : HostOperation
 {
@@ -113,11 +114,37 @@ public sealed record RemoveVmAdapter(string VmName, string AdapterName) : HostOp
     public override string Describe() => $"remove adapter '{AdapterName}' from VM '{VmName}'";
 }
 
-/// <summary>Add-VMDvdDrive -VMName -Path (or Set-VMDvdDrive -Path when a drive exists): the seed ISO.</summary>
-public sealed record AttachSeed(string VmName, string IsoPath, bool ReplaceExisting) : HostOperation
+/// <summary>
+/// Set-VM -AutomaticCheckpointsEnabled $false. Windows 10/11 create VMs with automatic checkpoints on:
+/// Start-VM would then take a checkpoint and the VM's disk would become its .avhdx, which the boot disk
+/// lookup, 'lab down' and the next 'lab up' do not expect. Allowed in any state.
+/// </summary>
+public sealed record DisableAutomaticCheckpoints(string VmName) : HostOperation
 {
     public override string? Vm => VmName;
-    public override string Describe() => $"insert seed '{IsoPath}' into VM '{VmName}'";
+    public override string Describe() => $"turn off automatic checkpoints of VM '{VmName}'";
+}
+
+/// <summary>A DVD drive's place: its controller (IDE on generation 1, SCSI on generation 2) and location on it.</summary>
+public sealed record DvdSlot(int ControllerNumber, int ControllerLocation)
+{
+    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ControllerNumber}:{ControllerLocation}");
+}
+
+/// <summary>
+/// The seed ISO: into the drive at <see cref="Drive"/> (Set-VMDvdDrive -ControllerNumber -ControllerLocation
+/// -Path; without them Set-VMDvdDrive changes every drive), or, with no drive given, into an empty drive
+/// the VM already has (a generation 1 VM may get one from New-VM) and otherwise a new one (Add-VMDvdDrive).
+/// </summary>
+public sealed record AttachSeed(string VmName, string IsoPath, DvdSlot? Drive = null) : HostOperation
+{
+    /// <summary>Whether the seed replaces the disc in a known drive (which works while the VM runs).</summary>
+    public bool ReplaceExisting => Drive is not null;
+
+    public override string? Vm => VmName;
+    public override string Describe() => Drive is null
+        ? $"insert seed '{IsoPath}' into VM '{VmName}'"
+        : $"insert seed '{IsoPath}' into DVD drive {Drive} of VM '{VmName}'";
 }
 
 /// <summary>

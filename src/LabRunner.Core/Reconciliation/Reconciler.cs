@@ -368,7 +368,7 @@ public static class Reconciler
                 ops.Add(new SetVmHardware(id, vm.Cpus, vm.MemoryBytes));
                 foreach (var a in vm.Adapters)
                     ops.Add(new AddVmAdapter(id, a.GuestInterfaceName, _switchOf[a.Network], a.Mac));
-                ops.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: false));
+                ops.Add(new AttachSeed(id, files.SeedPath));
                 if (vm.Generation == 2)
                     ops.Add(new SetFirmware(id, true, SecureBootTemplate(vm.Os), files.DiskPath));
                 ops.Add(new StartVm(id));
@@ -387,6 +387,9 @@ public static class Reconciler
             var live = new List<HostOperation>();
             var offline = new List<HostOperation>();
             var hotPlug = vm.Generation == 2 ? live : offline;
+            // On, the next start would move the VM onto a checkpoint's .avhdx.
+            if (host.AutomaticCheckpoints)
+                live.Add(new DisableAutomaticCheckpoints(id));
             if (host.Cpus != vm.Cpus || host.MemoryBytes != vm.MemoryBytes)
                 offline.Add(new SetVmHardware(id, vm.Cpus, vm.MemoryBytes));
             var wanted = vm.Adapters.ToDictionary(a => a.GuestInterfaceName, StringComparer.OrdinalIgnoreCase);
@@ -410,23 +413,29 @@ public static class Reconciler
                     live.Add(new ConnectVmAdapter(id, existing.Name, switchName));
                 }
             }
-            var seedChanged = !host.DvdDrives.Contains(files.SeedPath, StringComparer.OrdinalIgnoreCase);
+            var seedChanged = !host.HoldsDisc(files.SeedPath);
             if (seedChanged)
             {
-                // Changing the disc in an existing drive works while running; adding a drive does not.
-                if (host.DvdDrives.IsEmpty) offline.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: false));
-                else live.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: true));
+                // The seed goes into the drive that holds an earlier seed of this lab, else an empty one; a
+                // disc the user put in another drive stays. Changing the disc in an existing drive works
+                // while running; adding a drive does not.
+                var drive = host.DvdDrives.FirstOrDefault(d => IsUnder(d.Path, r.LabFolder)) ?? host.DvdDrives.FirstOrDefault(d => d.IsEmpty);
+                if (drive is null) offline.Add(new AttachSeed(id, files.SeedPath));
+                else live.Add(new AttachSeed(id, files.SeedPath, new DvdSlot(drive.ControllerNumber, drive.ControllerLocation)));
             }
             else if (r.MissingSeeds?.Contains(files.SeedPath) == true)
             {
                 // The VM holds its seed but the file is gone (.lab was deleted): written again and re-inserted.
-                live.Add(new AttachSeed(id, files.SeedPath, ReplaceExisting: true));
+                var drive = host.DvdDrives.First(d => string.Equals(d.Path, files.SeedPath, StringComparison.OrdinalIgnoreCase));
+                live.Add(new AttachSeed(id, files.SeedPath, new DvdSlot(drive.ControllerNumber, drive.ControllerLocation)));
             }
-            // The inventory shows whether secure boot is on, not with which template: a VM whose creation
-            // did not finish may still have New-VM's default (MicrosoftWindows), so its firmware is set again.
-            var unfinished = r.PendingVms.Contains(id);
-            if (vm.Generation == 2 && (!host.SecureBoot || unfinished))
-                offline.Add(new SetFirmware(id, true, SecureBootTemplate(vm.Os), files.DiskPath));
+            // A VM whose creation stopped before its firmware step still has New-VM's default template
+            // (MicrosoftWindows): the template read back says so. A host that does not report it (null) is
+            // taken at its word that secure boot is on.
+            var plannedTemplate = SecureBootTemplate(vm.Os);
+            var wrongTemplate = host.SecureBootTemplate is { } template && !string.Equals(template, plannedTemplate, StringComparison.OrdinalIgnoreCase);
+            if (vm.Generation == 2 && (!host.SecureBoot || wrongTemplate))
+                offline.Add(new SetFirmware(id, true, plannedTemplate, files.DiskPath));
 
             if (r.Mode == ReconcileMode.Reload)
             {
@@ -551,13 +560,13 @@ public static class Reconciler
             && (!partial || targets.Contains(v.Name))).ToList();
         var removedVms = ours.Select(v => v.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         bool HeldByAnother(string file, string? except) => inv.Vms.Any(v => !string.Equals(v.Name, except, StringComparison.OrdinalIgnoreCase)
-            && v.HardDisks.Concat(v.DvdDrives).Contains(file, StringComparer.OrdinalIgnoreCase));
+            && v.Files.Contains(file, StringComparer.OrdinalIgnoreCase));
         foreach (var vm in ours)
         {
             var ops = new List<HostOperation>();
             if (vm.State != VmState.Off) ops.Add(new StopVm(vm.Name, TurnOff: true));
             ops.Add(new RemoveVm(vm.Name));
-            foreach (var file in vm.HardDisks.Concat(vm.DvdDrives).Where(f => IsUnder(f, r.LabFolder) && !HeldByAnother(f, vm.Name)).Distinct(StringComparer.OrdinalIgnoreCase))
+            foreach (var file in vm.Files.Where(f => IsUnder(f, r.LabFolder) && !HeldByAnother(f, vm.Name)).Distinct(StringComparer.OrdinalIgnoreCase))
                 ops.Add(new RemoveFile(vm.Name, file));
             vms.Add((vm.Name, [.. ops]));
         }

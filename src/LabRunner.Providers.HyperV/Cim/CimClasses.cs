@@ -51,4 +51,22 @@ public static class CimClasses
     public const string DvdImage = "Microsoft:Hyper-V:Virtual CD/DVD Disk";
     /// <summary>The drive itself (ResourceType 16), present even when empty; the image hangs below it by Parent.</summary>
     public const string DvdDrive = "Microsoft:Hyper-V:Synthetic DVD Drive";
+
+    /// <summary>
+    /// The ids of the secure boot templates LabRunner uses, as Get-VMFirmware shows them next to their names
+    /// (SecureBootTemplate / SecureBootTemplateId). The class page documents the property
+    /// (Msvm_VirtualSystemSettingData.SecureBootTemplateId, "the globally-unique identifier of the template")
+    /// but not the values; these are the ids Hyper-V hosts report, and Set-VMFirmware accepts, for those names.
+    /// </summary>
+    public static IReadOnlyDictionary<Guid, string> SecureBootTemplateIds { get; } = new Dictionary<Guid, string>
+    {
+        [new Guid("1734c6e8-3154-4dda-ba5f-a874cc483422")] = "MicrosoftWindows",
+        [new Guid("272e7447-90a4-4563-a4b9-8e4ab00526ce")] = "MicrosoftUEFICertificateAuthority",
+    };
+
+    /// <summary>The template's name for a SecureBootTemplateId; an id of another template stays as its GUID text; none is null.</summary>
+    public static string? SecureBootTemplateName(string? id) =>
+        !Guid.TryParse(id, out var guid) || guid == Guid.Empty ? null
+        : SecureBootTemplateIds.TryGetValue(guid, out var name) ? name
+        : guid.ToString("D");
 }

@@ -39,7 +39,13 @@ namespace LabRunner.Providers.HyperV.Cim;
 /// path) for ResourceSubType <c>Microsoft:Hyper-V:Virtual Hard Disk</c>; DVD drives are the
 /// Msvm_ResourceAllocationSettingData of subtype <c>Microsoft:Hyper-V:Synthetic DVD Drive</c>, each
 /// with the path of the <c>Microsoft:Hyper-V:Virtual CD/DVD Disk</c> image whose Parent is the drive,
-/// or "" when the drive is empty.</item>
+/// or "" when the drive is empty. Its place: "Parent and AddressOnParent describe the controller
+/// relationship" (documented): ControllerLocation = AddressOnParent; ControllerNumber = the Address of
+/// the controller its Parent names (the IDE controllers' 0 and 1), where the documentation is silent
+/// (SCSI) the last part of the controller's InstanceID or its place among the VM's controllers.</item>
+/// <item><b>AutomaticCheckpoints</b> = Msvm_VirtualSystemSettingData.AutomaticSnapshotsEnabled (boolean,
+/// "Added in Windows 10, version 1709"; absent = off). <b>SecureBootTemplate</b> = SecureBootTemplateId
+/// (a GUID string) named by <see cref="CimClasses.SecureBootTemplateName"/>.</item>
 /// <item><b>HostSwitch</b>: Msvm_VirtualEthernetSwitch (Name = GUID, ElementName = the switch name);
 /// Notes from its Msvm_VirtualEthernetSwitchSettingData. Kind from the switch's own port settings
 /// (Msvm_EthernetPortAllocationSettingData owned by the switch), as in Microsoft's "Querying
@@ -123,10 +129,14 @@ public static class CimInventoryMapper
                 .Select(p => p!)
                 .ToImmutableArray();
 
-            var dvds = r.OwnedBy(CimClasses.ResourceAllocationSettingData, owner)
+            var devices = r.OwnedBy(CimClasses.ResourceAllocationSettingData, owner).ToList();
+            var dvds = devices
                 .Where(d => Is(d, "ResourceSubType", CimClasses.DvdDrive))
-                .OrderBy(d => d.String("InstanceID"), StringComparer.Ordinal)
-                .Select(d => imagesByDrive.GetValueOrDefault(d.String("InstanceID") ?? "")?.Strings("HostResource").FirstOrDefault() ?? "")
+                .Select(d => new HostDvdDrive(
+                    ControllerNumber(d, devices),
+                    Number(d.String("AddressOnParent")) ?? 0,
+                    imagesByDrive.GetValueOrDefault(d.String("InstanceID") ?? "")?.Strings("HostResource").FirstOrDefault() ?? ""))
+                .OrderBy(d => d.ControllerNumber).ThenBy(d => d.ControllerLocation)
                 .ToImmutableArray();
 
             vms.Add(new HostVm(
@@ -139,10 +149,32 @@ public static class CimInventoryMapper
                 adapters,
                 disks,
                 dvds,
-                settings.Bool("SecureBootEnabled") ?? false));
+                settings.Bool("SecureBootEnabled") ?? false,
+                CimClasses.SecureBootTemplateName(settings.String("SecureBootTemplateId")),
+                settings.Bool("AutomaticSnapshotsEnabled") ?? false));
         }
         return [.. vms.OrderBy(v => v.Name, StringComparer.OrdinalIgnoreCase)];
     }
+
+    /// <summary>
+    /// The number of the controller a drive hangs on (its Parent): the controller's Address ("0"/"1" for
+    /// the two IDE controllers), else the last part of its InstanceID, else its place among the VM's
+    /// controllers of its kind.
+    /// </summary>
+    private static int ControllerNumber(CimRecord drive, IReadOnlyList<CimRecord> devices)
+    {
+        var parentId = CimObjectPath.Parse(drive.String("Parent"))?.Key("InstanceID");
+        var controller = devices.FirstOrDefault(d => string.Equals(d.String("InstanceID"), parentId, StringComparison.OrdinalIgnoreCase));
+        if (Number(controller?.String("Address")) is { } address) return address;
+        if (parentId is not null && Number(parentId[(parentId.LastIndexOf('\\') + 1)..]) is { } last) return last;
+        if (controller is null) return 0;
+        var siblings = devices.Where(d => Is(d, "ResourceSubType", controller.String("ResourceSubType") ?? ""))
+            .OrderBy(d => d.String("InstanceID"), StringComparer.Ordinal).ToList();
+        return Math.Max(0, siblings.IndexOf(controller));
+    }
+
+    private static int? Number(string? text) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private static HostVmAdapter MapAdapter(CimRecord port, IReadOnlyDictionary<string, CimRecord> connectionsByPort, IReadOnlyDictionary<string, string> switchNamesByGuid)
     {

@@ -123,10 +123,12 @@ public static class HyperVScript
             case RemovePortMapping op:
                 // Filtered here rather than with Get-NetNatStaticMapping -NatName, which fails when the
                 // NAT has no mappings left: a mapping that is already gone is the state we want.
-                // Protocol is compared as text because it reads back as 'TCP' or as IANA number 6.
+                // Protocol is compared as text because it reads back as 'TCP' or as IANA number 6. WinNAT
+                // may read the external address back with a prefix ('0.0.0.0/24', the form Microsoft's
+                // own examples pass), so only the part before a '/' is compared.
                 w.Line(new CommandText("Get-NetNatStaticMapping").Stop() + " |");
                 w.Line("    Where-Object { $_.NatName -eq " + Q(Name(op.NatName, "NetNat name"))
-                    + " -and $_.ExternalIPAddress -eq " + Q(op.ExternalIp.ToString())
+                    + " -and ([string]$_.ExternalIPAddress).Split('/')[0] -eq " + Q(op.ExternalIp.ToString())
                     + " -and $_.ExternalPort -eq " + PowerShellLiteral.Number(op.ExternalPort)
                     + " -and $_.InternalIPAddress -eq " + Q(op.InternalIp.ToString())
                     + " -and $_.InternalPort -eq " + PowerShellLiteral.Number(op.InternalPort)
@@ -167,6 +169,8 @@ public static class HyperVScript
                     .Stop());
                 // New-VM cannot set Notes: mark the VM at once, before anything else can fail.
                 w.Line(new CommandText(HyperV + "Set-VM").String("Name", op.VmName).String("Notes", op.Notes).Stop());
+                // A call of its own, after the mark: Windows 10/11 turn automatic checkpoints on for new VMs.
+                w.Line(DisableCheckpoints(op.VmName));
                 // New-VM always adds one unconnected adapter (named per the host's language); LabRunner
                 // adds its own, with static MACs, so the default one goes.
                 w.Line(new CommandText(HyperV + "Get-VMNetworkAdapter").String("VMName", op.VmName).Stop()
@@ -206,12 +210,33 @@ public static class HyperVScript
                     .Stop());
                 break;
 
-            case AttachSeed op:
-                // Set-VMDvdDrive without a controller location changes every DVD drive of the VM.
-                w.Line(new CommandText(HyperV + (op.ReplaceExisting ? "Set-VMDvdDrive" : "Add-VMDvdDrive"))
+            case AttachSeed { Drive: { } slot } op:
+                // Set-VMDvdDrive without a controller number and location changes every DVD drive of the VM.
+                w.Line(new CommandText(HyperV + "Set-VMDvdDrive")
                     .String("VMName", Name(op.VmName, "VM name"))
+                    .Number("ControllerNumber", slot.ControllerNumber)
+                    .Number("ControllerLocation", slot.ControllerLocation)
                     .String("Path", op.IsoPath)
                     .Stop());
+                break;
+
+            case AttachSeed op:
+                // New-VM may give a generation 1 VM an empty DVD drive: the seed goes there rather than
+                // into a second drive, addressed by its place.
+                Name(op.VmName, "VM name");
+                w.Line("$labrunnerDvd = @(" + new CommandText(HyperV + "Get-VMDvdDrive").String("VMName", op.VmName).Stop()
+                    + " | Where-Object { [string]::IsNullOrEmpty($_.Path) })");
+                w.Line("if ($labrunnerDvd.Count -gt 0) { " + new CommandText(HyperV + "Set-VMDvdDrive")
+                    .String("VMName", op.VmName)
+                    .Variable("ControllerNumber", "$labrunnerDvd[0].ControllerNumber")
+                    .Variable("ControllerLocation", "$labrunnerDvd[0].ControllerLocation")
+                    .String("Path", op.IsoPath)
+                    .Stop() + " }");
+                w.Line("else { " + new CommandText(HyperV + "Add-VMDvdDrive").String("VMName", op.VmName).String("Path", op.IsoPath).Stop() + " }");
+                break;
+
+            case DisableAutomaticCheckpoints op:
+                w.Line(DisableCheckpoints(Name(op.VmName, "VM name")));
                 break;
 
             case SetFirmware op:
@@ -268,6 +293,9 @@ public static class HyperVScript
     }
 
     private static string Q(string value) => PowerShellLiteral.Quote(value);
+
+    private static string DisableCheckpoints(string vmName) =>
+        new CommandText(HyperV + "Set-VM").String("Name", vmName).Boolean("AutomaticCheckpointsEnabled", false).Stop();
 
     private static string ProtocolName(PortProtocol protocol) => protocol == PortProtocol.Udp ? "UDP" : "TCP";
 

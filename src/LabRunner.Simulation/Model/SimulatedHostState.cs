@@ -21,6 +21,12 @@ public sealed class SimulatedHostState
     /// <summary>Set-VM -ProcessorCount may not exceed what the host has.</summary>
     public int LogicalProcessors { get; set; } = 8;
 
+    /// <summary>
+    /// Whether New-VM turns automatic checkpoints on, as Windows 10 and 11 (client Hyper-V, since version
+    /// 1709) do; Windows Server leaves them off. On by default: the simulated host is a developer's laptop.
+    /// </summary>
+    public bool NewVmsTakeAutomaticCheckpoints { get; set; } = true;
+
     /// <summary>Physical adapters and host vNICs (<c>vEthernet (SWITCH)</c>) with their IPv4 addresses.</summary>
     public List<SimNetAdapter> NetAdapters { get; set; } = [];
 
@@ -106,11 +112,22 @@ public sealed class SimStaticMapping
 
     public Ipv4Address ExternalIPAddress { get; set; }
 
+    /// <summary>
+    /// WinNAT may keep the external address with a prefix and read it back that way (<c>0.0.0.0/24</c>, the
+    /// form Microsoft's own examples pass to Add-NetNatStaticMapping); null reads back the bare address.
+    /// </summary>
+    public int? ExternalPrefixLength { get; set; }
+
     public int ExternalPort { get; set; }
 
     public Ipv4Address InternalIPAddress { get; set; }
 
     public int InternalPort { get; set; }
+
+    /// <summary>ExternalIPAddress as Get-NetNatStaticMapping shows it: with the prefix, when the mapping has one.</summary>
+    public string ExternalAddressText() => ExternalPrefixLength is { } length
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ExternalIPAddress}/{length}")
+        : ExternalIPAddress.ToString();
 }
 
 public sealed class SimVhd
@@ -153,6 +170,13 @@ public sealed class SimVm
 
     /// <summary>Generation 2 only (UEFI).</summary>
     public SimFirmware? Firmware { get; set; }
+
+    /// <summary>
+    /// Set-VM -AutomaticCheckpointsEnabled: on, Start-VM takes a checkpoint and the VM's hard disks become
+    /// its .avhdx files. New-VM takes it from <see cref="SimulatedHostState.NewVmsTakeAutomaticCheckpoints"/>;
+    /// a host file without the field reads it as off.
+    /// </summary>
+    public bool AutomaticCheckpointsEnabled { get; set; }
 }
 
 public sealed class SimVmAdapter

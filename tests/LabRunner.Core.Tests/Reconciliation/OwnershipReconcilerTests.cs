@@ -55,7 +55,7 @@ public class OwnershipReconcilerTests
             [new HostIp(n.Gateway!.Value, n.Subnet!.Value.PrefixLength)])).ToImmutableArray();
         var vms = Plan.Vms.Select(v => new HostVm(v.HyperVName, state, mark, 2, v.MemoryBytes, v.Cpus,
             [.. v.Adapters.Select(a => new HostVmAdapter(a.GuestInterfaceName, a.Switch, a.Mac))],
-            [FilesOf(v.Name).DiskPath], [FilesOf(v.Name).SeedPath], true)).ToImmutableArray();
+            [FilesOf(v.Name).DiskPath], [new HostDvdDrive(0, 1, FilesOf(v.Name).SeedPath)], true)).ToImmutableArray();
         return Host() with
         {
             Switches = switches,
@@ -143,7 +143,7 @@ public class OwnershipReconcilerTests
         var r = Run(BuiltLab(Me.Mark), missingSeeds: ["/p/.lab/vms/db/seed-1.iso"]);
 
         var ops = Assert.Single(r.Vms, v => v.Vm == "db").Operations;
-        Assert.Equal(new AttachSeed("demo-db", "/p/.lab/vms/db/seed-1.iso", ReplaceExisting: true), Assert.Single(ops));
+        Assert.Equal(new AttachSeed("demo-db", "/p/.lab/vms/db/seed-1.iso", new DvdSlot(0, 1)), Assert.Single(ops));
         Assert.DoesNotContain(r.Notices, n => n.Contains("new seed", StringComparison.Ordinal));
     }
 

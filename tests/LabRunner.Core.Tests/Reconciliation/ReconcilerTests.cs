@@ -248,7 +248,7 @@ public class ReconcilerTests
             new HostNetAdapter("vEthernet (LabRunner-demo-lan)", "Hyper-V", false, [new HostIp(Ipv4Address.Parse("10.188.5.1"), 24)]),
             new HostNetAdapter("vEthernet (LabRunner-other-lan)", "Hyper-V", false, [new HostIp(Ipv4Address.Parse("10.188.6.1"), 24)]),
         };
-        var myVm = new HostVm("demo-web", VmState.Running, Me.Mark, 2, 1L << 30, 2, [], ["/p/.lab/vms/web/web.vhdx"], ["/p/.lab/vms/web/seed-1.iso"], true);
+        var myVm = new HostVm("demo-web", VmState.Running, Me.Mark, 2, 1L << 30, 2, [], ["/p/.lab/vms/web/web.vhdx"], [new HostDvdDrive(0, 1, "/p/.lab/vms/web/seed-1.iso")], true, "MicrosoftUEFICertificateAuthority");
         var foreignVm = new HostVm("dc01", VmState.Running, "", 2, 1L << 30, 2, [], ["C:/VMs/dc01.vhdx"], [], true);
         var myMapping = new HostPortMapping("LabRunnerNAT", PortProtocol.Tcp, new Ipv4Address(0), 8080, Ipv4Address.Parse("10.188.5.2"), 80);
         var theirMapping = new HostPortMapping("LabRunnerNAT", PortProtocol.Tcp, new Ipv4Address(0), 9090, Ipv4Address.Parse("10.188.6.2"), 80);
@@ -283,7 +283,7 @@ public class ReconcilerTests
         var plan = PlanOf(Lab);
         var web = plan.Vms[0];
         var adapters = web.Adapters.Select(a => new HostVmAdapter(a.GuestInterfaceName, a.Switch, a.Mac)).ToImmutableArray();
-        var vm = new HostVm("demo-web", VmState.Running, Me.Mark, 2, 1L << 30, web.Cpus, adapters, ["/p/.lab/vms/web/web.vhdx"], ["/p/.lab/vms/web/seed-1.iso"], true);
+        var vm = new HostVm("demo-web", VmState.Running, Me.Mark, 2, 1L << 30, web.Cpus, adapters, ["/p/.lab/vms/web/web.vhdx"], [new HostDvdDrive(0, 1, "/p/.lab/vms/web/seed-1.iso")], true, "MicrosoftUEFICertificateAuthority");
 
         var up = Run(Host() with { Vms = [vm] });
         var reload = Run(Host() with { Vms = [vm] }, ReconcileMode.Reload);
@@ -294,6 +294,69 @@ public class ReconcilerTests
         Assert.IsType<StopVm>(ops[0]);
         Assert.Contains(ops, o => o is SetVmHardware { MemoryBytes: 2L << 30 });
         Assert.IsType<StartVm>(ops[^1]);
+    }
+
+    private static HostVm MarkedWeb(VmState state, string? template, bool automaticCheckpoints = false, params HostDvdDrive[] dvds)
+    {
+        var web = PlanOf(Lab).Vms[0];
+        var adapters = web.Adapters.Select(a => new HostVmAdapter(a.GuestInterfaceName, a.Switch, a.Mac)).ToImmutableArray();
+        return new HostVm("demo-web", state, Me.Mark, 2, web.MemoryBytes, web.Cpus, adapters, ["/p/.lab/vms/web/web.vhdx"],
+            dvds.Length == 0 ? [new HostDvdDrive(0, 1, "/p/.lab/vms/web/seed-1.iso")] : [.. dvds], true, template, automaticCheckpoints);
+    }
+
+    private static Core.Reconciliation.Reconciliation RunWith(HostVm vm, ReconcileMode mode = ReconcileMode.Up, params string[] pending)
+    {
+        var plan = PlanOf(Lab);
+        var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.vhdx",
+            $"/p/.lab/vms/{v.Name}/seed-1.iso", "/boxes/ubuntu.vhdx"));
+        return Reconciler.Reconcile(new ReconcileRequest(plan, Host() with { Vms = [vm] }, Me, mode, files, "/p/.lab", [], [.. pending]));
+    }
+
+    private static IEnumerable<HostOperation> WebOps(Core.Reconciliation.Reconciliation r) =>
+        r.Vms.Where(v => v.Vm == "web").SelectMany(v => v.Operations);
+
+    [Fact]
+    public void A_vm_with_the_wrong_secure_boot_template_gets_its_firmware_set_again_without_any_pending_state()
+    {
+        // Interrupted before its firmware step: New-VM's default template, and the project state lost.
+        var vm = MarkedWeb(VmState.Off, "MicrosoftWindows");
+
+        var ops = RunWith(vm).Vms.Single(v => v.Vm == "web").Operations;
+
+        var firmware = Assert.Single(ops.OfType<SetFirmware>());
+        Assert.Equal("MicrosoftUEFICertificateAuthority", firmware.SecureBootTemplate);
+        Assert.IsType<StartVm>(ops[^1]);
+    }
+
+    [Fact]
+    public void A_pending_vm_whose_template_reads_back_as_planned_needs_no_firmware_step()
+    {
+        var vm = MarkedWeb(VmState.Off, "MicrosoftUEFICertificateAuthority");
+
+        var r = RunWith(vm, ReconcileMode.Up, "demo-web");
+
+        Assert.DoesNotContain(WebOps(r), o => o is SetFirmware);
+    }
+
+    [Fact]
+    public void A_running_vm_with_the_wrong_template_is_left_for_reload_which_sets_it()
+    {
+        var vm = MarkedWeb(VmState.Running, "MicrosoftWindows");
+
+        var up = RunWith(vm);
+        var reload = RunWith(vm, ReconcileMode.Reload);
+
+        Assert.DoesNotContain(WebOps(up), o => o is SetFirmware);
+        Assert.Contains(up.Notices, n => n.Contains("secure boot on (MicrosoftUEFICertificateAuthority)", StringComparison.Ordinal));
+        Assert.Contains(WebOps(reload), o => o is SetFirmware { SecureBootTemplate: "MicrosoftUEFICertificateAuthority" });
+    }
+
+    [Fact]
+    public void A_host_that_does_not_report_the_template_is_not_asked_to_set_it_on_every_up()
+    {
+        var vm = MarkedWeb(VmState.Running, template: null);
+
+        Assert.DoesNotContain(WebOps(RunWith(vm)), o => o is SetFirmware);
     }
 
     [Fact]

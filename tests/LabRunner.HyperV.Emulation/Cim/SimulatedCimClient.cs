@@ -174,7 +174,15 @@ public sealed class SimulatedCimClient(SimulatedHost host) : ICimClient
             ("VirtualSystemSubType", string.Create(CultureInfo.InvariantCulture, $"Microsoft:Hyper-V:SubType:{vm.Generation}")),
             ("Notes", new[] { vm.Notes }),
             ("ConfigurationDataRoot", vm.Path),
-            ("SecureBootEnabled", vm.Firmware?.SecureBoot ?? false));
+            ("SecureBootEnabled", vm.Firmware?.SecureBoot ?? false),
+            ("SecureBootTemplateId", vm.Firmware is { } firmware ? TemplateId(firmware.SecureBootTemplate) : null),
+            ("AutomaticSnapshotsEnabled", vm.AutomaticCheckpointsEnabled));
+
+        /// <summary>The id Hyper-V reports for a template; one LabRunner does not know gets an id of its own.</summary>
+        private static string TemplateId(string template) =>
+            CimClasses.SecureBootTemplateIds.Where(t => string.Equals(t.Value, template, StringComparison.OrdinalIgnoreCase))
+                .Select(t => t.Key.ToString("D").ToUpperInvariant()).FirstOrDefault()
+            ?? Derived("secure-boot-template:" + template);
 
         private static CimRecord Memory(SimVm vm) => R(CimClasses.MemorySettingData,
             ("InstanceID", $@"Microsoft:{Id(vm.Id)}\{Derived("memory")}"),
@@ -416,7 +424,7 @@ public sealed class SimulatedCimClient(SimulatedHost host) : ICimClient
             ("NatName", mapping.NatName),
             ("Protocol", (byte)(mapping.Protocol == PortProtocol.Udp ? 17 : 6)),
             ("RemoteExternalIPAddressPrefix", "0.0.0.0/0"),
-            ("ExternalIPAddress", mapping.ExternalIPAddress.ToString()),
+            ("ExternalIPAddress", mapping.ExternalAddressText()),
             ("ExternalPort", (ushort)mapping.ExternalPort),
             ("InternalIPAddress", mapping.InternalIPAddress.ToString()),
             ("InternalPort", (ushort)mapping.InternalPort),

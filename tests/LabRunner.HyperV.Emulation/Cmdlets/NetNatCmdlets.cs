@@ -118,7 +118,7 @@ public sealed class GetNetNatStaticMappingCommand : CimCmdlet
     }
 }
 
-/// <summary>Add-NetNatStaticMapping [-NatName] -Protocol -ExternalIPAddress -ExternalPort -InternalIPAddress [-InternalPort].</summary>
+/// <summary>Add-NetNatStaticMapping [-NatName] -Protocol -ExternalIPAddress -ExternalPort -InternalIPAddress [-InternalPort]: the external address as an address or with a prefix.</summary>
 [Cmdlet(VerbsCommon.Add, "NetNatStaticMapping", SupportsShouldProcess = true)]
 [OutputType("Microsoft.Management.Infrastructure.CimInstance#ROOT/StandardCimv2/MSFT_NetNatStaticMapping")]
 public sealed class AddNetNatStaticMappingCommand : CimCmdlet
@@ -144,11 +144,23 @@ public sealed class AddNetNatStaticMappingCommand : CimCmdlet
 
     protected override void ProcessRecord()
     {
-        if (!TryAddress(ExternalIPAddress, nameof(ExternalIPAddress), out var external) || !TryAddress(InternalIPAddress, nameof(InternalIPAddress), out var internalIp)) return;
+        // The external address may come with a prefix ('0.0.0.0/24', as Microsoft's examples pass it); the mapping keeps it.
+        var slash = ExternalIPAddress.IndexOf('/', StringComparison.Ordinal);
+        int? externalPrefix = null;
+        if (slash >= 0)
+        {
+            if (!int.TryParse(ExternalIPAddress[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length))
+            {
+                TryAddress(ExternalIPAddress, nameof(ExternalIPAddress), out _);
+                return;
+            }
+            externalPrefix = length;
+        }
+        if (!TryAddress(slash >= 0 ? ExternalIPAddress[..slash] : ExternalIPAddress, nameof(ExternalIPAddress), out var external) || !TryAddress(InternalIPAddress, nameof(InternalIPAddress), out var internalIp)) return;
         var protocol = Protocol == Protocol.UDP ? PortProtocol.Udp : PortProtocol.Tcp;
         var internalPort = InternalPort ?? ExternalPort;
         if (!ShouldProcess($"{Protocol} {ExternalIPAddress}:{ExternalPort} to {InternalIPAddress}:{internalPort}", "Create")) return;
-        if (TryMutate(m => CimObjects.StaticMapping(m.AddStaticMapping(NatName, protocol, external, ExternalPort, internalIp, internalPort)), NatName, out var created))
+        if (TryMutate(m => CimObjects.StaticMapping(m.AddStaticMapping(NatName, protocol, external, ExternalPort, internalIp, internalPort, externalPrefix)), NatName, out var created))
             WriteObject(created);
     }
 }

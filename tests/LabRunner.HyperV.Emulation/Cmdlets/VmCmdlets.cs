@@ -136,7 +136,7 @@ public sealed class NewVMCommand : HyperVCmdlet
     }
 }
 
-/// <summary>Set-VM [-Name] | [-VM] [-ProcessorCount] [-MemoryStartupBytes] [-StaticMemory] [-Notes] [-Passthru].</summary>
+/// <summary>Set-VM [-Name] | [-VM] [-ProcessorCount] [-MemoryStartupBytes] [-StaticMemory] [-Notes] [-AutomaticCheckpointsEnabled] [-Passthru].</summary>
 [Cmdlet(VerbsCommon.Set, "VM", DefaultParameterSetName = "Name", SupportsShouldProcess = true)]
 [OutputType(typeof(VirtualMachine))]
 public sealed class SetVMCommand : HyperVCmdlet
@@ -165,6 +165,9 @@ public sealed class SetVMCommand : HyperVCmdlet
     public string? Notes { get; set; }
 
     [Parameter]
+    public bool? AutomaticCheckpointsEnabled { get; set; }
+
+    [Parameter]
     public SwitchParameter Passthru { get; set; }
 
     protected override void ProcessRecord()
@@ -177,7 +180,7 @@ public sealed class SetVMCommand : HyperVCmdlet
             if (TryMutate(m =>
                 {
                     var vm = m.GetVm(id);
-                    m.SetVm(vm, cpus, MemoryStartupBytes, Notes);
+                    m.SetVm(vm, cpus, MemoryStartupBytes, Notes, AutomaticCheckpointsEnabled);
                     return HyperVObjects.Vm(m, vm);
                 }, name, out var changed) && Passthru)
                 WriteObject(changed);

@@ -66,6 +66,7 @@ $labrunnerStep = 9
 '##labrunner begin 9'
 $null = Hyper-V\New-VM -Name 'web' -Generation 2 -MemoryStartupBytes 2147483648 -VHDPath 'C:\src\demo\.lab\web\disk.vhdx' -Path 'C:\src\demo\.lab\web' -ErrorAction 'Stop'
 Hyper-V\Set-VM -Name 'web' -Notes 'labrunner:v1 lab=demo project=0f3a9c' -ErrorAction 'Stop'
+Hyper-V\Set-VM -Name 'web' -AutomaticCheckpointsEnabled $false -ErrorAction 'Stop'
 Hyper-V\Get-VMNetworkAdapter -VMName 'web' -ErrorAction 'Stop' | Hyper-V\Remove-VMNetworkAdapter -ErrorAction 'Stop'
 '##labrunner ok 9'
 
@@ -90,7 +91,9 @@ Hyper-V\Add-VMNetworkAdapter -VMName 'web' -Name 'backend' -SwitchName 'demo-bac
 # [13/15] insert seed 'C:\src\demo\.lab\web\seed.iso' into VM 'web'
 $labrunnerStep = 13
 '##labrunner begin 13'
-Hyper-V\Add-VMDvdDrive -VMName 'web' -Path 'C:\src\demo\.lab\web\seed.iso' -ErrorAction 'Stop'
+$labrunnerDvd = @(Hyper-V\Get-VMDvdDrive -VMName 'web' -ErrorAction 'Stop' | Where-Object { [string]::IsNullOrEmpty($_.Path) })
+if ($labrunnerDvd.Count -gt 0) { Hyper-V\Set-VMDvdDrive -VMName 'web' -ControllerNumber $labrunnerDvd[0].ControllerNumber -ControllerLocation $labrunnerDvd[0].ControllerLocation -Path 'C:\src\demo\.lab\web\seed.iso' -ErrorAction 'Stop' }
+else { Hyper-V\Add-VMDvdDrive -VMName 'web' -Path 'C:\src\demo\.lab\web\seed.iso' -ErrorAction 'Stop' }
 '##labrunner ok 13'
 
 # [14/15] set firmware of VM 'web': secure boot on (MicrosoftUEFICertificateAuthority), boot from disk

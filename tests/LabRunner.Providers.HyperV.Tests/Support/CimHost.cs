@@ -46,10 +46,12 @@ internal static class CimHost
         [
             R("Msvm_VirtualSystemSettingData", ("InstanceID", $"Microsoft:{WebGuid}"), ("ElementName", "web"), ("VirtualSystemIdentifier", WebGuid),
                 ("VirtualSystemType", "Microsoft:Hyper-V:System:Realized"), ("VirtualSystemSubType", "Microsoft:Hyper-V:SubType:2"),
-                ("Notes", new[] { Samples.Mark }), ("SecureBootEnabled", true)),
+                ("Notes", new[] { Samples.Mark }), ("SecureBootEnabled", true), ("SecureBootTemplateId", "272e7447-90a4-4563-a4b9-8e4ab00526ce"),
+                ("AutomaticSnapshotsEnabled", false)),
             R("Msvm_VirtualSystemSettingData", ("InstanceID", $"Microsoft:{OldGuid}"), ("ElementName", "old"), ("VirtualSystemIdentifier", OldGuid),
                 ("VirtualSystemType", "Microsoft:Hyper-V:System:Realized"), ("VirtualSystemSubType", "Microsoft:Hyper-V:SubType:1"),
-                ("Notes", new[] { "Docker Desktop VM", "second line" }), ("SecureBootEnabled", false)),
+                ("Notes", new[] { "Docker Desktop VM", "second line" }), ("SecureBootEnabled", false), ("SecureBootTemplateId", "00000000-0000-0000-0000-000000000000"),
+                ("AutomaticSnapshotsEnabled", true)),
             // A checkpoint of "old": its own GUID, so none of its settings may leak into the VM.
             R("Msvm_VirtualSystemSettingData", ("InstanceID", $"Microsoft:{SnapshotGuid}"), ("ElementName", "old - (1/1/2025)"), ("VirtualSystemIdentifier", OldGuid),
                 ("VirtualSystemType", "Microsoft:Hyper-V:Snapshot:Realized"), ("Notes", Array.Empty<string>())),
@@ -94,8 +96,15 @@ internal static class CimHost
         [
             R("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{WebGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\0"), ("ResourceSubType", "Microsoft:Hyper-V:Synthetic SCSI Controller")),
             R("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{WebGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\0\0\D"), ("ResourceSubType", "Microsoft:Hyper-V:Synthetic Disk Drive")),
-            R("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{WebGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\0\1\D"), ("ResourceSubType", "Microsoft:Hyper-V:Synthetic DVD Drive"), ("ResourceType", (ushort)16)),
-            R("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{OldGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\1\0\D"), ("ResourceSubType", "Microsoft:Hyper-V:Synthetic DVD Drive"), ("ResourceType", (ushort)16)),
+            // A drive names its controller by Parent and its place on it by AddressOnParent; the SCSI
+            // controller has no Address, so its number comes from its InstanceID.
+            R("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{WebGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\0\1\D"), ("ResourceSubType", "Microsoft:Hyper-V:Synthetic DVD Drive"), ("ResourceType", (ushort)16),
+                ("Parent", Path("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{WebGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\0"))), ("AddressOnParent", "1")),
+            // Generation 1: two IDE controllers, Address 0 and 1; the empty drive New-VM made sits at 1:0.
+            R("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{OldGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\0"), ("ResourceSubType", "Microsoft:Hyper-V:Emulated IDE Controller"), ("ResourceType", (ushort)5), ("Address", "0")),
+            R("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{OldGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\1"), ("ResourceSubType", "Microsoft:Hyper-V:Emulated IDE Controller"), ("ResourceType", (ushort)5), ("Address", "1")),
+            R("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{OldGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\1\0\D"), ("ResourceSubType", "Microsoft:Hyper-V:Synthetic DVD Drive"), ("ResourceType", (ushort)16),
+                ("Parent", Path("Msvm_ResourceAllocationSettingData", ("InstanceID", $@"Microsoft:{OldGuid}\83F8638B-8DCA-4152-9EDA-2CA8B33039B4\1"))), ("AddressOnParent", "0")),
         ],
         [CimClasses.StorageAllocationSettingData] =
         [

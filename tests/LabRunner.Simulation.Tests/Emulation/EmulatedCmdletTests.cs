@@ -164,6 +164,24 @@ public class EmulatedNetworkingTests
     }
 
     [Fact]
+    public void A_static_mapping_added_with_a_prefixed_external_address_reads_back_in_that_form_and_plain_in_the_inventory()
+    {
+        var host = SimulatedHost.InMemory();
+
+        var made = EmulatedHost.Run(host, """
+            $ErrorActionPreference = 'Stop'
+            New-NetNat -Name LabRunnerNAT -InternalIPInterfaceAddressPrefix 10.188.0.0/16 | Out-Null
+            Add-NetNatStaticMapping -NatName LabRunnerNAT -Protocol TCP -ExternalIPAddress 0.0.0.0/24 -ExternalPort 8080 -InternalIPAddress 10.188.1.10 -InternalPort 80 | Out-Null
+            Add-NetNatStaticMapping -NatName LabRunnerNAT -Protocol UDP -ExternalIPAddress 0.0.0.0 -ExternalPort 53 -InternalIPAddress 10.188.1.10 | Out-Null
+            Get-NetNatStaticMapping | ForEach-Object { $_.ExternalIPAddress }
+            """);
+
+        Assert.True(made.Succeeded, EmulatedSessionTests.Describe(made));
+        Assert.Equal(["0.0.0.0/24", "0.0.0.0"], made.Output);
+        Assert.All(host.GetInventory([]).PortMappings, m => Assert.Equal(Ip("0.0.0.0"), m.ExternalIp));
+    }
+
+    [Fact]
     public void A_second_netnat_surfaces_as_windows_invalid_argument_cim_error()
     {
         var host = SimulatedHost.InMemory();
@@ -255,6 +273,7 @@ public class EmulatedVmTests
             Test-Path -LiteralPath $disk
             $vm = New-VM -Name 'web' -Generation 2 -MemoryStartupBytes 1GB -VHDPath $disk -Path $dir
             Set-VM -VM $vm -Notes 'labrunner:v1 lab=demo project=p1'
+            Set-VM -Name 'web' -AutomaticCheckpointsEnabled $false
             Set-VM -Name 'web' -ProcessorCount 2 -MemoryStartupBytes 2GB -StaticMemory
             Get-VMNetworkAdapter -VMName 'web' | Remove-VMNetworkAdapter
             Add-VMNetworkAdapter -VMName 'web' -Name 'nat' -SwitchName 'demo-nat' -StaticMacAddress '024C52000010'

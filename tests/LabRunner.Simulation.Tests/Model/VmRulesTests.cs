@@ -128,7 +128,7 @@ public class VmRulesTests
         Assert.Equal([@"C:\boxes\ubuntu.vhdx"], gen2.HardDisks.ToArray());
         Assert.Empty(gen2.DvdDrives.ToArray());
         Assert.True(gen2.SecureBoot);
-        Assert.Equal([""], inventory.Vm("gen1")!.DvdDrives.ToArray());
+        Assert.Equal([new HostDvdDrive(1, 0, "")], inventory.Vm("gen1")!.DvdDrives.ToArray());
         Assert.False(inventory.Vm("gen1")!.SecureBoot);
     }
 
@@ -315,7 +315,7 @@ public class DvdAndFirmwareRulesTests
 
         Assert.Equal(HostErrorKind.NotFound, missing.Kind);
         Assert.Equal(HostErrorKind.InvalidState, running.Kind);
-        Assert.Equal([seed], host.GetInventory([]).Vm("web")!.DvdDrives.ToArray());
+        Assert.Equal([seed], host.GetInventory([]).Vm("web")!.DvdDrives.Select(d => d.Path).ToArray());
     }
 
     [Fact]
@@ -358,5 +358,47 @@ public class DvdAndFirmwareRulesTests
         Assert.Contains("secure boot template named 'Ubuntu'", template.Message, StringComparison.Ordinal);
         Assert.Equal(HostErrorKind.InvalidState, running.Kind);
         Assert.Equal("MicrosoftUEFICertificateAuthority", host.Read(m => m.GetVm("new").Firmware!.SecureBootTemplate));
+    }
+}
+
+public class AutomaticCheckpointTests
+{
+    [Fact]
+    public void A_new_vm_on_a_client_host_takes_an_automatic_checkpoint_at_its_first_start_and_runs_on_the_avhdx()
+    {
+        var host = WithBaseImage();
+        host.Mutate(m => m.NewDifferencingVhd(@"C:\lab\.lab\web.vhdx", @"C:\boxes\ubuntu.vhdx", writePlaceholder: false));
+        host.Mutate(m => m.NewVm("web", disk: @"C:\lab\.lab\web.vhdx"));
+
+        Assert.True(host.GetInventory([]).Vm("web")!.AutomaticCheckpoints);
+        host.Mutate(m => m.StartVm(m.GetVm("web")));
+
+        var disk = Assert.Single(host.Snapshot().Vms.Single().HardDisks).Path!;
+        Assert.Matches(@"^C:\\lab\\\.lab\\web_[0-9A-F-]{36}\.avhdx$", disk);
+        Assert.Equal(@"C:\lab\.lab\web.vhdx", host.Snapshot().Vhds.Single(v => v.Path == disk).ParentPath);
+    }
+
+    [Fact]
+    public void With_automatic_checkpoints_turned_off_a_start_keeps_the_disk()
+    {
+        var host = WithBaseImage();
+        host.Mutate(m => m.SetVm(m.NewVm("web", disk: @"C:\boxes\ubuntu.vhdx"), automaticCheckpoints: false));
+
+        host.Mutate(m => m.StartVm(m.GetVm("web")));
+
+        Assert.Equal(@"C:\boxes\ubuntu.vhdx", Assert.Single(host.Snapshot().Vms.Single().HardDisks).Path);
+        Assert.False(host.GetInventory([]).Vm("web")!.AutomaticCheckpoints);
+    }
+
+    [Fact]
+    public void A_server_host_makes_new_vms_without_automatic_checkpoints()
+    {
+        var state = DefaultHost.Create();
+        state.NewVmsTakeAutomaticCheckpoints = false;
+        var host = SimulatedHost.InMemory(state);
+
+        host.Mutate(m => m.NewVm("web"));
+
+        Assert.False(host.GetInventory([]).Vm("web")!.AutomaticCheckpoints);
     }
 }
