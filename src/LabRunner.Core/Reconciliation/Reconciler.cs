@@ -276,8 +276,13 @@ public static class Reconciler
                     return;
                 }
                 if (r.Mode == ReconcileMode.Halt) return;
+                if (TransientState(vm.Name, host.State, r.Mode) is { } transient)
+                {
+                    _conflicts.Add(transient);
+                    return;
+                }
                 // Created by an interrupted 'lab up' before it was marked: remove and create it again.
-                if (host.State != VmState.Off) ops.Add(new StopVm(id, TurnOff: true));
+                ops.AddRange(PowerOff(host));
                 ops.Add(new RemoveVm(id));
                 host = null;
             }
@@ -304,10 +309,23 @@ public static class Reconciler
                 return;
             }
 
+            if (TransientState(vm.Name, host.State, r.Mode) is { } busy)
+            {
+                _conflicts.Add(busy);
+                return;
+            }
             var isOff = host.State == VmState.Off;
+            // Back to Running with the guest's memory as it was: Resume-VM for a paused VM, Start-VM restores a
+            // saved one. Hyper-V refuses a guest shutdown and hardware changes in either state.
+            HostOperation[] wake = host.State switch
+            {
+                VmState.Paused => [new ResumeVm(id)],
+                VmState.Saved => [new StartVm(id)],
+                _ => [],
+            };
             if (r.Mode == ReconcileMode.Halt)
             {
-                if (!isOff) _vms.Add((vm.Name, [new StopVm(id, TurnOff: false)]));
+                if (!isOff) _vms.Add((vm.Name, [.. wake, new StopVm(id, TurnOff: false)]));
                 return;
             }
 
@@ -353,31 +371,49 @@ public static class Reconciler
 
             if (r.Mode == ReconcileMode.Reload)
             {
-                if (!isOff) ops.Add(new StopVm(id, TurnOff: false));
+                if (!isOff)
+                {
+                    ops.AddRange(wake);
+                    ops.Add(new StopVm(id, TurnOff: false));
+                }
+                ops.AddRange(live);
+                ops.AddRange(offline);
+                ops.Add(new StartVm(id));
+            }
+            else if (isOff)
+            {
                 ops.AddRange(live);
                 ops.AddRange(offline);
                 ops.Add(new StartVm(id));
             }
             else
             {
+                // Up resumes a paused VM and restores a saved one, as it starts one that is off.
+                ops.AddRange(wake);
                 ops.AddRange(live);
-                if (isOff || host.State == VmState.Saved)
-                {
-                    ops.AddRange(offline);
-                    ops.Add(new StartVm(id));
-                }
-                else if (offline.Count > 0)
+                if (offline.Count > 0)
                 {
                     _notices.Add($"VM '{vm.Name}' is running; 'lab reload {vm.Name}' applies what needs it off: " +
                         string.Join("; ", offline.Select(o => o.Describe())) + ".");
                 }
-                if (seedChanged && !isOff && offline.Count == 0)
+                if (seedChanged && offline.Count == 0)
                     _notices.Add($"VM '{vm.Name}' has a new seed (its network or hostname changed); 'lab reload {vm.Name}' restarts it so cloud-init applies it.");
-                if (host.State == VmState.Paused)
-                    _notices.Add($"VM '{vm.Name}' is paused; resume it in Hyper-V Manager or run 'lab reload {vm.Name}'.");
             }
             _vms.Add((vm.Name, [.. ops]));
         }
+
+        /// <summary>
+        /// Starting and Stopping last seconds and Hyper-V refuses most requests meanwhile; LabRunner does not guess
+        /// where the VM is going, so the command stops before changing anything and asks to run it again.
+        /// </summary>
+        internal static Conflict? TransientState(string vm, VmState state, ReconcileMode mode) => state switch
+        {
+            VmState.Starting or VmState.Stopping => new Conflict(
+                $"VM '{vm}' is {state.ToString().ToLowerInvariant()}; wait until it is running or off, then run 'lab {mode.ToString().ToLowerInvariant()}' again."),
+            VmState.Other => new Conflict(
+                $"VM '{vm}' is in a state LabRunner does not handle (not off, running, paused or saved); bring it to one of those in Hyper-V Manager, then run 'lab {mode.ToString().ToLowerInvariant()}' again."),
+            _ => null,
+        };
 
         private void NoticeStrayVms()
         {
@@ -392,10 +428,16 @@ public static class Reconciler
         var inv = r.Inventory;
         var vms = new List<(string, ImmutableArray<HostOperation>)>();
         var ours = inv.Vms.Where(v => r.Identity.Owns(v.Notes) || (string.IsNullOrEmpty(v.Notes) && r.PendingVms.Contains(v.Name))).ToList();
+        var conflicts = new List<Conflict>();
         foreach (var vm in ours)
         {
             var ops = new List<HostOperation>();
-            if (vm.State != VmState.Off) ops.Add(new StopVm(vm.Name, TurnOff: true));
+            if (Converger.TransientState(vm.Name, vm.State, ReconcileMode.Down) is { } busy)
+            {
+                conflicts.Add(busy);
+                continue;
+            }
+            ops.AddRange(PowerOff(vm));
             ops.Add(new RemoveVm(vm.Name));
             foreach (var file in vm.HardDisks.Concat(vm.DvdDrives).Where(f => IsUnder(f, r.LabFolder)).Distinct(StringComparer.OrdinalIgnoreCase))
                 ops.Add(new RemoveFile(vm.Name, file));
@@ -441,8 +483,21 @@ public static class Reconciler
                 teardown.Add(new RemoveNat(nat.Name));
         }
 
+        if (conflicts.Count > 0)
+            return new Reconciliation([], [], [], [.. conflicts], [], [], inv.Nats.FirstOrDefault()?.Name);
         return new Reconciliation([], [.. vms], [.. teardown], [], [], [], inv.Nats.FirstOrDefault()?.Name);
     }
+
+    /// <summary>
+    /// To Off without keeping the guest's state, for a VM that is about to be removed: a running or paused VM
+    /// is turned off; a saved VM's state is discarded (Hyper-V does not turn off a saved VM).
+    /// </summary>
+    private static IEnumerable<HostOperation> PowerOff(HostVm vm) => vm.State switch
+    {
+        VmState.Off => [],
+        VmState.Saved => [new DiscardSavedState(vm.Name)],
+        _ => [new StopVm(vm.Name, TurnOff: true)],
+    };
 
     private static List<Ipv4Subnet> NatSubnets(LabPlan plan) =>
         plan.Networks.Where(n => n.Type == NetworkType.Nat && n.Subnet is not null).Select(n => n.Subnet!.Value).ToList();
