@@ -237,7 +237,9 @@ public sealed class SimulatedHost
         {
             try
             {
-                if (FilePath is not null && _openChanged) Save(_open!);
+                // Remove-Item deletes a placeholder file behind the model's back (each lone change drops such entries on load).
+                _open!.Vhds.RemoveAll(v => v.Placeholder && !File.Exists(v.Path));
+                if (FilePath is not null && _openChanged) Save(_open);
                 _openChanged = false;
             }
             finally

@@ -56,11 +56,15 @@ internal sealed class Lab : IDisposable
     public void WriteLabfile(string text) => File.WriteAllText(Path.Combine(Directory, "Labfile.yml"), text);
 
     /// <summary>Runs one command the way 'lab up' (halt, reload, down) does: the project is read afresh each time.</summary>
-    public Task<EngineResult> RunAsync(ReconcileMode mode, CancellationToken cancellationToken = default)
+    public Task<EngineResult> RunAsync(ReconcileMode mode, CancellationToken cancellationToken = default) =>
+        RunAsync(mode, Provider, cancellationToken);
+
+    /// <summary>The same, through another provider (one that observes or delays the batches).</summary>
+    public Task<EngineResult> RunAsync(ReconcileMode mode, IHostProvider provider, CancellationToken cancellationToken = default)
     {
         var project = LabProject.Open(null, Directory, _ => null);
         var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(TestKey, null));
-        var engine = new LabEngine(project, Provider, Path.Combine(Directory, "host.lock"), seeds, Reporter);
+        var engine = new LabEngine(project, provider, Path.Combine(Directory, "host.lock"), seeds, Reporter);
         var options = EngineOptions.Default with { Parallelism = Parallelism, HaltTimeout = TimeSpan.FromSeconds(30) };
         return engine.RunAsync(mode, ImmutableHashSet<string>.Empty, options, cancellationToken);
     }
