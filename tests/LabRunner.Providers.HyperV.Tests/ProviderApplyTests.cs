@@ -165,18 +165,51 @@ public class ProviderApplyTests
     }
 
     [Fact]
-    public async Task Cancellation_is_passed_through()
+    public async Task Cancellation_while_the_script_runs_reaches_the_running_process()
     {
+        // The runner ends only when the token it was given is cancelled: a provider that checked the token itself
+        // but handed the runner another one would leave this run hanging until the test's timeout.
+        var runner = new RunsUntilCancelled();
         using var cts = new CancellationTokenSource();
+
+        var apply = Provider(runner).ApplyAsync(Samples.UpBatch(), null, cts.Token);
+        await runner.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Provider(new ScriptedRunner([])).ApplyAsync(Samples.UpBatch(), null, cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => apply.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(runner.SawCancellation);
     }
 
     [Fact]
-    public void The_description_names_the_host()
+    public void The_description_names_the_host_it_was_given()
     {
-        Assert.Equal("Hyper-V on HOST1", Provider(new ScriptedRunner([])).Description);
+        var provider = new HyperVProvider(new ScriptedRunner([]), new FakeCimClient(new Dictionary<string, IReadOnlyList<CimRecord>>()), "LAB-SERVER-7", _ => false);
+
+        Assert.Equal("Hyper-V on LAB-SERVER-7", provider.Description);
+    }
+
+    private sealed class RunsUntilCancelled : Running.IPowerShellRunner
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool SawCancellation { get; private set; }
+
+        public string Executable => "powershell.exe";
+
+        public async Task<Running.PowerShellRun> RunAsync(string script, Action<string> onStdoutLine, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                SawCancellation = true;
+                throw;
+            }
+            return new Running.PowerShellRun(0, "");
+        }
     }
 }
 
