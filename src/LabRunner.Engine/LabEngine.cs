@@ -28,7 +28,26 @@ public sealed record EngineResult(
     LabPlan? Plan,
     Reconciliation? Reconciliation,
     ImmutableArray<OperationBatch> Batches,
-    ImmutableArray<OperationFailure> Failures);
+    ImmutableArray<OperationFailure> Failures)
+{
+    /// <summary>What became of each VM the run concerned, in the reconciliation's order (empty when nothing was applied).</summary>
+    public ImmutableArray<VmOutcome> VmOutcomes { get; init; } = [];
+}
+
+public enum VmOutcomeKind
+{
+    /// <summary>Every operation of the VM succeeded.</summary>
+    Done,
+    /// <summary>An operation of the VM failed; the VM's later operations did not run.</summary>
+    Failed,
+    /// <summary>Some of the VM's operations did not run: host networking failed first, or the run was interrupted.</summary>
+    Skipped,
+    /// <summary>The VM was already as the Labfile says.</summary>
+    NothingToDo,
+}
+
+/// <summary>One VM's outcome; <see cref="Failure"/> says which operation failed and what the host said.</summary>
+public sealed record VmOutcome(string Vm, VmOutcomeKind Kind, OperationFailure? Failure = null);
 
 public sealed record EngineOptions(int Parallelism, TimeSpan HaltTimeout, bool WhatIf, TimeSpan LockTimeout)
 {
@@ -132,38 +151,79 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         state.ProjectPath = project.ProjectDirectory;
         state.Save(project.StateDirectory);
 
-        var failures = new List<OperationFailure>();
+        var log = new RunLog();
+        var failures = log.Failures;
+        var nothingToDo = mode == ReconcileMode.Down ? []
+            : plan.Vms.Where(v => (targets.IsEmpty || targets.Contains(v.Name)) && !reconciliation.Vms.Any(r => string.Equals(r.Vm, v.Name, StringComparison.OrdinalIgnoreCase)))
+                .Select(v => v.Name).ToList();
         try
         {
-            await ApplyAllAsync(mode, batches, options, failures, cancellationToken).ConfigureAwait(false);
+            await ApplyAllAsync(mode, batches, options, log, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
             await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
-            return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures);
+            return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures) with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo) };
         }
         await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
-        return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures);
+        return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures)
+            with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo) };
     }
 
-    private async Task ApplyAllAsync(ReconcileMode mode, ImmutableArray<OperationBatch> batches, EngineOptions options, List<OperationFailure> failures, CancellationToken ct)
+    /// <summary>What became of every operation applied so far, by reference: done (null) or its failure.</summary>
+    private sealed class RunLog
+    {
+        private readonly Dictionary<HostOperation, OperationFailure?> _operations = new(ReferenceEqualityComparer.Instance);
+
+        public List<OperationFailure> Failures { get; } = [];
+
+        public void Done(HostOperation operation)
+        {
+            lock (_operations) _operations[operation] = null;
+        }
+
+        public void Failed(OperationFailure failure, bool report)
+        {
+            lock (_operations)
+            {
+                _operations[failure.Operation] = failure;
+                if (report) Failures.Add(failure);
+            }
+        }
+
+        /// <summary>A VM failed when one of its operations failed, is done when all of them are, and was skipped otherwise.</summary>
+        public ImmutableArray<VmOutcome> Outcomes(Reconciliation reconciliation, IEnumerable<string> nothingToDo)
+        {
+            lock (_operations)
+            {
+                var outcomes = reconciliation.Vms.Select(v =>
+                {
+                    var failure = v.Operations.Select(o => _operations.GetValueOrDefault(o)).FirstOrDefault(f => f is not null);
+                    if (failure is not null) return new VmOutcome(v.Vm, VmOutcomeKind.Failed, failure);
+                    return new VmOutcome(v.Vm, v.Operations.All(_operations.ContainsKey) ? VmOutcomeKind.Done : VmOutcomeKind.Skipped);
+                });
+                return [.. outcomes, .. nothingToDo.Select(n => new VmOutcome(n, VmOutcomeKind.NothingToDo))];
+            }
+        }
+    }
+
+    private async Task ApplyAllAsync(ReconcileMode mode, ImmutableArray<OperationBatch> batches, EngineOptions options, RunLog log, CancellationToken ct)
     {
         var network = batches.Where(b => b.Label == NetworkBatch).ToList();
         var vms = batches.Where(b => b.Label.StartsWith(VmBatchPrefix, StringComparison.Ordinal)).ToList();
         var teardown = batches.Where(b => b.Label == TeardownBatch).ToList();
 
         foreach (var batch in network)
-            if (!await ApplyAsync(batch, failures, ct).ConfigureAwait(false)) return;
+            if (!await ApplyAsync(batch, log, ct).ConfigureAwait(false)) return;
 
         if (mode == ReconcileMode.Halt)
         {
             // A guest shutdown first; whatever is still running after the timeout is turned off.
             using var graceful = CancellationTokenSource.CreateLinkedTokenSource(ct);
             graceful.CancelAfter(options.HaltTimeout);
-            var quiet = new List<OperationFailure>();
             try
             {
-                await Task.WhenAll(vms.Select(b => ApplyAsync(b, quiet, graceful.Token))).ConfigureAwait(false);
+                await Task.WhenAll(vms.Select(b => ApplyAsync(b, log, graceful.Token, report: false))).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -171,39 +231,54 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             }
             // Whatever failed or timed out shows in the host's state: every VM asked to stop that is not off.
             var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
-            var turnOff = vms.SelectMany(b => b.Operations).OfType<StopVm>()
-                .Where(s => inventory.Vm(s.VmName) is { State: not VmState.Off })
+            var asked = vms.SelectMany(b => b.Operations).OfType<StopVm>().ToList();
+            var turnOff = asked.Where(s => inventory.Vm(s.VmName) is { State: not VmState.Off })
                 .Select(s => (HostOperation)new StopVm(s.VmName, TurnOff: true)).ToImmutableArray();
+            // A VM that is off now was halted, whichever way: the turn-off's outcome stands for its shutdown.
+            foreach (var stop in asked.Where(s => inventory.Vm(s.VmName) is { State: VmState.Off }))
+                log.Done(stop);
             if (!turnOff.IsEmpty)
-                await ApplyAsync(new OperationBatch($"{VmBatchPrefix}turn off", turnOff), failures, ct).ConfigureAwait(false);
+            {
+                var batch = new OperationBatch($"{VmBatchPrefix}turn off", turnOff);
+                await ApplyAsync(batch, log, ct).ConfigureAwait(false);
+                var after = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
+                foreach (var stop in asked.Where(s => after.Vm(s.VmName) is { State: VmState.Off }))
+                    log.Done(stop);
+                foreach (var failure in log.Failures.Where(f => f.Batch == batch.Label).ToList())
+                    log.Failed(failure with { Operation = asked.First(s => s.VmName == failure.Operation.Vm) }, report: false);
+            }
         }
         else
         {
-            await Task.WhenAll(vms.Select(b => ApplyAsync(b, failures, ct))).ConfigureAwait(false);
+            await Task.WhenAll(vms.Select(b => ApplyAsync(b, log, ct))).ConfigureAwait(false);
         }
         ct.ThrowIfCancellationRequested();
 
         // Teardown only after every VM batch succeeded: a switch in use by a half-removed VM stays.
-        if (failures.Count == 0)
+        if (log.Failures.Count == 0)
             foreach (var batch in teardown)
-                if (!await ApplyAsync(batch, failures, ct).ConfigureAwait(false)) return;
+                if (!await ApplyAsync(batch, log, ct).ConfigureAwait(false)) return;
     }
 
-    private async Task<bool> ApplyAsync(OperationBatch batch, List<OperationFailure> failures, CancellationToken ct)
+    /// <summary>One provider call; every failure of the batch is logged (and reported unless <paramref name="report"/> is false).</summary>
+    private async Task<bool> ApplyAsync(OperationBatch batch, RunLog log, CancellationToken ct, bool report = true)
     {
         reporter.BatchStarted(batch);
-        var progress = new Progress(reporter);
+        var progress = new Progress(reporter, log);
         var result = await provider.ApplyAsync(batch, progress, ct).ConfigureAwait(false);
-        if (result.Succeeded) return true;
-        lock (failures)
-            failures.Add(new OperationFailure(batch.Label, batch.Operations[result.Completed], result.Error!));
-        return false;
+        foreach (var error in result.Errors)
+            log.Failed(new OperationFailure(batch.Label, batch.Operations[error.Index], error.Error), report);
+        return result.Succeeded;
     }
 
     /// <summary>Progress reported synchronously (IProgress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
-    private sealed class Progress(IEngineReporter reporter) : IProgress<OperationProgress>
+    private sealed class Progress(IEngineReporter reporter, RunLog log) : IProgress<OperationProgress>
     {
-        public void Report(OperationProgress value) => reporter.Progress(value);
+        public void Report(OperationProgress value)
+        {
+            if (value.Done) log.Done(value.Operation);
+            reporter.Progress(value);
+        }
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ public sealed class HyperVProvider : IHostProvider
     {
         ArgumentNullException.ThrowIfNull(batch);
         var operations = batch.Operations;
-        if (operations.IsDefaultOrEmpty) return new ApplyResult(0, null);
+        if (operations.IsDefaultOrEmpty) return ApplyResult.AllDone(0);
 
         string script;
         try
@@ -70,25 +70,39 @@ public sealed class HyperVProvider : IHostProvider
         }
         catch (ArgumentException e)
         {
-            return new ApplyResult(0, HyperVErrors.FromRefusedScript(e));
+            return ApplyResult.NothingRan(operations.Length, HyperVErrors.FromRefusedScript(e));
         }
 
-        var completed = 0;
-        ProtocolEvent.Fail? failure = null;
+        var statuses = new OperationStatus[operations.Length];
+        var errors = new List<OperationError>();
+        var stopped = false;
+        // The step the script must report next: after a fail line, the failed VM's remaining steps are skipped
+        // (a host networking failure ends the script). Lines for any other step are ignored, so a repeated or
+        // out-of-order line changes nothing.
+        var expected = 0;
+        void Advance()
+        {
+            expected++;
+            while (expected < operations.Length && errors.Any(e => batch.SkipsAfter(e.Index, expected))) expected++;
+        }
         void OnLine(string line)
         {
-            // Only the next expected step counts: a repeated or out-of-order line changes nothing.
+            if (stopped || expected >= operations.Length) return;
             switch (ScriptProtocol.Parse(line))
             {
-                case ProtocolEvent.Begin b when b.Step == completed + 1 && b.Step <= operations.Length:
-                    progress?.Report(new OperationProgress(batch, b.Step - 1, operations[b.Step - 1], Done: false));
+                case ProtocolEvent.Begin b when b.Step - 1 == expected:
+                    progress?.Report(new OperationProgress(batch, expected, operations[expected], Done: false));
                     break;
-                case ProtocolEvent.Ok ok when ok.Step == completed + 1 && ok.Step <= operations.Length && failure is null:
-                    completed = ok.Step;
-                    progress?.Report(new OperationProgress(batch, ok.Step - 1, operations[ok.Step - 1], Done: true));
+                case ProtocolEvent.Ok ok when ok.Step - 1 == expected:
+                    statuses[expected] = OperationStatus.Done;
+                    progress?.Report(new OperationProgress(batch, expected, operations[expected], Done: true));
+                    Advance();
                     break;
-                case ProtocolEvent.Fail f when f.Step == completed + 1 && f.Step <= operations.Length && failure is null:
-                    failure = f;
+                case ProtocolEvent.Fail f when f.Step - 1 == expected:
+                    statuses[expected] = OperationStatus.Failed;
+                    errors.Add(new OperationError(expected, HyperVErrors.FromPowerShell(operations[expected], f.Category, f.FullyQualifiedErrorId, f.Message)));
+                    stopped = operations[expected].Vm is null;
+                    Advance();
                     break;
             }
         }
@@ -100,13 +114,12 @@ public sealed class HyperVProvider : IHostProvider
         }
         catch (PowerShellStartException e)
         {
-            return new ApplyResult(0, HyperVErrors.FromStartFailure(e.Executable, e.InnerException ?? e));
+            return ApplyResult.NothingRan(operations.Length, HyperVErrors.FromStartFailure(e.Executable, e.InnerException ?? e));
         }
 
-        if (failure is not null)
-            return new ApplyResult(completed, HyperVErrors.FromPowerShell(operations[failure.Step - 1], failure.Category, failure.FullyQualifiedErrorId, failure.Message));
-        if (completed == operations.Length)
-            return new ApplyResult(completed, null);
-        return new ApplyResult(completed, HyperVErrors.FromProcessExit(_runner.Executable, run.ExitCode, run.StandardError, operations[completed]));
+        // A process that ended before reporting every step it had to run: the first unreported one gets the blame.
+        if (!stopped && expected < operations.Length)
+            errors.Add(new OperationError(expected, HyperVErrors.FromProcessExit(_runner.Executable, run.ExitCode, run.StandardError, operations[expected])));
+        return new ApplyResult([.. statuses], [.. errors.OrderBy(e => e.Index)]);
     }
 }

@@ -504,10 +504,16 @@ public sealed class HostModel
         return child;
     }
 
-    /// <summary>Stop-VM: a guest shutdown from Running, -TurnOff from Running, Paused or Saved, -Save from Running.</summary>
+    /// <summary>
+    /// Stop-VM: a guest shutdown from Running, -TurnOff from Running or Paused, -Save from Running. A saved VM
+    /// is not running, so there is nothing to shut down or turn off: it starts again (Start-VM) or its saved
+    /// state is deleted (Remove-VMSavedState).
+    /// </summary>
     public VmTransition StopVm(SimVm vm, bool turnOff, bool save = false)
     {
         if (vm.State == VmState.Off) return VmTransition.AlreadyInState;
+        if (vm.State is VmState.Starting or VmState.Stopping)
+            throw WindowsErrors.VmState(vm.Name, vm.State, "it is changing state; try again when it is running or off");
         if (save)
         {
             if (vm.State == VmState.Saved) return VmTransition.AlreadyInState;
@@ -515,10 +521,44 @@ public sealed class HostModel
             vm.State = VmState.Saved;
             return VmTransition.Changed;
         }
+        if (vm.State == VmState.Saved && !save)
+            throw WindowsErrors.VmState(vm.Name, vm.State, "a saved VM is not running: start it (Start-VM) or delete its saved state (Remove-VMSavedState)");
         if (!turnOff && vm.State != VmState.Running)
             throw WindowsErrors.VmState(vm.Name, vm.State, "a guest shutdown needs a running VM; use -TurnOff");
         vm.State = VmState.Off;
         return VmTransition.Changed;
+    }
+
+    /// <summary>Resume-VM: a paused VM runs again; nothing else can be resumed.</summary>
+    public VmTransition ResumeVm(SimVm vm)
+    {
+        if (vm.State == VmState.Running) return VmTransition.AlreadyInState;
+        if (vm.State != VmState.Paused) throw WindowsErrors.VmState(vm.Name, vm.State, "only a paused VM can be resumed");
+        vm.State = VmState.Running;
+        return VmTransition.Changed;
+    }
+
+    /// <summary>Suspend-VM: a running VM pauses.</summary>
+    public VmTransition SuspendVm(SimVm vm)
+    {
+        if (vm.State == VmState.Paused) return VmTransition.AlreadyInState;
+        if (vm.State != VmState.Running) throw WindowsErrors.VmState(vm.Name, vm.State, "only a running VM can be paused");
+        vm.State = VmState.Paused;
+        return VmTransition.Changed;
+    }
+
+    /// <summary>Remove-VMSavedState: a saved VM goes to Off, losing the memory it saved; only a saved VM has one.</summary>
+    public void RemoveSavedState(SimVm vm)
+    {
+        if (vm.State != VmState.Saved) throw WindowsErrors.VmState(vm.Name, vm.State, "only a saved VM has a saved state to delete");
+        vm.State = VmState.Off;
+    }
+
+    /// <summary>Hyper-V changes a VM's devices only while it is off or running: a paused or saved VM keeps the configuration it was suspended with.</summary>
+    private static void RequireNotSuspended(SimVm vm, string what)
+    {
+        if (vm.State is VmState.Paused or VmState.Saved or VmState.Starting or VmState.Stopping)
+            throw WindowsErrors.VmState(vm.Name, vm.State, what + " change only while it is off or running");
     }
 
     /// <summary>Remove-VM: only while off. Its VHD files stay, as on Hyper-V.</summary>
@@ -556,6 +596,7 @@ public sealed class HostModel
     {
         if (vm.Generation == 1 && vm.State != VmState.Off)
             throw WindowsErrors.VmState(vm.Name, vm.State, "a generation 1 VM takes new network adapters only while off");
+        RequireNotSuspended(vm, "network adapters");
         if (vm.NetworkAdapters.Count >= MaxNetworkAdapters)
             throw new SimulatedHostException(HostErrorKind.Conflict, WindowsErrors.InvalidOperation,
                 string.Create(CultureInfo.InvariantCulture, $"Failed to add device 'Microsoft Synthetic Ethernet Port'. '{vm.Name}' already has {MaxNetworkAdapters} network adapters, the most a virtual machine can have."));
@@ -585,6 +626,7 @@ public sealed class HostModel
     {
         if (vm.Generation == 1 && vm.State != VmState.Off)
             throw WindowsErrors.VmState(vm.Name, vm.State, "a generation 1 VM loses network adapters only while off");
+        RequireNotSuspended(vm, "network adapters");
         vm.NetworkAdapters.Remove(adapter);
         if (vm.Firmware?.FirstBootDevice is { DeviceType: SimBootDeviceType.NetworkAdapter } boot && boot.AdapterId == adapter.Id)
             vm.Firmware.FirstBootDevice = null;
@@ -633,9 +675,10 @@ public sealed class HostModel
             $"Failed to add device 'DVD Drive' to '{vm.Name}': no free location on its {type.ToString().ToUpperInvariant()} controllers.");
     }
 
-    /// <summary>Set-VMDvdDrive -Path: media can change in any state; null ejects.</summary>
+    /// <summary>Set-VMDvdDrive -Path: media can change while off or running; null ejects.</summary>
     public void SetDvdDrivePath(SimVm vm, SimDrive drive, string? path)
     {
+        RequireNotSuspended(vm, "DVD media");
         if (path is not null && !FileExists(path)) throw WindowsErrors.FileNotFound($"Failed to modify device 'DVD Drive' of '{vm.Name}'.", path);
         drive.Path = path;
     }

@@ -45,27 +45,49 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
     private ApplyResult Apply(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var operations = batch.Operations.IsDefault ? [] : batch.Operations;
-        for (var i = 0; i < operations.Length; i++)
+        var statuses = new OperationStatus[operations.Length];
+        var errors = ImmutableArray.CreateBuilder<OperationError>();
+        IDisposable session;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var operation = operations[i];
-            progress?.Report(new OperationProgress(batch, i, operation, Done: false));
-            try
-            {
-                Host.Mutate(model => Apply(model, operation));
-            }
-            catch (SimulatedHostException e)
-            {
-                return new ApplyResult(i, e.Error);
-            }
-            catch (HostUnavailableException e)
-            {
-                return new ApplyResult(i, e.Error);
-            }
-            Interlocked.Increment(ref _operationsApplied);
-            progress?.Report(new OperationProgress(batch, i, operation, Done: true));
+            session = Host.OpenBatch();
         }
-        return new ApplyResult(operations.Length, null);
+        catch (HostUnavailableException e)
+        {
+            return ApplyResult.NothingRan(operations.Length, e.Error);
+        }
+        using (session)
+        {
+            for (var i = 0; i < operations.Length; i++)
+            {
+                // A failed VM skips its own remaining operations; failed host networking stops the batch.
+                if (errors.Any(e => batch.SkipsAfter(e.Index, i))) continue;
+                cancellationToken.ThrowIfCancellationRequested();
+                var operation = operations[i];
+                progress?.Report(new OperationProgress(batch, i, operation, Done: false));
+                try
+                {
+                    Host.Mutate(model => Apply(model, operation));
+                }
+                catch (SimulatedHostException e)
+                {
+                    statuses[i] = OperationStatus.Failed;
+                    errors.Add(new OperationError(i, e.Error));
+                    continue;
+                }
+                catch (HostUnavailableException e)
+                {
+                    // The host itself is gone (its file cannot be read or written): nothing else can run.
+                    statuses[i] = OperationStatus.Failed;
+                    errors.Add(new OperationError(i, e.Error));
+                    break;
+                }
+                statuses[i] = OperationStatus.Done;
+                Interlocked.Increment(ref _operationsApplied);
+                progress?.Report(new OperationProgress(batch, i, operation, Done: true));
+            }
+        }
+        return new ApplyResult([.. statuses], errors.ToImmutable());
     }
 
     /// <summary>One operation as the cmdlets the Hyper-V provider would run for it.</summary>
@@ -145,6 +167,12 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 break;
             case StopVm op:
                 model.StopVm(model.GetVm(op.VmName), op.TurnOff);
+                break;
+            case ResumeVm op:
+                model.ResumeVm(model.GetVm(op.VmName));
+                break;
+            case DiscardSavedState op:
+                model.RemoveSavedState(model.GetVm(op.VmName));
                 break;
             case RemoveVm op:
                 model.RemoveVm(model.GetVm(op.VmName));

@@ -159,6 +159,30 @@ public sealed class LifecycleCliTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failure_of_web_leaves_db_created_and_started_and_the_summary_lists_each_vm()
+    {
+        // Six host networking changes (2 switches, 2 host addresses, the NetNat, 1 mapping), then web's disk,
+        // VM and hardware: the 9th change is web's hardware, in the one VM batch it shares with db.
+        var failing = new Dictionary<string, string>(_env) { ["LABRUNNER_SIM_FAIL_AT"] = "9" };
+
+        var failed = await Cli.Tests.Lab.RunAsync(_project.Root, failing, "up", "--parallel", "1");
+        var status = Json(await Lab("status", "--json"));
+        var retry = await Lab("up", "--json");
+        var third = Json(await Lab("up", "--json"));
+
+        Assert.Equal(3, failed.ExitCode);
+        Assert.Contains("  web: failed at 'give VM 'shop-web' ", failed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Injected fault", failed.Stderr, StringComparison.Ordinal);
+        Assert.Contains("  db: done\n", failed.Stderr.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        var states = status.GetProperty("vms").EnumerateArray().ToDictionary(v => v.GetProperty("name").GetString()!, v => v.GetProperty("state").GetString());
+        Assert.Equal(("off", "running"), (states["web"], states["db"]));
+        Assert.Equal(0, retry.ExitCode);
+        var outcomes = Json(retry).GetProperty("vm_outcomes").EnumerateArray().Select(o => (o.GetProperty("vm").GetString(), o.GetProperty("outcome").GetString()));
+        Assert.Equal([("web", "done"), ("db", "nothing_to_do")], outcomes);
+        Assert.Equal("nothing_to_do", third.GetProperty("outcome").GetString());
+    }
+
+    [Fact]
     public async Task A_port_taken_by_another_lab_exits_4_and_changes_nothing()
     {
         using var other = new TempProject().With("Labfile.yml", Labfile.Replace("name: shop", "name: other", StringComparison.Ordinal)

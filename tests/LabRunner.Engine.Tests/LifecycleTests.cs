@@ -95,14 +95,21 @@ public class LifecycleTests
     {
         using var lab = new TestLab(TestLab.Three());
         var host = lab.Host();
-        await lab.Run(ReconcileMode.Up, host);
+        var up = await lab.Run(ReconcileMode.Up, host);
 
-        await lab.Run(ReconcileMode.Halt, host);
+        var halt = await lab.Run(ReconcileMode.Halt, host);
         var halted = host.GetInventory([]).Vms.Select(v => v.State).ToList();
-        await lab.Run(ReconcileMode.Up, host);
+        var again = await lab.Run(ReconcileMode.Up, host);
 
+        Assert.Equal((EngineOutcome.Done, EngineOutcome.Done, EngineOutcome.Done), (up.Outcome, halt.Outcome, again.Outcome));
+        Assert.Equal(3, halted.Count);
         Assert.All(halted, s => Assert.Equal(VmState.Off, s));
-        Assert.All(host.GetInventory([]).Vms, v => Assert.Equal(VmState.Running, v.State));
+        Assert.Equal(["demo-app", "demo-db", "demo-web"], halt.Reconciliation!.All.OfType<StopVm>().Where(s => !s.TurnOff).Select(s => s.VmName).Order());
+        Assert.All(halt.VmOutcomes, o => Assert.Equal(VmOutcomeKind.Done, o.Kind));
+        Assert.Equal(3, again.Reconciliation!.All.OfType<StartVm>().Count());
+        var running = host.GetInventory([]).Vms;
+        Assert.Equal(3, running.Length);
+        Assert.All(running, v => Assert.Equal(VmState.Running, v.State));
     }
 
     [Fact]
@@ -245,16 +252,19 @@ public class LifecycleTests
     }
 
     [Fact]
-    public async Task Ten_vms_take_at_most_three_batches()
+    public async Task Ten_vms_take_at_most_three_batches_and_the_two_vm_batches_run_at_once()
     {
         var vms = string.Join("\n", Enumerable.Range(1, 10).Select(i => $"  - {{ name: vm-{i}, networks: [lan] }}"));
         using var lab = new TestLab($"name: ten\ndefaults: {{ box: ubuntu, memory: 512MB }}\nnetworks:\n  - {{ name: lan, type: nat }}\nvms:\n{vms}\n");
         var host = lab.Host();
+        // Each VM batch waits (up to a generous timeout) until the other one has started too.
+        var provider = new OverlapProvider(new SimulatedProvider(host), expected: 2, TimeSpan.FromSeconds(20));
 
-        var result = await lab.Run(ReconcileMode.Up, host);
+        var result = await lab.Engine(provider).RunAsync(ReconcileMode.Up, [], EngineOptions.Default, CancellationToken.None);
 
         Assert.Equal(EngineOutcome.Done, result.Outcome);
-        Assert.True(result.Batches.Length <= 3, $"{result.Batches.Length} batches");
+        Assert.Equal(3, result.Batches.Length);
+        Assert.Equal(2, provider.MaxInFlight);
         Assert.Equal(10, host.GetInventory([]).Vms.Count(v => v.State == VmState.Running));
     }
 

@@ -53,11 +53,15 @@ internal sealed class TestLab : IDisposable
 
     public SimulatedHost Host() => new(HostFile);
 
-    public LabEngine Engine(SimulatedHost? host = null, IEngineReporter? reporter = null)
+    public LabEngine Engine(SimulatedHost? host = null, IEngineReporter? reporter = null) =>
+        Engine(new SimulatedProvider(host ?? Host()), reporter);
+
+    /// <summary>The engine over any provider (a wrapper around the simulated one, to observe or delay batches).</summary>
+    public LabEngine Engine(IHostProvider provider, IEngineReporter? reporter = null)
     {
         var project = LabProject.Open(null, ProjectDirectory, _ => null);
         var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(Key, null), () => new byte[32]);
-        return new LabEngine(project, new SimulatedProvider(host ?? Host()), HostFile + ".engine.lock", seeds, reporter ?? new NullReporter());
+        return new LabEngine(project, provider, HostFile + ".engine.lock", seeds, reporter ?? new NullReporter());
     }
 
     public Task<EngineResult> Run(ReconcileMode mode, SimulatedHost? host = null, EngineOptions? options = null, CancellationToken ct = default) =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Management.Automation;
 using System.Management.Automation.Runspaces;
 using System.Text;
+using LabRunner.Core.Hosting;
 using LabRunner.Providers.HyperV.Running;
 using LabRunner.Simulation;
 
@@ -66,6 +67,17 @@ public sealed class InProcessPowerShellRunner : IPowerShellRunner
     {
         var scriptPath = Path.Combine(_tempDirectory, $"labrunner-{Guid.NewGuid():N}.ps1");
         File.WriteAllText(scriptPath, script, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        // One script's changes are written to the host file once, as the simulated provider writes one batch;
+        // a host that cannot be locked is left for the cmdlets to report, change by change.
+        IDisposable? batch = null;
+        try
+        {
+            batch = _host.OpenBatch();
+        }
+        catch (HostUnavailableException)
+        {
+        }
+        using var hostBatch = batch;
         try
         {
             Runspace runspace;

@@ -93,6 +93,39 @@ public class FaultInjectionTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Issue 7.8: VMs are independent. A failure of VM 'a' in the one VM batch (one PowerShell process) stops only
+    /// a's remaining operations; 'b' in the same batch is still created and started, each VM's outcome is reported,
+    /// and the next up finishes 'a'.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_failed_vm_does_not_stop_the_other_vm_of_its_batch_and_the_next_up_finishes_it(bool throughPowerShell)
+    {
+        var host = Labfiles.HostWithForeignObjects(foreignNat: false);
+        using var lab = new Lab(Labfiles.Pair, host, throughPowerShell) { Parallelism = 1 };
+        // The first Add-VMNetworkAdapter of VM 'a' (counted as in the test below).
+        host.FailAtOperation = 7 + (throughPowerShell ? 5 : 3) + 1;
+
+        var failed = await lab.UpAsync();
+        host.FailAtOperation = null;
+        var b = host.Snapshot().Vms.Single(v => v.Name == "pair-b");
+        var a = host.Snapshot().Vms.Single(v => v.Name == "pair-a");
+        var finished = await lab.UpAsync();
+
+        Assert.True(failed.Outcome == EngineOutcome.HostFailure, Lab.Describe(failed));
+        Assert.Single(failed.Batches, batch => batch.Label.StartsWith(LabEngine.VmBatchPrefix, StringComparison.Ordinal));
+        Assert.Equal([("a", VmOutcomeKind.Failed), ("b", VmOutcomeKind.Done)], failed.VmOutcomes.Select(o => (o.Vm, o.Kind)));
+        Assert.Contains("Injected fault", failed.VmOutcomes[0].Failure!.Error.Message, StringComparison.Ordinal);
+        Assert.Equal(Core.Hosting.VmState.Running, b.State);
+        Assert.Equal(2, b.NetworkAdapters.Count(n => n.StaticMacAddress is not null));
+        Assert.Equal(Core.Hosting.VmState.Off, a.State);
+        Assert.True(finished.Outcome == EngineOutcome.Done, Lab.Describe(finished));
+        Assert.Equal(["a"], finished.Reconciliation!.Vms.Select(v => v.Vm));
+        Assert.Equal(EngineOutcome.NothingToDo, (await lab.UpAsync()).Outcome);
+    }
+
+    /// <summary>
     /// A VM interrupted after New-VM (which turns secure boot on with the Windows template) but before its
     /// firmware step has the wrong template. The inventory reads the template back (SecureBootTemplateId),
     /// so the next up sets the firmware again with no pending state for it — even with the project's

@@ -62,8 +62,9 @@ public class ProtocolTests
     {
         var script = HyperVScript.Render(new OperationBatch("x", [new StartVm("web")]));
 
-        Assert.Contains("\n'" + ScriptProtocol.BeginLine(1) + "'\n", script, StringComparison.Ordinal);
-        Assert.Contains("\n'" + ScriptProtocol.OkLine(1) + "'\n", script, StringComparison.Ordinal);
+        var lines = script.Split('\n').Select(l => l.Trim()).ToList();
+        Assert.Contains("'" + ScriptProtocol.BeginLine(1) + "'", lines);
+        Assert.Contains("'" + ScriptProtocol.OkLine(1) + "'", lines);
         Assert.Equal(new ProtocolEvent.Begin(1), ScriptProtocol.Parse(ScriptProtocol.BeginLine(1)));
     }
 }

@@ -22,7 +22,7 @@ public class ProviderApplyTests
 
         var result = await Provider(runner).ApplyAsync(batch, progress, CancellationToken.None);
 
-        Assert.Equal(new ApplyResult(batch.Operations.Length, null), result);
+        Assert.Equal(ApplyResult.AllDone(batch.Operations.Length), result);
         Assert.Equal(HyperVScript.Render(batch), Assert.Single(runner.Scripts));
         Assert.Equal(batch.Operations.Length * 2, progress.Events.Count);
         Assert.Equal(Enumerable.Range(0, batch.Operations.Length), progress.Events.Where(e => e.Done).Select(e => e.Index));
@@ -45,6 +45,30 @@ public class ProviderApplyTests
         Assert.Equal(2, result.Completed);
         Assert.Equal(HostErrorKind.AlreadyExists, result.Error!.Kind);
         Assert.StartsWith("create NetNat 'LabRunnerNat' for 172.30.0.0/16: Cannot create a file", result.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_failed_vm_operation_skips_only_that_vms_remaining_operations_and_the_other_vm_converges()
+    {
+        var batch = new OperationBatch("VMs 1/1", [
+            new SetVmHardware("web", 2, 1L << 30), new StartVm("web"),
+            new SetVmHardware("db", 2, 1L << 30), new StartVm("db"),
+        ]);
+        var runner = new ScriptedRunner([
+            ScriptProtocol.BeginLine(1),
+            ScriptProtocol.FailLine(1, "InvalidOperation", "InvalidState,Microsoft.HyperV.PowerShell.Commands.SetVM", "The operation cannot be performed while the object is in its current state."),
+            ScriptProtocol.OkLine(2),
+            ScriptProtocol.BeginLine(3), ScriptProtocol.OkLine(3),
+            ScriptProtocol.BeginLine(4), ScriptProtocol.OkLine(4),
+        ], exitCode: 0);
+
+        var result = await Provider(runner).ApplyAsync(batch, null, CancellationToken.None);
+
+        Assert.Equal([OperationStatus.Failed, OperationStatus.NotRun, OperationStatus.Done, OperationStatus.Done], result.Statuses.ToArray());
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(0, error.Index);
+        Assert.Equal(HostErrorKind.InvalidState, error.Error.Kind);
+        Assert.StartsWith("give VM 'web' 2 CPUs", error.Error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -89,7 +113,7 @@ public class ProviderApplyTests
 
         var result = await Provider(new ScriptedRunner(lines)).ApplyAsync(batch, progress, CancellationToken.None);
 
-        Assert.Equal(new ApplyResult(batch.Operations.Length, null), result);
+        Assert.Equal(ApplyResult.AllDone(batch.Operations.Length), result);
         Assert.Equal(batch.Operations.Length, progress.Events.Count(e => e.Done));
     }
 
@@ -141,18 +165,51 @@ public class ProviderApplyTests
     }
 
     [Fact]
-    public async Task Cancellation_is_passed_through()
+    public async Task Cancellation_while_the_script_runs_reaches_the_running_process()
     {
+        // The runner ends only when the token it was given is cancelled: a provider that checked the token itself
+        // but handed the runner another one would leave this run hanging until the test's timeout.
+        var runner = new RunsUntilCancelled();
         using var cts = new CancellationTokenSource();
+
+        var apply = Provider(runner).ApplyAsync(Samples.UpBatch(), null, cts.Token);
+        await runner.Started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await cts.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Provider(new ScriptedRunner([])).ApplyAsync(Samples.UpBatch(), null, cts.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => apply.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(runner.SawCancellation);
     }
 
     [Fact]
-    public void The_description_names_the_host()
+    public void The_description_names_the_host_it_was_given()
     {
-        Assert.Equal("Hyper-V on HOST1", Provider(new ScriptedRunner([])).Description);
+        var provider = new HyperVProvider(new ScriptedRunner([]), new FakeCimClient(new Dictionary<string, IReadOnlyList<CimRecord>>()), "LAB-SERVER-7", _ => false);
+
+        Assert.Equal("Hyper-V on LAB-SERVER-7", provider.Description);
+    }
+
+    private sealed class RunsUntilCancelled : Running.IPowerShellRunner
+    {
+        public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public bool SawCancellation { get; private set; }
+
+        public string Executable => "powershell.exe";
+
+        public async Task<Running.PowerShellRun> RunAsync(string script, Action<string> onStdoutLine, CancellationToken cancellationToken)
+        {
+            Started.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                SawCancellation = true;
+                throw;
+            }
+            return new Running.PowerShellRun(0, "");
+        }
     }
 }
 
@@ -172,7 +229,7 @@ public class ProviderOnTheRealEngineTests
 
         var result = await provider.ApplyAsync(batch, progress, CancellationToken.None);
 
-        Assert.Equal(new ApplyResult(batch.Operations.Length, null), result);
+        Assert.Equal(ApplyResult.AllDone(batch.Operations.Length), result);
         Assert.Equal(1, runner.Runs);
         Assert.Equal(batch.Operations.Length, progress.Events.Count(e => e.Done));
         var calls = engine.Calls;

@@ -32,6 +32,49 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void A_batch_is_written_once_when_it_closes_and_holds_other_processes_off_meanwhile()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("host.json");
+        var host = new SimulatedHost(path);
+        var other = new SimulatedHost(path) { LockTimeout = TimeSpan.FromMilliseconds(200) };
+
+        HostUnavailableException? blocked;
+        bool seenByOtherMeanwhile;
+        using (host.OpenBatch())
+        {
+            for (var i = 0; i < 3; i++)
+                host.Mutate(m => m.NewSwitch($"s{i}", SwitchKind.Private, null, false, "x"));
+            seenByOtherMeanwhile = File.Exists(path);
+            blocked = Assert.Throws<HostUnavailableException>(() => other.Mutate(m => m.NewSwitch("theirs", SwitchKind.Private, null, false, "y")));
+            Assert.Equal(3, host.GetInventory([]).Switches.Count(s => s.Name.StartsWith('s')));
+        }
+        other.Mutate(m => m.NewSwitch("theirs", SwitchKind.Private, null, false, "y"));
+
+        Assert.False(seenByOtherMeanwhile);
+        Assert.Contains("lock", blocked.Message, StringComparison.Ordinal);
+        Assert.Equal(["s0", "s1", "s2", "theirs"], new SimulatedHost(path).GetInventory([]).Switches.Where(s => s.Notes is "x" or "y").Select(s => s.Name));
+    }
+
+    [Fact]
+    public void In_a_batch_the_nth_change_still_fails_alone()
+    {
+        using var folder = new TempFolder();
+        var host = new SimulatedHost(folder.File("host.json")) { FailAtOperation = 2 };
+
+        SimulatedHostException? refusal;
+        using (host.OpenBatch())
+        {
+            host.Mutate(m => m.NewVm("one"));
+            refusal = Assert.Throws<SimulatedHostException>(() => host.Mutate(m => m.NewVm("two")));
+            host.Mutate(m => m.NewVm("three"));
+        }
+
+        Assert.Equal("InjectedFault", refusal.ErrorId);
+        Assert.Equal(["one", "three"], new SimulatedHost(folder.File("host.json")).GetInventory([]).Vms.Select(v => v.Name));
+    }
+
+    [Fact]
     public void The_file_is_json_people_can_read_and_edit()
     {
         using var folder = new TempFolder();

@@ -38,7 +38,7 @@ public class SimulatedProviderTests
         var result = await provider.ApplyAsync(new OperationBatch("up", LabUp(seed)), new SyncProgress(progress), CancellationToken.None);
         var inventory = await provider.GetInventoryAsync([@"C:\lab\.lab\web.vhdx", seed, @"C:\lab\.lab\db.vhdx"], CancellationToken.None);
 
-        Assert.Equal(new ApplyResult(11, null), result);
+        Assert.Equal(ApplyResult.AllDone(11), result);
         var web = inventory.Vm("web")!;
         Assert.Equal(VmState.Running, web.State);
         Assert.Equal(Mark, web.Notes);
@@ -66,6 +66,35 @@ public class SimulatedProviderTests
         Assert.Equal(HostErrorKind.Conflict, result.Error!.Kind);
         Assert.StartsWith("The parameter is incorrect.", result.Error.Message, StringComparison.Ordinal);
         Assert.NotNull(host.GetInventory([]).Switch("demo-nat"));
+    }
+
+    [Fact]
+    public async Task A_failed_vm_skips_only_its_own_remaining_operations_and_the_next_vm_is_built()
+    {
+        var host = WithBaseImage();
+        host.Mutate(m => m.NewSwitch("demo-nat", SwitchKind.Internal, null, false, Mark));
+        // A foreign VM already holds web's MAC: Hyper-V refuses web's adapter.
+        host.Mutate(m => m.AddVmNetworkAdapter(m.NewVm("foreign"), "x", null, Mac("02-4C-52-00-00-10")));
+        HostOperation[] Vm(string name, string mac) =>
+        [
+            new CreateDisk(name, $@"C:\lab\.lab\{name}.vhdx", @"C:\boxes\ubuntu.vhdx"),
+            new CreateVm(name, 2, 1L << 30, @"C:\lab\.lab", $@"C:\lab\.lab\{name}.vhdx", Mark),
+            new AddVmAdapter(name, "nat", "demo-nat", Mac(mac)),
+            new StartVm(name),
+        ];
+        var batch = new OperationBatch("VMs 1/1", [.. Vm("web", "02-4C-52-00-00-10"), .. Vm("db", "02-4C-52-00-00-11")]);
+
+        var result = await new SimulatedProvider(host).ApplyAsync(batch, null, CancellationToken.None);
+
+        Assert.Equal(
+            [OperationStatus.Done, OperationStatus.Done, OperationStatus.Failed, OperationStatus.NotRun,
+             OperationStatus.Done, OperationStatus.Done, OperationStatus.Done, OperationStatus.Done],
+            result.Statuses.ToArray());
+        Assert.Equal(2, Assert.Single(result.Errors).Index);
+        Assert.Equal(HostErrorKind.Conflict, result.Error!.Kind);
+        var inventory = host.GetInventory([]);
+        Assert.Equal(VmState.Running, inventory.Vm("db")!.State);
+        Assert.Equal(VmState.Off, inventory.Vm("web")!.State);
     }
 
     [Fact]

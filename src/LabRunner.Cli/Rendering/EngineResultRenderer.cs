@@ -39,11 +39,14 @@ public static class EngineResultRenderer
                 env.Stdout.WriteLine($"Done: {Summary.Count(r!.OperationCount, "operation")} in {result.Batches.Length} batch{(result.Batches.Length == 1 ? "" : "es")} on {host.Provider.Description}.");
                 break;
             case EngineOutcome.HostFailure:
-                foreach (var f in result.Failures)
+                // Failures of host networking (no VM) first; each VM's own failure is in its outcome line.
+                foreach (var f in result.Failures.Where(f => f.Operation.Vm is null))
                     env.Error.WriteLine($"lab {verb}: {f.Operation.Describe()} failed ({f.Error.Kind}): {f.Error.Message}");
+                WriteVmOutcomes(result, env.Error, verb);
                 env.Error.WriteLine("What succeeded stays. Run the command again to finish, or 'lab down' to remove what this lab created.");
                 break;
             case EngineOutcome.Interrupted:
+                WriteVmOutcomes(result, env.Error, verb);
                 env.Error.WriteLine($"lab {verb}: interrupted. What was done stays; run 'lab {verb}' again to finish, or 'lab down' to remove it.");
                 break;
         }
@@ -55,6 +58,29 @@ public static class EngineResultRenderer
         }
         return exit;
     }
+
+    /// <summary>One line per VM: done, failed at which operation with the host's message, skipped, or nothing to do.</summary>
+    private static void WriteVmOutcomes(EngineResult result, TextWriter writer, string verb)
+    {
+        if (result.VmOutcomes.IsEmpty) return;
+        writer.WriteLine($"lab {verb}: each VM:");
+        foreach (var vm in result.VmOutcomes)
+            writer.WriteLine($"  {vm.Vm}: {OutcomeText(vm)}");
+    }
+
+    private static string OutcomeText(VmOutcome vm) => vm.Kind switch
+    {
+        VmOutcomeKind.Done => "done",
+        VmOutcomeKind.Failed => $"failed at '{vm.Failure!.Operation.Describe()}' ({vm.Failure.Error.Kind}): {vm.Failure.Error.Message}",
+        VmOutcomeKind.Skipped => "skipped (not finished: an earlier failure or the interruption stopped it)",
+        _ => "nothing to do",
+    };
+
+    private static string OutcomeName(VmOutcomeKind kind) => kind switch
+    {
+        VmOutcomeKind.NothingToDo => "nothing_to_do",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     public static int ExitCode(EngineOutcome outcome) => outcome switch
     {
@@ -128,6 +154,17 @@ public static class EngineResultRenderer
             json.WriteString("operation", f.Operation.Describe());
             json.WriteString("kind", f.Error.Kind.ToString());
             json.WriteString("message", f.Error.Message);
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+        json.WriteStartArray("vm_outcomes");
+        foreach (var vm in result.VmOutcomes)
+        {
+            json.WriteStartObject();
+            json.WriteString("vm", vm.Vm);
+            json.WriteString("outcome", OutcomeName(vm.Kind));
+            json.WriteStringOrNull("failed_operation", vm.Failure?.Operation.Describe());
+            json.WriteStringOrNull("message", vm.Failure?.Error.Message);
             json.WriteEndObject();
         }
         json.WriteEndArray();

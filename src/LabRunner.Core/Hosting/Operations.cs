@@ -171,6 +171,23 @@ public sealed record StopVm(string VmName, bool TurnOff) : HostOperation
     public override string Describe() => TurnOff ? $"turn off VM '{VmName}'" : $"shut down VM '{VmName}'";
 }
 
+/// <summary>Resume-VM: a paused VM runs again (Start-VM refuses a paused VM).</summary>
+public sealed record ResumeVm(string VmName) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"resume paused VM '{VmName}'";
+}
+
+/// <summary>
+/// Remove-VMSavedState: a saved VM goes to Off and the memory it saved is lost (its disks are not
+/// touched). Only where the VM is about to go anyway: Hyper-V does not turn off a saved VM.
+/// </summary>
+public sealed record DiscardSavedState(string VmName) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"discard the saved state of VM '{VmName}'";
+}
+
 /// <summary>Remove-VM -Force (the VM must be off; its disks stay and are removed by <see cref="RemoveFile"/>).</summary>
 public sealed record RemoveVm(string VmName) : HostOperation
 {
@@ -202,9 +219,20 @@ public sealed record SetVmNotes(string VmName, string Notes) : HostOperation
 
 /// <summary>
 /// Operations to run in order by one provider call — for the Hyper-V provider one PowerShell
-/// process. The first failure stops the batch; <see cref="ApplyResult"/> says how far it got.
+/// process. VMs are independent: a failed VM operation skips only the rest of that VM's operations
+/// (<see cref="HostOperation.Vm"/>), and the batch goes on with the other VMs; a failed host
+/// networking operation (no VM) stops the whole batch, since what follows depends on it.
+/// <see cref="ApplyResult"/> says what became of each operation.
 /// </summary>
-public sealed record OperationBatch(string Label, ImmutableArray<HostOperation> Operations);
+public sealed record OperationBatch(string Label, ImmutableArray<HostOperation> Operations)
+{
+    /// <summary>
+    /// Whether operation <paramref name="index"/> is skipped once operation <paramref name="failed"/> has
+    /// failed: every later operation of the same VM, and everything after a host networking failure.
+    /// </summary>
+    public bool SkipsAfter(int failed, int index) =>
+        index > failed && (Operations[failed].Vm is not { } vm || string.Equals(Operations[index].Vm, vm, StringComparison.OrdinalIgnoreCase));
+}
 
 public enum HostErrorKind
 {
@@ -227,10 +255,44 @@ public enum HostErrorKind
 /// <summary>A failure of one operation, in LabRunner's own terms whatever the provider.</summary>
 public sealed record HostError(HostErrorKind Kind, string Message);
 
-/// <summary>How far a batch got: <see cref="Completed"/> operations succeeded; then <see cref="Error"/>, if any, for the next one.</summary>
-public sealed record ApplyResult(int Completed, HostError? Error)
+/// <summary>What became of one operation of a batch.</summary>
+public enum OperationStatus
 {
-    public bool Succeeded => Error is null;
+    /// <summary>Not run: an earlier failure of its VM (or of host networking) skipped it, or the batch ended early.</summary>
+    NotRun,
+    Done,
+    Failed,
+}
+
+/// <summary>A failed operation of a batch, by its index, with what the host said.</summary>
+public sealed record OperationError(int Index, HostError Error);
+
+/// <summary>
+/// What became of a batch: one <see cref="OperationStatus"/> per operation, in batch order, and the
+/// <see cref="Errors"/> of those that failed (a batch that could not run at all, e.g. PowerShell did
+/// not start, has one error on its first operation and nothing done).
+/// </summary>
+public sealed record ApplyResult(ImmutableArray<OperationStatus> Statuses, ImmutableArray<OperationError> Errors)
+{
+    public bool Succeeded => Errors.IsEmpty && Statuses.All(s => s == OperationStatus.Done);
+
+    /// <summary>How many operations succeeded.</summary>
+    public int Completed => Statuses.Count(s => s == OperationStatus.Done);
+
+    /// <summary>The first failure, if any.</summary>
+    public HostError? Error => Errors.IsEmpty ? null : Errors[0].Error;
+
+    /// <summary>Every operation done.</summary>
+    public static ApplyResult AllDone(int count) => new([.. Enumerable.Repeat(OperationStatus.Done, count)], []);
+
+    /// <summary>Nothing ran: the batch failed as a whole before its first operation.</summary>
+    public static ApplyResult NothingRan(int count, HostError error) =>
+        new([.. Enumerable.Repeat(OperationStatus.NotRun, count)], count == 0 ? [] : [new OperationError(0, error)]);
+
+    public bool Equals(ApplyResult? other) =>
+        other is not null && Statuses.SequenceEqual(other.Statuses) && Errors.SequenceEqual(other.Errors);
+
+    public override int GetHashCode() => HashCode.Combine(Statuses.Length, Errors.Length);
 }
 
 /// <summary>What a provider reports while a batch runs.</summary>

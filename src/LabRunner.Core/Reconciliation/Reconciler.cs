@@ -348,8 +348,13 @@ public static class Reconciler
                     return;
                 }
                 if (r.Mode == ReconcileMode.Halt) return;
+                if (TransientState(vm.Name, host.State, r.Mode) is { } transient)
+                {
+                    _conflicts.Add(transient);
+                    return;
+                }
                 // Created by an interrupted 'lab up' before it was marked: remove and create it again.
-                if (host.State != VmState.Off) ops.Add(new StopVm(id, TurnOff: true));
+                ops.AddRange(PowerOff(host));
                 ops.Add(new RemoveVm(id));
                 host = null;
             }
@@ -376,10 +381,16 @@ public static class Reconciler
                 return;
             }
 
+            if (TransientState(vm.Name, host.State, r.Mode) is { } busy)
+            {
+                _conflicts.Add(busy);
+                return;
+            }
             var isOff = host.State == VmState.Off;
+            var wake = Wake(host);
             if (r.Mode == ReconcileMode.Halt)
             {
-                if (!isOff) _vms.Add((vm.Name, [new StopVm(id, TurnOff: false)]));
+                if (!isOff) _vms.Add((vm.Name, [.. wake, new StopVm(id, TurnOff: false)]));
                 return;
             }
 
@@ -439,44 +450,76 @@ public static class Reconciler
 
             if (r.Mode == ReconcileMode.Reload)
             {
-                if (!isOff) ops.Add(new StopVm(id, TurnOff: false));
+                if (!isOff)
+                {
+                    ops.AddRange(wake);
+                    ops.Add(new StopVm(id, TurnOff: false));
+                }
+                ops.AddRange(live);
+                ops.AddRange(offline);
+                ops.Add(new StartVm(id));
+            }
+            else if (isOff)
+            {
                 ops.AddRange(live);
                 ops.AddRange(offline);
                 ops.Add(new StartVm(id));
             }
             else
             {
+                // Up resumes a paused VM and restores a saved one, as it starts one that is off.
+                ops.AddRange(wake);
                 ops.AddRange(live);
-                if (isOff || host.State == VmState.Saved)
-                {
-                    ops.AddRange(offline);
-                    ops.Add(new StartVm(id));
-                }
-                else if (offline.Count > 0)
+                if (offline.Count > 0)
                 {
                     _notices.Add($"VM '{vm.Name}' is running; 'lab reload {vm.Name}' applies what needs it off: " +
                         string.Join("; ", offline.Select(o => o.Describe())) + ".");
                 }
-                if (seedChanged && !isOff && offline.Count == 0)
+                if (seedChanged && offline.Count == 0)
                     _notices.Add(vm.Os == GuestOs.Windows
                         // Windows reads an answer file only while it is set up; a restart applies nothing.
                         ? $"VM '{vm.Name}' has a new answer file (its network, hostname or administrator password changed); Windows applies one only during setup, so change the running VM inside Windows, or recreate it with 'lab down {vm.Name}' and 'lab up {vm.Name}'."
                         : $"VM '{vm.Name}' has a new seed (its network or hostname changed); 'lab reload {vm.Name}' restarts it so cloud-init applies it.");
-                if (host.State == VmState.Paused)
-                    _notices.Add($"VM '{vm.Name}' is paused; resume it in Hyper-V Manager or run 'lab reload {vm.Name}'.");
             }
             _vms.Add((vm.Name, [.. ops]));
         }
+
+        /// <summary>
+        /// Back to Running with the guest's memory as it was: Resume-VM for a paused VM, Start-VM restores a
+        /// saved one. Hyper-V refuses a guest shutdown and hardware changes in either state.
+        /// </summary>
+        private static HostOperation[] Wake(HostVm host) => host.State switch
+        {
+            VmState.Paused => [new ResumeVm(host.Name)],
+            VmState.Saved => [new StartVm(host.Name)],
+            _ => [],
+        };
 
         /// <summary>lab halt NAME of a VM of this lab that is no longer in the Labfile.</summary>
         private void HaltStrayVms()
         {
             foreach (var target in r.TargetVms.Where(t => !r.Plan.Vms.Any(v => string.Equals(v.Name, t, StringComparison.OrdinalIgnoreCase))))
             {
-                if (Inv.Vm(PlanRules.VmName(r.Identity.Lab, target)) is { } host && r.Identity.Owns(host.Notes) && host.State != VmState.Off)
-                    _vms.Add((target, [new StopVm(host.Name, TurnOff: false)]));
+                if (Inv.Vm(PlanRules.VmName(r.Identity.Lab, target)) is not { } host || !r.Identity.Owns(host.Notes) || host.State == VmState.Off) continue;
+                if (TransientState(target, host.State, r.Mode) is { } busy)
+                    _conflicts.Add(busy);
+                else
+                    _vms.Add((target, [.. Wake(host), new StopVm(host.Name, TurnOff: false)]));
             }
         }
+
+        /// <summary>
+        /// Starting and Stopping last seconds and Hyper-V refuses most requests meanwhile; LabRunner does not guess
+        /// where the VM is going, so the command stops before changing anything and asks to run it again.
+        /// </summary>
+        internal static Conflict? TransientState(string vm, VmState state, ReconcileMode mode) => state switch
+        {
+            VmState.Starting or VmState.Stopping => new Conflict(
+                $"VM '{vm}' is {state.ToString().ToLowerInvariant()}; wait until it is running or off, then run 'lab {mode.ToString().ToLowerInvariant()}' again."),
+            VmState.Other => new Conflict(
+                $"VM '{vm}' is in a state LabRunner does not handle (not off, running, paused or saved); bring it to one of those in Hyper-V Manager, then run 'lab {mode.ToString().ToLowerInvariant()}' again."),
+            _ => null,
+        };
 
         private void NoticeStrays()
         {
@@ -561,10 +604,16 @@ public static class Reconciler
         var removedVms = ours.Select(v => v.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
         bool HeldByAnother(string file, string? except) => inv.Vms.Any(v => !string.Equals(v.Name, except, StringComparison.OrdinalIgnoreCase)
             && v.Files.Contains(file, StringComparer.OrdinalIgnoreCase));
+        var conflicts = new List<Conflict>();
         foreach (var vm in ours)
         {
             var ops = new List<HostOperation>();
-            if (vm.State != VmState.Off) ops.Add(new StopVm(vm.Name, TurnOff: true));
+            if (Converger.TransientState(vm.Name, vm.State, ReconcileMode.Down) is { } busy)
+            {
+                conflicts.Add(busy);
+                continue;
+            }
+            ops.AddRange(PowerOff(vm));
             ops.Add(new RemoveVm(vm.Name));
             foreach (var file in vm.Files.Where(f => IsUnder(f, r.LabFolder) && !HeldByAnother(f, vm.Name)).Distinct(StringComparer.OrdinalIgnoreCase))
                 ops.Add(new RemoveFile(vm.Name, file));
@@ -578,6 +627,9 @@ public static class Reconciler
             var leftovers = new[] { files.DiskPath }.Where(f => inv.FileExists(f) && !HeldByAnother(f, null)).Select(f => (HostOperation)new RemoveFile(name, f)).ToImmutableArray();
             if (!leftovers.IsEmpty) vms.Add((name, leftovers));
         }
+        // A VM starting or stopping stops down before any change, as it stops the other commands.
+        if (conflicts.Count > 0)
+            return new Reconciliation([], [], [], [.. conflicts], [.. notices], [], inv.Nats.FirstOrDefault()?.Name);
         if (partial)
             return new Reconciliation([], [.. vms], [], [], [.. notices], [], inv.Nats.FirstOrDefault()?.Name);
 
@@ -585,7 +637,6 @@ public static class Reconciler
         var ourSwitches = inv.Switches.Where(s => r.Identity.Owns(s.Notes)).ToList();
 
         // LabRunner never cuts off what it did not create: a VM of someone else's on a lab switch stops down.
-        var conflicts = new List<Conflict>();
         foreach (var sw in ourSwitches)
         {
             var users = inv.Vms.Where(v => !removedVms.Contains(v.Name) && v.Adapters.Any(a => string.Equals(a.SwitchName, sw.Name, StringComparison.OrdinalIgnoreCase)))
@@ -630,6 +681,17 @@ public static class Reconciler
 
         return new Reconciliation([], [.. vms], [.. teardown], [], [.. notices], [], inv.Nats.FirstOrDefault()?.Name);
     }
+
+    /// <summary>
+    /// To Off without keeping the guest's state, for a VM that is about to be removed: a running or paused VM
+    /// is turned off; a saved VM's state is discarded (Hyper-V does not turn off a saved VM).
+    /// </summary>
+    private static IEnumerable<HostOperation> PowerOff(HostVm vm) => vm.State switch
+    {
+        VmState.Off => [],
+        VmState.Saved => [new DiscardSavedState(vm.Name)],
+        _ => [new StopVm(vm.Name, TurnOff: true)],
+    };
 
     private static List<Ipv4Subnet> NatSubnets(LabPlan plan) =>
         plan.Networks.Where(n => n.Type == NetworkType.Nat && n.Subnet is not null).Select(n => n.Subnet!.Value).ToList();

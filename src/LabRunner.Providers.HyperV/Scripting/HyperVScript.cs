@@ -12,8 +12,11 @@ namespace LabRunner.Providers.HyperV.Scripting;
 /// <remarks>
 /// <para>Each operation is a block: a comment with its <see cref="HostOperation.Describe"/> text, a
 /// <c>begin</c> line, the cmdlet calls (parameters as in the Windows Server 2022 cmdlet reference),
-/// and an <c>ok</c> line (see <see cref="ScriptProtocol"/>). A script-level <c>trap</c> turns the first
-/// error into a <c>fail</c> line and exit code 1, so the batch stops there. Protocol lines are plain
+/// and an <c>ok</c> line (see <see cref="ScriptProtocol"/>). Each VM's operations (consecutive in the
+/// batch) are one <c>try</c>/<c>catch</c> segment: an error becomes a <c>fail</c> line and skips the rest
+/// of that VM's segment, and the script goes on with the next VM. Host networking operations are not in
+/// a segment: a script-level <c>trap</c> turns their error into a <c>fail</c> line and exit code 1, so
+/// the batch stops there, as everything after it depends on the network. Protocol lines are plain
 /// string statements (pipeline output is stdout under <c>-File</c>), so the script needs no cmdlet
 /// beyond the host ones, Where-Object, Set-StrictMode, Test-Path and Remove-Item.</para>
 /// <para>Hyper-V cmdlets are module-qualified (<c>Hyper-V\New-VM</c>) because VMware PowerCLI exports
@@ -39,7 +42,8 @@ public static class HyperVScript
         w.Comment($"LabRunner batch: {batch.Label}");
         w.Comment(string.Create(CultureInfo.InvariantCulture,
             $"{count} operation(s) in one PowerShell process. Every value is a single-quoted literal: nothing in it runs."));
-        w.Comment("Progress goes to stdout as '##labrunner begin|ok|fail N' lines; the first error stops the batch.");
+        w.Comment("Progress goes to stdout as '##labrunner begin|ok|fail N' lines. A VM's error skips the rest of that VM;");
+        w.Comment("a host networking error stops the batch.");
         w.Line("$ErrorActionPreference = " + Q("Stop"));
         w.Line("$ProgressPreference = " + Q("SilentlyContinue"));
         // Strict mode turns a misspelt variable or property in this script into an error instead of
@@ -47,28 +51,72 @@ public static class HyperVScript
         w.Line("Set-StrictMode -Version " + Q("3.0"));
         w.Line("$labrunnerStep = 0");
         w.Line("trap {");
-        w.Line("    $labrunnerError = $_");
-        w.Line("    $labrunnerId = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$labrunnerError.FullyQualifiedErrorId))");
-        w.Line("    $labrunnerMessage = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$labrunnerError.Exception.Message))");
-        w.Line("    " + Q(ScriptProtocol.Prefix + " fail ") + " + $labrunnerStep + ' ' + $labrunnerError.CategoryInfo.Category + ' ' + $labrunnerId + ' ' + $labrunnerMessage");
+        FailLine(w, "    ");
         w.Line("    exit 1");
         w.Line("}");
 
-        for (var i = 0; i < count; i++)
+        // Segments: runs of consecutive operations of one VM (or of host networking).
+        var segments = new List<(string? Vm, int Start, int End)>();
+        for (var start = 0; start < count;)
         {
-            var step = i + 1;
-            var operation = batch.Operations[i];
-            w.Blank();
-            w.Comment(string.Create(CultureInfo.InvariantCulture, $"[{step}/{count}] {operation.Describe()}"));
-            w.Line("$labrunnerStep = " + PowerShellLiteral.Number(step));
-            w.Line(Q(ScriptProtocol.BeginLine(step)));
-            Block(w, operation);
-            w.Line(Q(ScriptProtocol.OkLine(step)));
+            var vm = batch.Operations[start].Vm;
+            var end = start;
+            while (end < count && string.Equals(batch.Operations[end].Vm, vm, StringComparison.OrdinalIgnoreCase)) end++;
+            segments.Add((vm, start, end));
+            start = end;
         }
+        // A VM whose operations are split (never so in the engine's batches) is remembered as failed, so its later segments are skipped too.
+        var split = segments.Where(g => g.Vm is not null).GroupBy(g => g.Vm!, StringComparer.OrdinalIgnoreCase)
+            .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (split.Count > 0) w.Line("$labrunnerFailed = @{}");
 
+        foreach (var (vm, start, end) in segments)
+        {
+            if (vm is null)
+            {
+                for (var i = start; i < end; i++) Operation(w, batch, i, "", blank: true);
+                continue;
+            }
+            var guarded = split.Contains(vm);
+            var indent = guarded ? "        " : "    ";
+            w.Blank();
+            w.Comment($"VM '{vm}': an error skips the rest of this VM's operations, not the other VMs'.");
+            if (guarded) w.Line("if (-not $labrunnerFailed.ContainsKey(" + Q(vm) + ")) {");
+            w.Line(indent[4..] + "try {");
+            for (var i = start; i < end; i++) Operation(w, batch, i, indent, blank: i > start);
+            w.Line(indent[4..] + "}");
+            w.Line(indent[4..] + "catch {");
+            FailLine(w, indent);
+            if (guarded) w.Line(indent + "$labrunnerFailed[" + Q(vm) + "] = $true");
+            w.Line(indent[4..] + "}");
+            if (guarded) w.Line("}");
+        }
         w.Blank();
         w.Line("exit 0");
         return w.ToString();
+    }
+
+    private static void Operation(ScriptWriter w, OperationBatch batch, int index, string indent, bool blank)
+    {
+        var step = index + 1;
+        var operation = batch.Operations[index];
+        if (blank) w.Blank();
+        w.Indent = indent;
+        w.Comment(string.Create(CultureInfo.InvariantCulture, $"[{step}/{batch.Operations.Length}] {operation.Describe()}"));
+        w.Line("$labrunnerStep = " + PowerShellLiteral.Number(step));
+        w.Line(Q(ScriptProtocol.BeginLine(step)));
+        Block(w, operation);
+        w.Line(Q(ScriptProtocol.OkLine(step)));
+        w.Indent = "";
+    }
+
+    /// <summary>The <c>fail</c> line for the error in <c>$_</c> and the operation in <c>$labrunnerStep</c>.</summary>
+    private static void FailLine(ScriptWriter w, string indent)
+    {
+        w.Line(indent + "$labrunnerError = $_");
+        w.Line(indent + "$labrunnerId = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$labrunnerError.FullyQualifiedErrorId))");
+        w.Line(indent + "$labrunnerMessage = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes([string]$labrunnerError.Exception.Message))");
+        w.Line(indent + Q(ScriptProtocol.Prefix + " fail ") + " + $labrunnerStep + ' ' + $labrunnerError.CategoryInfo.Category + ' ' + $labrunnerId + ' ' + $labrunnerMessage");
     }
 
     private static void Block(ScriptWriter w, HostOperation operation)
@@ -269,6 +317,14 @@ public static class HyperVScript
                 w.Line(stop.Switch("Force").Stop());
                 break;
 
+            case ResumeVm op:
+                w.Line(new CommandText(HyperV + "Resume-VM").String("Name", Name(op.VmName, "VM name")).Stop());
+                break;
+
+            case DiscardSavedState op:
+                w.Line(new CommandText(HyperV + "Remove-VMSavedState").String("VMName", Name(op.VmName, "VM name")).SwitchOff("Confirm").Stop());
+                break;
+
             case RemoveVm op:
                 w.Line(new CommandText(HyperV + "Remove-VM").String("Name", Name(op.VmName, "VM name")).Switch("Force").Stop());
                 break;
@@ -317,7 +373,10 @@ public static class HyperVScript
     {
         private readonly StringBuilder _text = new();
 
-        public void Line(string line) => _text.Append(line).Append('\n');
+        /// <summary>Put before every line and comment (inside a VM's segment).</summary>
+        public string Indent { get; set; } = "";
+
+        public void Line(string line) => _text.Append(Indent).Append(line).Append('\n');
 
         public void Blank() => _text.Append('\n');
 
@@ -330,7 +389,7 @@ public static class HyperVScript
             var clean = new StringBuilder(text.Length);
             foreach (var c in text)
                 clean.Append(char.IsControl(c) || c is '\u0085' or '\u2028' or '\u2029' ? ' ' : c);
-            _text.Append("# ").Append(clean).Append('\n');
+            _text.Append(Indent).Append("# ").Append(clean).Append('\n');
         }
 
         public override string ToString() => _text.ToString();

@@ -299,3 +299,55 @@ public sealed class StopVMCommand : HyperVCmdlet
         }
     }
 }
+
+/// <summary>Resume-VM [-Name] | [-VM] [-Passthru]: a paused VM runs again; anything else but a running VM is refused.</summary>
+[Cmdlet(VerbsLifecycle.Resume, "VM", DefaultParameterSetName = "Name", SupportsShouldProcess = true)]
+[OutputType(typeof(VirtualMachine))]
+public sealed class ResumeVMCommand : HyperVCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Name", ValueFromPipeline = true)]
+    [Alias("VMName")]
+    public string[]? Name { get; set; }
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "VMObject", ValueFromPipeline = true)]
+    public VirtualMachine[]? VM { get; set; }
+
+    [Parameter]
+    public SwitchParameter Passthru { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var (id, name) in ResolveVms(Name, VM))
+        {
+            if (!ShouldProcess(name, "Resume virtual machine")) continue;
+            if (!TryMutate(m =>
+                {
+                    var vm = m.GetVm(id);
+                    return (m.ResumeVm(vm), HyperVObjects.Vm(m, vm));
+                }, name, out var result))
+                continue;
+            if (result.Item1 == VmTransition.AlreadyInState) WriteWarning($"The virtual machine '{name}' is already in the specified state.");
+            if (Passthru) WriteObject(result.Item2);
+        }
+    }
+}
+
+/// <summary>Remove-VMSavedState [-VMName] | [-VM]: a saved VM goes to Off, losing its saved memory; only a saved VM has one.</summary>
+[Cmdlet(VerbsCommon.Remove, "VMSavedState", DefaultParameterSetName = "VMName", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+public sealed class RemoveVMSavedStateCommand : HyperVCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "VMName", ValueFromPipeline = true)]
+    public string[]? VMName { get; set; }
+
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "VMObject", ValueFromPipeline = true)]
+    public VirtualMachine[]? VM { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (var (id, name) in ResolveVms(VMName, VM))
+        {
+            if (!ShouldProcess(name, "Delete the saved state of virtual machine")) continue;
+            TryMutate(m => m.RemoveSavedState(m.GetVm(id)), name);
+        }
+    }
+}

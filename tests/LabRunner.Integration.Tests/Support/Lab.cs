@@ -58,12 +58,16 @@ internal sealed class Lab : IDisposable
     /// <summary>Runs one command the way 'lab up' (halt, reload, down) does: the project is read afresh each time.</summary>
     public Task<EngineResult> RunAsync(ReconcileMode mode, CancellationToken cancellationToken = default) => RunAsync(mode, o => o, cancellationToken);
 
+    /// <summary>The same through another provider (one that observes or delays the batches).</summary>
+    public Task<EngineResult> RunAsync(ReconcileMode mode, IHostProvider provider, CancellationToken cancellationToken = default) =>
+        RunAsync(mode, o => o, cancellationToken, provider);
+
     /// <summary>The same with other options (<c>--adopt</c>, say).</summary>
-    public Task<EngineResult> RunAsync(ReconcileMode mode, Func<EngineOptions, EngineOptions> with, CancellationToken cancellationToken = default)
+    public Task<EngineResult> RunAsync(ReconcileMode mode, Func<EngineOptions, EngineOptions> with, CancellationToken cancellationToken = default, IHostProvider? provider = null)
     {
         var project = LabProject.Open(null, Directory, _ => null);
         var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(TestKey, null), () => new byte[32]);
-        var engine = new LabEngine(project, Provider, Path.Combine(Directory, "host.lock"), seeds, Reporter);
+        var engine = new LabEngine(project, provider ?? Provider, Path.Combine(Directory, "host.lock"), seeds, Reporter);
         var options = EngineOptions.Default with { Parallelism = Parallelism, HaltTimeout = TimeSpan.FromSeconds(30) };
         return engine.RunAsync(mode, ImmutableHashSet<string>.Empty, with(options), cancellationToken);
     }

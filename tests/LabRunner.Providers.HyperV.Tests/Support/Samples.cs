@@ -33,12 +33,14 @@ internal static class Samples
     /// <summary>What <c>lab down</c> and <c>lab reload</c> do: one of every changing and removing operation.</summary>
     public static OperationBatch DownBatch() => new("down demo", [
         new StopVm("web", TurnOff: false),
+        new ResumeVm("db"),
         new StopVm("db", TurnOff: true),
         new ConnectVmAdapter("db", "nat", "demo-nat"),
         new RemoveVmAdapter("db", "backend"),
         new DisableAutomaticCheckpoints("db"),
         new AttachSeed("db", @"C:\src\demo\.lab\db\seed.iso", new DvdSlot(0, 1)),
         new SetFirmware("db", false, "MicrosoftWindows", @"C:\src\demo\.lab\db\disk.vhdx"),
+        new DiscardSavedState("web"),
         new RemoveVm("web"),
         new RemoveFile("web", @"C:\src\demo\.lab\web\disk.vhdx"),
         new RemoveFile("web", @"C:\src\demo\.lab\web\seed.iso"),

@@ -29,7 +29,7 @@ public class EmulatedSessionTests
         [
             "Get-VMSwitch", "New-VMSwitch", "Set-VMSwitch", "Remove-VMSwitch", "Get-NetAdapter", "Get-NetIPAddress", "New-NetIPAddress",
             "Remove-NetIPAddress", "Get-NetNat", "New-NetNat", "Remove-NetNat", "Get-NetNatStaticMapping", "Add-NetNatStaticMapping",
-            "Remove-NetNatStaticMapping", "New-VHD", "Get-VM", "New-VM", "Set-VM", "Remove-VM", "Start-VM", "Stop-VM", "Get-VMNetworkAdapter",
+            "Remove-NetNatStaticMapping", "New-VHD", "Get-VM", "New-VM", "Set-VM", "Remove-VM", "Start-VM", "Stop-VM", "Resume-VM", "Remove-VMSavedState", "Get-VMNetworkAdapter",
             "Add-VMNetworkAdapter", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter", "Remove-VMNetworkAdapter", "Get-VMDvdDrive",
             "Add-VMDvdDrive", "Set-VMDvdDrive", "Get-VMHardDiskDrive", "Set-VMFirmware", "Get-VMFirmware",
         ];

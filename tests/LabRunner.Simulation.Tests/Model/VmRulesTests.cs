@@ -164,14 +164,56 @@ public class VmRulesTests
         var again = host.Mutate(m => m.StartVm(m.GetVm("web")));
         host.Mutate(m => m.StopVm(m.GetVm("web"), turnOff: false, save: true));
         var shutdownOfSaved = Refusal(host, m => m.StopVm(m.GetVm("web"), turnOff: false));
-        host.Mutate(m => m.StopVm(m.GetVm("web"), turnOff: true));
+        var turnOffOfSaved = Refusal(host, m => m.StopVm(m.GetVm("web"), turnOff: true));
+        host.Mutate(m => m.RemoveSavedState(m.GetVm("web")));
         var stopOfOff = host.Mutate(m => m.StopVm(m.GetVm("web"), turnOff: false));
 
         Assert.Equal(VmTransition.Changed, first);
         Assert.Equal(VmTransition.AlreadyInState, again);
         Assert.Equal(HostErrorKind.InvalidState, shutdownOfSaved.Kind);
+        Assert.Equal(HostErrorKind.InvalidState, turnOffOfSaved.Kind);
         Assert.Equal(VmTransition.AlreadyInState, stopOfOff);
         Assert.Equal(VmState.Off, host.GetInventory([]).Vm("web")!.State);
+    }
+
+    [Fact]
+    public void A_paused_vm_is_resumed_or_turned_off_and_refuses_a_shutdown_a_start_and_device_changes()
+    {
+        var host = SimulatedHost.InMemory();
+        host.Mutate(m => m.NewVm("web", generation: 2));
+        host.Mutate(m => m.StartVm(m.GetVm("web")));
+        host.Mutate(m => m.SuspendVm(m.GetVm("web")));
+
+        var shutdown = Refusal(host, m => m.StopVm(m.GetVm("web"), turnOff: false));
+        var start = Refusal(host, m => m.StartVm(m.GetVm("web")));
+        var adapter = Refusal(host, m => m.AddVmNetworkAdapter(m.GetVm("web"), "eth9", null, null));
+        var resumed = host.Mutate(m => m.ResumeVm(m.GetVm("web")));
+        var resumeOfRunning = host.Mutate(m => m.ResumeVm(m.GetVm("web")));
+        host.Mutate(m => m.SuspendVm(m.GetVm("web")));
+        host.Mutate(m => m.StopVm(m.GetVm("web"), turnOff: true));
+        var resumeOfOff = Refusal(host, m => m.ResumeVm(m.GetVm("web")));
+        var discardOfOff = Refusal(host, m => m.RemoveSavedState(m.GetVm("web")));
+
+        Assert.All(new[] { shutdown, start, adapter, resumeOfOff, discardOfOff }, e => Assert.Equal(HostErrorKind.InvalidState, e.Kind));
+        Assert.Equal((VmTransition.Changed, VmTransition.AlreadyInState), (resumed, resumeOfRunning));
+        Assert.Equal(VmState.Off, host.GetInventory([]).Vm("web")!.State);
+    }
+
+    [Fact]
+    public void A_saved_vm_refuses_hardware_and_device_changes()
+    {
+        var host = SimulatedHost.InMemory();
+        host.Mutate(m => m.NewVm("web", generation: 2));
+        host.Mutate(m => m.StartVm(m.GetVm("web")));
+        host.Mutate(m => m.StopVm(m.GetVm("web"), turnOff: false, save: true));
+
+        var hardware = Refusal(host, m => m.SetVm(m.GetVm("web"), processorCount: 2));
+        var adapter = Refusal(host, m => m.AddVmNetworkAdapter(m.GetVm("web"), "eth9", null, null));
+        var restored = host.Mutate(m => m.StartVm(m.GetVm("web")));
+
+        Assert.Equal((HostErrorKind.InvalidState, HostErrorKind.InvalidState), (hardware.Kind, adapter.Kind));
+        Assert.Equal(VmTransition.Changed, restored);
+        Assert.Equal(VmState.Running, host.GetInventory([]).Vm("web")!.State);
     }
 
     [Fact]

@@ -1,0 +1,66 @@
+using System.Collections.Immutable;
+using LabRunner.Core.Hosting;
+using LabRunner.Engine;
+
+namespace LabRunner.Engine.Tests;
+
+/// <summary>
+/// Holds each VM batch until <c>expected</c> of them are in flight at once (or the timeout passes), so a test
+/// proves batches overlap: run one after the other, <see cref="MaxInFlight"/> stays 1.
+/// </summary>
+internal sealed class OverlapProvider(IHostProvider inner, int expected, TimeSpan timeout) : IHostProvider
+{
+    private int _inFlight;
+    private int _max;
+
+    public int MaxInFlight => Volatile.Read(ref _max);
+
+    public string Description => inner.Description;
+
+    public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) =>
+        inner.GetInventoryAsync(filesOfInterest, cancellationToken);
+
+    public async Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (!batch.Label.StartsWith(LabEngine.VmBatchPrefix, StringComparison.Ordinal))
+            return await inner.ApplyAsync(batch, progress, cancellationToken);
+        var now = Interlocked.Increment(ref _inFlight);
+        InterlockedMax(now);
+        try
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (Volatile.Read(ref _inFlight) < expected && DateTime.UtcNow < deadline)
+                await Task.Delay(10, cancellationToken);
+            return await inner.ApplyAsync(batch, progress, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    private void InterlockedMax(int value)
+    {
+        int seen;
+        while (value > (seen = Volatile.Read(ref _max)) && Interlocked.CompareExchange(ref _max, value, seen) != seen) { }
+    }
+}
+
+/// <summary>A host whose guest in <c>vm</c> ignores the shutdown request: Stop-VM without -TurnOff never returns.</summary>
+internal sealed class IgnoredShutdownProvider(IHostProvider inner, string vm) : IHostProvider
+{
+    public List<HostOperation> Applied { get; } = [];
+
+    public string Description => inner.Description;
+
+    public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) =>
+        inner.GetInventoryAsync(filesOfInterest, cancellationToken);
+
+    public async Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        lock (Applied) Applied.AddRange(batch.Operations);
+        if (batch.Operations.Any(o => o is StopVm { TurnOff: false } s && s.VmName == vm))
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+        return await inner.ApplyAsync(batch, progress, cancellationToken);
+    }
+}
