@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using LabRunner.Cli.Rendering;
 using LabRunner.Engine;
 
@@ -26,6 +27,12 @@ public sealed class GlobalOptions
         Description = "Print one JSON object on stdout instead of tables",
         Recursive = true,
     };
+
+    public GlobalOptions()
+    {
+        OptionValues.RequireNonEmpty(File, "a file");
+        OptionValues.AcceptOnly(Provider, HostSelection.HyperV, HostSelection.Simulated);
+    }
 }
 
 /// <summary>Builds the command tree and runs one command line. Thin: parse, call the core, render.</summary>
@@ -80,7 +87,9 @@ public static class LabApp
         {
             foreach (var error in parsed.Errors)
                 env.Error.WriteLine($"lab: {error.Message}");
-            env.Error.WriteLine("Run 'lab --help' for usage.");
+            // A bad option value says all there is to say; an unknown word also points to the help.
+            if (parsed.Errors.Any(e => e.SymbolResult is not (OptionResult or ArgumentResult { Parent: OptionResult })))
+                env.Error.WriteLine("Run 'lab --help' for usage.");
             return ExitCodes.Usage;
         }
         try

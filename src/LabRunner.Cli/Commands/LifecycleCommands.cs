@@ -16,16 +16,8 @@ public static class LifecycleCommands
             "Changes that need a VM off (memory, CPUs, …) are left for 'lab reload', and 'lab up' says so.");
         var vms = VmArgument();
         var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
-        var parallel = new Option<int>("--parallel")
-        {
-            Description = "How many VM batches (PowerShell processes) run at once",
-            HelpName = "N",
-            DefaultValueFactory = _ => EngineOptions.Default.Parallelism,
-        };
-        parallel.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 16) r.AddError("--parallel must be between 1 and 16");
-        });
+        var parallel = OptionValues.WholeNumber("--parallel", 1, 16, EngineOptions.Default.Parallelism, "N",
+            "How many VM batches (PowerShell processes) run at once");
         command.Add(vms);
         command.Add(whatIf);
         command.Add(parallel);
@@ -38,16 +30,12 @@ public static class LifecycleCommands
     {
         var command = new Command("halt", "Shut the lab's VMs down through the guest, and turn off those that do not stop within the timeout.");
         var vms = VmArgument();
-        var timeout = new Option<int>("--timeout")
-        {
-            Description = "Seconds to wait for a guest shutdown before turning the VM off",
-            HelpName = "SECONDS",
-            DefaultValueFactory = _ => (int)EngineOptions.Default.HaltTimeout.TotalSeconds,
-        };
+        var timeout = OptionValues.WholeNumber("--timeout", 1, 3600, (int)EngineOptions.Default.HaltTimeout.TotalSeconds, "SECONDS",
+            "Seconds to wait for a guest shutdown before turning the VM off");
         command.Add(vms);
         command.Add(timeout);
         command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Halt, parse.GetValue(vms),
-            EngineOptions.Default with { HaltTimeout = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))) }, ct));
+            EngineOptions.Default with { HaltTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) }, ct));
         return command;
     }
 

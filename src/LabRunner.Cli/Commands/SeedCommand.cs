@@ -19,6 +19,7 @@ public static class SeedCommand
             Description = "Folder to write to [default: .lab/seed/VM next to the Labfile]",
             HelpName = "DIR",
         };
+        OptionValues.RequireNonEmpty(outDir, "a folder");
         command.Add(vm);
         command.Add(all);
         command.Add(outDir);
