@@ -1,3 +1,9 @@
+using LabRunner.Cli.Commands;
+using LabRunner.Cli.Rendering;
+using LabRunner.Core.Reconciliation;
+using LabRunner.Engine;
+using LabRunner.Simulation;
+
 namespace LabRunner.Cli.Tests;
 
 /// <summary>What a user typing the wrong thing sees: one line saying what is wrong, and exit code 2.</summary>
@@ -62,5 +68,78 @@ public sealed class BadInputTests : IDisposable
 
         Assert.True(up.ExitCode == 0, up.ToString());
         Assert.True(halt.ExitCode == 0, halt.ToString());
+    }
+
+    [Theory]
+    [InlineData("up", "--provision")]
+    [InlineData("halt", "web", "--what-if")]
+    [InlineData("reload", "-x")]
+    public async Task An_unknown_option_is_a_usage_error_not_a_VM_name(params string[] args)
+    {
+        var result = await Lab(args);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith($"lab: unknown option '{args[^1]}' for 'lab {args[0]}'", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("no VM named", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"lab {args[0]} --help", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Seed_with_a_VM_and_all_is_a_usage_error()
+    {
+        var result = await Lab("seed", "web", "--all");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.StartsWith("lab: name one VM or pass --all, not both" + Environment.NewLine, result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_project.Root, ".lab", "seed")));
+    }
+
+    [Fact]
+    public async Task A_very_long_name_is_cut_the_same_way_in_every_diagnostic()
+    {
+        var name = new string('a', 100_000);
+        _project.With("Labfile.yml", $"name: shop\nvms:\n  - name: {name}\n");
+
+        var result = await Lab("validate");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("LAB101", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("LAB306", result.Stderr, StringComparison.Ordinal);
+        var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, l => Assert.True(l.Length < 500, $"{l.Length} characters: {l[..Math.Min(100, l.Length)]}…"));
+        Assert.All(lines.Where(l => l.Contains("LAB", StringComparison.Ordinal)), l => Assert.Contains(new string('a', 77) + "...'", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Destroy_is_down_by_its_Vagrant_name()
+    {
+        await Lab("up");
+
+        var destroy = await Lab("destroy");
+        var status = await Lab("status");
+        var help = await Lab("--help");
+
+        Assert.True(destroy.ExitCode == 0, destroy.ToString());
+        Assert.Contains("not_created", status.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("running", status.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"destroy, down\s", help.Stdout);
+    }
+
+    [Theory]
+    [InlineData(EngineOutcome.Interrupted, ReconcileMode.Down, "run 'lab down' again to finish removing the lab.")]
+    [InlineData(EngineOutcome.HostFailure, ReconcileMode.Down, "Run 'lab down' again to finish removing the lab.")]
+    [InlineData(EngineOutcome.Interrupted, ReconcileMode.Up, "run 'lab up' again to finish, or 'lab down' to remove the lab.")]
+    [InlineData(EngineOutcome.HostFailure, ReconcileMode.Halt, "Run 'lab halt' again to finish, or 'lab down' to remove the lab.")]
+    public void After_a_stop_the_message_names_the_command_to_run(EngineOutcome outcome, ReconcileMode mode, string advice)
+    {
+        var console = new Spectre.Console.Testing.TestConsole();
+        var error = new StringWriter();
+        var env = new CliEnvironment(console, error, _project.Root, _ => null);
+        var host = new HostSelection(new SimulatedProvider(new SimulatedHost(Path.Combine(_project.Root, "host.json"))), Path.Combine(_project.Root, "lock"), _ => null);
+        var result = new EngineResult(outcome, [], null, null, [], []);
+
+        EngineResultRenderer.Render(result, mode, host, env, json: false);
+
+        Assert.Contains(advice, error.ToString(), StringComparison.Ordinal);
     }
 }

@@ -63,6 +63,23 @@ public static class LabApp
         return root;
     }
 
+    /// <summary>The parser's errors, with a word it did not recognise named as the unknown option or extra argument it is.</summary>
+    private static IEnumerable<string> UsageErrors(ParseResult parsed)
+    {
+        var unmatched = parsed.UnmatchedTokens.Distinct(StringComparer.Ordinal).ToList();
+        foreach (var token in unmatched)
+        {
+            yield return token.StartsWith('-')
+                ? OptionValues.UnknownOption(token, parsed.CommandResult)
+                : $"unexpected argument '{token}' for 'lab {OptionValues.CommandName(parsed.CommandResult)}'".Replace("'lab '", "'lab'", StringComparison.Ordinal);
+        }
+        foreach (var error in parsed.Errors)
+        {
+            if (!unmatched.Any(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal)))
+                yield return error.Message;
+        }
+    }
+
     public static async Task<int> RunAsync(string[] args, CliEnvironment env, Services? services = null, CancellationToken cancellationToken = default)
     {
         var root = Build(env, services ?? DefaultServices.Create());
@@ -85,11 +102,14 @@ public static class LabApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors)
-                env.Error.WriteLine($"lab: {error.Message}");
+            foreach (var message in UsageErrors(parsed))
+                env.Error.WriteLine($"lab: {message}");
             // A bad option value says all there is to say; an unknown word also points to the help.
             if (parsed.Errors.Any(e => e.SymbolResult is not (OptionResult or ArgumentResult { Parent: OptionResult })))
-                env.Error.WriteLine("Run 'lab --help' for usage.");
+            {
+                var command = OptionValues.CommandName(parsed.CommandResult);
+                env.Error.WriteLine($"Run 'lab {(command.Length > 0 ? command + " " : "")}--help' for usage.");
+            }
             return ExitCodes.Usage;
         }
         try

@@ -56,6 +56,8 @@ public static class LifecycleCommands
         var command = new Command("down",
             "Remove the lab: its VMs, disks and seeds, its port mappings and switches, and the shared NetNat when LabRunner created it and no lab uses it any more. " +
             "Nothing LabRunner did not create is touched.");
+        // What Vagrant users type.
+        command.Aliases.Add("destroy");
         var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
         command.Add(whatIf);
         command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Down, [],
@@ -63,11 +65,16 @@ public static class LifecycleCommands
         return command;
     }
 
-    private static Argument<string[]> VmArgument() => new("VM")
+    private static Argument<string[]> VmArgument()
     {
-        Description = "Only these VMs [default: all]",
-        Arity = ArgumentArity.ZeroOrMore,
-    };
+        var argument = new Argument<string[]>("VM")
+        {
+            Description = "Only these VMs [default: all]",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        OptionValues.RefuseOptionsAsNames(argument);
+        return argument;
+    }
 
     private static async Task<int> Run(ParseResult parse, GlobalOptions global, CliEnvironment env, Services services,
         ReconcileMode mode, string[]? vms, EngineOptions options, CancellationToken ct)

@@ -41,4 +41,25 @@ internal static class OptionValues
         if (result.Tokens.Count > 0 && !values.Contains(result.Tokens[^1].Value, StringComparer.OrdinalIgnoreCase))
             result.AddError($"{option.Name} must be {string.Join(" or ", values.Select(v => $"'{v}'"))}, not '{result.Tokens[^1].Value}'");
     });
+
+    /// <summary>
+    /// A VM argument takes any word, so without this an unknown option such as <c>--provision</c> would be
+    /// taken for a VM name. VM names never start with '-'.
+    /// </summary>
+    public static void RefuseOptionsAsNames<T>(Argument<T> argument) => argument.Validators.Add(result =>
+    {
+        foreach (var token in result.Tokens.Where(t => t.Value.StartsWith('-')))
+            result.AddError(UnknownOption(token.Value, result));
+    });
+
+    public static string UnknownOption(string token, SymbolResult where) =>
+        $"unknown option '{token}' for 'lab {CommandName(where)}'";
+
+    /// <summary>The command's words after 'lab' (empty for the root), as in usage lines.</summary>
+    public static string CommandName(SymbolResult? where)
+    {
+        while (where is not null and not CommandResult) where = where.Parent;
+        var command = (where as CommandResult)?.Command;
+        return command is null or RootCommand ? "" : command.Name;
+    }
 }

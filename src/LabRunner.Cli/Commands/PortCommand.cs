@@ -16,6 +16,7 @@ public static class PortCommand
     {
         var command = new Command("port", "List forwarded ports: host port -> guest IP:port, and the address to use from this host itself.");
         var vm = new Argument<string?>("VM") { Description = "Only this VM [default: all]", Arity = ArgumentArity.ZeroOrOne };
+        OptionValues.RefuseOptionsAsNames(vm);
         command.Add(vm);
         command.SetAction(async (parse, ct) =>
         {

@@ -20,14 +20,19 @@ public static class SeedCommand
             HelpName = "DIR",
         };
         OptionValues.RequireNonEmpty(outDir, "a folder");
+        OptionValues.RefuseOptionsAsNames(vm);
+        command.Validators.Add(result =>
+        {
+            var named = result.GetValue(vm) is not null;
+            if (named && result.GetValue(all)) result.AddError("name one VM or pass --all, not both");
+            else if (!named && !result.GetValue(all)) result.AddError("name one VM, or pass --all");
+        });
         command.Add(vm);
         command.Add(all);
         command.Add(outDir);
         command.SetAction(parse =>
         {
             var name = parse.GetValue(vm);
-            if (name is null == !parse.GetValue(all))
-                throw new UsageException("name one VM, or pass --all");
             var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
             var result = project.Plan();
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env.Error))

@@ -41,10 +41,10 @@ public static class EngineResultRenderer
             case EngineOutcome.HostFailure:
                 foreach (var f in result.Failures)
                     env.Error.WriteLine($"lab {verb}: {f.Operation.Describe()} failed ({f.Error.Kind}): {f.Error.Message}");
-                env.Error.WriteLine("What succeeded stays. Run the command again to finish, or 'lab down' to remove what this lab created.");
+                env.Error.WriteLine($"What succeeded stays. R{NextStep(mode)[1..]}");
                 break;
             case EngineOutcome.Interrupted:
-                env.Error.WriteLine($"lab {verb}: interrupted. What was done stays; run 'lab {verb}' again to finish, or 'lab down' to remove it.");
+                env.Error.WriteLine($"lab {verb}: interrupted. What was done stays; {NextStep(mode)}");
                 break;
         }
         if (r is not null && result.Outcome is not (EngineOutcome.Conflict or EngineOutcome.InvalidLabfile))
@@ -55,6 +55,11 @@ public static class EngineResultRenderer
         }
         return exit;
     }
+
+    /// <summary>What to run after a run that stopped part-way: the same command finishes it.</summary>
+    private static string NextStep(ReconcileMode mode) => mode == ReconcileMode.Down
+        ? "run 'lab down' again to finish removing the lab."
+        : $"run 'lab {mode.ToString().ToLowerInvariant()}' again to finish, or 'lab down' to remove the lab.";
 
     public static int ExitCode(EngineOutcome outcome) => outcome switch
     {
