@@ -142,4 +142,65 @@ public sealed class BadInputTests : IDisposable
 
         Assert.Contains(advice, error.ToString(), StringComparison.Ordinal);
     }
+
+    /// <summary>/dev/zero and /dev/urandom never end; a Unix special file is refused before a byte is read.</summary>
+    [UnixTheory]
+    [InlineData("/dev/zero")]
+    [InlineData("/dev/urandom")]
+    public async Task A_device_given_to_f_is_refused_at_once(string device)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = await Lab("validate", "-f", device);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal($"lab: '{device}' is empty or not a regular file; a Labfile is a text file with at least 'name' and 'vms'" + Environment.NewLine, result.Stderr);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+    }
+
+    [UnixTheory]
+    [InlineData("validate", "@/dev/zero")]
+    [InlineData("up", "@/dev/zero")]
+    public async Task A_response_file_is_not_read(params string[] args)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var result = await Lab(args);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("Labfile.yml")]
+    [InlineData("Labfile.local.yml")]
+    [InlineData("templates/cloud-init/user-data")]
+    public async Task A_file_over_1_MiB_is_refused_by_its_size(string file)
+    {
+        _project.With(file, "# " + new string('x', 1024 * 1024));
+
+        var result = await Lab("seed", "--all");
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Equal($"lab: '{file}' is 1 MiB; LabRunner reads files of at most 1 MiB (a Labfile is a few kilobytes)" + Environment.NewLine, result.Stderr);
+    }
+
+    [Fact]
+    public async Task A_Labfile_of_just_under_1_MiB_is_read()
+    {
+        _project.With("Labfile.yml", Labfile + "\n# " + new string('x', 1024 * 1024 - Labfile.Length - 10) + "\n");
+
+        var result = await Lab("validate");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+}
+
+/// <summary>Runs only where Unix devices exist.</summary>
+public sealed class UnixTheoryAttribute : TheoryAttribute
+{
+    public UnixTheoryAttribute()
+    {
+        if (OperatingSystem.IsWindows()) Skip = "Unix devices such as /dev/zero do not exist on Windows.";
+    }
 }

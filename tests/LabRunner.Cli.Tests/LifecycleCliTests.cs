@@ -156,7 +156,7 @@ public sealed class LifecycleCliTests : IDisposable
 
         Assert.Equal(3, failed.ExitCode);
         Assert.Contains("failed", failed.Stderr, StringComparison.Ordinal);
-        Assert.Contains("run the command again", failed.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("run 'lab up' again to finish", failed.Stderr, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(0, retry.ExitCode);
         Assert.Equal("nothing_to_do", third.GetProperty("outcome").GetString());
     }

@@ -99,7 +99,8 @@ public static class LabApp
             await root.Parse(["--help"]).InvokeAsync(config, cancellationToken).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
-        var parsed = root.Parse(args);
+        // No response files: '@PATH' would read any file whole (lab up @/dev/zero), and lab has too few options to need them.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parsed.Errors.Count > 0)
         {
             foreach (var message in UsageErrors(parsed))
