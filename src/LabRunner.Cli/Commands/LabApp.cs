@@ -101,10 +101,14 @@ public static class LabApp
         }
         // No response files: '@PATH' would read any file whole (lab up @/dev/zero), and lab has too few options to need them.
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var json = Json.Requested(parsed);
+        var commandName = parsed.CommandResult.Command is RootCommand ? "lab" : parsed.CommandResult.Command.Name;
         if (parsed.Errors.Count > 0)
         {
-            foreach (var message in UsageErrors(parsed))
+            var messages = UsageErrors(parsed).ToList();
+            foreach (var message in messages)
                 env.Error.WriteLine($"lab: {message}");
+            if (json) Json.WriteFailure(env, commandName, "usage_error", ExitCodes.Usage, string.Join("; ", messages), []);
             // A bad option value says all there is to say; an unknown word also points to the help.
             if (parsed.Errors.Any(e => e.SymbolResult is not (OptionResult or ArgumentResult { Parent: OptionResult })))
             {
@@ -120,11 +124,13 @@ public static class LabApp
         catch (UsageException ex)
         {
             env.Error.WriteLine($"lab: {ex.Message}");
+            if (json) Json.WriteFailure(env, commandName, "usage_error", ExitCodes.Usage, ex.Message, []);
             return ExitCodes.Usage;
         }
         catch (OperationCanceledException)
         {
             env.Error.WriteLine("lab: interrupted");
+            if (json) Json.WriteFailure(env, commandName, "interrupted", ExitCodes.Interrupted, "interrupted", []);
             return ExitCodes.Interrupted;
         }
 #pragma warning disable CA1031 // The last line of defence: a bug must not print a stack trace at a user.
@@ -135,6 +141,7 @@ public static class LabApp
             env.Error.WriteLine(env.GetVariable("LABRUNNER_DEBUG") is { Length: > 0 }
                 ? ex.ToString()
                 : "This is a bug in LabRunner; set LABRUNNER_DEBUG=1 for details and please report it.");
+            if (json) Json.WriteFailure(env, commandName, "internal_error", ExitCodes.InternalError, $"{ex.GetType().Name}: {ex.Message}", []);
             return ExitCodes.InternalError;
         }
     }

@@ -22,7 +22,7 @@ public static class PortCommand
         {
             var (_, _, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
-            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env.Error))
+            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             var only = parse.GetValue(vm);
             if (only is not null && !status.Vms.Any(v => string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase)))
@@ -38,6 +38,7 @@ public static class PortCommand
                     foreach (var p in ports) WritePort(json, p);
                     json.WriteEndArray();
                     json.WriteString("note", HostNote);
+                    DiagnosticPrinter.WriteJson(json, status.Diagnostics);
                 }));
                 return ExitCodes.Success;
             }

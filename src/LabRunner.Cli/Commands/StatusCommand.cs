@@ -15,7 +15,7 @@ public static class StatusCommand
         {
             var (_, host, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
-            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env.Error))
+            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             if (parse.GetValue(global.Json))
             {
@@ -79,5 +79,6 @@ public static class StatusCommand
         json.WriteStartArray("stray_vms");
         foreach (var s in status.Strays) json.WriteStringValue(s);
         json.WriteEndArray();
+        DiagnosticPrinter.WriteJson(json, status.Diagnostics);
     }
 }
