@@ -28,7 +28,11 @@ public sealed record EngineResult(
     LabPlan? Plan,
     Reconciliation? Reconciliation,
     ImmutableArray<OperationBatch> Batches,
-    ImmutableArray<OperationFailure> Failures);
+    ImmutableArray<OperationFailure> Failures)
+{
+    /// <summary>The forwarded ports of the run's VMs that the host maps once it is over (after a failure or Ctrl+C, only those that exist).</summary>
+    public ImmutableArray<EffectivePortMapping> ForwardedPorts { get; init; } = [];
+}
 
 public sealed record EngineOptions(int Parallelism, TimeSpan HaltTimeout, bool WhatIf, TimeSpan LockTimeout)
 {
@@ -43,8 +47,20 @@ public interface IEngineReporter
     void Progress(OperationProgress progress);
 }
 
-/// <summary>A VM as it is on the host, with the adapters and forwarded ports the plan gives it.</summary>
-public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterPlan> Adapters, ImmutableArray<EffectivePortMapping> Ports);
+/// <summary>
+/// A VM as it is on the host, with the adapters the plan gives it and the forwarded ports the host
+/// actually maps to it (a planned port not mapped yet is not listed).
+/// </summary>
+public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterPlan> Adapters, ImmutableArray<EffectivePortMapping> Ports)
+{
+    /// <summary>The VM's CPUs and memory on the host; null when it does not exist.</summary>
+    public int? Cpus { get; init; }
+
+    public long? MemoryBytes { get; init; }
+
+    /// <summary>What 'lab up' leaves for another command on this VM, if anything.</summary>
+    public PendingChange? Pending { get; init; }
+}
 
 public sealed record StatusResult(ImmutableArray<Diagnostic> Diagnostics, LabPlan? Plan, ImmutableArray<VmStatus> Vms, ImmutableArray<string> Strays);
 
@@ -104,7 +120,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (options.WhatIf)
             return Result(EngineOutcome.WhatIf, [.. diagnostics], plan, reconciliation, batches);
         if (reconciliation.IsEmpty)
-            return Result(EngineOutcome.NothingToDo, [.. diagnostics], plan, reconciliation, batches);
+            return Result(EngineOutcome.NothingToDo, [.. diagnostics], plan, reconciliation, batches) with { ForwardedPorts = reconciliation.Ports };
 
         // Seeds first (local files the VMs will mount), then the intent to create, then the host.
         foreach (var (vm, ops) in reconciliation.Vms)
@@ -123,12 +139,17 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         }
         catch (OperationCanceledException)
         {
-            await SettleAsync(lab, identity, state, mode, CancellationToken.None).ConfigureAwait(false);
-            return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures);
+            var interrupted = await SettleAsync(lab, identity, state, mode, CancellationToken.None).ConfigureAwait(false);
+            return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures) with { ForwardedPorts = Mapped(reconciliation, interrupted) };
         }
-        await SettleAsync(lab, identity, state, mode, CancellationToken.None).ConfigureAwait(false);
-        return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures);
+        var after = await SettleAsync(lab, identity, state, mode, CancellationToken.None).ConfigureAwait(false);
+        return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures)
+            with { ForwardedPorts = Mapped(reconciliation, after) };
     }
+
+    private static ImmutableArray<EffectivePortMapping> Mapped(Reconciliation reconciliation, HostInventory inventory) =>
+        [.. reconciliation.Ports.Where(p => inventory.PortMappings.Any(m =>
+            m.Protocol == p.Protocol && m.ExternalPort == p.HostPort && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort))];
 
     private async Task ApplyAllAsync(ReconcileMode mode, ImmutableArray<OperationBatch> batches, EngineOptions options, List<OperationFailure> failures, CancellationToken ct)
     {
@@ -195,7 +216,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     /// started, the last step — so the next run redoes what the inventory cannot show (the secure boot
     /// template). After down, the VMs' folders go.
     /// </summary>
-    private async Task SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, CancellationToken ct)
+    private async Task<HostInventory> SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, CancellationToken ct)
     {
         var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
         state.PendingVms = [.. state.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off))];
@@ -203,7 +224,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (mode != ReconcileMode.Down)
         {
             RemoveStaleSeeds(lab, inventory);
-            return;
+            return inventory;
         }
         foreach (var vm in lab.Vms)
         {
@@ -211,6 +232,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             if (inventory.Vm(PlanRules.VmName(lab.Name, vm.Name)) is null && Directory.Exists(folder))
                 Directory.Delete(folder, recursive: true);
         }
+        return inventory;
     }
 
     /// <summary>Seeds a VM's DVD drive no longer holds (its network changed) are deleted once it holds the new one.</summary>
@@ -248,6 +270,13 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (planned.Plan is null)
             return new StatusResult(planned.Diagnostics, null, [], []);
 
+        // What 'lab up' would leave pending: the reconciler in Up mode, changing nothing. Seeds are not
+        // rendered here (a Windows seed could ask for a password): each VM's current seed counts as current.
+        var files = planned.Plan.Vms.ToImmutableDictionary(v => v.Name,
+            v => FilesOf(lab, v, null) with { SeedPath = inventory.Vm(v.HyperVName)?.DvdDrives.FirstOrDefault() ?? "" }, StringComparer.OrdinalIgnoreCase);
+        var pending = Reconciler.Reconcile(new ReconcileRequest(planned.Plan, inventory, identity, ReconcileMode.Up, files, project.StateDirectory,
+            [], [.. state.PendingVms])).Pending;
+
         var vms = planned.Plan.Vms.Select(vm =>
         {
             var host = inventory.Vm(vm.HyperVName);
@@ -263,12 +292,18 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                     VmState.Stopping => "stopping",
                     _ => "other",
                 };
-            var ports = vm.ForwardedPorts.Select(p =>
+            // What the host maps, not what the Labfile asks for: a port of a VM not up yet is not forwarded.
+            var ports = vm.ForwardedPorts.SelectMany(p => inventory.PortMappings
+                .Where(m => m.Protocol == p.Protocol && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort).Take(1)
+                .Select(m => new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, m.ExternalPort, p.GuestIp, p.GuestPort)))
+                .ToImmutableArray();
+            var owned = host is not null && identity.Owns(host.Notes);
+            return new VmStatus(vm.Name, stateName, vm.Adapters, ports)
             {
-                var mapping = inventory.PortMappings.FirstOrDefault(m => m.Protocol == p.Protocol && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort);
-                return new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, mapping?.ExternalPort ?? p.HostPort, p.GuestIp, p.GuestPort);
-            }).ToImmutableArray();
-            return new VmStatus(vm.Name, stateName, vm.Adapters, ports);
+                Cpus = owned ? host!.Cpus : null,
+                MemoryBytes = owned ? host!.MemoryBytes : null,
+                Pending = pending.FirstOrDefault(c => string.Equals(c.Vm, vm.Name, StringComparison.OrdinalIgnoreCase)),
+            };
         }).ToImmutableArray();
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HyperVName, v.Name, StringComparison.OrdinalIgnoreCase)))
             .Select(v => v.Name).ToImmutableArray();

@@ -14,7 +14,7 @@ public static class PortCommand
 
     public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
     {
-        var command = new Command("port", "List forwarded ports: host port -> guest IP:port, and the address to use from this host itself.");
+        var command = new Command("port", "List the ports the host forwards for this lab: host port -> guest IP:port, and the address to use from this host itself.");
         var vm = new Argument<string?>("VM") { Description = "Only this VM [default: all]", Arity = ArgumentArity.ZeroOrOne };
         OptionValues.RefuseOptionsAsNames(vm);
         command.Add(vm);
@@ -44,7 +44,10 @@ public static class PortCommand
             }
             if (ports.Count == 0)
             {
-                env.Stdout.WriteLine(only is null ? "No forwarded ports in this lab." : $"VM '{only}' forwards no ports.");
+                var declared = status.Plan.Vms.Any(v => (only is null || string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase)) && !v.ForwardedPorts.IsEmpty);
+                env.Stdout.WriteLine(!declared
+                    ? only is null ? "No forwarded ports in this lab." : $"VM '{only}' forwards no ports."
+                    : "No port is forwarded on this host yet; 'lab up' forwards those the Labfile declares.");
                 return ExitCodes.Success;
             }
             Write(env, ports);

@@ -28,6 +28,7 @@ public static class Reconciler
         private readonly List<(string, ImmutableArray<HostOperation>)> _vms = [];
         private readonly List<Conflict> _conflicts = [];
         private readonly List<string> _notices = [];
+        private readonly List<PendingChange> _pending = [];
         private readonly List<EffectivePortMapping> _ports = [];
         private readonly Dictionary<string, string> _switchOf = new(StringComparer.OrdinalIgnoreCase);
         private string? _natName;
@@ -58,7 +59,8 @@ public static class Reconciler
                 [.. _conflicts],
                 [.. _notices],
                 [.. _ports],
-                _natName);
+                _natName)
+            { Pending = [.. _pending] };
         }
 
         private void PlanSwitches()
@@ -368,15 +370,22 @@ public static class Reconciler
                 }
                 else if (offline.Count > 0)
                 {
-                    _notices.Add($"VM '{vm.Name}' is running; 'lab reload {vm.Name}' applies what needs it off: " +
+                    Pending(vm.Name, [.. offline.Select(o => o.Describe())], $"VM '{vm.Name}' is running; 'lab reload {vm.Name}' applies what needs it off: " +
                         string.Join("; ", offline.Select(o => o.Describe())) + ".");
                 }
                 if (seedChanged && !isOff && offline.Count == 0)
-                    _notices.Add($"VM '{vm.Name}' has a new seed (its network or hostname changed); 'lab reload {vm.Name}' restarts it so cloud-init applies it.");
+                    Pending(vm.Name, ["apply the new seed (its network or hostname changed) at the next boot"],
+                        $"VM '{vm.Name}' has a new seed (its network or hostname changed); 'lab reload {vm.Name}' restarts it so cloud-init applies it.");
                 if (host.State == VmState.Paused)
                     _notices.Add($"VM '{vm.Name}' is paused; resume it in Hyper-V Manager or run 'lab reload {vm.Name}'.");
             }
             _vms.Add((vm.Name, [.. ops]));
+        }
+
+        private void Pending(string vm, ImmutableArray<string> changes, string notice)
+        {
+            _notices.Add(notice);
+            _pending.Add(new PendingChange(vm, changes, $"lab reload {vm}", notice));
         }
 
         private void NoticeStrayVms()
