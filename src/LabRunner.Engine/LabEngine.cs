@@ -32,6 +32,9 @@ public sealed record EngineResult(
 {
     /// <summary>What became of each VM the run concerned, in the reconciliation's order (empty when nothing was applied).</summary>
     public ImmutableArray<VmOutcome> VmOutcomes { get; init; } = [];
+
+    /// <summary>The forwarded ports of the run's VMs that the host maps once it is over (after a failure or Ctrl+C, only those that exist).</summary>
+    public ImmutableArray<EffectivePortMapping> ForwardedPorts { get; init; } = [];
 }
 
 public enum VmOutcomeKind
@@ -72,8 +75,20 @@ public interface IEngineReporter
     void Progress(OperationProgress progress);
 }
 
-/// <summary>A VM as it is on the host, with the adapters and forwarded ports the plan gives it.</summary>
-public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterPlan> Adapters, ImmutableArray<EffectivePortMapping> Ports);
+/// <summary>
+/// A VM as it is on the host, with the adapters the plan gives it and the forwarded ports the host
+/// actually maps to it (a planned port not mapped yet is not listed).
+/// </summary>
+public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterPlan> Adapters, ImmutableArray<EffectivePortMapping> Ports)
+{
+    /// <summary>The VM's CPUs and memory on the host; null when it does not exist.</summary>
+    public int? Cpus { get; init; }
+
+    public long? MemoryBytes { get; init; }
+
+    /// <summary>What 'lab up' leaves for another command on this VM, if anything.</summary>
+    public PendingChange? Pending { get; init; }
+}
 
 public sealed record StatusResult(ImmutableArray<Diagnostic> Diagnostics, LabPlan? Plan, ImmutableArray<VmStatus> Vms, ImmutableArray<string> Strays);
 
@@ -137,7 +152,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (options.WhatIf)
             return Result(EngineOutcome.WhatIf, [.. diagnostics], plan, reconciliation, batches);
         if (reconciliation.IsEmpty)
-            return Result(EngineOutcome.NothingToDo, [.. diagnostics], plan, reconciliation, batches);
+            return Result(EngineOutcome.NothingToDo, [.. diagnostics], plan, reconciliation, batches) with { ForwardedPorts = reconciliation.Ports };
 
         // Seeds first (local files the VMs will mount), then the intent to create, then the host.
         foreach (var (vm, ops) in reconciliation.Vms)
@@ -162,13 +177,18 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         }
         catch (OperationCanceledException)
         {
-            await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
-            return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures) with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo) };
+            var interrupted = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
+            return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures)
+                with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, interrupted) };
         }
-        await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
+        var after = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
         return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures)
-            with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo) };
+            with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, after) };
     }
+
+    private static ImmutableArray<EffectivePortMapping> Mapped(Reconciliation reconciliation, HostInventory inventory) =>
+        [.. reconciliation.Ports.Where(p => inventory.PortMappings.Any(m =>
+            m.Protocol == p.Protocol && m.ExternalPort == p.HostPort && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort))];
 
     /// <summary>What became of every operation applied so far, by reference: done (null) or its failure.</summary>
     private sealed class RunLog
@@ -286,7 +306,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     /// started, the last step — so that the next run knows an unmarked VM of that name as its own
     /// unfinished one. After down, the VMs' folders go.
     /// </summary>
-    private async Task SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, ImmutableHashSet<string> targets, CancellationToken ct)
+    private async Task<HostInventory> SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, ImmutableHashSet<string> targets, CancellationToken ct)
     {
         var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
         state.PendingVms = [.. state.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off))];
@@ -294,7 +314,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (mode != ReconcileMode.Down)
         {
             RemoveStaleSeeds(lab, inventory);
-            return;
+            return inventory;
         }
         // The folders of the VMs that went (also those no longer in the Labfile), never one whose files a VM still holds.
         var names = targets.IsEmpty ? lab.Vms.Select(v => v.Name).ToList() : [.. targets];
@@ -306,6 +326,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             if (inventory.Vm(PlanRules.VmName(identity.Lab, name)) is null && Directory.Exists(folder) && !HeldByAnyVm(inventory, folder))
                 Directory.Delete(folder, recursive: true);
         }
+        return inventory;
     }
 
     private static bool HeldByAnyVm(HostInventory inventory, string folder)
@@ -352,6 +373,14 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (planned.Plan is null)
             return new StatusResult(planned.Diagnostics, null, [], []);
 
+        // What 'lab up' would leave pending: the reconciler in Up mode, changing nothing. Seeds are not
+        // rendered here (a Windows seed could ask for a password): each VM's current seed counts as current.
+        var files = planned.Plan.Vms.ToImmutableDictionary(v => v.Name,
+            v => FilesOf(lab, v, null) with { SeedPath = inventory.Vm(v.HyperVName)?.DvdDrives.FirstOrDefault(d => !d.IsEmpty)?.Path ?? "" }, StringComparer.OrdinalIgnoreCase);
+        var pendingVms = ProjectState.LoadOrCreate(project.StateDirectory).PendingVms;
+        var pending = Reconciler.Reconcile(new ReconcileRequest(planned.Plan, inventory, identity, ReconcileMode.Up, files, project.StateDirectory,
+            [], [.. pendingVms])).Pending;
+
         var vms = planned.Plan.Vms.Select(vm =>
         {
             var host = inventory.Vm(vm.HyperVName);
@@ -367,12 +396,18 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                     VmState.Stopping => "stopping",
                     _ => "other",
                 };
-            var ports = vm.ForwardedPorts.Select(p =>
+            // What the host maps, not what the Labfile asks for: a port of a VM not up yet is not forwarded.
+            var ports = vm.ForwardedPorts.SelectMany(p => inventory.PortMappings
+                .Where(m => m.Protocol == p.Protocol && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort).Take(1)
+                .Select(m => new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, m.ExternalPort, p.GuestIp, p.GuestPort)))
+                .ToImmutableArray();
+            var owned = host is not null && identity.Owns(host.Notes);
+            return new VmStatus(vm.Name, stateName, vm.Adapters, ports)
             {
-                var mapping = inventory.PortMappings.FirstOrDefault(m => m.Protocol == p.Protocol && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort);
-                return new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, mapping?.ExternalPort ?? p.HostPort, p.GuestIp, p.GuestPort);
-            }).ToImmutableArray();
-            return new VmStatus(vm.Name, stateName, vm.Adapters, ports);
+                Cpus = owned ? host!.Cpus : null,
+                MemoryBytes = owned ? host!.MemoryBytes : null,
+                Pending = pending.FirstOrDefault(c => string.Equals(c.Vm, vm.Name, StringComparison.OrdinalIgnoreCase)),
+            };
         }).ToImmutableArray();
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HyperVName, v.Name, StringComparison.OrdinalIgnoreCase)))
             .Select(v => v.Name).ToImmutableArray();

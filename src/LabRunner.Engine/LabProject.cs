@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Text;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
@@ -37,7 +36,7 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
             throw new UsageException($"Labfile '{displayPath}' does not exist");
 
         var directory = Path.GetDirectoryName(fullPath)!;
-        var labfile = new SourceText(displayPath, ReadText(fullPath, displayPath));
+        var labfile = new SourceText(displayPath, InputFile.ReadRequired(fullPath, displayPath));
         var displayDir = Path.GetDirectoryName(displayPath) ?? "";
         SourceText? local = null;
         foreach (var name in LocalNames)
@@ -45,7 +44,7 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
             var localPath = Path.Combine(directory, name);
             if (File.Exists(localPath))
             {
-                local = new SourceText(Path.Combine(displayDir, name), ReadText(localPath, name));
+                local = new SourceText(Path.Combine(displayDir, name), InputFile.ReadText(localPath, name));
                 break;
             }
         }
@@ -77,25 +76,6 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         var declared = lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, box, StringComparison.OrdinalIgnoreCase));
         var path = declared?.Path ?? Path.Combine("boxes", box + ".vhdx");
         return Path.GetFullPath(path, ProjectDirectory);
-    }
-
-    private static string ReadText(string fullPath, string displayPath)
-    {
-        try
-        {
-            var bytes = File.ReadAllBytes(fullPath);
-            if (bytes.Length > 16 * 1024 * 1024)
-                throw new UsageException($"'{displayPath}' is {bytes.Length / (1024 * 1024)} MB; a Labfile is a few kilobytes");
-            return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(bytes).TrimStart('\uFEFF');
-        }
-        catch (IOException ex)
-        {
-            throw new UsageException($"cannot read '{displayPath}': {ex.Message}");
-        }
-        catch (UnauthorizedAccessException)
-        {
-            throw new UsageException($"cannot read '{displayPath}': permission denied");
-        }
     }
 
     private static ImmutableArray<string> BoxesIn(string folder) => Directory.Exists(folder)

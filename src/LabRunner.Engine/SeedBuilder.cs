@@ -46,6 +46,6 @@ public sealed class ProjectTemplateSource(string projectDirectory) : ITemplateSo
     {
         var display = Path.Combine("templates", relativePath);
         var full = Path.Combine(projectDirectory, display);
-        return File.Exists(full) ? new TemplateText(display, File.ReadAllText(full)) : null;
+        return File.Exists(full) ? new TemplateText(display, InputFile.ReadText(full, display)) : null;
     }
 }

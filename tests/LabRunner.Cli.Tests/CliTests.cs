@@ -99,7 +99,9 @@ public partial class CliTests
         var result = await Lab.RunAsync(project.Root, "plan", "--json");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("", result.Stdout);
+        var json = JsonDocument.Parse(result.Stdout).RootElement;
+        Assert.Equal("invalid_labfile", json.GetProperty("outcome").GetString());
+        Assert.False(json.TryGetProperty("vms", out _));
         Assert.Contains("error LAB304", result.Stderr);
     }
 
@@ -116,7 +118,7 @@ public partial class CliTests
 
         Assert.True(result.ExitCode == 2, result.ToString());
         Assert.StartsWith("lab: ", result.Stderr);
-        Assert.Contains("lab --help", result.Stderr);
+        Assert.Matches(@"Run 'lab( \w+)? --help' for usage", result.Stderr);
     }
 
     [Fact]

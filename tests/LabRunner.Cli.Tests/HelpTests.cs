@@ -1,3 +1,4 @@
+using LabRunner.Tests.Shared;
 namespace LabRunner.Cli.Tests;
 
 /// <summary>
@@ -48,12 +49,36 @@ internal static class Golden
     {
         var path = Path.Combine(Repo.TestsFolder(), "Golden", name);
         actual = actual.Replace("\r\n", "\n", StringComparison.Ordinal);
-        if (Environment.GetEnvironmentVariable("LABRUNNER_UPDATE_GOLDEN") == "1")
+        if (GoldenFiles.UpdateRequested())
         {
             File.WriteAllText(path, actual);
             return;
         }
         Assert.True(File.Exists(path), $"{path} is missing; run with LABRUNNER_UPDATE_GOLDEN=1 to create it");
         Assert.Equal(File.ReadAllText(path), actual);
+    }
+}
+
+public class GoldenFilesTests
+{
+    [Fact]
+    public void Updating_golden_files_is_an_error_when_CI_is_set()
+    {
+        var variables = new Dictionary<string, string> { [GoldenFiles.UpdateVariable] = "1", ["CI"] = "true" };
+
+        var ex = Assert.Throws<InvalidOperationException>(() => GoldenFiles.UpdateRequested(variables.GetValueOrDefault));
+
+        Assert.Contains("CI", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1", null, true)]
+    [InlineData(null, "true", false)]
+    [InlineData(null, null, false)]
+    public void Golden_files_are_rewritten_only_when_asked_outside_CI(string? update, string? ci, bool expected)
+    {
+        var variables = new Dictionary<string, string?> { [GoldenFiles.UpdateVariable] = update, ["CI"] = ci };
+
+        Assert.Equal(expected, GoldenFiles.UpdateRequested(name => variables.GetValueOrDefault(name)));
     }
 }

@@ -62,9 +62,12 @@ public sealed class LifecycleCliTests : IDisposable
     [Fact]
     public async Task Status_before_up_says_not_created()
     {
-        var status = Json(await Lab("status", "--json"));
+        var result = await Lab("status", "--json");
 
-        Assert.All(status.GetProperty("vms").EnumerateArray(), v => Assert.Equal("not_created", v.GetProperty("state").GetString()));
+        Assert.Equal(0, result.ExitCode);
+        var vms = Json(result).GetProperty("vms").EnumerateArray().ToList();
+        Assert.Equal(["web", "db"], vms.Select(v => v.GetProperty("name").GetString()));
+        Assert.All(vms, v => Assert.Equal("not_created", v.GetProperty("state").GetString()));
     }
 
     [Fact]
@@ -153,7 +156,7 @@ public sealed class LifecycleCliTests : IDisposable
 
         Assert.Equal(3, failed.ExitCode);
         Assert.Contains("failed", failed.Stderr, StringComparison.Ordinal);
-        Assert.Contains("run the command again", failed.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("run 'lab up' again to finish", failed.Stderr, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(0, retry.ExitCode);
         Assert.Equal("nothing_to_do", third.GetProperty("outcome").GetString());
     }

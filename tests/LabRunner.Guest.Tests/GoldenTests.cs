@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
+using LabRunner.Tests.Shared;
 
 namespace LabRunner.Guest.Tests;
 
@@ -24,7 +25,7 @@ public class GoldenTests
         var actual = result[file].Text;
         var path = Path.Combine(GoldenDirectory(), vm, file);
 
-        if (Environment.GetEnvironmentVariable("LABRUNNER_UPDATE_GOLDEN") == "1")
+        if (GoldenFiles.UpdateRequested())
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllText(path, actual);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using LabRunner.Core.Hosting;
 using LabRunner.Providers.HyperV.Scripting;
 using LabRunner.Providers.HyperV.Tests.Support;
+using LabRunner.Tests.Shared;
 
 namespace LabRunner.Providers.HyperV.Tests;
 
@@ -21,7 +22,7 @@ public class GoldenScriptTests
         var actual = HyperVScript.Render(batch);
         var path = Path.Combine(GoldenDirectory(), file);
 
-        if (Environment.GetEnvironmentVariable("LABRUNNER_UPDATE_GOLDEN") == "1")
+        if (GoldenFiles.UpdateRequested())
             File.WriteAllText(path, actual);
 
         Assert.True(File.Exists(path), $"{path} is missing: run with LABRUNNER_UPDATE_GOLDEN=1");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using LabRunner.Cli.Rendering;
 using LabRunner.Engine;
 
@@ -26,6 +27,12 @@ public sealed class GlobalOptions
         Description = "Print one JSON object on stdout instead of tables",
         Recursive = true,
     };
+
+    public GlobalOptions()
+    {
+        OptionValues.RequireNonEmpty(File, "a file");
+        OptionValues.AcceptOnly(Provider, HostSelection.HyperV, HostSelection.Simulated);
+    }
 }
 
 /// <summary>Builds the command tree and runs one command line. Thin: parse, call the core, render.</summary>
@@ -56,6 +63,23 @@ public static class LabApp
         return root;
     }
 
+    /// <summary>The parser's errors, with a word it did not recognise named as the unknown option or extra argument it is.</summary>
+    private static IEnumerable<string> UsageErrors(ParseResult parsed)
+    {
+        var unmatched = parsed.UnmatchedTokens.Distinct(StringComparer.Ordinal).ToList();
+        foreach (var token in unmatched)
+        {
+            yield return token.StartsWith('-')
+                ? OptionValues.UnknownOption(token, parsed.CommandResult)
+                : $"unexpected argument '{token}' for 'lab {OptionValues.CommandName(parsed.CommandResult)}'".Replace("'lab '", "'lab'", StringComparison.Ordinal);
+        }
+        foreach (var error in parsed.Errors)
+        {
+            if (!unmatched.Any(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal)))
+                yield return error.Message;
+        }
+    }
+
     public static async Task<int> RunAsync(string[] args, CliEnvironment env, Services? services = null, CancellationToken cancellationToken = default)
     {
         var root = Build(env, services ?? DefaultServices.Create());
@@ -75,12 +99,22 @@ public static class LabApp
             await root.Parse(["--help"]).InvokeAsync(config, cancellationToken).ConfigureAwait(false);
             return ExitCodes.Usage;
         }
-        var parsed = root.Parse(args);
+        // No response files: '@PATH' would read any file whole (lab up @/dev/zero), and lab has too few options to need them.
+        var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var json = Json.Requested(parsed);
+        var commandName = parsed.CommandResult.Command is RootCommand ? "lab" : parsed.CommandResult.Command.Name;
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors)
-                env.Error.WriteLine($"lab: {error.Message}");
-            env.Error.WriteLine("Run 'lab --help' for usage.");
+            var messages = UsageErrors(parsed).ToList();
+            foreach (var message in messages)
+                env.Error.WriteLine($"lab: {message}");
+            if (json) Json.WriteFailure(env, commandName, "usage_error", ExitCodes.Usage, string.Join("; ", messages), []);
+            // A bad option value says all there is to say; an unknown word also points to the help.
+            if (parsed.Errors.Any(e => e.SymbolResult is not (OptionResult or ArgumentResult { Parent: OptionResult })))
+            {
+                var command = OptionValues.CommandName(parsed.CommandResult);
+                env.Error.WriteLine($"Run 'lab {(command.Length > 0 ? command + " " : "")}--help' for usage.");
+            }
             return ExitCodes.Usage;
         }
         try
@@ -90,11 +124,13 @@ public static class LabApp
         catch (UsageException ex)
         {
             env.Error.WriteLine($"lab: {ex.Message}");
+            if (json) Json.WriteFailure(env, commandName, "usage_error", ExitCodes.Usage, ex.Message, []);
             return ExitCodes.Usage;
         }
         catch (OperationCanceledException)
         {
             env.Error.WriteLine("lab: interrupted");
+            if (json) Json.WriteFailure(env, commandName, "interrupted", ExitCodes.Interrupted, "interrupted", []);
             return ExitCodes.Interrupted;
         }
 #pragma warning disable CA1031 // The last line of defence: a bug must not print a stack trace at a user.
@@ -105,6 +141,7 @@ public static class LabApp
             env.Error.WriteLine(env.GetVariable("LABRUNNER_DEBUG") is { Length: > 0 }
                 ? ex.ToString()
                 : "This is a bug in LabRunner; set LABRUNNER_DEBUG=1 for details and please report it.");
+            if (json) Json.WriteFailure(env, commandName, "internal_error", ExitCodes.InternalError, $"{ex.GetType().Name}: {ex.Message}", []);
             return ExitCodes.InternalError;
         }
     }

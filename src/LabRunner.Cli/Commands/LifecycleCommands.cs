@@ -16,16 +16,8 @@ public static class LifecycleCommands
             "Changes that need a VM off (memory, CPUs, …) are left for 'lab reload', and 'lab up' says so.");
         var vms = VmArgument();
         var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
-        var parallel = new Option<int>("--parallel")
-        {
-            Description = "How many VM batches (PowerShell processes) run at once",
-            HelpName = "N",
-            DefaultValueFactory = _ => EngineOptions.Default.Parallelism,
-        };
-        parallel.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() is < 1 or > 16) r.AddError("--parallel must be between 1 and 16");
-        });
+        var parallel = OptionValues.WholeNumber("--parallel", 1, 16, EngineOptions.Default.Parallelism, "N",
+            "How many VM batches (PowerShell processes) run at once");
         var adopt = AdoptOption("Take over this lab's VMs and switches marked by another project folder: after moving or renaming the folder, or for a lab made by an older LabRunner");
         command.Add(vms);
         command.Add(whatIf);
@@ -40,16 +32,12 @@ public static class LifecycleCommands
     {
         var command = new Command("halt", "Shut the lab's VMs down through the guest, and turn off those that do not stop within the timeout.");
         var vms = VmArgument();
-        var timeout = new Option<int>("--timeout")
-        {
-            Description = "Seconds to wait for a guest shutdown before turning the VM off",
-            HelpName = "SECONDS",
-            DefaultValueFactory = _ => (int)EngineOptions.Default.HaltTimeout.TotalSeconds,
-        };
+        var timeout = OptionValues.WholeNumber("--timeout", 1, 3600, (int)EngineOptions.Default.HaltTimeout.TotalSeconds, "SECONDS",
+            "Seconds to wait for a guest shutdown before turning the VM off");
         command.Add(vms);
         command.Add(timeout);
         command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Halt, parse.GetValue(vms),
-            EngineOptions.Default with { HaltTimeout = TimeSpan.FromSeconds(Math.Max(1, parse.GetValue(timeout))) }, ct));
+            EngineOptions.Default with { HaltTimeout = TimeSpan.FromSeconds(parse.GetValue(timeout)) }, ct));
         return command;
     }
 
@@ -70,11 +58,9 @@ public static class LifecycleCommands
         var command = new Command("down",
             "Remove the lab: its VMs, disks and seeds, its port mappings and switches, and the shared NetNat when LabRunner created it and no lab uses it any more. " +
             "Nothing LabRunner did not create is touched.");
-        var vms = new Argument<string[]>("VM")
-        {
-            Description = "Only these VMs, also those no longer in the Labfile; the networks stay [default: the whole lab]",
-            Arity = ArgumentArity.ZeroOrMore,
-        };
+        // What Vagrant users type.
+        command.Aliases.Add("destroy");
+        var vms = VmArgument("Only these VMs, also those no longer in the Labfile; the networks stay [default: the whole lab]");
         var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
         var adopt = AdoptOption("Remove this lab also where its VMs and switches carry the mark of another project folder (this folder moved, or an older LabRunner made the lab)");
         var labName = new Option<string?>("--lab")
@@ -93,11 +79,16 @@ public static class LifecycleCommands
 
     private static Option<bool> AdoptOption(string description) => new("--adopt") { Description = description };
 
-    private static Argument<string[]> VmArgument() => new("VM")
+    private static Argument<string[]> VmArgument(string description = "Only these VMs [default: all]")
     {
-        Description = "Only these VMs [default: all]",
-        Arity = ArgumentArity.ZeroOrMore,
-    };
+        var argument = new Argument<string[]>("VM")
+        {
+            Description = description,
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        OptionValues.RefuseOptionsAsNames(argument);
+        return argument;
+    }
 
     private static async Task<int> Run(ParseResult parse, GlobalOptions global, CliEnvironment env, Services services,
         ReconcileMode mode, string[]? vms, EngineOptions options, CancellationToken ct)

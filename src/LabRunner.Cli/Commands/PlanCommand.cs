@@ -15,10 +15,14 @@ public static class PlanCommand
         {
             var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
             var result = project.Plan();
-            if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env.Error))
+            if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             if (parse.GetValue(global.Json))
-                env.Stdout.WriteLine(Json.Write(json => PlanJson.Write(json, result.Plan)));
+                env.Stdout.WriteLine(Json.Write(json =>
+                {
+                    PlanJson.Write(json, result.Plan);
+                    DiagnosticPrinter.WriteJson(json, result.Diagnostics);
+                }));
             else
                 PlanTable.Write(env.Out, result.Plan);
             return ExitCodes.Success;

@@ -14,14 +14,15 @@ public static class PortCommand
 
     public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
     {
-        var command = new Command("port", "List forwarded ports: host port -> guest IP:port, and the address to use from this host itself.");
+        var command = new Command("port", "List the ports the host forwards for this lab: host port -> guest IP:port, and the address to use from this host itself.");
         var vm = new Argument<string?>("VM") { Description = "Only this VM [default: all]", Arity = ArgumentArity.ZeroOrOne };
+        OptionValues.RefuseOptionsAsNames(vm);
         command.Add(vm);
         command.SetAction(async (parse, ct) =>
         {
             var (_, _, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
-            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env.Error))
+            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             var only = parse.GetValue(vm);
             if (only is not null && !status.Vms.Any(v => string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase)))
@@ -37,12 +38,16 @@ public static class PortCommand
                     foreach (var p in ports) WritePort(json, p);
                     json.WriteEndArray();
                     json.WriteString("note", HostNote);
+                    DiagnosticPrinter.WriteJson(json, status.Diagnostics);
                 }));
                 return ExitCodes.Success;
             }
             if (ports.Count == 0)
             {
-                env.Stdout.WriteLine(only is null ? "No forwarded ports in this lab." : $"VM '{only}' forwards no ports.");
+                var declared = status.Plan.Vms.Any(v => (only is null || string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase)) && !v.ForwardedPorts.IsEmpty);
+                env.Stdout.WriteLine(!declared
+                    ? only is null ? "No forwarded ports in this lab." : $"VM '{only}' forwards no ports."
+                    : "No port is forwarded on this host yet; 'lab up' forwards those the Labfile declares.");
                 return ExitCodes.Success;
             }
             Write(env, ports);

@@ -19,17 +19,25 @@ public static class SeedCommand
             Description = "Folder to write to [default: .lab/seed/VM next to the Labfile]",
             HelpName = "DIR",
         };
+        OptionValues.RequireNonEmpty(outDir, "a folder");
+        OptionValues.RefuseOptionsAsNames(vm);
+        command.Validators.Add(result =>
+        {
+            var given = result.GetValue(vm);
+            var named = given is not null;
+            if (given is not null && given.StartsWith('-')) result.AddError(OptionValues.UnknownOption(given, result));
+            else if (named && result.GetValue(all)) result.AddError("name one VM or pass --all, not both");
+            else if (!named && !result.GetValue(all)) result.AddError("name one VM, or pass --all");
+        });
         command.Add(vm);
         command.Add(all);
         command.Add(outDir);
         command.SetAction(parse =>
         {
             var name = parse.GetValue(vm);
-            if (name is null == !parse.GetValue(all))
-                throw new UsageException("name one VM, or pass --all");
             var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
             var result = project.Plan();
-            if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env.Error))
+            if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             var vms = result.Plan.Vms.Where(v => name is null || string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
             if (vms.Count == 0)
@@ -37,23 +45,48 @@ public static class SeedCommand
 
             var seeds = services.Seeds(project, env);
             var root = parse.GetValue(outDir) is { } o ? Path.GetFullPath(o, env.WorkingDirectory) : Path.Combine(project.StateDirectory, "seed");
-            var failed = false;
+            var json = Json.Requested(parse);
+            var all = new List<Core.Diagnostics.Diagnostic>(result.Diagnostics);
+            var written = new List<(string Vm, string Folder, IReadOnlyList<string> Files)>();
             foreach (var plan in vms)
             {
                 var folder = name is not null && parse.GetValue(outDir) is not null ? root : Path.Combine(root, plan.Name);
                 var diagnostics = new List<Core.Diagnostics.Diagnostic>();
                 var (rendered, image) = seeds.Seed(result.Plan, plan, diagnostics);
                 DiagnosticPrinter.Print(diagnostics, env.Error);
-                if (image is null)
-                {
-                    failed = true;
-                    continue;
-                }
+                all.AddRange(diagnostics);
+                if (image is null) continue;
                 // Owner-only like every seed: the password of a Windows VM, tokens in a Linux VM's user_data.
                 foreach (var file in rendered.Files)
                     AtomicFile.WriteAllBytes(Path.Combine(folder, file.Name), file.Content, secret: true);
                 AtomicFile.WriteAllBytes(Path.Combine(folder, "seed.iso"), image.Iso, secret: true);
-                env.Stdout.WriteLine($"{plan.Name}: {string.Join(", ", rendered.Files.Select(f => f.Name))} and seed.iso in {Path.GetRelativePath(env.WorkingDirectory, folder)}");
+                var files = rendered.Files.Select(f => f.Name).Append("seed.iso").ToList();
+                written.Add((plan.Name, folder, files));
+                if (!json)
+                    env.Stdout.WriteLine($"{plan.Name}: {string.Join(", ", rendered.Files.Select(f => f.Name))} and seed.iso in {Path.GetRelativePath(env.WorkingDirectory, folder)}");
+            }
+            var failed = written.Count < vms.Count;
+            if (json)
+            {
+                env.Stdout.WriteLine(Json.Write(w =>
+                {
+                    w.WriteString("command", "seed");
+                    w.WriteString("outcome", failed ? "invalid_labfile" : "done");
+                    w.WriteString("lab", result.Plan.Lab);
+                    w.WriteStartArray("vms");
+                    foreach (var (vmName, folder, files) in written)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("name", vmName);
+                        w.WriteString("folder", folder);
+                        w.WriteStartArray("files");
+                        foreach (var file in files) w.WriteStringValue(file);
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    DiagnosticPrinter.WriteJson(w, all);
+                }));
             }
             return failed ? ExitCodes.InvalidLabfile : ExitCodes.Success;
         });

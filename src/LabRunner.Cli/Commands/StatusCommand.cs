@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using LabRunner.Cli.Rendering;
+using LabRunner.Core.Net;
 using LabRunner.Engine;
 using Spectre.Console;
 
@@ -15,26 +17,30 @@ public static class StatusCommand
         {
             var (_, host, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
-            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env.Error))
+            if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             if (parse.GetValue(global.Json))
             {
                 env.Stdout.WriteLine(Json.Write(json => Write(json, status)));
                 return ExitCodes.Success;
             }
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("VM", "State", "Network", "MAC", "IP");
+            var table = new Table().Border(TableBorder.Rounded).AddColumns("VM", "State", "CPUs", "Memory", "Network", "MAC", "IP");
             foreach (var vm in status.Vms)
             {
-                if (vm.Adapters.IsEmpty) table.AddRow(Markup.Escape(vm.Name), vm.State, "-", "-", "-");
+                var cpus = vm.Cpus?.ToString(CultureInfo.InvariantCulture) ?? "-";
+                var memory = vm.MemoryBytes is { } bytes ? ByteSize.Format(bytes) : "-";
+                if (vm.Adapters.IsEmpty) table.AddRow(Markup.Escape(vm.Name), Colour(vm.State), cpus, memory, "-", "-", "-");
                 for (var i = 0; i < vm.Adapters.Length; i++)
                 {
                     var a = vm.Adapters[i];
-                    table.AddRow(i == 0 ? Markup.Escape(vm.Name) : "", i == 0 ? Colour(vm.State) : "", Markup.Escape(a.Network), a.Mac.ToString(),
-                        a.Cidr ?? (a.Dhcp ? "DHCP" : "link-local"));
+                    table.AddRow(i == 0 ? Markup.Escape(vm.Name) : "", i == 0 ? Colour(vm.State) : "", i == 0 ? cpus : "", i == 0 ? memory : "",
+                        Markup.Escape(a.Network), a.Mac.ToString(), a.Cidr ?? (a.Dhcp ? "DHCP" : "link-local"));
                 }
             }
             env.Out.MarkupLine($"[bold]Lab[/] {Markup.Escape(status.Plan.Lab)} on {Markup.Escape(host.Provider.Description)}");
             env.Out.Write(table);
+            foreach (var vm in status.Vms.Where(v => v.Pending is not null))
+                env.Stdout.WriteLine($"Pending on '{vm.Name}', for '{vm.Pending!.Command}': {string.Join("; ", vm.Pending.Changes)}");
             foreach (var stray in status.Strays)
                 env.Stdout.WriteLine($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down' removes it.");
             return ExitCodes.Success;
@@ -59,6 +65,19 @@ public static class StatusCommand
             json.WriteStartObject();
             json.WriteString("name", vm.Name);
             json.WriteString("state", vm.State);
+            if (vm.Cpus is { } cpus) json.WriteNumber("cpus", cpus);
+            else json.WriteNull("cpus");
+            if (vm.MemoryBytes is { } bytes) json.WriteNumber("memory_mb", bytes / (1024 * 1024));
+            else json.WriteNull("memory_mb");
+            if (vm.Pending is { } pending)
+            {
+                json.WritePropertyName("pending_changes");
+                EngineResultRenderer.WritePending(json, pending);
+            }
+            else
+            {
+                json.WriteNull("pending_changes");
+            }
             json.WriteStartArray("adapters");
             foreach (var a in vm.Adapters)
             {
@@ -79,5 +98,6 @@ public static class StatusCommand
         json.WriteStartArray("stray_vms");
         foreach (var s in status.Strays) json.WriteStringValue(s);
         json.WriteEndArray();
+        DiagnosticPrinter.WriteJson(json, status.Diagnostics);
     }
 }

@@ -26,6 +26,19 @@ public static class DiagnosticPrinter
         return true;
     }
 
+    /// <summary>
+    /// As <see cref="Failed{T}(IEnumerable{Diagnostic}, T, TextWriter)"/>; with --json the failure is also
+    /// the one JSON object on stdout, with every diagnostic.
+    /// </summary>
+    public static bool Failed<T>(IEnumerable<Diagnostic> diagnostics, [NotNullWhen(false)] T? result, CliEnvironment env, System.CommandLine.ParseResult parse) where T : class
+    {
+        var list = diagnostics.ToList();
+        if (!Failed(list, result, env.Error)) return false;
+        if (Json.Requested(parse))
+            Json.WriteFailure(env, parse.CommandResult.Command.Name, "invalid_labfile", ExitCodes.InvalidLabfile, null, list);
+        return true;
+    }
+
     public static void WriteJson(Utf8JsonWriter json, IEnumerable<Diagnostic> diagnostics)
     {
         json.WriteStartArray("diagnostics");

@@ -32,6 +32,12 @@ public static class EngineResultRenderer
             case EngineOutcome.WhatIf:
                 WriteWhatIf(result, host, env, verb);
                 break;
+            case EngineOutcome.NothingToDo when r!.Pending.Length > 0:
+                // One statement, not "as the Labfile says" followed by a change it is still waiting for.
+                env.Stdout.WriteLine($"Nothing to do, except what waits for {string.Join(" and ", r.Pending.Select(p => $"'{p.Command}'"))} ({host.Provider.Description}):");
+                foreach (var p in r.Pending)
+                    env.Stdout.WriteLine($"  {p.Vm}: {string.Join("; ", p.Changes)}");
+                break;
             case EngineOutcome.NothingToDo:
                 env.Stdout.WriteLine($"Nothing to do: lab '{result.Plan!.Lab}' is {(mode == ReconcileMode.Down ? "not on this host" : "as the Labfile says")} ({host.Provider.Description}).");
                 break;
@@ -43,18 +49,19 @@ public static class EngineResultRenderer
                 foreach (var f in result.Failures.Where(f => f.Operation.Vm is null))
                     env.Error.WriteLine($"lab {verb}: {f.Operation.Describe()} failed ({f.Error.Kind}): {f.Error.Message}");
                 WriteVmOutcomes(result, env.Error, verb);
-                env.Error.WriteLine("What succeeded stays. Run the command again to finish, or 'lab down' to remove what this lab created.");
+                env.Error.WriteLine($"What succeeded stays. R{NextStep(mode)[1..]}");
                 break;
             case EngineOutcome.Interrupted:
                 WriteVmOutcomes(result, env.Error, verb);
-                env.Error.WriteLine($"lab {verb}: interrupted. What was done stays; run 'lab {verb}' again to finish, or 'lab down' to remove it.");
+                env.Error.WriteLine($"lab {verb}: interrupted. What was done stays; {NextStep(mode)}");
                 break;
         }
         if (r is not null && result.Outcome is not (EngineOutcome.Conflict or EngineOutcome.InvalidLabfile))
         {
-            foreach (var notice in r.Notices) env.Stdout.WriteLine($"Note: {notice}");
-            if (!r.Ports.IsEmpty && mode is ReconcileMode.Up or ReconcileMode.Reload && result.Outcome != EngineOutcome.WhatIf)
-                PortCommand.Write(env, r.Ports);
+            var said = result.Outcome == EngineOutcome.NothingToDo ? r.Pending.Select(p => p.Notice).ToHashSet(StringComparer.Ordinal) : [];
+            foreach (var notice in r.Notices.Where(n => !said.Contains(n))) env.Stdout.WriteLine($"Note: {notice}");
+            if (!result.ForwardedPorts.IsEmpty && mode is ReconcileMode.Up or ReconcileMode.Reload && result.Outcome != EngineOutcome.WhatIf)
+                PortCommand.Write(env, result.ForwardedPorts);
         }
         return exit;
     }
@@ -81,6 +88,11 @@ public static class EngineResultRenderer
         VmOutcomeKind.NothingToDo => "nothing_to_do",
         _ => kind.ToString().ToLowerInvariant(),
     };
+
+    /// <summary>What to run after a run that stopped part-way: the same command finishes it.</summary>
+    private static string NextStep(ReconcileMode mode) => mode == ReconcileMode.Down
+        ? "run 'lab down' again to finish removing the lab."
+        : $"run 'lab {mode.ToString().ToLowerInvariant()}' again to finish, or 'lab down' to remove the lab.";
 
     public static int ExitCode(EngineOutcome outcome) => outcome switch
     {
@@ -168,8 +180,23 @@ public static class EngineResultRenderer
             json.WriteEndObject();
         }
         json.WriteEndArray();
-        json.WriteStartArray("forwarded_ports");
-        foreach (var p in r?.Ports ?? []) PortCommand.WritePort(json, p);
+        json.WriteStartArray("pending_changes");
+        foreach (var p in r?.Pending ?? []) WritePending(json, p);
         json.WriteEndArray();
+        // What --what-if would forward; otherwise what the host forwards once the run is over.
+        json.WriteStartArray("forwarded_ports");
+        foreach (var p in result.Outcome == EngineOutcome.WhatIf ? r?.Ports ?? [] : result.ForwardedPorts) PortCommand.WritePort(json, p);
+        json.WriteEndArray();
+    }
+
+    public static void WritePending(Utf8JsonWriter json, PendingChange p)
+    {
+        json.WriteStartObject();
+        json.WriteString("vm", p.Vm);
+        json.WriteStartArray("changes");
+        foreach (var c in p.Changes) json.WriteStringValue(c);
+        json.WriteEndArray();
+        json.WriteString("command", p.Command);
+        json.WriteEndObject();
     }
 }

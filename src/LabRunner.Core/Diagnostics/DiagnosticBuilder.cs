@@ -27,21 +27,21 @@ public static class DiagnosticBuilder
     public static Diagnostic WrongType(SourceSpan s, string what, string expected, string actual) =>
         Error(s, "LAB003", F($"{what} must be {expected}, not {actual}"));
     public static Diagnostic MissingKey(SourceSpan s, string key, string where) =>
-        Error(s, "LAB004", F($"{where} needs '{key}'"));
+        Error(s, "LAB004", F($"{where} needs '{Printable(key)}'"));
     public static Diagnostic DuplicateKey(SourceSpan s, string key, SourceSpan first) =>
         Error(s, "LAB005", F($"key '{Printable(key)}' appears twice in the same mapping (first at line {first.Line})"));
     public static Diagnostic InvalidChoice(SourceSpan s, string what, string value, IEnumerable<string> choices) =>
-        Error(s, "LAB006", F($"{what} '{value}' is not one of: {string.Join(", ", choices)}"));
+        Error(s, "LAB006", F($"{what} '{Printable(value)}' is not one of: {string.Join(", ", choices)}"));
     public static Diagnostic ComplexKey(SourceSpan s) => Error(s, "LAB007", "mapping keys must be plain text");
     public static Diagnostic EmptyLabfile(SourceSpan s) => Error(s, "LAB008", "the Labfile is empty; it needs at least 'name' and 'vms'");
     public static Diagnostic NotApplicable(SourceSpan s, string key, string reason) =>
-        Error(s, "LAB009", F($"'{key}' does not apply here: {reason}"));
+        Error(s, "LAB009", F($"'{Printable(key)}' does not apply here: {reason}"));
 
     // LAB1xx — names
     public static Diagnostic InvalidName(SourceSpan s, string what, string name, string rule) =>
         Error(s, "LAB101", F($"{what} '{Printable(name)}' is not allowed: {rule}"));
     public static Diagnostic DuplicateName(SourceSpan s, string what, string name, SourceSpan first) =>
-        Error(s, "LAB102", F($"{what} '{name}' is declared twice (first at {first.File}:{first.Line}:{first.Column})"));
+        Error(s, "LAB102", F($"{what} '{Printable(name)}' is declared twice (first at {first.File}:{first.Line}:{first.Column})"));
     public static Diagnostic InvalidHostname(SourceSpan s, string hostname, string rule) =>
         Error(s, "LAB103", F($"hostname '{Printable(hostname)}' is not allowed: {rule}"));
 
@@ -51,45 +51,45 @@ public static class DiagnosticBuilder
     public static Diagnostic InvalidIp(SourceSpan s, string text) =>
         Error(s, "LAB202", F($"'{Printable(text)}' is not an IPv4 address such as 10.10.0.5"));
     public static Diagnostic SubnetHostBits(SourceSpan s, string text, string network) =>
-        Warning(s, "LAB203", F($"subnet '{text}' has host bits set; it is read as {network}"));
+        Warning(s, "LAB203", F($"subnet '{Printable(text)}' has host bits set; it is read as {Printable(network)}"));
     public static Diagnostic IpOutsideSubnet(SourceSpan s, string ip, string network, string subnet) =>
-        Error(s, "LAB204", F($"IP {ip} is outside network '{network}' ({subnet})"));
+        Error(s, "LAB204", F($"IP {ip} is outside network '{Printable(network)}' ({subnet})"));
     public static Diagnostic IpReserved(SourceSpan s, string ip, string which, string subnet) =>
         Error(s, "LAB205", F($"IP {ip} is the {which} address of {subnet}; no VM can hold it"));
     public static Diagnostic IpIsGateway(SourceSpan s, string ip, string network) =>
-        Error(s, "LAB206", F($"IP {ip} is the gateway (host vNIC) address of network '{network}'"));
+        Error(s, "LAB206", F($"IP {ip} is the gateway (host vNIC) address of network '{Printable(network)}'"));
     public static Diagnostic DuplicateIp(SourceSpan s, string ip, string firstVm, SourceSpan first) =>
-        Error(s, "LAB207", F($"IP {ip} is already given to VM '{firstVm}' (at {first.File}:{first.Line}:{first.Column})"));
+        Error(s, "LAB207", F($"IP {ip} is already given to VM '{Printable(firstVm)}' (at {first.File}:{first.Line}:{first.Column})"));
     public static Diagnostic SubnetOverlap(SourceSpan s, string network, string subnet, string other, string otherSubnet) =>
-        Error(s, "LAB208", F($"subnet {subnet} of network '{network}' overlaps {otherSubnet} of network '{other}'"));
+        Error(s, "LAB208", F($"subnet {subnet} of network '{Printable(network)}' overlaps {otherSubnet} of network '{Printable(other)}'"));
     public static Diagnostic GatewayOutsideSubnet(SourceSpan s, string gateway, string subnet) =>
         Error(s, "LAB209", F($"gateway {gateway} is not a host address of {subnet}"));
     public static Diagnostic SubnetRequired(SourceSpan s, string network, string type) =>
-        Error(s, "LAB210", F($"{type} network '{network}' needs a 'subnet' (the host vNIC takes its gateway address)"));
+        Error(s, "LAB210", F($"{type} network '{Printable(network)}' needs a 'subnet' (the host vNIC takes its gateway address)"));
     public static Diagnostic AdapterRequired(SourceSpan s, string network) =>
-        Error(s, "LAB211", F($"bridged network '{network}' needs 'adapter': the name of the host's physical network adapter (Get-NetAdapter -Physical)"));
+        Error(s, "LAB211", F($"bridged network '{Printable(network)}' needs 'adapter': the name of the host's physical network adapter (Get-NetAdapter -Physical)"));
     public static Diagnostic UndeclaredNetwork(SourceSpan s, string name, string? suggestion) =>
         Error(s, "LAB212", suggestion is null
             ? F($"network '{Printable(name)}' is not declared under 'networks'")
             : F($"network '{Printable(name)}' is not declared under 'networks'; did you mean '{suggestion}'?"));
     public static Diagnostic NatOutsidePrefix(SourceSpan s, string network, string subnet, string prefix) =>
-        Error(s, "LAB213", F($"NAT network '{network}' ({subnet}) lies outside the host's shared NAT prefix {prefix}; WinNAT allows one internal prefix per host, so every NAT network must be a slice of it (or change 'nat.prefix')"));
+        Error(s, "LAB213", F($"NAT network '{Printable(network)}' ({subnet}) lies outside the host's shared NAT prefix {prefix}; WinNAT allows one internal prefix per host, so every NAT network must be a slice of it (or change 'nat.prefix')"));
     public static Diagnostic IpNeedsPrefix(SourceSpan s, string ip, string network) =>
-        Error(s, "LAB214", F($"static IP {ip} on network '{network}' needs a prefix length: give the network a 'subnet' or write the IP as {ip}/24"));
+        Error(s, "LAB214", F($"static IP {ip} on network '{Printable(network)}' needs a prefix length: give the network a 'subnet' or write the IP as {ip}/24"));
     public static Diagnostic SubnetTooSmall(SourceSpan s, string subnet) =>
         Error(s, "LAB215", F($"subnet {subnet} is too small: use /30 or larger (prefix length 30 or less)"));
     public static Diagnostic InvalidMac(SourceSpan s, string text, string why) =>
         Error(s, "LAB216", F($"MAC address '{Printable(text)}' is not usable: {why}"));
     public static Diagnostic DuplicateMac(SourceSpan s, string mac, string firstVm) =>
-        Error(s, "LAB217", F($"MAC address {mac} is already used by VM '{firstVm}'"));
+        Error(s, "LAB217", F($"MAC address {mac} is already used by VM '{Printable(firstVm)}'"));
     public static Diagnostic NatPrefixInvalid(SourceSpan s, string prefix) =>
         Error(s, "LAB218", F($"NAT prefix {prefix} must be a private range (10/8, 172.16/12 or 192.168/16) of /8 to /28"));
     public static Diagnostic SameNetworkTwice(SourceSpan s, string vm, string network) =>
-        Warning(s, "LAB219", F($"VM '{vm}' is attached to network '{network}' more than once"));
+        Warning(s, "LAB219", F($"VM '{Printable(vm)}' is attached to network '{Printable(network)}' more than once"));
     public static Diagnostic IpPrefixMismatch(SourceSpan s, string ip, string subnet) =>
         Error(s, "LAB220", F($"IP {ip} gives a prefix length that differs from its network's subnet {subnet}; drop the '/nn'"));
     public static Diagnostic NatIpNeedsSubnet(SourceSpan s, string ip, string network) =>
-        Error(s, "LAB221", F($"static IP {ip} on NAT network '{network}' needs the network to have a 'subnet': without one LabRunner picks the network's slice of the NAT prefix, which the IP may not lie in"));
+        Error(s, "LAB221", F($"static IP {ip} on NAT network '{Printable(network)}' needs the network to have a 'subnet': without one LabRunner picks the network's slice of the NAT prefix, which the IP may not lie in"));
 
     // LAB3xx — VMs, boxes, sizes
     public static Diagnostic UndeclaredBox(SourceSpan s, string box, string? suggestion) =>
@@ -99,13 +99,13 @@ public static class DiagnosticBuilder
     public static Diagnostic InvalidSize(SourceSpan s, string text) =>
         Error(s, "LAB302", F($"'{Printable(text)}' is not a size; write it like 2GB, 1536MB or 512 (megabytes)"));
     public static Diagnostic SizeOutOfRange(SourceSpan s, string what, string size, string rule) =>
-        Error(s, "LAB303", F($"{what} {size} is impossible: {rule}"));
+        Error(s, "LAB303", F($"{what} {Printable(size)} is impossible: {rule}"));
     public static Diagnostic NumberOutOfRange(SourceSpan s, string what, string value, long min, long max) =>
         Error(s, "LAB304", F($"{what} must be between {min} and {max}, not {Printable(value)}"));
     public static Diagnostic InvalidGeneration(SourceSpan s, string value) =>
         Error(s, "LAB305", F($"generation must be 1 or 2, not {Printable(value)}"));
     public static Diagnostic BoxRequired(SourceSpan s, string vm) =>
-        Error(s, "LAB306", F($"VM '{vm}' needs a 'box' (set it on the VM or under 'defaults')"));
+        Error(s, "LAB306", F($"VM '{Printable(vm)}' needs a 'box' (set it on the VM or under 'defaults')"));
     public static Diagnostic InvalidPath(SourceSpan s, string path) =>
         Error(s, "LAB307", F($"box path '{Printable(path)}' is not a usable file path"));
 
@@ -113,13 +113,13 @@ public static class DiagnosticBuilder
     public static Diagnostic PortOutOfRange(SourceSpan s, string which, string value) =>
         Error(s, "LAB401", F($"{which} port must be between 1 and 65535, not {Printable(value)}"));
     public static Diagnostic PortWithoutNat(SourceSpan s, string vm) =>
-        Error(s, "LAB402", F($"VM '{vm}' forwards ports but has no NAT network; WinNAT static mappings only reach guests on the NAT network"));
+        Error(s, "LAB402", F($"VM '{Printable(vm)}' forwards ports but has no NAT network; WinNAT static mappings only reach guests on the NAT network"));
     public static Diagnostic DuplicateHostPort(SourceSpan s, string protocol, int port, string firstVm, SourceSpan first) =>
-        Error(s, "LAB403", F($"host port {protocol}/{port} is already forwarded to VM '{firstVm}' (at {first.File}:{first.Line}:{first.Column})"));
+        Error(s, "LAB403", F($"host port {protocol}/{port} is already forwarded to VM '{Printable(firstVm)}' (at {first.File}:{first.Line}:{first.Column})"));
 
     // LAB5xx — planning
     public static Diagnostic PoolExhausted(SourceSpan s, string network, string subnet) =>
-        Error(s, "LAB501", F($"network '{network}' ({subnet}) has no free address left for this adapter"));
+        Error(s, "LAB501", F($"network '{Printable(network)}' ({subnet}) has no free address left for this adapter"));
     public static Diagnostic NoNatSlice(SourceSpan s, string prefix, int sliceLength) =>
         Error(s, "LAB502", F($"no free /{sliceLength} slice is left in the NAT prefix {prefix}"));
 
@@ -132,9 +132,13 @@ public static class DiagnosticBuilder
     public static Diagnostic SshKeyUnreadable(SourceSpan s, string reason) =>
         Error(s, "LAB604", F($"the lab's SSH private key cannot be used: {reason}"));
     public static Diagnostic UserDataIgnored(SourceSpan s, string vm) =>
-        Warning(s, "LAB605", F($"VM '{vm}' runs Windows, which has no cloud-init: its user_data is not used (Windows guests get unattend.xml)"));
+        Warning(s, "LAB605", F($"VM '{Printable(vm)}' runs Windows, which has no cloud-init: its user_data is not used (Windows guests get unattend.xml)"));
 
-    /// <summary>Names can hold anything a user typed; keep control characters out of one-line messages.</summary>
+    /// <summary>
+    /// Names and values can hold anything a user typed: every one quoted in a message goes through here,
+    /// so control characters never break the one-line form and a 100,000-character name is cut the same
+    /// way in every diagnostic.
+    /// </summary>
     internal static string Printable(string text)
     {
         var clean = NoControl(text);

@@ -118,7 +118,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
                     os = r.Choice<GuestOs>("os", "os");
                     break;
                 default:
-                    _d.Add(DiagnosticBuilder.WrongType(value.Span, $"box '{key.Value}'", "a VHDX path or a mapping with 'path'", value.Kind));
+                    _d.Add(DiagnosticBuilder.WrongType(value.Span, $"box '{DiagnosticBuilder.Printable(key.Value)}'", "a VHDX path or a mapping with 'path'", value.Kind));
                     continue;
             }
             if (path is null) continue;

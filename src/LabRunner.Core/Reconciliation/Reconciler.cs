@@ -28,6 +28,7 @@ public static class Reconciler
         private readonly List<(string, ImmutableArray<HostOperation>)> _vms = [];
         private readonly List<Conflict> _conflicts = [];
         private readonly List<string> _notices = [];
+        private readonly List<PendingChange> _pending = [];
         private readonly List<EffectivePortMapping> _ports = [];
         private readonly Dictionary<string, string> _switchOf = new(StringComparer.OrdinalIgnoreCase);
         private readonly HashSet<string> _adoptedVms = new(StringComparer.OrdinalIgnoreCase);
@@ -71,7 +72,8 @@ public static class Reconciler
                 [.. _conflicts],
                 [.. _notices],
                 [.. _ports],
-                _natName);
+                _natName)
+            { Pending = [.. _pending] };
         }
 
         private Conflict? EarlierNameConflict()
@@ -472,14 +474,18 @@ public static class Reconciler
                 ops.AddRange(live);
                 if (offline.Count > 0)
                 {
-                    _notices.Add($"VM '{vm.Name}' is running; 'lab reload {vm.Name}' applies what needs it off: " +
+                    Pending(vm.Name, [.. offline.Select(o => o.Describe())], $"VM '{vm.Name}' is running; 'lab reload {vm.Name}' applies what needs it off: " +
                         string.Join("; ", offline.Select(o => o.Describe())) + ".");
                 }
                 if (seedChanged && offline.Count == 0)
-                    _notices.Add(vm.Os == GuestOs.Windows
+                {
+                    if (vm.Os == GuestOs.Windows)
                         // Windows reads an answer file only while it is set up; a restart applies nothing.
-                        ? $"VM '{vm.Name}' has a new answer file (its network, hostname or administrator password changed); Windows applies one only during setup, so change the running VM inside Windows, or recreate it with 'lab down {vm.Name}' and 'lab up {vm.Name}'."
-                        : $"VM '{vm.Name}' has a new seed (its network or hostname changed); 'lab reload {vm.Name}' restarts it so cloud-init applies it.");
+                        _notices.Add($"VM '{vm.Name}' has a new answer file (its network, hostname or administrator password changed); Windows applies one only during setup, so change the running VM inside Windows, or recreate it with 'lab down {vm.Name}' and 'lab up {vm.Name}'.");
+                    else
+                        Pending(vm.Name, ["apply the new seed (its network or hostname changed) at the next boot"],
+                            $"VM '{vm.Name}' has a new seed (its network or hostname changed); 'lab reload {vm.Name}' restarts it so cloud-init applies it.");
+                }
             }
             _vms.Add((vm.Name, [.. ops]));
         }
@@ -520,6 +526,12 @@ public static class Reconciler
                 $"VM '{vm}' is in a state LabRunner does not handle (not off, running, paused or saved); bring it to one of those in Hyper-V Manager, then run 'lab {mode.ToString().ToLowerInvariant()}' again."),
             _ => null,
         };
+
+        private void Pending(string vm, ImmutableArray<string> changes, string notice)
+        {
+            _notices.Add(notice);
+            _pending.Add(new PendingChange(vm, changes, $"lab reload {vm}", notice));
+        }
 
         private void NoticeStrays()
         {

@@ -45,6 +45,12 @@ public sealed record ReconcileRequest(
 /// <summary>Something on the host that stops the command before it changes anything.</summary>
 public sealed record Conflict(string Message);
 
+/// <summary>
+/// What waits for another command on one VM: <see cref="Changes"/> (each described), the
+/// <see cref="Command"/> that applies them, and the <see cref="Notice"/> the reconciler also gave for it.
+/// </summary>
+public sealed record PendingChange(string Vm, ImmutableArray<string> Changes, string Command, string Notice);
+
 /// <summary>A forwarded port as it is (or will be) on the host: the host port may differ from the Labfile's after auto_correct.</summary>
 public sealed record EffectivePortMapping(string Vm, PortProtocol Protocol, Ipv4Address? HostIp, int RequestedHostPort, int HostPort, Ipv4Address GuestIp, int GuestPort)
 {
@@ -65,6 +71,9 @@ public sealed record Reconciliation(
     ImmutableArray<EffectivePortMapping> Ports,
     string? NatName)
 {
+    /// <summary>Changes <c>lab up</c> leaves for another command (a running VM's memory, CPUs, new seed), one per VM.</summary>
+    public ImmutableArray<PendingChange> Pending { get; init; } = [];
+
     public int OperationCount => Network.Length + Vms.Sum(v => v.Operations.Length) + Teardown.Length;
 
     public bool IsEmpty => OperationCount == 0;

@@ -91,7 +91,7 @@ public static class LabValidator
             if (network.Type == NetworkType.Bridged && network.Adapter is null)
                 d.Add(DiagnosticBuilder.AdapterRequired(network.NameSpan, network.Name));
             if (network.Type != NetworkType.Bridged && network.AdapterSpan is { } adapterSpan)
-                d.Add(DiagnosticBuilder.NotApplicable(adapterSpan, "adapter", $"only bridged networks use a physical adapter; '{network.Name}' is {type}"));
+                d.Add(DiagnosticBuilder.NotApplicable(adapterSpan, "adapter", $"only bridged networks use a physical adapter; '{DiagnosticBuilder.Printable(network.Name)}' is {type}"));
             if (network.Type == NetworkType.Isolated && network.GatewaySpan is { } gatewaySpan)
                 d.Add(DiagnosticBuilder.NotApplicable(gatewaySpan, "gateway", "an isolated network has no host side and no way out"));
             if (network.Type == NetworkType.Private && network.SubnetSpan is null)
