@@ -41,7 +41,10 @@ public static class EngineResultRenderer
             case EngineOutcome.HostFailure:
                 foreach (var f in result.Failures)
                     env.Error.WriteLine($"lab {verb}: {f.Operation.Describe()} failed ({f.Error.Kind}): {f.Error.Message}");
-                env.Error.WriteLine("What succeeded stays. Run the command again to finish, or 'lab down' to remove what this lab created.");
+                // Not elevated or Hyper-V missing: running again changes nothing until the host is fixed as the message says.
+                env.Error.WriteLine(result.Failures.All(f => f.Error.Kind is Core.Hosting.HostErrorKind.AccessDenied or Core.Hosting.HostErrorKind.Unavailable)
+                    ? "What succeeded stays. Fix the host as said above, then run the command again."
+                    : "What succeeded stays. Run the command again to finish, or 'lab down' to remove what this lab created.");
                 break;
             case EngineOutcome.Interrupted:
                 env.Error.WriteLine($"lab {verb}: interrupted. What was done stays; run 'lab {verb}' again to finish, or 'lab down' to remove it.");
