@@ -76,7 +76,12 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var identity = new LabIdentity(lab.Name, state.ProjectId);
         var inventory = await provider.GetInventoryAsync(FilesOfInterest(lab), cancellationToken).ConfigureAwait(false);
 
-        var planned = project.Plan(HostAwareContext(lab, identity, inventory));
+        var context = HostAwareContext(lab, identity, inventory);
+        // A box file the host does not have is the Labfile's problem (LAB308) when VMs may be created;
+        // halt and down never need one.
+        if (mode is ReconcileMode.Up or ReconcileMode.Reload)
+            context = project.WithMissingBoxFiles(context, lab, inventory.FileExists);
+        var planned = project.Plan(context);
         if (planned.HasErrors || planned.Plan is null)
             return Result(EngineOutcome.InvalidLabfile, planned.Diagnostics);
         var plan = planned.Plan;

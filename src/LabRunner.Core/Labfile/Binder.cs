@@ -127,7 +127,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
                 _d.Add(DiagnosticBuilder.InvalidPath(pathSpan, path));
                 continue;
             }
-            boxes.Add(new BoxDefinition(key.Value, path, os, key.Span));
+            boxes.Add(new BoxDefinition(key.Value, path, os, key.Span) { PathSpan = pathSpan });
         }
         return boxes.ToImmutable();
     }
