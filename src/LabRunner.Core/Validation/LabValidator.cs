@@ -92,7 +92,8 @@ public static class LabValidator
             }
             var type = network.Type.ToString().ToLowerInvariant();
 
-            if (network.Type == NetworkType.Bridged && network.Adapter is null)
+            // An adapter that was given but refused (LAB101) is not also missing.
+            if (network.Type == NetworkType.Bridged && network.Adapter is null && network.AdapterSpan is null)
                 d.Add(DiagnosticBuilder.AdapterRequired(network.NameSpan, network.Name));
             if (network.Type != NetworkType.Bridged && network.AdapterSpan is { } adapterSpan)
                 d.Add(DiagnosticBuilder.NotApplicable(adapterSpan, "adapter", $"only bridged networks use a physical adapter; '{network.Name}' is {type}"));
