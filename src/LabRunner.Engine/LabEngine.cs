@@ -118,7 +118,12 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var inventory = await provider.GetInventoryAsync(FilesOfInterest(lab), cancellationToken).ConfigureAwait(false);
         targets = ResolveTargets(lab, identity, inventory, mode, targets);
 
-        var planned = project.Plan(HostAwareContext(lab, identity, inventory, options.Adopt));
+        var context = HostAwareContext(lab, identity, inventory, options.Adopt);
+        // A box file the host does not have is the Labfile's problem (LAB308) when VMs may be created;
+        // halt and down never need one.
+        if (mode is ReconcileMode.Up or ReconcileMode.Reload)
+            context = project.WithMissingBoxFiles(context, lab, inventory.FileExists);
+        var planned = project.Plan(context);
         if (planned.HasErrors || planned.Plan is null)
             return Result(EngineOutcome.InvalidLabfile, planned.Diagnostics);
         var plan = planned.Plan;

@@ -70,6 +70,24 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     /// <summary>Plans again knowing the host: other labs' subnets are taken, this lab keeps its slices.</summary>
     public PlanResult Plan(LabContext hostAware) => LabfileLoader.LoadAndPlan(Labfile, Local, hostAware);
 
+    /// <summary>
+    /// Load and plan as <see cref="Plan()"/>, and also report (LAB308) every box a VM uses whose declared
+    /// file is not on this machine: what 'lab validate' checks. A network path (\\server\share) is
+    /// left to 'lab up', which asks the host.
+    /// </summary>
+    public PlanResult PlanCheckingBoxFiles()
+    {
+        var loaded = Load();
+        if (loaded.HasErrors || loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
+        return Plan(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)));
+    }
+
+    /// <summary><paramref name="context"/> knowing which of the lab's declared box files <paramref name="exists"/> says are missing.</summary>
+    public LabContext WithMissingBoxFiles(LabContext context, LabDefinition lab, Func<string, bool> exists) =>
+        context with { MissingBoxFiles = [.. lab.Boxes.Where(b => !exists(BoxPath(lab, b.Name))).Select(b => b.Path)] };
+
+    private static bool IsNetworkPath(string path) => path.StartsWith(@"\\", StringComparison.Ordinal) || path.StartsWith("//", StringComparison.Ordinal);
+
     /// <summary>The base VHDX of a box: the Labfile's 'boxes' entry (relative to the project) or boxes/NAME.vhdx.</summary>
     public string BoxPath(LabDefinition lab, string box)
     {

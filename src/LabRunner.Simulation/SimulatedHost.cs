@@ -308,7 +308,9 @@ public sealed class SimulatedHost
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw Unavailable($"The simulated host file '{path}' cannot be read: {e.Message}");
+            throw Unavailable(Directory.Exists(path)
+                ? $"The simulated host file '{path}' is a folder. Move it away (LabRunner then starts from the default host), or point {PathVariable} at a file."
+                : $"The simulated host file '{path}' cannot be read: {FileFailure.Reason(e)}. Check its permissions, or move it away to start again from the default host.");
         }
 
         SimulatedHostState state;
@@ -318,12 +320,14 @@ public sealed class SimulatedHost
         }
         catch (JsonException e)
         {
+            // JsonException's own text is a resource key in the native-AOT build; its position is enough.
             var where = e.LineNumber is { } line ? string.Create(CultureInfo.InvariantCulture, $" (line {line + 1}, {e.Path})") : "";
-            throw Unavailable($"The simulated host file '{path}' is not a valid host{where}: {FirstLine(e.Message)} Fix it, or delete it to start again from the default host.");
+            var what = e is HostValueException ? e.Message : "it is truncated, damaged or not a host file.";
+            throw Unavailable($"The simulated host file '{path}' is not a valid simulated host{where}: {what} Repair it, or move it away to start again from the default host.");
         }
         if (state.Version > SimulatedHostState.CurrentVersion)
             throw Unavailable(string.Create(CultureInfo.InvariantCulture,
-                $"The simulated host file '{path}' has version {state.Version}; this LabRunner reads version {SimulatedHostState.CurrentVersion}. Update LabRunner or delete the file."));
+                $"The simulated host file '{path}' has version {state.Version}; this LabRunner reads version {SimulatedHostState.CurrentVersion}. Update LabRunner, or move the file away to start again from the default host."));
         Normalize(state);
         return state;
     }
@@ -375,7 +379,7 @@ public sealed class SimulatedHost
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw Unavailable($"The simulated host file '{path}' cannot be written: {e.Message}");
+            throw Unavailable($"The simulated host file '{path}' cannot be written: {FileFailure.Reason(e)}.");
         }
     }
 
@@ -389,7 +393,7 @@ public sealed class SimulatedHost
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw Unavailable($"The folder of the simulated host file '{FilePath}' cannot be created: {e.Message}");
+            throw Unavailable($"The folder of the simulated host file '{FilePath}' cannot be created: {FileFailure.Reason(e)}.");
         }
         while (true)
         {
@@ -402,14 +406,16 @@ public sealed class SimulatedHost
             {
                 Thread.Sleep(Random.Shared.Next(2, 15));
             }
-            catch (IOException e)
+            catch (IOException)
             {
                 throw Unavailable(string.Create(CultureInfo.InvariantCulture,
-                    $"Another process has held the lock '{path}' of the simulated host for more than {LockTimeout.TotalSeconds:0} s ({e.Message})."));
+                    $"Another process has held the lock '{path}' of the simulated host for more than {LockTimeout.TotalSeconds:0} s. Wait for it to finish (or end it), then run the command again."));
             }
             catch (UnauthorizedAccessException e)
             {
-                throw Unavailable($"The lock file '{path}' of the simulated host cannot be opened: {e.Message}");
+                throw Unavailable(Directory.Exists(path)
+                    ? $"The lock file '{path}' of the simulated host is a folder; remove it (LabRunner creates the lock file itself)."
+                    : $"The lock file '{path}' of the simulated host cannot be opened: {FileFailure.Reason(e)}.");
             }
         }
     }
@@ -427,13 +433,6 @@ public sealed class SimulatedHost
     }
 
     private static HostUnavailableException Unavailable(string message) => new(new HostError(HostErrorKind.Unavailable, message));
-
-    private static string FirstLine(string text)
-    {
-        var end = text.IndexOf('\n', StringComparison.Ordinal);
-        var line = (end < 0 ? text : text[..end]).Trim();
-        return line.EndsWith('.') ? line : line + ".";
-    }
 
     /// <summary>
     /// Fills what a hand-written file may leave out, deterministically so that every process reading the

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using LabRunner.Core.Hosting;
+using LabRunner.Core.Labfile;
 using LabRunner.Simulation.Model;
 
 namespace LabRunner.Simulation;
@@ -96,6 +97,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
         switch (operation)
         {
             case CreateSwitch op:
+                // The Hyper-V provider refuses to render a name its cmdlets would read as a pattern; so does this host.
+                foreach (var name in new[] { op.Name, op.NetAdapterName }.OfType<string>().Where(n => n.IndexOfAny(Names.WildcardCharacters) >= 0))
+                    throw WindowsErrors.InvalidArgument($"The name '{name}' contains a wildcard character (* ? [ ] `); Hyper-V and NetNat cmdlets would read it as a pattern that can match other objects.");
                 model.NewSwitch(op.Name, op.Kind, op.NetAdapterName, allowManagementOs: true, op.Notes);
                 break;
             case AssignHostIp op:

@@ -12,12 +12,16 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs <c>lab</c> in-process with a captured console, a working folder and chosen environment variables.</summary>
 internal static class Lab
 {
-    public static async Task<CliResult> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string>? variables, params string[] args)
+    public static Task<CliResult> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string>? variables, params string[] args) =>
+        RunAsync(workingDirectory, variables, null, args);
+
+    /// <summary>With <paramref name="services"/> replacing the real composition (a fake Hyper-V host).</summary>
+    public static async Task<CliResult> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string>? variables, Services? services, params string[] args)
     {
         var console = new TestConsole().Width(200);
         var error = new StringWriter();
         var env = new CliEnvironment(console, error, workingDirectory, name => variables?.GetValueOrDefault(name));
-        var exit = await LabApp.RunAsync(args, env);
+        var exit = await LabApp.RunAsync(args, env, services);
         return new CliResult(exit, console.Output, error.ToString());
     }
 

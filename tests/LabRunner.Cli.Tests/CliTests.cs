@@ -40,7 +40,7 @@ public partial class CliTests
     [Fact]
     public async Task A_valid_Labfile_validates_with_exit_code_0_and_says_so()
     {
-        using var project = new TempProject().With("Labfile.yml", Valid);
+        using var project = new TempProject().With("Labfile.yml", Valid).With("boxes/ubuntu.vhdx", "box");
 
         var result = await Lab.RunAsync(project.Root, "validate");
 
@@ -82,7 +82,7 @@ public partial class CliTests
     [Fact]
     public async Task An_absolute_path_to_f_works_from_any_folder()
     {
-        using var project = new TempProject().With("Labfile.yml", Valid);
+        using var project = new TempProject().With("Labfile.yml", Valid).With("boxes/ubuntu.vhdx", "box");
         using var elsewhere = new TempProject();
         var path = Path.Combine(project.Root, "Labfile.yml");
 
@@ -112,7 +112,7 @@ public partial class CliTests
     [InlineData("-f")]
     public async Task Wrong_usage_exits_with_2(params string[] args)
     {
-        using var project = new TempProject().With("Labfile.yml", Valid);
+        using var project = new TempProject().With("Labfile.yml", Valid).With("boxes/ubuntu.vhdx", "box");
 
         var result = await Lab.RunAsync(project.Root, args);
 
@@ -176,7 +176,7 @@ public partial class CliTests
     [InlineData("10.188.0.0/30")]
     public async Task A_bad_LABRUNNER_NAT_PREFIX_exits_with_2(string prefix)
     {
-        using var project = new TempProject().With("Labfile.yml", Valid);
+        using var project = new TempProject().With("Labfile.yml", Valid).With("boxes/ubuntu.vhdx", "box");
         var variables = new Dictionary<string, string> { ["LABRUNNER_NAT_PREFIX"] = prefix };
 
         var result = await Lab.RunAsync(project.Root, variables, "plan");
@@ -188,7 +188,7 @@ public partial class CliTests
     [Fact]
     public async Task LABRUNNER_NAT_PREFIX_moves_the_NAT_slice()
     {
-        using var project = new TempProject().With("Labfile.yml", Valid);
+        using var project = new TempProject().With("Labfile.yml", Valid).With("boxes/ubuntu.vhdx", "box");
         var variables = new Dictionary<string, string> { ["LABRUNNER_NAT_PREFIX"] = "172.30.0.0/16" };
 
         var result = await Lab.RunAsync(project.Root, variables, "plan", "--json");
@@ -244,7 +244,7 @@ public partial class CliTests
     [Fact]
     public async Task Plan_json_has_the_documented_keys_and_values_from_the_plan()
     {
-        using var project = new TempProject().With("Labfile.yml", Valid);
+        using var project = new TempProject().With("Labfile.yml", Valid).With("boxes/ubuntu.vhdx", "box");
 
         var result = await Lab.RunAsync(project.Root, "plan", "--json");
 
@@ -307,7 +307,7 @@ public partial class CliTests
     [Fact]
     public async Task The_plan_table_shows_every_VM_adapter_and_forwarded_port()
     {
-        using var project = new TempProject().With("Labfile.yml", Valid);
+        using var project = new TempProject().With("Labfile.yml", Valid).With("boxes/ubuntu.vhdx", "box");
 
         var table = await Lab.RunAsync(project.Root, "plan");
         var json = await Lab.RunAsync(project.Root, "plan", "--json");
@@ -329,7 +329,7 @@ public partial class CliTests
     [Fact]
     public async Task Validate_json_reports_validity_the_file_and_every_diagnostic()
     {
-        using var project = new TempProject().With("Labfile.yml", Invalid).With("ok/Labfile.yml", Valid);
+        using var project = new TempProject().With("Labfile.yml", Invalid).With("ok/Labfile.yml", Valid).With("ok/boxes/ubuntu.vhdx", "box");
 
         var bad = await Lab.RunAsync(project.Root, "validate", "--json");
         var good = await Lab.RunAsync(project.Root, "--json", "-f", "ok/Labfile.yml", "validate");

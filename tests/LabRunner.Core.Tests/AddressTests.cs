@@ -199,6 +199,34 @@ public class AddressTests
         Expect.OnlyError(Labfiles.Load(text).Diagnostics, "LAB211", text, "office");
     }
 
+    [Theory]
+    [InlineData("Ethernet*")]
+    [InlineData("Ethernet [2]")]
+    [InlineData("Eth?")]
+    [InlineData("Eth`1")]
+    [InlineData("LAN/2")]
+    [InlineData("LAN:2")]
+    [InlineData("LAN|2")]
+    [InlineData("LAN<2>")]
+    [InlineData("LAN\\\\2")]
+    public void A_bridged_adapter_name_Hyper_V_cannot_take_is_reported_at_the_adapter(string adapter)
+    {
+        var text = Lab($"  - {{ name: office, type: bridged, adapter: \"{adapter}\" }}", "  - { name: web, networks: [office] }");
+
+        var d = Expect.OnlyError(Labfiles.Load(text).Diagnostics, "LAB101", text, "\"" + adapter[..3]);
+
+        Assert.Contains("adapter name", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_bridged_adapter_name_too_long_for_its_switch_name_is_reported()
+    {
+        var text = Lab($"  - {{ name: office, type: bridged, adapter: {new string('e', 84)} }}", "  - { name: web, networks: [office] }");
+
+        Expect.OnlyError(Labfiles.Load(text).Diagnostics, "LAB101", text, "eee");
+        Expect.NoErrors(Labfiles.Load(text.Replace(new string('e', 84), new string('e', 83), StringComparison.Ordinal)).Diagnostics);
+    }
+
     [Fact]
     public void An_adapter_on_a_network_that_is_not_bridged_does_not_apply()
     {

@@ -39,6 +39,19 @@ public class VmTests
     }
 
     [Fact]
+    public void A_declared_box_whose_file_is_missing_is_reported_once_at_its_path()
+    {
+        var text = Lab("    cpus: 2\n  - name: db", boxes: "  ubuntu: { path: images/u.vhdx }\n  spare: images/spare.vhdx");
+        var context = LabContext.Default with { MissingBoxFiles = ["images/u.vhdx", "images/spare.vhdx"] };
+
+        var d = Expect.OnlyError(Labfiles.Load(text, context: context).Diagnostics, "LAB308", text, "images/u.vhdx");
+
+        Assert.Contains("box 'ubuntu'", d.Message);
+        Assert.Contains("VM 'web'", d.Message);
+        Expect.NoErrors(Labfiles.Load(text).Diagnostics);
+    }
+
+    [Fact]
     public void A_VM_without_a_box_anywhere_is_reported_at_its_name()
     {
         var text = Lab("    cpus: 2", defaults: "  cpus: 1");

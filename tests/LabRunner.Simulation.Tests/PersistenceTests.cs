@@ -118,6 +118,35 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void A_lock_held_past_the_timeout_is_unavailable_and_names_the_lock_file()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("host.json");
+        using var held = new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var host = new SimulatedHost(path) { LockTimeout = TimeSpan.FromMilliseconds(200) };
+
+        var error = Assert.Throws<HostUnavailableException>(() => host.Mutate(m => m.NewVm("web")));
+
+        Assert.Equal(HostErrorKind.Unavailable, error.Error.Kind);
+        Assert.Contains(path + ".lock", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Wait for it to finish", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_with_nul_bytes_is_unavailable_with_labrunners_own_words()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("host.json");
+        File.WriteAllBytes(path, new byte[64]);
+
+        var error = Assert.Throws<HostUnavailableException>(() => new SimulatedHost(path).GetInventory([]));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("truncated, damaged or not a host file", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("0x00", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_file_from_a_newer_labrunner_is_refused()
     {
         using var folder = new TempFolder();

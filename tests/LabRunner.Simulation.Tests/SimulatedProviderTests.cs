@@ -26,6 +26,23 @@ public class SimulatedProviderTests
         new StartVm("web"),
     ];
 
+    [Theory]
+    [InlineData("Ethernet [2]")]
+    [InlineData("Ethernet*")]
+    public async Task An_external_switch_on_an_adapter_name_with_wildcard_characters_is_refused_as_the_HyperV_provider_does(string adapter)
+    {
+        var host = SimulatedHost.InMemory();
+        host.Mutate(m => m.State.NetAdapters.Add(new SimNetAdapter { Name = adapter, InterfaceDescription = "USB NIC", Kind = SimAdapterKind.Physical }));
+        var provider = new SimulatedProvider(host);
+
+        var result = await provider.ApplyAsync(new OperationBatch("net",
+            [new CreateSwitch("LabRunner-Bridge-" + adapter, SwitchKind.External, adapter, Mark)]), null, CancellationToken.None);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("wildcard", result.Error!.Message, StringComparison.Ordinal);
+        Assert.Null(host.GetInventory([]).Switch("LabRunner-Bridge-" + adapter));
+    }
+
     [Fact]
     public async Task A_lab_up_batch_builds_the_lab_on_the_host()
     {

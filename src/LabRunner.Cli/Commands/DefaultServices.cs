@@ -42,7 +42,11 @@ public static class DefaultServices
     }
 
     /// <summary>The PowerShell the Hyper-V provider would run for a batch — also shown for the simulated host.</summary>
-    private static string? Preview(OperationBatch batch)
+    /// <exception cref="InvalidOperationException">
+    /// The Hyper-V provider would refuse the batch. Validation refuses every Labfile value that could cause
+    /// this (LAB101 for adapter names), so reaching it is a bug: --what-if must not print it and exit 0.
+    /// </exception>
+    internal static string? Preview(OperationBatch batch)
     {
         try
         {
@@ -50,7 +54,7 @@ public static class DefaultServices
         }
         catch (ArgumentException ex)
         {
-            return $"# This batch cannot be rendered for Hyper-V: {ex.Message}";
+            throw new InvalidOperationException($"The batch '{batch.Label}' cannot be rendered for Hyper-V: {ex.Message}", ex);
         }
     }
 }

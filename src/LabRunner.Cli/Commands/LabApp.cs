@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using LabRunner.Cli.Rendering;
+using LabRunner.Core.Hosting;
 using LabRunner.Engine;
 
 namespace LabRunner.Cli.Commands;
@@ -126,6 +127,13 @@ public static class LabApp
             env.Error.WriteLine($"lab: {ex.Message}");
             if (json) Json.WriteFailure(env, commandName, "usage_error", ExitCodes.Usage, ex.Message, []);
             return ExitCodes.Usage;
+        }
+        catch (HostUnavailableException ex)
+        {
+            // Not elevated, Hyper-V off, an unreadable host file, a held lock: the user's to fix, and the
+            // message says how. Nothing was changed.
+            env.Error.WriteLine($"lab: {ex.Error.Message}");
+            return ExitCodes.HostFailure;
         }
         catch (OperationCanceledException)
         {

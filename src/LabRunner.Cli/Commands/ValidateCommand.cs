@@ -14,7 +14,7 @@ public static class ValidateCommand
         command.SetAction(parse =>
         {
             var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
-            var result = project.Plan();
+            var result = project.PlanCheckingBoxFiles();
             if (parse.GetValue(global.Json))
             {
                 env.Stdout.WriteLine(Json.Write(json =>

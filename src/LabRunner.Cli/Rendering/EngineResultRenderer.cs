@@ -49,7 +49,10 @@ public static class EngineResultRenderer
                 foreach (var f in result.Failures.Where(f => f.Operation.Vm is null))
                     env.Error.WriteLine($"lab {verb}: {f.Operation.Describe()} failed ({f.Error.Kind}): {f.Error.Message}");
                 WriteVmOutcomes(result, env.Error, verb);
-                env.Error.WriteLine($"What succeeded stays. R{NextStep(mode)[1..]}");
+                // Not elevated or Hyper-V missing: running again changes nothing until the host is fixed as the message says.
+                env.Error.WriteLine(!result.Failures.IsEmpty && result.Failures.All(f => f.Error.Kind is Core.Hosting.HostErrorKind.AccessDenied or Core.Hosting.HostErrorKind.Unavailable)
+                    ? "What succeeded stays. Fix the host as said above, then run the command again."
+                    : $"What succeeded stays. R{NextStep(mode)[1..]}");
                 break;
             case EngineOutcome.Interrupted:
                 WriteVmOutcomes(result, env.Error, verb);

@@ -108,6 +108,8 @@ public static class DiagnosticBuilder
         Error(s, "LAB306", F($"VM '{Printable(vm)}' needs a 'box' (set it on the VM or under 'defaults')"));
     public static Diagnostic InvalidPath(SourceSpan s, string path) =>
         Error(s, "LAB307", F($"box path '{Printable(path)}' is not a usable file path"));
+    public static Diagnostic BoxFileMissing(SourceSpan s, string box, string path, string vm) =>
+        Error(s, "LAB308", F($"box '{Printable(box)}' has no file at '{Printable(path)}' (VM '{vm}' uses it); put the base VHDX there or correct the path"));
 
     // LAB4xx — forwarded ports
     public static Diagnostic PortOutOfRange(SourceSpan s, string which, string value) =>

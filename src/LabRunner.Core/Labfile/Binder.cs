@@ -127,7 +127,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
                 _d.Add(DiagnosticBuilder.InvalidPath(pathSpan, path));
                 continue;
             }
-            boxes.Add(new BoxDefinition(key.Value, path, os, key.Span));
+            boxes.Add(new BoxDefinition(key.Value, path, os, key.Span) { PathSpan = pathSpan });
         }
         return boxes.ToImmutable();
     }
@@ -152,9 +152,9 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         var gateway = r.Ip("gateway");
         var dns = IpList(r, "dns");
         var adapter = r.String("adapter");
-        if (adapter is not null && !Names.IsPrintable(adapter, 256))
+        if (adapter is not null && !Names.IsAdapterName(adapter))
         {
-            _d.Add(DiagnosticBuilder.InvalidName(r.SpanOf("adapter")!.Value, "adapter name", adapter, "use the adapter's name as Get-NetAdapter shows it"));
+            _d.Add(DiagnosticBuilder.InvalidName(r.SpanOf("adapter")!.Value, "adapter name", adapter, Names.AdapterRule));
             adapter = null;
         }
         if (name is null || type is null) return null;

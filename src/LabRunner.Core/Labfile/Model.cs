@@ -39,7 +39,11 @@ public sealed record LabDefinition(
     ImmutableArray<VmDefinition> Vms);
 
 /// <summary>A base image: for now a path to a VHDX, relative to the Labfile's folder.</summary>
-public sealed record BoxDefinition(string Name, string Path, GuestOs? Os, SourceSpan Span);
+public sealed record BoxDefinition(string Name, string Path, GuestOs? Os, SourceSpan Span)
+{
+    /// <summary>Where the path is written (the entry's value, or its 'path'); the entry's key when unknown.</summary>
+    public SourceSpan PathSpan { get; init; } = Span;
+}
 
 public sealed record NetworkDefinition(
     string Name,

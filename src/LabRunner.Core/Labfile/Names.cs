@@ -16,6 +16,15 @@ public static partial class Names
     public const string HostnameRule = "use dot-separated labels of 1-63 letters, digits or hyphens that do not start or end with a hyphen, 253 characters at most";
     public const string WindowsHostnameRule = "a Windows computer name has at most 15 characters, no dots, and not only digits";
 
+    /// <summary>The longest adapter name whose bridge switch, LabRunner-Bridge-NAME, keeps within Hyper-V's 100 characters.</summary>
+    public const int MaxAdapterNameLength = 100 - 17;
+    public const string AdapterRule = "use the adapter's name as Get-NetAdapter shows it: at most 83 characters, none of \\ / : * ? \" < > | (Windows refuses them in adapter names) and none of [ ] ` (Hyper-V's cmdlets would read them as a wildcard pattern that can match other adapters)";
+
+    /// <summary>Characters Hyper-V's and NetNat's cmdlets read as a wildcard pattern (or its escape) in a -Name.</summary>
+    public static readonly char[] WildcardCharacters = ['*', '?', '[', ']', '`'];
+
+    private static readonly char[] NotInAdapterNames = ['\\', '/', ':', '*', '?', '"', '<', '>', '|', '[', ']', '`'];
+
     public static bool IsLabName(string s) => LabPattern().IsMatch(s);
     public static bool IsNetworkName(string s) => NetworkPattern().IsMatch(s);
     public static bool IsVmName(string s) => VmPattern().IsMatch(s);
@@ -27,6 +36,9 @@ public static partial class Names
 
     public static bool IsWindowsComputerName(string s) =>
         s.Length <= 15 && HostLabelPattern().IsMatch(s) && !s.All(char.IsAsciiDigit);
+
+    /// <summary>A physical adapter name a bridged network can use on every provider (see <see cref="AdapterRule"/>).</summary>
+    public static bool IsAdapterName(string s) => IsPrintable(s, MaxAdapterNameLength) && s.IndexOfAny(NotInAdapterNames) < 0;
 
     /// <summary>Free text that ends up as data (adapter names, paths): any printable characters.</summary>
     public static bool IsPrintable(string s, int maxLength) =>

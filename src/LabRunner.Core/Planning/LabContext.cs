@@ -24,5 +24,12 @@ public sealed record LabContext(
     /// </summary>
     public ImmutableDictionary<string, Ipv4Subnet> CurrentSlices { get; init; } = ImmutableDictionary<string, Ipv4Subnet>.Empty;
 
+    /// <summary>
+    /// Paths of 'boxes' entries, as written in the Labfile, whose file the caller found missing (the CLI
+    /// on this machine for 'lab validate', the engine from the host for 'lab up'). A VM whose box is
+    /// one of them is a Labfile error (LAB308). Empty when nobody looked.
+    /// </summary>
+    public ImmutableHashSet<string> MissingBoxFiles { get; init; } = [];
+
     public static LabContext Default { get; } = new([], PlanRules.DefaultNatPrefix, [], PublicDns);
 }

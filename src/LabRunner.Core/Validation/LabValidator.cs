@@ -16,6 +16,7 @@ public static class LabValidator
         var networks = ValidateNetworks(lab, context, d);
         var boxNames = lab.Boxes.Select(b => b.Name).Concat(context.BoxesOnDisk).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
+        var missingReported = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var vmNames = new Dictionary<string, VmDefinition>(StringComparer.OrdinalIgnoreCase);
         var ips = new Dictionary<Ipv4Address, (VmDefinition Vm, SourceSpan Span)>();
         var macs = new Dictionary<MacAddress, VmDefinition>();
@@ -30,6 +31,9 @@ public static class LabValidator
                 d.Add(DiagnosticBuilder.BoxRequired(vm.NameSpan, vm.Name));
             else if (!boxNames.Contains(vm.Box))
                 d.Add(DiagnosticBuilder.UndeclaredBox(vm.BoxSpan ?? vm.NameSpan, vm.Box, Suggest.Closest(vm.Box, boxNames)));
+            else if (lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, vm.Box, StringComparison.OrdinalIgnoreCase)) is { } box
+                && context.MissingBoxFiles.Contains(box.Path) && missingReported.Add(box.Name))
+                d.Add(DiagnosticBuilder.BoxFileMissing(box.PathSpan, box.Name, box.Path, vm.Name));
 
             var attached = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var adapter in vm.Adapters)
@@ -88,7 +92,8 @@ public static class LabValidator
             }
             var type = network.Type.ToString().ToLowerInvariant();
 
-            if (network.Type == NetworkType.Bridged && network.Adapter is null)
+            // An adapter that was given but refused (LAB101) is not also missing.
+            if (network.Type == NetworkType.Bridged && network.Adapter is null && network.AdapterSpan is null)
                 d.Add(DiagnosticBuilder.AdapterRequired(network.NameSpan, network.Name));
             if (network.Type != NetworkType.Bridged && network.AdapterSpan is { } adapterSpan)
                 d.Add(DiagnosticBuilder.NotApplicable(adapterSpan, "adapter", $"only bridged networks use a physical adapter; '{DiagnosticBuilder.Printable(network.Name)}' is {type}"));

@@ -361,13 +361,11 @@ public static class HyperVScript
     private static string Name(string value, string what)
     {
         if (string.IsNullOrEmpty(value)) throw new ArgumentException($"The {what} is empty.");
-        if (value.IndexOfAny(WildcardCharacters) >= 0)
+        if (value.IndexOfAny(Names.WildcardCharacters) >= 0)
             throw new ArgumentException(
                 $"The {what} '{value}' contains a wildcard character (* ? [ ] `); Hyper-V and NetNat cmdlets would read it as a pattern that can match other objects.");
         return value;
     }
-
-    private static readonly char[] WildcardCharacters = ['*', '?', '[', ']', '`'];
 
     private sealed class ScriptWriter
     {

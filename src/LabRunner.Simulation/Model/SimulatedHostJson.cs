@@ -30,7 +30,7 @@ internal static class SimulatedHostJson
     /// <exception cref="JsonException">The text is not a host file.</exception>
     public static SimulatedHostState Deserialize(string json) =>
         JsonSerializer.Deserialize(json, SimulatedHostJsonContext.Default.SimulatedHostState)
-        ?? throw new JsonException("The file holds 'null' instead of a host.");
+        ?? throw new HostValueException("The file holds 'null' instead of a host.");
 
     public static SimulatedHostState Clone(SimulatedHostState state) => Deserialize(Serialize(state));
 }
@@ -40,7 +40,7 @@ internal sealed class Ipv4AddressJsonConverter : JsonConverter<Ipv4Address>
     public override Ipv4Address Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         var text = reader.GetString();
-        return Ipv4Address.TryParse(text, out var address) ? address : throw new JsonException($"'{text}' is not an IPv4 address.");
+        return Ipv4Address.TryParse(text, out var address) ? address : throw new HostValueException($"'{text}' is not an IPv4 address.");
     }
 
     public override void Write(Utf8JsonWriter writer, Ipv4Address value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
@@ -51,7 +51,7 @@ internal sealed class Ipv4SubnetJsonConverter : JsonConverter<Ipv4Subnet>
     public override Ipv4Subnet Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         var text = reader.GetString();
-        return Ipv4Subnet.TryParse(text, out var subnet, out _) ? subnet : throw new JsonException($"'{text}' is not an IPv4 prefix such as 10.188.0.0/16.");
+        return Ipv4Subnet.TryParse(text, out var subnet, out _) ? subnet : throw new HostValueException($"'{text}' is not an IPv4 prefix such as 10.188.0.0/16.");
     }
 
     public override void Write(Utf8JsonWriter writer, Ipv4Subnet value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
@@ -69,7 +69,7 @@ internal sealed class HostIpJsonConverter : JsonConverter<HostIp>
             && int.TryParse(text[(slash + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
             && length is >= 1 and <= 32)
             return new HostIp(address, length);
-        throw new JsonException($"'{text}' is not an interface address such as 192.168.1.50/24.");
+        throw new HostValueException($"'{text}' is not an interface address such as 192.168.1.50/24.");
     }
 
     public override void Write(Utf8JsonWriter writer, HostIp value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
@@ -80,8 +80,11 @@ internal sealed class MacAddressJsonConverter : JsonConverter<MacAddress>
     public override MacAddress Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         var text = reader.GetString();
-        return MacAddress.TryParse(text, out var mac) ? mac : throw new JsonException($"'{text}' is not a MAC address.");
+        return MacAddress.TryParse(text, out var mac) ? mac : throw new HostValueException($"'{text}' is not a MAC address.");
     }
 
     public override void Write(Utf8JsonWriter writer, MacAddress value, JsonSerializerOptions options) => writer.WriteStringValue(value.ToString());
 }
+
+/// <summary>A value in the host file that LabRunner's own converters refuse; its message is LabRunner's, so it may be shown.</summary>
+internal sealed class HostValueException(string message) : JsonException(message);
