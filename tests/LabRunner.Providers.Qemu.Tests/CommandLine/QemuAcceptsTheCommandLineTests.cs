@@ -1,6 +1,8 @@
 using System.Globalization;
 using LabRunner.Providers.Qemu.CommandLine;
+using System.Text.Json.Nodes;
 using LabRunner.Providers.Qemu.Network;
+using LabRunner.Providers.Qemu.Qmp;
 using LabRunner.Providers.Qemu.Tests.Support;
 
 namespace LabRunner.Providers.Qemu.Tests.CommandLine;
@@ -47,11 +49,16 @@ public sealed class QemuAcceptsTheCommandLineTests : IDisposable
         Assert.True(pid > 0, "QEMU wrote no pid file");
         Assert.True(ns.Contains(pid), "QEMU does not run in the test's namespace");
         Assert.True(File.Exists(line.QmpSocket), "QEMU created no QMP socket");
+        await using var qmp = await QmpClient.ConnectAsync(line.QmpSocket!, null, CancellationToken.None);
+        Assert.Equal(new QmpStatus(false, "prelaunch"), await qmp.QueryStatusAsync(CancellationToken.None));
+        var network = (await qmp.ExecuteAsync("human-monitor-command", new JsonObject { ["command-line"] = "info network" }, CancellationToken.None)).GetString()!;
         foreach (var adapter in line.Adapters)
         {
-            // A tap QEMU holds open is no longer "persist"-only: its carrier comes up only when attached.
-            var link = await ns.RunAsync("ip", "-d", "-j", "link", "show", "dev", adapter.Tap);
-            Assert.Contains(adapter.Tap, link.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains($"ifname={adapter.Tap}", network, StringComparison.Ordinal);
+            Assert.Contains($"macaddr={adapter.MacAddress}", network, StringComparison.Ordinal);
         }
+        var blocks = (await qmp.ExecuteAsync("query-block", null, CancellationToken.None)).GetRawText();
+        Assert.Contains("\"device\": \"seed\"".Replace(" ", "", StringComparison.Ordinal), blocks.Replace(" ", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        await qmp.QuitAsync(CancellationToken.None);
     }
 }
