@@ -1,0 +1,28 @@
+namespace LabRunner.Providers.Qemu.Qmp;
+
+/// <summary>Something went wrong talking QMP.</summary>
+public class QmpException : Exception
+{
+    public QmpException(string message) : base(message) { }
+
+    public QmpException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>QEMU answered a command with an error (<c>{"error": {"class": …, "desc": …}}</c>).</summary>
+public sealed class QmpCommandException(string command, string errorClass, string description)
+    : QmpException($"QMP command '{command}' failed: {errorClass}: {description}")
+{
+    public string Command { get; } = command;
+
+    /// <summary>QEMU's error class, e.g. <c>GenericError</c>, <c>CommandNotFound</c>.</summary>
+    public string ErrorClass { get; } = errorClass;
+
+    public string Description { get; } = description;
+}
+
+/// <summary>The connection closed: for a QEMU process, that means it exited.</summary>
+public sealed class QmpConnectionClosedException(string message, Exception? inner = null)
+    : QmpException(message, inner ?? new EndOfStreamException());
+
+/// <summary>The peer does not speak QMP as specified (no greeting, malformed message).</summary>
+public sealed class QmpProtocolException(string message) : QmpException(message);
