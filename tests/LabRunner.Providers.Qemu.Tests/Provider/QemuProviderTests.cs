@@ -56,7 +56,7 @@ public sealed class QemuProviderTests : IDisposable
     [
         new CreateSwitch(Nat, SwitchKind.Internal, null, Mark),
         new AssignHostIp(Nat, Ipv4Address.Parse("10.20.0.1"), 24),
-        new CreateNat(Nat, Ipv4Subnet.Parse("10.20.0.0/24")),
+        new CreateNat(Nat, Ipv4Subnet.Parse("10.20.0.0/24"), Mark),
         new AddPortMapping(Nat, PortProtocol.Tcp, Ipv4Address.Parse("0.0.0.0"), 8080, Ipv4Address.Parse("10.20.0.10"), 80),
         new CreateSwitch(Isolated, SwitchKind.Private, null, Mark),
         new CreateDisk(Vm, Disk, Box),
@@ -146,7 +146,7 @@ public sealed class QemuProviderTests : IDisposable
         Assert.Equal(
             [new HostSwitch(Nat, SwitchKind.Internal, null, Mark), new HostSwitch(Isolated, SwitchKind.Private, null, Mark), new HostSwitch("br0", SwitchKind.External, "br0", "")],
             inventory.Switches.AsEnumerable());
-        Assert.Equal([new HostNat(Nat, Ipv4Subnet.Parse("10.20.0.0/24"))], inventory.Nats.AsEnumerable());
+        Assert.Equal([new HostNat(Nat, Ipv4Subnet.Parse("10.20.0.0/24"), Mark)], inventory.Nats.AsEnumerable());
         Assert.Equal([new HostPortMapping(Nat, PortProtocol.Tcp, Ipv4Address.Parse("0.0.0.0"), 8080, Ipv4Address.Parse("10.20.0.10"), 80)], inventory.PortMappings.AsEnumerable());
     }
 
