@@ -32,7 +32,7 @@ public sealed class GlobalOptions
     public GlobalOptions()
     {
         OptionValues.RequireNonEmpty(File, "a file");
-        OptionValues.AcceptOnly(Provider, HostSelection.HyperV, HostSelection.Simulated);
+        OptionValues.AcceptOnly(Provider, HostSelection.HyperV, HostSelection.Qemu, HostSelection.Simulated);
     }
 }
 
