@@ -49,7 +49,7 @@ public sealed class BadInputTests : IDisposable
     [InlineData("lab: --timeout must be a whole number from 1 to 3600, not '-5'", "halt", "--timeout", "-5")]
     [InlineData("lab: --timeout must be a whole number from 1 to 3600, not 'soon'", "halt", "--timeout", "soon")]
     [InlineData("lab: --timeout must be a whole number from 1 to 3600, not '0'", "halt", "web", "--timeout", "0")]
-    [InlineData("lab: --provider must be 'hyperv' or 'simulated', not 'vbox'", "status", "--provider", "vbox")]
+    [InlineData("lab: --provider must be 'hyperv' or 'qemu' or 'simulated', not 'vbox'", "status", "--provider", "vbox")]
     [InlineData("lab: --file must name a file, not ''", "validate", "-f", "")]
     [InlineData("lab: --out must name a folder, not ''", "seed", "web", "--out", "")]
     public async Task A_bad_option_value_is_one_line_and_exit_code_2(string message, params string[] args)
