@@ -63,7 +63,9 @@ public sealed class HostLock : IDisposable
     }
 
     private static HostUnavailableException Unavailable(Exception e, string message) => new(e is UnauthorizedAccessException
-        ? new HostError(HostErrorKind.AccessDenied, message + " Run lab from an elevated prompt (Administrator), as every lab command on a Hyper-V host needs; a lock file another user created can be deleted by an administrator.")
+        ? new HostError(HostErrorKind.AccessDenied, message + (OperatingSystem.IsWindows()
+            ? " Run lab from an elevated prompt (Administrator), as every lab command on a Hyper-V host needs; a lock file another user created can be deleted by an administrator."
+            : " Run lab with sudo, as lab commands that change the host need; a lock file another user created can be deleted by root."))
         : new HostError(HostErrorKind.Unavailable, message));
 
     public void Dispose() => _stream.Dispose();

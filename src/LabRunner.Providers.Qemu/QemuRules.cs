@@ -47,4 +47,11 @@ public sealed class QemuRules : HostRules
     public override string OverlayExtension(string boxPath) => ".qcow2";
 
     public override StringComparer PathComparer => StringComparer.Ordinal;
+
+    /// <summary>The DNAT rules also match the host's own non-loopback addresses (the output chain), unlike WinNAT.</summary>
+    public override string ForwardedPortNote =>
+        "From this host, connect to the guest's own address or to one of the host's own addresses (not 127.0.0.1) and the host port; other machines use the host's address and port.";
+
+    public override string PrivilegeAdvice =>
+        "Run lab with sudo: bridges, taps and nftables rules need CAP_NET_ADMIN.";
 }

@@ -35,4 +35,31 @@ public sealed class HostSelectionTests : IDisposable
         Assert.Contains("apt-get install -y qemu-system-x86", without.Message, StringComparison.Ordinal);
         Assert.Contains("--provider simulated", without.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Plan_names_switches_by_the_rules_of_the_provider_up_would_use()
+    {
+        Assert.Equal("qemu", HostSelection.RulesFor("qemu", Env([])).Name);
+        Assert.Equal("hyperv", HostSelection.RulesFor("simulated", Env([])).Name);
+        // Nothing named and nothing usable here: the Labfile's home, Hyper-V.
+        Assert.Equal("hyperv", HostSelection.RulesFor(null, Env(new() { ["PATH"] = "/nonexistent" })).Name);
+        // A provider named wrongly is still an error.
+        Assert.Throws<UsageException>(() => HostSelection.RulesFor("kvm", Env([])));
+    }
+
+    [Fact]
+    public async Task Plan_json_with_the_qemu_provider_names_bridges_within_linux_interface_limits()
+    {
+        using var project = new TempProject().With("Labfile.yml", Repo.Labfile("everything.yml"));
+
+        var qemu = await Lab.RunAsync(project.Root, new Dictionary<string, string> { ["LABRUNNER_PROVIDER"] = "qemu" }, "plan", "--json");
+        var hyperv = await Lab.RunAsync(project.Root, new Dictionary<string, string> { ["LABRUNNER_PROVIDER"] = "hyperv" }, "plan", "--json");
+
+        Assert.Equal(0, qemu.ExitCode);
+        var bridges = System.Text.Json.JsonDocument.Parse(qemu.Stdout).RootElement.GetProperty("networks").EnumerateArray()
+            .Where(n => n.GetProperty("type").GetString() != "bridged").Select(n => n.GetProperty("switch").GetString()!).ToList();
+        Assert.NotEmpty(bridges);
+        Assert.All(bridges, b => Assert.True(b.Length <= 15 && b.StartsWith("lr", StringComparison.Ordinal), b));
+        Assert.Contains("LabRunner-", hyperv.Stdout, StringComparison.Ordinal);
+    }
 }

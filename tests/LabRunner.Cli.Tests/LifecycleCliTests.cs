@@ -91,7 +91,7 @@ public sealed class LifecycleCliTests : IDisposable
 
         Assert.Equal(0, whatIf.ExitCode);
         Assert.All(status.GetProperty("vms").EnumerateArray(), v => Assert.Equal("not_created", v.GetProperty("state").GetString()));
-        var scripts = Json(whatIf).GetProperty("batches").EnumerateArray().Select(b => b.GetProperty("powershell").GetString()!).ToList();
+        var scripts = Json(whatIf).GetProperty("batches").EnumerateArray().Select(b => b.GetProperty("preview").GetString()!).ToList();
         Assert.NotEmpty(scripts);
         foreach (var script in scripts)
         {

@@ -36,6 +36,24 @@ public sealed record HostSelection(IHostProvider Provider, string LockPath, Func
         };
     }
 
+    /// <summary>
+    /// The rules of the provider a host command would use, without touching the host: what <c>lab plan</c>
+    /// names switches and VMs by. With no provider named and none usable here, Hyper-V's (the Labfile's home).
+    /// </summary>
+    public static HostRules RulesFor(string? option, CliEnvironment env)
+    {
+        string name;
+        try
+        {
+            name = Resolve(option, env);
+        }
+        catch (UsageException) when (option is null && string.IsNullOrEmpty(env.GetVariable(ProviderVariable)))
+        {
+            name = HyperV;
+        }
+        return name == Qemu ? Providers.Qemu.QemuRules.Instance : HyperVRules.Instance;
+    }
+
     private static bool OnPath(string tool, string? path) =>
         (path ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, tool)));
 }

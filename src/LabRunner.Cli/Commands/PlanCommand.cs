@@ -14,7 +14,9 @@ public static class PlanCommand
         command.SetAction(parse =>
         {
             var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
-            var result = project.Plan();
+            // Switch and VM names on the host are the provider's: plan for the one 'lab up' would use.
+            var rules = HostSelection.RulesFor(parse.GetValue(global.Provider), env);
+            var result = project.Plan(project.Context with { Rules = rules });
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             if (parse.GetValue(global.Json))
@@ -24,7 +26,7 @@ public static class PlanCommand
                     DiagnosticPrinter.WriteJson(json, result.Diagnostics);
                 }));
             else
-                PlanTable.Write(env.Out, result.Plan);
+                PlanTable.Write(env.Out, result.Plan, rules.ForwardedPortNote);
             return ExitCodes.Success;
         });
         return command;

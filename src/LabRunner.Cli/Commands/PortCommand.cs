@@ -9,9 +9,6 @@ namespace LabRunner.Cli.Commands;
 
 public static class PortCommand
 {
-    public const string HostNote =
-        "WinNAT does not loop back: from this host, connect to the guest's own address; other machines use the host's address and port.";
-
     public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
     {
         var command = new Command("port", "List the ports the host forwards for this lab: host port -> guest IP:port, and the address to use from this host itself.");
@@ -20,7 +17,7 @@ public static class PortCommand
         command.Add(vm);
         command.SetAction(async (parse, ct) =>
         {
-            var (_, _, engine) = services.Open(parse, global, env, quiet: true);
+            var (_, host, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
             if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
@@ -37,7 +34,7 @@ public static class PortCommand
                     json.WriteStartArray("forwarded_ports");
                     foreach (var p in ports) WritePort(json, p);
                     json.WriteEndArray();
-                    json.WriteString("note", HostNote);
+                    json.WriteString("note", host.Provider.Rules.ForwardedPortNote);
                     DiagnosticPrinter.WriteJson(json, status.Diagnostics);
                 }));
                 return ExitCodes.Success;
@@ -50,13 +47,13 @@ public static class PortCommand
                     : "No port is forwarded on this host yet; 'lab up' forwards those the Labfile declares.");
                 return ExitCodes.Success;
             }
-            Write(env, ports);
+            Write(env, ports, host.Provider.Rules.ForwardedPortNote);
             return ExitCodes.Success;
         });
         return command;
     }
 
-    public static void Write(CliEnvironment env, IEnumerable<EffectivePortMapping> ports)
+    public static void Write(CliEnvironment env, IEnumerable<EffectivePortMapping> ports, string note)
     {
         var table = new Table().Border(TableBorder.Rounded).AddColumns("VM", "Host port", "Guest", "From this host");
         foreach (var p in ports)
@@ -66,7 +63,7 @@ public static class PortCommand
                 $"{p.GuestIp}:{p.GuestPort}/{proto}", $"{p.GuestIp}:{p.GuestPort}");
         }
         env.Out.Write(table);
-        env.Stdout.WriteLine(HostNote);
+        env.Stdout.WriteLine(note);
     }
 
     public static void WritePort(Utf8JsonWriter json, EffectivePortMapping p)

@@ -64,7 +64,7 @@ public static class EngineResultRenderer
             var said = result.Outcome == EngineOutcome.NothingToDo ? r.Pending.Select(p => p.Notice).ToHashSet(StringComparer.Ordinal) : [];
             foreach (var notice in r.Notices.Where(n => !said.Contains(n))) env.Stdout.WriteLine($"Note: {notice}");
             if (!result.ForwardedPorts.IsEmpty && mode is ReconcileMode.Up or ReconcileMode.Reload && result.Outcome != EngineOutcome.WhatIf)
-                PortCommand.Write(env, result.ForwardedPorts);
+                PortCommand.Write(env, result.ForwardedPorts, host.Provider.Rules.ForwardedPortNote);
         }
         return exit;
     }
@@ -150,7 +150,7 @@ public static class EngineResultRenderer
                 json.WriteEndObject();
             }
             json.WriteEndArray();
-            if (result.Outcome == EngineOutcome.WhatIf) json.WriteStringOrNull("powershell", host.Preview(batch));
+            if (result.Outcome == EngineOutcome.WhatIf) json.WriteStringOrNull("preview", host.Preview(batch));
             json.WriteEndObject();
         }
         json.WriteEndArray();

@@ -7,7 +7,7 @@ namespace LabRunner.Cli.Rendering;
 /// <summary>The human view of a plan: networks, then VMs with one row per adapter, then forwarded ports.</summary>
 public static class PlanTable
 {
-    public static void Write(IAnsiConsole console, LabPlan plan)
+    public static void Write(IAnsiConsole console, LabPlan plan, string forwardedPortNote)
     {
         console.MarkupLine($"[bold]Lab[/] {Markup.Escape(plan.Lab)}" +
             (plan.Nat is { } nat ? $"   [bold]NAT[/] {Markup.Escape(nat.Name)} {nat.Prefix} (shared by every lab on the host)" : ""));
@@ -57,6 +57,6 @@ public static class PlanTable
                 $"{p.GuestIp}:{p.GuestPort}/{protocol}", $"{p.GuestIp}:{p.GuestPort}");
         }
         console.Write(table);
-        console.MarkupLine("[grey]WinNAT does not loop back: from this host, connect to the guest's address; other machines use the host port.[/]");
+        console.MarkupLine($"[grey]{Markup.Escape(forwardedPortNote)}[/]");
     }
 }

@@ -54,6 +54,12 @@ public abstract class HostRules
     /// <summary>How the host compares file paths.</summary>
     public abstract StringComparer PathComparer { get; }
 
+    /// <summary>One line for people on how to reach a forwarded port from the host itself and from elsewhere.</summary>
+    public abstract string ForwardedPortNote { get; }
+
+    /// <summary>What a user who lacks the host's privileges should do (said when the host refuses access).</summary>
+    public abstract string PrivilegeAdvice { get; }
+
     public StringComparison PathComparison => PathComparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 
     /// <summary>The extension of a file path, lower-cased, with its dot ("" when none), on any OS's separators.</summary>
@@ -107,4 +113,10 @@ public sealed class HyperVRules : HostRules
             : $"Hyper-V needs a .vhdx or .vhd box, and '{boxPath}' is neither; convert it once, e.g. 'qemu-img convert -O vhdx -o subformat=dynamic {FileName(boxPath)} BOX.vhdx', and point 'boxes' at the result";
 
     public override StringComparer PathComparer => StringComparer.OrdinalIgnoreCase;
+
+    public override string ForwardedPortNote =>
+        "WinNAT does not loop back: from this host, connect to the guest's own address; other machines use the host's address and port.";
+
+    public override string PrivilegeAdvice =>
+        "Run lab from an elevated prompt (Administrator), or as a member of Hyper-V Administrators with network rights.";
 }

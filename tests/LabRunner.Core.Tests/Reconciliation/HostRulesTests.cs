@@ -51,6 +51,10 @@ public class HostRulesTests
         public override string OverlayExtension(string boxPath) => ".qcow2";
 
         public override StringComparer PathComparer => StringComparer.Ordinal;
+
+        public override string ForwardedPortNote => "from this host, use the host's own address";
+
+        public override string PrivilegeAdvice => "run as root";
     }
 
     private static LabPlan Plan(HostRules rules, string labfile = Lab) =>
