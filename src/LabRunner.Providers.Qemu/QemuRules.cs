@@ -52,6 +52,4 @@ public sealed class QemuRules : HostRules
     public override string ForwardedPortNote =>
         "From this host, connect to the guest's own address or to one of the host's own addresses (not 127.0.0.1) and the host port; other machines use the host's address and port.";
 
-    public override string PrivilegeAdvice =>
-        "Run lab with sudo: bridges, taps and nftables rules need CAP_NET_ADMIN.";
 }

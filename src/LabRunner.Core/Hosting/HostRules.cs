@@ -57,8 +57,6 @@ public abstract class HostRules
     /// <summary>One line for people on how to reach a forwarded port from the host itself and from elsewhere.</summary>
     public abstract string ForwardedPortNote { get; }
 
-    /// <summary>What a user who lacks the host's privileges should do (said when the host refuses access).</summary>
-    public abstract string PrivilegeAdvice { get; }
 
     public StringComparison PathComparison => PathComparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 
@@ -117,6 +115,4 @@ public sealed class HyperVRules : HostRules
     public override string ForwardedPortNote =>
         "WinNAT does not loop back: from this host, connect to the guest's own address; other machines use the host's address and port.";
 
-    public override string PrivilegeAdvice =>
-        "Run lab from an elevated prompt (Administrator), or as a member of Hyper-V Administrators with network rights.";
 }

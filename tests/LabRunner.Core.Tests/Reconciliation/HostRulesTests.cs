@@ -54,7 +54,6 @@ public class HostRulesTests
 
         public override string ForwardedPortNote => "from this host, use the host's own address";
 
-        public override string PrivilegeAdvice => "run as root";
     }
 
     private static LabPlan Plan(HostRules rules, string labfile = Lab) =>
