@@ -84,7 +84,7 @@ public sealed record BoxCatalog(string? Name, string? Description, ImmutableArra
     /// </summary>
     public (CatalogVersion Version, CatalogProvider Provider)? Pick(VersionConstraint constraint, IReadOnlyList<string> providers, string architecture)
     {
-        foreach (var version in Versions.Where(v => constraint.IsSatisfiedBy(v.Version)).OrderByDescending(v => v.Version))
+        foreach (var version in Versions.Where(v => constraint.Admits(v.Version)).OrderByDescending(v => v.Version))
         {
             foreach (var name in providers)
             {

@@ -94,7 +94,7 @@ public sealed class BoxStore
 
     /// <summary>The newest installed version of <paramref name="name"/> for <paramref name="target"/> that satisfies <paramref name="constraint"/>.</summary>
     public InstalledBox? Find(string name, VersionConstraint constraint, BoxTarget target) =>
-        Versions(name, target).FirstOrDefault(b => constraint.IsSatisfiedBy(b.Version));
+        Versions(name, target).FirstOrDefault(b => constraint.Admits(b.Version));
 
     private static InstalledBox? Read(string folder)
     {

@@ -139,8 +139,12 @@ public sealed class Downloader(HttpClient http)
             while (true)
             {
                 idle.CancelAfter(IdleTimeout);
-                var read = await FillAsync(body, buffer, idle.Token, cancellationToken).ConfigureAwait(false);
-                if (read == 0) break;
+                var (read, error) = await FillAsync(body, buffer, idle.Token, cancellationToken).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    if (error is not null) throw error;
+                    break;
+                }
                 // Digest and write this chunk on another thread while the next one is read: network, hash
                 // and disk overlap, so verifying costs no second pass over the file.
                 await consumer.ConfigureAwait(false);
@@ -149,10 +153,15 @@ public sealed class Downloader(HttpClient http)
                 {
                     hash?.AppendData(chunk, 0, read);
                     file.Write(chunk, 0, read);
-                }, cancellationToken);
+                }, CancellationToken.None);
                 (buffer, spare) = (spare, buffer);
                 done += read;
                 fetched += read;
+                if (error is not null)
+                {
+                    await consumer.ConfigureAwait(false);
+                    throw error;
+                }
                 if (done - lastReport >= 8 << 20)
                 {
                     reporter.Progress(new TransferProgress(box, TransferStage.Downloading, done, total, have));
@@ -204,26 +213,32 @@ public sealed class Downloader(HttpClient http)
             $"The {checksum.Algorithm} checksum of {what} is {actual}, not the expected {checksum.Hex}. Nothing was installed and the download was removed; check the checksum, or the source.");
     }
 
-    /// <summary>Reads until the buffer is full or the body ends; an idle connection becomes an <see cref="IOException"/>.</summary>
-    private static async Task<int> FillAsync(Stream body, byte[] buffer, CancellationToken idle, CancellationToken user)
+    /// <summary>
+    /// Reads until a quarter of the buffer is filled or the body ends. A failure after some bytes arrived is
+    /// returned beside them (to be thrown once they are written), so a broken transfer keeps every byte it
+    /// received; an idle connection becomes an <see cref="IOException"/>.
+    /// </summary>
+    private static async Task<(int Filled, Exception? Error)> FillAsync(Stream body, byte[] buffer, CancellationToken idle, CancellationToken user)
     {
         var filled = 0;
         try
         {
-            while (filled < buffer.Length)
+            while (filled < buffer.Length / 4)
             {
                 var n = await body.ReadAsync(buffer.AsMemory(filled), idle).ConfigureAwait(false);
                 if (n == 0) break;
                 filled += n;
-                // Hand a partial buffer on rather than wait when the network is slow.
-                if (filled >= buffer.Length / 4) break;
             }
+            return (filled, null);
         }
         catch (OperationCanceledException) when (!user.IsCancellationRequested)
         {
-            throw new IOException("the server sent nothing for too long");
+            return (filled, new IOException("the server sent nothing for too long"));
         }
-        return filled;
+        catch (Exception e) when (filled > 0 && IsTransient(e))
+        {
+            return (filled, e);
+        }
     }
 
     /// <summary>Checks the digest of a local file (never deleted: it is the user's); throws on a mismatch.</summary>

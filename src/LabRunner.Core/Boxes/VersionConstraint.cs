@@ -77,9 +77,17 @@ public sealed class VersionConstraint
         return true;
     }
 
-    /// <summary>The newest of <paramref name="versions"/> that satisfies this constraint; null when none does.</summary>
+    /// <summary>
+    /// Whether <paramref name="version"/> may be chosen: it satisfies the constraint, and it is a release
+    /// unless the constraint itself names a pre-release (as RubyGems resolves; a catalog's <c>2.0.beta1</c>
+    /// is never picked by <c>&gt;= 1.0</c>).
+    /// </summary>
+    public bool Admits(BoxVersion version) =>
+        IsSatisfiedBy(version) && (!version.IsPrerelease || _requirements.Any(r => r.Version.IsPrerelease));
+
+    /// <summary>The newest of <paramref name="versions"/> this constraint admits; null when none is.</summary>
     public BoxVersion? Newest(IEnumerable<BoxVersion> versions) =>
-        versions.Where(IsSatisfiedBy).OrderDescending().FirstOrDefault();
+        versions.Where(Admits).OrderDescending().FirstOrDefault();
 
     public override string ToString() => Text.Length == 0 ? "any" : Text;
 }
