@@ -43,6 +43,7 @@ public sealed class BoxFiles : IDisposable
     public string Box(string name, string kind, string metadata, string disk, string entryName)
     {
         var path = PathOf(name);
+        File.Delete(path);
         var vagrantfile = Encoding.UTF8.GetBytes("Vagrant.configure(\"2\") do |config|\nend\n");
         if (kind == "zip")
         {
