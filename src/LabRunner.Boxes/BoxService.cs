@@ -42,6 +42,21 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
 
     public async Task<BoxAddResult> AddAsync(BoxAddRequest request, IBoxReporter reporter, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await AddOnceAsync(request, reporter, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CatalogFoundException) when (!request.IsCatalog)
+        {
+            // The URL named no .json but served a catalog: read it as one (the store's lock is released by now).
+            return await AddOnceAsync(request with { IsCatalog = true }, reporter, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class CatalogFoundException : Exception;
+
+    private async Task<BoxAddResult> AddOnceAsync(BoxAddRequest request, IBoxReporter reporter, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(reporter);
         if (!BoxNames.IsValid(request.Name))
@@ -52,6 +67,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         string? catalogUrl = null;
         string? catalogArchitecture = null;
         BoxVersion version;
+        var constraintOnly = false;
         var isUrl = BoxSource.IsUrl(source, out var url);
         if (!isUrl && !File.Exists(source))
             throw new BoxException(BoxErrorKind.Source, $"'{source}' is neither an http(s) URL nor an existing file.");
@@ -74,17 +90,17 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         }
         else
         {
-            version = request.Version.Text.Length == 0 ? BoxVersion.Unversioned
-                : request.Version.Exact ?? throw new BoxException(BoxErrorKind.Usage,
-                    $"--version '{request.Version.Text}' is a constraint; a .box or a disk is added as one exact version (such as 1.2.3). Constraints choose among a catalog's versions.");
+            // A constraint only makes sense for a catalog; whether the source is one is known once it is read.
+            constraintOnly = request.Version.Text.Length > 0 && request.Version.Exact is null;
+            version = request.Version.Text.Length == 0 ? BoxVersion.Unversioned : request.Version.Exact ?? BoxVersion.Unversioned;
         }
 
-        if (!request.Force && Installed(request.Name, version, request.Target) is { } existing)
+        if (!request.Force && !constraintOnly && Installed(request.Name, version, request.Target) is { } existing)
             return new BoxAddResult(existing, true, 0, 0);
 
         using var _ = await store.LockAsync(LockTimeout, () => reporter.Note("Waiting for another lab command to finish with the box store..."), cancellationToken).ConfigureAwait(false);
         // Another process may have added it while this one waited.
-        if (!request.Force && Installed(request.Name, version, request.Target) is { } added)
+        if (!request.Force && !constraintOnly && Installed(request.Name, version, request.Target) is { } added)
             return new BoxAddResult(added, true, 0, 0);
         store.CleanTemp();
 
@@ -108,7 +124,15 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         {
             var kind = BoxSource.Sniff(file, source);
             if (kind == SourceKind.Catalog)
-                throw new BoxException(BoxErrorKind.Source, $"{source} is a box catalog, but a catalog may not point to another catalog.");
+            {
+                if (catalogUrl is not null)
+                    throw new BoxException(BoxErrorKind.Source, $"{source} is a box catalog, but a catalog may not point to another catalog.");
+                if (downloaded) Downloader.TryDelete(file);
+                throw new CatalogFoundException();
+            }
+            if (constraintOnly)
+                throw new BoxException(BoxErrorKind.Usage,
+                    $"version '{request.Version.Text}' is a constraint, but {source} is a single box, not a catalog; give it one exact version (such as 1.2.3), or none.");
             string disk;
             ExtractedBox? extracted = null;
             if (kind == SourceKind.Disk)
