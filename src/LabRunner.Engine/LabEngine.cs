@@ -88,6 +88,9 @@ public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterP
 
     /// <summary>What 'lab up' leaves for another command on this VM, if anything.</summary>
     public PendingChange? Pending { get; init; }
+
+    /// <summary>The store box (name and version) the VM was created on; null for a 'path' box.</summary>
+    public VmBox? Box { get; init; }
 }
 
 public sealed record StatusResult(ImmutableArray<Diagnostic> Diagnostics, LabPlan? Plan, ImmutableArray<VmStatus> Vms, ImmutableArray<string> Strays);
@@ -167,6 +170,10 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         }
         var creating = reconciliation.All.OfType<CreateVm>().Select(c => c.VmName).ToList();
         state.PendingVms = [.. state.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];
+        // The box version a new VM's disk is made on, so the team can see who runs which (issue 10).
+        foreach (var (vm, ops) in reconciliation.Vms)
+            if (ops.Any(o => o is CreateVm) && project.StoreBoxOf(lab, lab.Vms.FirstOrDefault(v => string.Equals(v.Name, vm, StringComparison.OrdinalIgnoreCase))?.Box) is { } box)
+                state.Boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
         state.ProjectId = identity.ProjectId;
         state.ProjectPath = project.ProjectDirectory;
         state.Save(project.StateDirectory);
@@ -382,7 +389,8 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // rendered here (a Windows seed could ask for a password): each VM's current seed counts as current.
         var files = planned.Plan.Vms.ToImmutableDictionary(v => v.Name,
             v => FilesOf(lab, v, null) with { SeedPath = inventory.Vm(v.HostVmName)?.DvdDrives.FirstOrDefault(d => !d.IsEmpty)?.Path ?? "" }, StringComparer.OrdinalIgnoreCase);
-        var pendingVms = ProjectState.LoadOrCreate(project.StateDirectory).PendingVms;
+        var savedState = ProjectState.LoadOrCreate(project.StateDirectory);
+        var pendingVms = savedState.PendingVms;
         var pending = Reconciler.Reconcile(new ReconcileRequest(planned.Plan, inventory, identity, ReconcileMode.Up, files, project.StateDirectory,
             [], [.. pendingVms], HostRules: provider.Rules)).Pending;
 
@@ -412,6 +420,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                 Cpus = owned ? host!.Cpus : null,
                 MemoryBytes = owned ? host!.MemoryBytes : null,
                 Pending = pending.FirstOrDefault(c => string.Equals(c.Vm, vm.Name, StringComparison.OrdinalIgnoreCase)),
+                Box = host is null ? null : savedState.Boxes.GetValueOrDefault(vm.Name),
             };
         }).ToImmutableArray();
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HostVmName, v.Name, StringComparison.OrdinalIgnoreCase)))

@@ -84,7 +84,19 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
 
     /// <summary><paramref name="context"/> knowing which of the lab's declared box files <paramref name="exists"/> says are missing.</summary>
     public LabContext WithMissingBoxFiles(LabContext context, LabDefinition lab, Func<string, bool> exists) =>
-        context with { MissingBoxFiles = [.. lab.Boxes.Where(b => !exists(BoxPath(lab, b.Name))).Select(b => b.Path)] };
+        context with { MissingBoxFiles = [.. lab.Boxes.Where(b => b.Url is null && !exists(BoxPath(lab, b.Name))).Select(b => b.Path)] };
+
+    /// <summary>
+    /// Finds a 'url' box in the user's box store: its disk and version, or null when it is not installed
+    /// ('lab up' adds it first). Set by the CLI, which owns the store; null where no store is used.
+    /// </summary>
+    public Func<BoxDefinition, StoreBox?>? StoreBoxes { get; init; }
+
+    /// <summary>The store box a VM's box resolves to; null for a 'path' box or one not installed.</summary>
+    public StoreBox? StoreBoxOf(LabDefinition lab, string? box) =>
+        box is not null && lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, box, StringComparison.OrdinalIgnoreCase)) is { Url: not null } declared
+            ? StoreBoxes?.Invoke(declared)
+            : null;
 
     private static bool IsNetworkPath(string path) => path.StartsWith(@"\\", StringComparison.Ordinal) || path.StartsWith("//", StringComparison.Ordinal);
 
@@ -98,6 +110,8 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     public string BoxPath(LabDefinition lab, string box)
     {
         var declared = lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, box, StringComparison.OrdinalIgnoreCase));
+        if (declared?.Url is not null)
+            return StoreBoxOf(lab, box)?.DiskPath ?? Path.Combine(StateDirectory, "boxes-not-added", box);
         if (declared is not null) return Path.GetFullPath(declared.Path, ProjectDirectory);
         var candidates = BoxExtensions.Select(e => Path.GetFullPath(Path.Combine("boxes", box + e), ProjectDirectory)).ToList();
         return candidates.FirstOrDefault(File.Exists) ?? candidates[0];
@@ -120,6 +134,9 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         return prefix;
     }
 }
+
+/// <summary>A box from the user's box store: its disk, name and version (what state.json records per VM).</summary>
+public sealed record StoreBox(string DiskPath, string Name, string Version, string Provider);
 
 /// <summary>Wrong usage the user can fix (missing Labfile, bad option value): exit code 2, one clear line.</summary>
 public sealed class UsageException(string message) : Exception(message);

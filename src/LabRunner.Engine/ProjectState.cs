@@ -41,6 +41,9 @@ public sealed class ProjectState
 
     public List<string> PendingVms { get; set; } = [];
 
+    /// <summary>The store box each VM was created on (VM name → box, version, provider), for 'lab status'.</summary>
+    public Dictionary<string, VmBox> Boxes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     public static string PathIn(string stateDirectory) => Path.Combine(stateDirectory, "state.json");
 
     public static ProjectState LoadOrCreate(string stateDirectory)
@@ -68,6 +71,9 @@ public sealed class ProjectState
         AtomicFile.WriteAllText(PathIn(stateDirectory), JsonSerializer.Serialize(this, EngineJson.Default.ProjectState));
     }
 }
+
+/// <summary>A store box version a VM runs on.</summary>
+public sealed record VmBox(string Name, string Version, string Provider);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(ProjectState))]

@@ -18,6 +18,8 @@ public class HelpTests
     [InlineData("help-status.txt", "status", "--help")]
     [InlineData("help-port.txt", "port", "--help")]
     [InlineData("help-seed.txt", "seed", "--help")]
+    [InlineData("help-box.txt", "box", "--help")]
+    [InlineData("help-box-add.txt", "box", "add", "--help")]
     public async Task Help_matches_its_golden_file(string golden, params string[] args)
     {
         using var project = new TempProject();

@@ -127,7 +127,10 @@ public sealed partial class ReadmeTests
             {
                 var (command, _) = SplitComment(lines[i]);
                 if (LabArgs(command) is not [var verb, .. var rest]) continue;
-                var help = await Lab.RunAsync(project.Root, verb, "--help");
+                // 'lab box add …': the options belong to the subcommand.
+                if (rest is [var sub, ..] && SubcommandPattern().IsMatch(sub) && (await Lab.RunAsync(project.Root, verb, "--help")).Stdout.Contains($"\n  {sub} ", StringComparison.Ordinal))
+                    (verb, rest) = ($"{verb} {sub}", rest[1..]);
+                var help = await Lab.RunAsync(project.Root, [.. verb.Split(' '), "--help"]);
                 Assert.True(help.ExitCode == 0, $"README.md:{block.Line + i}: 'lab {verb}' is not a command\n{help}");
                 foreach (Match option in OptionPattern().Matches(string.Join(' ', rest)))
                     Assert.True(help.Stdout.Contains(option.Value, StringComparison.Ordinal),
@@ -135,6 +138,9 @@ public sealed partial class ReadmeTests
             }
         }
     }
+
+    [GeneratedRegex("^[a-z]+$")]
+    private static partial Regex SubcommandPattern();
 
     /// <summary>The arguments of a <c>lab …</c> line (or the same through <c>dotnet run</c>); null for any other line.</summary>
     private static string[]? LabArgs(string line)

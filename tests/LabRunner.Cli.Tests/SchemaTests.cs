@@ -114,6 +114,9 @@ public partial class SchemaTests
     [InlineData("vms: [{ name: \"web;reboot\" }]", "name")]
     [InlineData("defaults: { user: root }", "user")]
     [InlineData("boxes: { ubuntu: { os: linux } }", "path")]
+    [InlineData("boxes: { debian: { url: ftp://example.org/d.box } }", "url")]
+    [InlineData("boxes: { debian: { url: https://example.org/d.box, checksum: sha256:abc } }", "checksum")]
+    [InlineData("boxes: { debian: { path: d.vhdx, url: https://example.org/d.box } }", "debian")]
     public async Task The_schema_refuses_what_the_binder_refuses(string line, string key)
     {
         var text = "name: demo\n" + line + "\n";

@@ -58,6 +58,7 @@ public static class LabApp
             StatusCommand.Create(global, env, services),
             PortCommand.Create(global, env, services),
             SeedCommand.Create(global, env, services),
+            BoxCommands.Create(global, env),
         };
         // Usage lines say 'lab' however the program was started (dotnet lab.dll, a test host, a renamed copy).
         root.HelpName = "lab";

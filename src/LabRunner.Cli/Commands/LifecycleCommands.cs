@@ -94,11 +94,18 @@ public static class LifecycleCommands
         ReconcileMode mode, string[]? vms, EngineOptions options, CancellationToken ct)
     {
         var json = parse.GetValue(global.Json);
-        var (_, host, engine) = services.Open(parse, global, env, quiet: json);
+        var (project, host, engine) = services.Open(parse, global, env, quiet: json);
         var targets = (vms ?? []).ToImmutableHashSet();
+        // Boxes from a 'url' are added to the box store before anything is created (issue 10).
+        if (mode is ReconcileMode.Up or ReconcileMode.Reload && !options.WhatIf
+            && await LabBoxes.EnsureAsync(project, env, LabBoxes.Target(parse, global, env), json, ct).ConfigureAwait(false) is { } failed)
+            return failed;
         var result = !json && !options.WhatIf && LiveReporter.Suits(env)
             ? await LiveReporter.RunAsync(env, reporter => engine.WithReporter(reporter).RunAsync(mode, targets, options, ct)).ConfigureAwait(false)
             : await engine.RunAsync(mode, targets, options, ct).ConfigureAwait(false);
+        if (!options.WhatIf && result.Outcome is EngineOutcome.Done or EngineOutcome.NothingToDo
+            && (mode is ReconcileMode.Up || mode is ReconcileMode.Down && targets.IsEmpty))
+            await LabBoxes.RecordUsesAsync(project, env, released: mode is ReconcileMode.Down, ct).ConfigureAwait(false);
         return EngineResultRenderer.Render(result, mode, host, env, json);
     }
 }

@@ -41,6 +41,8 @@ public static class StatusCommand
             env.Out.Write(table);
             foreach (var vm in status.Vms.Where(v => v.Pending is not null))
                 env.Stdout.WriteLine($"Pending on '{vm.Name}', for '{vm.Pending!.Command}': {string.Join("; ", vm.Pending.Changes)}");
+            foreach (var vm in status.Vms.Where(v => v.Box is not null))
+                env.Stdout.WriteLine($"VM '{vm.Name}' runs on box '{vm.Box!.Name}' {vm.Box.Version} ({vm.Box.Provider}).");
             foreach (var stray in status.Strays)
                 env.Stdout.WriteLine($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down' removes it.");
             return ExitCodes.Success;
@@ -77,6 +79,14 @@ public static class StatusCommand
             else
             {
                 json.WriteNull("pending_changes");
+            }
+            if (vm.Box is { } box)
+            {
+                json.WriteStartObject("box");
+                json.WriteString("name", box.Name);
+                json.WriteString("version", box.Version);
+                json.WriteString("provider", box.Provider);
+                json.WriteEndObject();
             }
             json.WriteStartArray("adapters");
             foreach (var a in vm.Adapters)

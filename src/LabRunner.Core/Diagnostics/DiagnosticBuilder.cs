@@ -111,6 +111,15 @@ public static class DiagnosticBuilder
     public static Diagnostic BoxFileMissing(SourceSpan s, string box, string path, string vm) =>
         Error(s, "LAB308", F($"box '{Printable(box)}' has no file at '{Printable(path)}' (VM '{vm}' uses it); put the base VHDX there or correct the path"));
 
+    public static Diagnostic InvalidVersionConstraint(SourceSpan s, string error) =>
+        Error(s, "LAB309", F($"box version: {error}"));
+    public static Diagnostic InvalidChecksum(SourceSpan s, string error) =>
+        Error(s, "LAB310", F($"box checksum: {error}"));
+    public static Diagnostic InvalidBoxUrl(SourceSpan s, string url) =>
+        Error(s, "LAB311", F($"box url '{Printable(url)}' is not an http:// or https:// URL (of a box catalog, a Vagrant .box or a disk); for a file on this machine use 'path'"));
+    public static Diagnostic BoxPathAndUrl(SourceSpan s, string box) =>
+        Error(s, "LAB312", F($"box '{Printable(box)}' has both 'path' and 'url'; keep one: 'path' for a disk you provide, 'url' for a box LabRunner downloads into its store"));
+
     // LAB4xx — forwarded ports
     public static Diagnostic PortOutOfRange(SourceSpan s, string which, string value) =>
         Error(s, "LAB401", F($"{which} port must be between 1 and 65535, not {Printable(value)}"));

@@ -1,3 +1,4 @@
+using LabRunner.Core.Boxes;
 using System.Collections.Immutable;
 using System.Globalization;
 using LabRunner.Core.Diagnostics;
@@ -26,7 +27,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
     private static readonly string[] TopKeys = ["name", "nat", "defaults", "boxes", "networks", "vms"];
     private static readonly string[] NatKeys = ["prefix"];
     private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data"];
-    private static readonly string[] BoxKeys = ["path", "os"];
+    private static readonly string[] BoxKeys = ["path", "os", "url", "version", "checksum"];
     private static readonly string[] NetworkKeys = ["name", "type", "subnet", "gateway", "dns", "adapter"];
     private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data"];
     private static readonly string[] AdapterKeys = ["network", "ip", "mac"];
@@ -91,6 +92,48 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             r.Mapping("user_data", "a mapping of cloud-config keys"));
     }
 
+    /// <summary>A box the store holds, added from its 'url' by 'lab up' (LAB309-LAB312).</summary>
+    private BoxDefinition? BindStoreBox(YamlScalar key, MappingReader r)
+    {
+        var ok = true;
+        if (r.Has("path"))
+        {
+            _d.Add(DiagnosticBuilder.BoxPathAndUrl(r.KeySpanOrMap("path"), key.Value));
+            ok = false;
+        }
+        var urlNode = r.Scalar("url", "a URL");
+        var url = urlNode?.Value;
+        if (urlNode is not null && !IsHttpUrl(url))
+        {
+            _d.Add(DiagnosticBuilder.InvalidBoxUrl(urlNode.Span, url ?? ""));
+            ok = false;
+        }
+        var versionNode = r.Scalar("version", "a version constraint");
+        if (versionNode is not null && !VersionConstraint.TryParse(versionNode.Value, out _, out var versionError))
+        {
+            _d.Add(DiagnosticBuilder.InvalidVersionConstraint(versionNode.Span, versionError));
+            ok = false;
+        }
+        var checksumNode = r.Scalar("checksum", "ALGO:HEX");
+        if (checksumNode is not null && !Checksum.TryParse(checksumNode.Value, out _, out var checksumError))
+        {
+            _d.Add(DiagnosticBuilder.InvalidChecksum(checksumNode.Span, checksumError));
+            ok = false;
+        }
+        var os = r.Choice<GuestOs>("os", "os");
+        if (!ok || urlNode is null) return null;
+        return new BoxDefinition(key.Value, "", os, key.Span)
+        {
+            PathSpan = urlNode.Span,
+            Url = url,
+            Version = versionNode?.Value,
+            Checksum = checksumNode?.Value,
+        };
+    }
+
+    private static bool IsHttpUrl(string? text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && uri.Host.Length > 0;
+
     private ImmutableArray<BoxDefinition> BindBoxes(YamlMapping? map)
     {
         if (map is null) return [];
@@ -113,9 +156,16 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
                     break;
                 case YamlMapping m:
                     var r = new MappingReader(m, $"box '{key.Value}'", BoxKeys, _d);
+                    if (r.Has("url"))
+                    {
+                        if (BindStoreBox(key, r) is { } stored) boxes.Add(stored);
+                        continue;
+                    }
                     path = r.String("path", required: true);
                     pathSpan = r.SpanOf("path") ?? m.Span;
                     os = r.Choice<GuestOs>("os", "os");
+                    foreach (var storeOnly in new[] { "version", "checksum" }.Where(r.Has))
+                        _d.Add(DiagnosticBuilder.NotApplicable(r.KeySpanOrMap(storeOnly), storeOnly, "it goes with 'url' (a box LabRunner downloads), not with 'path'"));
                     break;
                 default:
                     _d.Add(DiagnosticBuilder.WrongType(value.Span, $"box '{DiagnosticBuilder.Printable(key.Value)}'", "a VHDX path or a mapping with 'path'", value.Kind));

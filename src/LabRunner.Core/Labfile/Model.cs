@@ -38,11 +38,23 @@ public sealed record LabDefinition(
     ImmutableArray<NetworkDefinition> Networks,
     ImmutableArray<VmDefinition> Vms);
 
-/// <summary>A base image: for now a path to a VHDX, relative to the Labfile's folder.</summary>
+/// <summary>
+/// A base image: a path to a VHDX, relative to the Labfile's folder, or (with <see cref="Url"/>) a box
+/// from the user's box store, added from that URL by 'lab up' when missing; then <see cref="Path"/> is empty.
+/// </summary>
 public sealed record BoxDefinition(string Name, string Path, GuestOs? Os, SourceSpan Span)
 {
     /// <summary>Where the path is written (the entry's value, or its 'path'); the entry's key when unknown.</summary>
     public SourceSpan PathSpan { get; init; } = Span;
+
+    /// <summary>The http(s) URL of a catalog, a Vagrant .box or a bare disk; null for a 'path' box.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>A Vagrant-style version constraint (<c>~&gt; 1.2</c>); null for any.</summary>
+    public string? Version { get; init; }
+
+    /// <summary>The expected digest of a .box or bare disk URL, <c>ALGO:HEX</c>.</summary>
+    public string? Checksum { get; init; }
 }
 
 public sealed record NetworkDefinition(

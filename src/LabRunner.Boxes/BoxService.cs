@@ -1,0 +1,381 @@
+using System.Security.Cryptography;
+using System.Text;
+using LabRunner.Core.Boxes;
+using LabRunner.Providers.Qemu.Disks;
+
+namespace LabRunner.Boxes;
+
+/// <summary>What to add: a name and a source (a local path or an http(s) URL of a catalog, a .box or a bare disk).</summary>
+public sealed record BoxAddRequest(string Name, string Source)
+{
+    /// <summary>For a catalog: the versions that may be chosen (the newest that fits is). For a .box or disk: the exact version to record [0].</summary>
+    public VersionConstraint Version { get; init; } = VersionConstraint.Any;
+
+    /// <summary>The expected digest of the file (a catalog gives its own for each file).</summary>
+    public Checksum? Checksum { get; init; }
+
+    /// <summary>Treat <see cref="Source"/> as a catalog even before it is read.</summary>
+    public bool IsCatalog { get; init; }
+
+    /// <summary>Add again even when this version is installed.</summary>
+    public bool Force { get; init; }
+
+    public BoxTarget Target { get; init; } = BoxTarget.HyperV;
+}
+
+/// <summary>The box added (or already there), and how many bytes this run fetched.</summary>
+public sealed record BoxAddResult(InstalledBox Box, bool AlreadyInstalled, long Fetched, long Resumed);
+
+/// <summary>A box whose catalog has a newer version than the newest installed.</summary>
+public sealed record OutdatedBox(string Name, string Provider, BoxVersion Installed, BoxVersion? Latest, string Catalog, string? Error);
+
+/// <summary>
+/// The box commands: add, remove, outdated, update, prune. Every change happens under the store's lock,
+/// so two <c>lab</c> processes adding the same box end with one box (the second finds it installed).
+/// </summary>
+public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool disks, TimeProvider clock)
+{
+    public BoxStore Store => store;
+
+    /// <summary>How long a command waits for another to release the store's lock.</summary>
+    public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(30);
+
+    public async Task<BoxAddResult> AddAsync(BoxAddRequest request, IBoxReporter reporter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AddOnceAsync(request, reporter, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CatalogFoundException) when (!request.IsCatalog)
+        {
+            // The URL named no .json but served a catalog: read it as one (the store's lock is released by now).
+            return await AddOnceAsync(request with { IsCatalog = true }, reporter, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private sealed class CatalogFoundException : Exception;
+
+    private async Task<BoxAddResult> AddOnceAsync(BoxAddRequest request, IBoxReporter reporter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(reporter);
+        if (!BoxNames.IsValid(request.Name))
+            throw new BoxException(BoxErrorKind.Usage, $"box name '{request.Name}' is not allowed: {BoxNames.Rule}");
+
+        var source = request.Source;
+        var checksum = request.Checksum;
+        string? catalogUrl = null;
+        string? catalogArchitecture = null;
+        BoxVersion version;
+        var constraintOnly = false;
+        var isUrl = BoxSource.IsUrl(source, out var url);
+        if (!isUrl && !File.Exists(source))
+            throw new BoxException(BoxErrorKind.Source, $"'{source}' is neither an http(s) URL nor an existing file.");
+
+        // A catalog is read first: it decides the version, the file and its checksum.
+        var catalog = request.IsCatalog || LooksLikeCatalog(source)
+            ? await ReadCatalogAsync(source, reporter, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (catalog is not null)
+        {
+            var pick = catalog.Pick(request.Version, request.Target.VagrantProviders(), BoxCatalog.HostArchitecture)
+                ?? throw new BoxException(BoxErrorKind.NotFound, NoFit(catalog, request, source));
+            catalogUrl = source;
+            source = pick.Provider.Url.ToString();
+            isUrl = BoxSource.IsUrl(source, out url);
+            if (!isUrl) throw new BoxException(BoxErrorKind.Source, $"The catalog's file for {pick.Version.Version} is not an http(s) URL: {source}");
+            checksum = pick.Provider.Checksum ?? checksum;
+            version = pick.Version.Version;
+            catalogArchitecture = pick.Provider.Architecture;
+        }
+        else
+        {
+            // A constraint only makes sense for a catalog; whether the source is one is known once it is read.
+            constraintOnly = request.Version.Text.Length > 0 && request.Version.Exact is null;
+            version = request.Version.Text.Length == 0 ? BoxVersion.Unversioned : request.Version.Exact ?? BoxVersion.Unversioned;
+        }
+
+        if (!request.Force && !constraintOnly && Installed(request.Name, version, request.Target) is { } existing)
+            return new BoxAddResult(existing, true, 0, 0);
+
+        using var _ = await store.LockAsync(LockTimeout, () => reporter.Note("Waiting for another lab command to finish with the box store..."), cancellationToken).ConfigureAwait(false);
+        // Another process may have added it while this one waited.
+        if (!request.Force && !constraintOnly && Installed(request.Name, version, request.Target) is { } added)
+            return new BoxAddResult(added, true, 0, 0);
+        store.CleanTemp();
+
+        long fetched = 0, resumed = 0;
+        string file;
+        var downloaded = false;
+        if (isUrl)
+        {
+            file = PartPath(source);
+            var result = await downloader.DownloadAsync(url!, file, checksum, request.Name, reporter, cancellationToken).ConfigureAwait(false);
+            (fetched, resumed, downloaded) = (result.Fetched, result.Resumed, true);
+        }
+        else
+        {
+            file = Path.GetFullPath(source);
+            if (checksum is not null) await Downloader.VerifyAsync(file, checksum, source, cancellationToken).ConfigureAwait(false);
+        }
+
+        var staging = store.NewStagingFolder();
+        try
+        {
+            var kind = BoxSource.Sniff(file, source);
+            if (kind == SourceKind.Catalog)
+            {
+                if (catalogUrl is not null)
+                    throw new BoxException(BoxErrorKind.Source, $"{source} is a box catalog, but a catalog may not point to another catalog.");
+                if (downloaded) Downloader.TryDelete(file);
+                throw new CatalogFoundException();
+            }
+            if (constraintOnly)
+                throw new BoxException(BoxErrorKind.Usage,
+                    $"version '{request.Version.Text}' is a constraint, but {source} is a single box, not a catalog; give it one exact version (such as 1.2.3), or none.");
+            string disk;
+            ExtractedBox? extracted = null;
+            if (kind == SourceKind.Disk)
+            {
+                disk = Path.Combine(staging, "disk");
+                if (downloaded)
+                {
+                    File.Move(file, disk); // same file system: the download becomes the box, 0 bytes copied
+                    Downloader.TryDelete(file + ".validator");
+                }
+                else
+                {
+                    await CopyAsync(file, disk, request.Name, reporter, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                extracted = await VagrantBoxReader.ExtractAsync(file, kind, staging, source, request.Name, reporter, cancellationToken).ConfigureAwait(false);
+                disk = extracted.DiskPath;
+            }
+
+            var format = DiskFormatDetector.DetectFile(disk);
+            DiskFormat? convertedFrom = null;
+            if (!request.Target.Accepts(format))
+            {
+                reporter.Progress(new TransferProgress(request.Name, TransferStage.Converting, 0, null));
+                var vhdx = Path.Combine(staging, "converted.vhdx");
+                await disks.ConvertToVhdxAsync(disk, format, vhdx, cancellationToken).ConfigureAwait(false);
+                File.Delete(disk);
+                (disk, convertedFrom, format) = (vhdx, format, DiskFormat.Vhdx);
+            }
+            var diskName = "box." + format.Extension();
+            File.Move(disk, Path.Combine(staging, diskName));
+            disk = Path.Combine(staging, diskName);
+            reporter.Progress(new TransferProgress(request.Name, TransferStage.Installing, 0, null));
+
+            var manifest = new BoxManifest
+            {
+                Name = request.Name,
+                Version = version.Text,
+                Provider = request.Target.Name(),
+                Format = format.FormatName(),
+                Disk = diskName,
+                Size = new FileInfo(disk).Length,
+                VirtualSize = await disks.VirtualSizeAsync(disk, format, cancellationToken).ConfigureAwait(false),
+                Architecture = extracted?.Architecture ?? catalogArchitecture,
+                Firmware = extracted?.Firmware,
+                SecureBoot = extracted?.SecureBoot,
+                VagrantProvider = extracted?.VagrantProvider,
+                Source = url is null ? Path.GetFullPath(source) : Downloader.Redact(url),
+                Checksum = checksum?.ToString(),
+                Catalog = catalogUrl,
+                ConvertedFrom = convertedFrom?.FormatName(),
+                Added = clock.GetUtcNow(),
+            };
+            var box = store.Commit(staging, manifest, request.Target);
+            if (downloaded) Downloader.TryDelete(file);
+            return new BoxAddResult(box, false, fetched, resumed);
+        }
+        catch (BoxException e) when (downloaded && e.Kind == BoxErrorKind.Source)
+        {
+            // Not a usable box: fetching it again will not help.
+            Downloader.TryDelete(file);
+            Downloader.TryDelete(file + ".validator");
+            throw;
+        }
+        finally
+        {
+            BoxStore.DeleteQuietly(staging);
+        }
+    }
+
+    private InstalledBox? Installed(string name, BoxVersion version, BoxTarget target) =>
+        store.Versions(name, target).FirstOrDefault(b => b.Version == version);
+
+    private static bool LooksLikeCatalog(string source)
+    {
+        var path = BoxSource.IsUrl(source, out var u) ? u!.AbsolutePath : source;
+        return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static string NoFit(BoxCatalog catalog, BoxAddRequest request, string source)
+    {
+        var providers = string.Join(", ", request.Target.VagrantProviders());
+        var available = catalog.Versions.OrderByDescending(v => v.Version).Take(10)
+            .Select(v => $"{v.Version} ({string.Join(", ", v.Providers.Select(p => p.Architecture is null ? p.Name : $"{p.Name}/{p.Architecture}"))})");
+        return $"The catalog {source} has no version matching '{request.Version}' for {providers} on {BoxCatalog.HostArchitecture}. " +
+            (catalog.Versions.IsEmpty ? "It lists no versions." : $"It has: {string.Join("; ", available)}.");
+    }
+
+    /// <summary>Reads a catalog from a URL or a file.</summary>
+    public async Task<BoxCatalog> ReadCatalogAsync(string source, IBoxReporter reporter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(reporter);
+        byte[] bytes;
+        Uri? baseUri = null;
+        if (BoxSource.IsUrl(source, out var url))
+        {
+            baseUri = url;
+            var part = Path.Combine(store.TempFolder, "catalog-" + Guid.NewGuid().ToString("N") + ".json");
+            Directory.CreateDirectory(store.TempFolder);
+            try
+            {
+                await downloader.DownloadAsync(url!, part, null, "catalog", NullBoxReporter.Instance, cancellationToken).ConfigureAwait(false);
+                if (new FileInfo(part).Length > BoxCatalog.MaxLength)
+                    throw new BoxException(BoxErrorKind.Source, $"{source} is larger than a box catalog can be (16 MiB).");
+                bytes = await File.ReadAllBytesAsync(part, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Downloader.TryDelete(part);
+                Downloader.TryDelete(part + ".validator");
+            }
+        }
+        else
+        {
+            if (!File.Exists(source)) throw new BoxException(BoxErrorKind.Source, $"The catalog '{source}' does not exist.");
+            if (new FileInfo(source).Length > BoxCatalog.MaxLength)
+                throw new BoxException(BoxErrorKind.Source, $"{source} is larger than a box catalog can be (16 MiB).");
+            bytes = await File.ReadAllBytesAsync(source, cancellationToken).ConfigureAwait(false);
+            baseUri = new Uri(Path.GetFullPath(source));
+        }
+        return BoxCatalog.Parse(bytes, baseUri, source);
+    }
+
+    /// <summary>The partial file of a URL's download: the same URL resumes the same file.</summary>
+    private string PartPath(string url)
+    {
+        Directory.CreateDirectory(store.TempFolder);
+        var id = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(url)))[..24];
+        return Path.Combine(store.TempFolder, $"download-{id}.part");
+    }
+
+    private static async Task CopyAsync(string from, string to, string box, IBoxReporter reporter, CancellationToken cancellationToken)
+    {
+        await using var source = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+        await using var target = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
+        var total = source.Length;
+        var buffer = new byte[1 << 20];
+        long done = 0;
+        int n;
+        while ((n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await target.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            done += n;
+            if (done % (64 << 20) < n) reporter.Progress(new TransferProgress(box, TransferStage.Copying, done, total));
+        }
+        reporter.Progress(new TransferProgress(box, TransferStage.Copying, done, total));
+    }
+
+    /// <summary>
+    /// Removes <paramref name="name"/>: one <paramref name="version"/>, or every version with <paramref name="all"/>
+    /// (without either, the only version there is). Refused while a lab uses one, unless <paramref name="force"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<InstalledBox>> RemoveAsync(string name, BoxVersion? version, bool all, bool force, BoxTarget? target, CancellationToken cancellationToken)
+    {
+        using var _ = await store.LockAsync(LockTimeout, null, cancellationToken).ConfigureAwait(false);
+        var matches = store.List().Where(b => b.Name == name && (target is null || b.Provider == target.Value.Name())).ToList();
+        if (matches.Count == 0)
+            throw new BoxException(BoxErrorKind.NotFound, $"No box named '{name}' is installed; 'lab box list' shows those that are.");
+        if (version is not null)
+        {
+            matches = [.. matches.Where(b => b.Version == version)];
+            if (matches.Count == 0)
+                throw new BoxException(BoxErrorKind.NotFound, $"Box '{name}' has no version {version} installed; it has {string.Join(", ", store.List().Where(b => b.Name == name).Select(b => b.Manifest.Version).Distinct())}.");
+        }
+        else if (!all && matches.Select(b => b.Manifest.Version).Distinct().Count() > 1)
+        {
+            throw new BoxException(BoxErrorKind.Usage,
+                $"Box '{name}' has several versions ({string.Join(", ", matches.Select(b => b.Manifest.Version).Distinct())}); say which with --version V, or --all.");
+        }
+        if (!force)
+        {
+            var inUse = matches.Select(b => (Box: b, Users: store.UsersOf(b))).Where(x => x.Users.Count > 0).ToList();
+            if (inUse.Count > 0)
+                throw new BoxException(BoxErrorKind.InUse, string.Join(" ", inUse.Select(x =>
+                    $"Box '{name}' {x.Box.Manifest.Version} ({x.Box.Provider}) is used by {string.Join(", ", x.Users.Select(u => $"lab '{u.Lab}' in {u.Project}"))}.")) +
+                    " Bring those labs down first ('lab down'), or remove it anyway with --force (their VMs' disks would lose their base).");
+        }
+        foreach (var box in matches) store.Remove(box);
+        return matches;
+    }
+
+    /// <summary>For each box (name and provider) added from a catalog: its newest installed version and the catalog's newest.</summary>
+    public async Task<IReadOnlyList<OutdatedBox>> OutdatedAsync(string? name, CancellationToken cancellationToken)
+    {
+        var result = new List<OutdatedBox>();
+        foreach (var group in store.List().Where(b => name is null || b.Name == name).GroupBy(b => (b.Name, b.Provider)))
+        {
+            var newest = group.OrderByDescending(b => b.Version).First();
+            var catalogUrl = group.Select(b => b.Manifest.Catalog).FirstOrDefault(c => c is not null);
+            if (catalogUrl is null) continue;
+            BoxTargets.TryParse(group.Key.Provider, out var target);
+            try
+            {
+                var catalog = await ReadCatalogAsync(catalogUrl, NullBoxReporter.Instance, cancellationToken).ConfigureAwait(false);
+                var latest = catalog.Pick(VersionConstraint.Any, target.VagrantProviders(), BoxCatalog.HostArchitecture)?.Version.Version;
+                result.Add(new OutdatedBox(group.Key.Name, group.Key.Provider, newest.Version, latest, catalogUrl, null));
+            }
+            catch (BoxException e)
+            {
+                result.Add(new OutdatedBox(group.Key.Name, group.Key.Provider, newest.Version, null, catalogUrl, e.Message));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>Adds the catalog's newest version of each outdated box (or of <paramref name="name"/>); older versions stay for the labs pinned to them.</summary>
+    public async Task<IReadOnlyList<BoxAddResult>> UpdateAsync(string? name, IBoxReporter reporter, CancellationToken cancellationToken)
+    {
+        var outdated = await OutdatedAsync(name, cancellationToken).ConfigureAwait(false);
+        if (name is not null && outdated.Count == 0)
+            throw new BoxException(BoxErrorKind.NotFound, store.List().Any(b => b.Name == name)
+                ? $"Box '{name}' was not added from a catalog, so there is nothing to update it from."
+                : $"No box named '{name}' is installed.");
+        var added = new List<BoxAddResult>();
+        foreach (var box in outdated.Where(o => o.Latest is not null && o.Latest > o.Installed))
+        {
+            BoxTargets.TryParse(box.Provider, out var target);
+            added.Add(await AddAsync(new BoxAddRequest(box.Name, box.Catalog)
+            {
+                IsCatalog = true,
+                Version = VersionConstraint.Parse("= " + box.Latest!.Text),
+                Target = target,
+            }, reporter, cancellationToken).ConfigureAwait(false));
+        }
+        return added;
+    }
+
+    /// <summary>Removes every version no lab uses that is not the newest of its box and provider.</summary>
+    public async Task<IReadOnlyList<InstalledBox>> PruneAsync(bool dryRun, CancellationToken cancellationToken)
+    {
+        using var _ = await store.LockAsync(LockTimeout, null, cancellationToken).ConfigureAwait(false);
+        var removed = new List<InstalledBox>();
+        foreach (var group in store.List().GroupBy(b => (b.Name, b.Provider)))
+        {
+            foreach (var box in group.OrderByDescending(b => b.Version).Skip(1))
+            {
+                if (store.UsersOf(box).Count > 0) continue;
+                if (!dryRun) store.Remove(box);
+                removed.Add(box);
+            }
+        }
+        return removed;
+    }
+}

@@ -1,0 +1,92 @@
+using System.CommandLine;
+using LabRunner.Boxes;
+using LabRunner.Cli.Rendering;
+using LabRunner.Core.Boxes;
+using LabRunner.Core.Labfile;
+using LabRunner.Engine;
+
+namespace LabRunner.Cli.Commands;
+
+/// <summary>
+/// A lab's 'url' boxes and the user's box store: where the engine finds them, adding the missing ones
+/// before 'lab up' creates anything, and recording which labs use which box versions.
+/// </summary>
+public static class LabBoxes
+{
+    /// <summary>How the engine finds a 'url' box: the newest installed version that fits the Labfile's constraint.</summary>
+    public static Func<BoxDefinition, StoreBox?> Resolver(CliEnvironment env, BoxTarget target)
+    {
+        var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
+        return box => store.Find(box.Name, Constraint(box), target) is { } found
+            ? new StoreBox(found.DiskPath, found.Name, found.Manifest.Version, found.Provider)
+            : null;
+    }
+
+    private static VersionConstraint Constraint(BoxDefinition box) =>
+        box.Version is { } text && VersionConstraint.TryParse(text, out var c, out _) ? c : VersionConstraint.Any;
+
+    /// <summary>
+    /// Adds every 'url' box a VM of the lab uses that the store does not have (with progress), so that
+    /// 'lab up' creates nothing before its boxes are there. A Labfile with errors is left to the engine to report.
+    /// </summary>
+    /// <returns>An exit code when a box could not be added; null when all are there.</returns>
+    public static async Task<int?> EnsureAsync(LabProject project, CliEnvironment env, BoxTarget target, bool json, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        var loaded = project.Load();
+        if (loaded.HasErrors || loaded.Lab is not { } lab) return null;
+        var missing = UrlBoxesUsed(lab).Where(b => project.StoreBoxOf(lab, b.Name) is null).ToList();
+        if (missing.Count == 0) return null;
+        var service = BoxCommands.Service(env);
+        try
+        {
+            foreach (var box in missing)
+            {
+                var request = new BoxAddRequest(box.Name, box.Url!)
+                {
+                    Version = Constraint(box),
+                    Checksum = box.Checksum is { } sum && Checksum.TryParse(sum, out var c, out _) ? c : null,
+                    Target = target,
+                };
+                if (!json) env.Stdout.WriteLine($"==> Adding box '{box.Name}' from {box.Url}");
+                var added = await BoxCommands.WithProgress(env, json, reporter => service.AddAsync(request, reporter, ct)).ConfigureAwait(false);
+                if (!json) env.Stdout.WriteLine($"    box '{added.Box.Name}' {added.Box.Manifest.Version} ({added.Box.Provider}, {added.Box.Manifest.Format}) is in the store");
+            }
+            return null;
+        }
+        catch (BoxException e)
+        {
+            var (code, outcome) = BoxCommands.ExitOf(e.Kind);
+            env.Error.WriteLine($"lab: {e.Message}");
+            env.Error.WriteLine("Nothing was created: 'lab up' adds a lab's boxes before anything else.");
+            if (json) Json.WriteFailure(env, "up", outcome, code, e.Message, []);
+            return code;
+        }
+    }
+
+    /// <summary>Records in the store that this lab uses its store boxes (after 'up'), or nothing any more (after 'down').</summary>
+    public static async Task RecordUsesAsync(LabProject project, CliEnvironment env, bool released, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        var loaded = project.Load();
+        if (loaded.Lab is not { } lab) return;
+        var uses = released ? [] : UrlBoxesUsed(lab).Select(b => project.StoreBoxOf(lab, b.Name)).OfType<StoreBox>()
+            .Select(b => new BoxUse(b.Name, b.Version, b.Provider)).ToList();
+        if (uses.Count == 0 && !released) return;
+        var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
+        try
+        {
+            await store.RecordUsesAsync(project.ProjectDirectory, lab.Name, uses, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or BoxException)
+        {
+            env.Error.WriteLine($"lab: warning: could not record this lab's boxes in the box store: {e.Message}");
+        }
+    }
+
+    private static IEnumerable<BoxDefinition> UrlBoxesUsed(LabDefinition lab) =>
+        lab.Boxes.Where(b => b.Url is not null && lab.Vms.Any(v => string.Equals(v.Box, b.Name, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>The provider boxes are installed for, for this command line.</summary>
+    public static BoxTarget Target(ParseResult parse, GlobalOptions global, CliEnvironment env) => BoxCommands.Target(parse, global, env);
+}

@@ -1,0 +1,129 @@
+using System.Text.Json;
+using LabRunner.Boxes;
+using LabRunner.Boxes.Tests.Support;
+
+namespace LabRunner.Cli.Tests;
+
+/// <summary><c>lab box …</c> end to end in-process, against a store in a throw-away LABRUNNER_HOME and a loopback HTTP server.</summary>
+public sealed class BoxCliTests : IAsyncLifetime, IDisposable
+{
+    private readonly BoxFiles _files = new();
+    private readonly TempProject _project = new();
+    private readonly LoopbackServer _server = new();
+    private readonly Dictionary<string, string> _env;
+
+    public BoxCliTests()
+    {
+        _env = new() { ["LABRUNNER_HOME"] = Path.Combine(_project.Root, "home"), ["LABRUNNER_PROVIDER"] = "qemu" };
+    }
+
+    private string StoreRoot => Path.Combine(_project.Root, "home", "boxes");
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public void Dispose()
+    {
+        _files.Dispose();
+        _project.Dispose();
+    }
+
+    private Task<CliResult> Lab(params string[] args) => Cli.Tests.Lab.RunAsync(_project.Root, _env, args);
+
+    [Fact]
+    public async Task Box_add_downloads_verifies_and_reports_progress_as_plain_lines()
+    {
+        var disk = _files.RandomRaw("disk.img", 20 << 20);
+        var url = _server.ServeFile("disk.img", disk);
+
+        var result = await Lab("box", "add", "tiny", url.ToString(), "--version", "1.0", "--checksum", "sha256:" + BoxFiles.Sha256(disk));
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("tiny: downloading (20.0 MiB)", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("tiny: downloading 100% (20.0 MiB of 20.0 MiB,", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Added box 'tiny' 1.0 (qemu, raw, 20.0 MiB); sha256 verified.", result.Stdout, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(StoreRoot, "tiny", "1.0", "qemu-raw", "box.img")));
+    }
+
+    [Fact]
+    public async Task Box_add_with_a_wrong_checksum_exits_3_and_installs_nothing()
+    {
+        var disk = _files.RandomRaw("disk.img", 1 << 20);
+        var url = _server.ServeFile("disk.img", disk);
+
+        var result = await Lab("box", "add", "tiny", url.ToString(), "--checksum", "sha1:" + new string('0', 40));
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Contains("sha1 checksum", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Nothing was installed", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(StoreRoot, ".lock")], Directory.EnumerateFiles(StoreRoot, "*", SearchOption.AllDirectories));
+    }
+
+    [Theory]
+    [InlineData("--checksum", "sha256:xyz")]
+    [InlineData("--version", "~>")]
+    public async Task Box_add_refuses_a_malformed_option_with_exit_2(string option, string value)
+    {
+        var result = await Lab("box", "add", "tiny", "http://127.0.0.1:1/x.img", option, value);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(option, result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Box_list_json_and_remove_refused_while_a_lab_uses_the_box()
+    {
+        var disk = _files.RandomRaw("disk.img", 1 << 20);
+        Assert.Equal(0, (await Lab("box", "add", "tiny", _server.ServeFile("disk.img", disk).ToString())).ExitCode);
+        Directory.CreateDirectory(Path.Combine(_project.Root, ".lab"));
+        await BoxStore.ForHome(_env["LABRUNNER_HOME"]).RecordUsesAsync(_project.Root, "webshop", [new BoxUse("tiny", "0", "qemu")], default);
+
+        var list = await Lab("box", "list", "--json");
+        var remove = await Lab("box", "remove", "tiny");
+        var forced = await Lab("box", "remove", "tiny", "--force");
+
+        using var doc = JsonDocument.Parse(list.Stdout);
+        var box = Assert.Single(doc.RootElement.GetProperty("boxes").EnumerateArray().ToList());
+        Assert.Equal(("tiny", "0", "qemu", "raw"), (box.GetProperty("name").GetString(), box.GetProperty("version").GetString(),
+            box.GetProperty("provider").GetString(), box.GetProperty("format").GetString()));
+        Assert.Equal("webshop", box.GetProperty("used_by")[0].GetProperty("lab").GetString());
+        Assert.Equal(4, remove.ExitCode);
+        Assert.Contains($"lab 'webshop' in {_project.Root}", remove.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, forced.ExitCode);
+        Assert.Contains("Removed box 'tiny' 0 (qemu, raw).", forced.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Box_add_from_a_catalog_then_outdated_update_and_prune()
+    {
+        ServeCatalog("1.0.0");
+        var catalog = _server.Url("catalog.json").ToString();
+        var added = await Lab("box", "add", "acme/debian", "--catalog", catalog);
+        ServeCatalog("1.0.0", "1.1.0");
+
+        var outdated = await Lab("box", "outdated");
+        var update = await Lab("box", "update");
+        var prune = await Lab("box", "prune");
+        var list = await Lab("box", "list");
+
+        Assert.True(added.ExitCode == 0, added.ToString());
+        Assert.Contains("acme/debian (qemu) 1.0.0 is outdated: 1.1.0 is available", outdated.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Added box 'acme/debian' 1.1.0", update.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Removed box 'acme/debian' 1.0.0", prune.Stdout, StringComparison.Ordinal);
+        Assert.Contains("1.1.0", list.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("1.0.0", list.Stdout, StringComparison.Ordinal);
+    }
+
+    private void ServeCatalog(params string[] versions)
+    {
+        var entries = versions.Select(v =>
+        {
+            var disk = _files.RandomRaw($"d{v}.img", 64 << 10, seed: v.Length + v[^1]);
+            var box = _files.Box($"d{v}.box", "zip", BoxFiles.Metadata("libvirt", null), disk, "box.img");
+            _server.ServeFile($"d{v}.box", box);
+            return $$"""{"version":"{{v}}","providers":[{"name":"libvirt","url":"d{{v}}.box","checksum_type":"sha256","checksum":"{{BoxFiles.Sha256(box)}}"}]}""";
+        });
+        _server.Serve("catalog.json", $$"""{"name":"acme/debian","versions":[{{string.Join(",", entries)}}]}""");
+    }
+}
