@@ -41,6 +41,12 @@ public sealed class ProjectState
 
     public List<string> PendingVms { get; set; } = [];
 
+    /// <summary>
+    /// The <c>once</c> provisioners that ran successfully: VM → provisioner key (<c>vm.provision[2]</c>) →
+    /// hash of its content. An edited provisioner has another hash, so it runs again.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>> Provisioned { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     public static string PathIn(string stateDirectory) => Path.Combine(stateDirectory, "state.json");
 
     public static ProjectState LoadOrCreate(string stateDirectory)

@@ -304,7 +304,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         var args = ImmutableArray.CreateBuilder<string>();
         foreach (var item in r.List("args", "a list of arguments"))
         {
-            if (item is YamlScalar { IsNull: false } s) args.Add(s.Value);
+            if (item is YamlScalar { IsNull: false } s && !s.Value.Contains('\0', StringComparison.Ordinal)) args.Add(s.Value);
+            else if (item is YamlScalar { IsNull: false } nul) d.Add(DiagnosticBuilder.WrongType(nul.Span, "each 'args' entry", "text without NUL characters", "text with one"));
             else d.Add(DiagnosticBuilder.WrongType(item.Span, "each 'args' entry", "text", item.Kind));
         }
         var env = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
@@ -314,6 +315,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             {
                 if (!Names.IsEnvName(entry.Key.Value))
                     d.Add(DiagnosticBuilder.InvalidEnvName(entry.Key.Span, entry.Key.Value));
+                else if (entry.Value is YamlScalar nul && nul.Value.Contains('\0', StringComparison.Ordinal))
+                    d.Add(DiagnosticBuilder.WrongType(nul.Span, $"'{DiagnosticBuilder.Printable(entry.Key.Value)}'", "text without NUL characters", "text with one"));
                 else if (entry.Value is YamlScalar value)
                     env.Add(new(entry.Key.Value, value.IsNull ? "" : value.Value));
                 else
