@@ -58,6 +58,9 @@ public static class LabApp
             StatusCommand.Create(global, env, services),
             PortCommand.Create(global, env, services),
             SeedCommand.Create(global, env, services),
+            SshCommand.Create(global, env, services),
+            SshConfigCommand.Create(global, env, services),
+            ProvisionCommand.Create(global, env, services),
         };
         // Usage lines say 'lab' however the program was started (dotnet lab.dll, a test host, a renamed copy).
         root.HelpName = "lab";
