@@ -38,9 +38,10 @@ public sealed class GuestOptions
 public static class GuestSteps
 {
     public static async Task<int> AfterStartAsync(ParseResult parse, GuestOptions options, EngineResult result, LabProject project, Services services,
-        CliEnvironment env, bool quiet, int exitCode, CancellationToken ct)
+        HostSelection host, CliEnvironment env, bool quiet, int exitCode, CancellationToken ct)
     {
-        if (parse.GetValue(options.NoWait) || result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo))
+        if (parse.GetValue(options.NoWait) || result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo)
+            || !host.Provider.BootsGuests)
             return exitCode;
         var started = result.Reconciliation?.All.OfType<StartVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
         var created = result.Reconciliation?.All.OfType<CreateVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];

@@ -105,6 +105,6 @@ public static class LifecycleCommands
             : await engine.RunAsync(mode, targets, options, ct).ConfigureAwait(false);
         var exit = EngineResultRenderer.Render(result, mode, host, env, json);
         // Then into the guests: wait until each is ready, and provision it.
-        return guest is null || options.WhatIf ? exit : await GuestSteps.AfterStartAsync(parse, guest, result, project, services, env, json, exit, ct).ConfigureAwait(false);
+        return guest is null || options.WhatIf ? exit : await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, exit, ct).ConfigureAwait(false);
     }
 }

@@ -17,7 +17,9 @@ public static class ProvisionCommand
         command.SetAction(async (parse, ct) =>
         {
             var names = parse.GetValue(vms) ?? [];
-            var (project, _, engine) = services.Open(parse, global, env, quiet: true);
+            var (project, host, engine) = services.Open(parse, global, env, quiet: true);
+            if (!host.Provider.BootsGuests)
+                throw new UsageException($"{host.Provider.Description} boots no guests, so there is nothing to provision");
             if (await GuestSteps.StatusAsync(engine, env, parse, names, ct).ConfigureAwait(false) is not var (plan, chosen))
                 return ExitCodes.InvalidLabfile;
             foreach (var vm in chosen.Where(v => v.State != "running"))

@@ -33,7 +33,7 @@ public static class HostKeys
         var path = PathOf(stateDirectory, vm);
         if (!File.Exists(path)) return null;
         var display = Path.Combine(".lab", "vms", vm, FileName);
-        return SshKeys.Load(new SourceText(display, File.ReadAllText(path)), $"{vm}@{lab}", new List<Diagnostic>())
+        return SshKeys.Load(new SourceText(display, File.ReadAllText(path)), SshKeys.Comment(lab), new List<Diagnostic>())
             ?? throw new UsageException($"cannot read the host key {display}; 'lab down {vm}' and 'lab up' give the VM a new one");
     }
 }
