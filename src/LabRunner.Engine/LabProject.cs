@@ -79,8 +79,19 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     {
         var loaded = Load();
         if (loaded.HasErrors || loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
-        return Plan(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)));
+        return Plan(WithMissingProvisionFiles(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)), loaded.Lab));
     }
+
+    /// <summary><paramref name="context"/> knowing which provisioner files (scripts, file sources) are missing next to the Labfile (LAB703).</summary>
+    public LabContext WithMissingProvisionFiles(LabContext context, LabDefinition lab) =>
+        context with
+        {
+            MissingProvisionFiles = [.. lab.Vms.SelectMany(v => v.Provisioners).Select(p => LabRunner.Core.Validation.LabValidator.ProvisionFile(p).Path)
+                .OfType<string>().Distinct(StringComparer.Ordinal).Where(p => !File.Exists(ProvisionPath(p)))],
+        };
+
+    /// <summary>A provisioner's file on this machine: relative to the Labfile's folder.</summary>
+    public string ProvisionPath(string path) => Path.GetFullPath(path, ProjectDirectory);
 
     /// <summary><paramref name="context"/> knowing which of the lab's declared box files <paramref name="exists"/> says are missing.</summary>
     public LabContext WithMissingBoxFiles(LabContext context, LabDefinition lab, Func<string, bool> exists) =>

@@ -69,7 +69,10 @@ public static class ProjectSecrets
                 if (WindowsPassword.Problem(password, ["Administrator", vm.User]) is { } problem)
                     throw new UsageException($"{AdminPasswordVariable} does not meet Windows' password rules for VM '{vm.Name}': {problem}");
             }
-            return new GuestSecrets(publicKey, vm.Os == GuestOs.Windows ? password : null);
+            return new GuestSecrets(publicKey, vm.Os == GuestOs.Windows ? password : null)
+            {
+                SshHostKey = vm.Os == GuestOs.Linux ? Guests.HostKeys.LoadOrCreate(stateDirectory, lab, vm.Name) : null,
+            };
         };
     }
 

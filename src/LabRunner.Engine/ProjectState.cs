@@ -44,6 +44,12 @@ public sealed class ProjectState
     /// <summary>The store box each VM was created on (VM name → box, version, provider), for 'lab status'.</summary>
     public Dictionary<string, VmBox> Boxes { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The <c>once</c> provisioners that ran successfully: VM → provisioner key (<c>vm.provision[2]</c>) →
+    /// hash of its content. An edited provisioner has another hash, so it runs again.
+    /// </summary>
+    public Dictionary<string, Dictionary<string, string>> Provisioned { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     public static string PathIn(string stateDirectory) => Path.Combine(stateDirectory, "state.json");
 
     public static ProjectState LoadOrCreate(string stateDirectory)

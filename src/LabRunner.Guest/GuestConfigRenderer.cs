@@ -63,7 +63,12 @@ public sealed class GuestConfigRenderer
 
     private ImmutableArray<GuestFile> RenderLinux(string lab, VmPlan vm, GuestSecrets secrets, List<Diagnostic> diagnostics)
     {
-        var secretObject = new ScriptObject { ["ssh_public_key"] = secrets.SshPublicKey };
+        var secretObject = new ScriptObject
+        {
+            ["ssh_public_key"] = secrets.SshPublicKey,
+            ["ssh_host_key_private"] = secrets.SshHostKey?.PrivateKeyPem,
+            ["ssh_host_key_public"] = secrets.SshHostKey?.PublicKey,
+        };
         var userTemplate = Find(TemplateNames.UserData);
         var (userData, userBootcmd) = SplitUserData(vm.UserData, userTemplate);
         var files = ImmutableArray.CreateBuilder<GuestFile>(3);

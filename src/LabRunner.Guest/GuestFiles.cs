@@ -10,6 +10,12 @@ namespace LabRunner.Guest;
 /// </summary>
 public sealed record GuestSecrets(string SshPublicKey, string? AdminPassword)
 {
+    /// <summary>
+    /// The guest's own SSH host key (Linux guests, through cloud-init's <c>ssh_keys</c>): LabRunner made
+    /// it, so <c>.lab/known_hosts</c> holds it before the guest first boots. Null keeps the image's way.
+    /// </summary>
+    public Ssh.SshKeyPair? SshHostKey { get; init; }
+
     /// <summary>Keeps the password out of logs that print the record.</summary>
     public override string ToString() => $"GuestSecrets {{ SshPublicKey = {SshPublicKey}, AdminPassword = {(AdminPassword is null ? "null" : "***")} }}";
 }

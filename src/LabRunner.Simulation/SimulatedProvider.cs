@@ -22,6 +22,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
     /// <summary>The simulated host is a Hyper-V host, with Hyper-V's rules.</summary>
     public HostRules Rules => HyperVRules.Instance;
 
+    /// <summary>A simulated VM has no guest inside: 'lab up' does not wait for one.</summary>
+    public bool BootsGuests => false;
+
     /// <summary>Operations that succeeded, over all batches (for benchmarks).</summary>
     public long OperationsApplied => Interlocked.Read(ref _operationsApplied);
 

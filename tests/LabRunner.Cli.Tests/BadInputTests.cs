@@ -71,7 +71,7 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Theory]
-    [InlineData("up", "--provision")]
+    [InlineData("up", "--provision-with")]
     [InlineData("halt", "web", "--what-if")]
     [InlineData("reload", "-x")]
     public async Task An_unknown_option_is_a_usage_error_not_a_VM_name(params string[] args)

@@ -227,6 +227,13 @@ public sealed partial class ReadmeTests
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllBytes(path, new byte[1024]);
         }
+        // The scripts and files its provisioners name, as a project would have them.
+        foreach (var file in lab.Vms.SelectMany(v => v.Provisioners).Select(p => LabRunner.Core.Validation.LabValidator.ProvisionFile(p).Path).OfType<string>())
+        {
+            var path = project.ProvisionPath(file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, "#!/bin/sh\n");
+        }
     }
 
     [GeneratedRegex(@"(?<![\w-])--[a-z][a-z-]*")]

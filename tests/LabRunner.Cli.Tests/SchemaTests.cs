@@ -28,6 +28,9 @@ public partial class SchemaTests
         ["VmKeys"] = "$.definitions.vm",
         ["AdapterKeys"] = "$.definitions.attachment.oneOf[1]",
         ["PortKeys"] = "$.definitions.forwardedPort",
+        ["ProvisionerKeys"] = "$.definitions.provisioner",
+        ["ShellKeys"] = "$.definitions.shellProvisioner",
+        ["FileKeys"] = "$.definitions.fileProvisioner",
     };
 
     private static JObject SchemaJson => JObject.Parse(File.ReadAllText(SchemaPath));

@@ -59,6 +59,9 @@ public static class LabApp
             PortCommand.Create(global, env, services),
             SeedCommand.Create(global, env, services),
             BoxCommands.Create(global, env),
+            SshCommand.Create(global, env, services),
+            SshConfigCommand.Create(global, env, services),
+            ProvisionCommand.Create(global, env, services),
         };
         // Usage lines say 'lab' however the program was started (dotnet lab.dll, a test host, a renamed copy).
         root.HelpName = "lab";

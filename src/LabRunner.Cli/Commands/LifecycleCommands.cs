@@ -19,12 +19,14 @@ public static class LifecycleCommands
         var parallel = OptionValues.WholeNumber("--parallel", 1, 16, EngineOptions.Default.Parallelism, "N",
             "How many VM batches (PowerShell processes) run at once");
         var adopt = AdoptOption("Take over this lab's VMs and switches marked by another project folder: after moving or renaming the folder, or for a lab made by an older LabRunner");
+        var guest = new GuestOptions();
         command.Add(vms);
         command.Add(whatIf);
         command.Add(parallel);
         command.Add(adopt);
+        guest.AddTo(command);
         command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Up, parse.GetValue(vms),
-            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf), Parallelism = parse.GetValue(parallel), Adopt = parse.GetValue(adopt) }, ct));
+            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf), Parallelism = parse.GetValue(parallel), Adopt = parse.GetValue(adopt) }, ct, guest));
         return command;
     }
 
@@ -46,10 +48,12 @@ public static class LifecycleCommands
         var command = new Command("reload", "Stop the VMs, apply every change the Labfile asks for (including those that need a VM off), and start them again.");
         var vms = VmArgument();
         var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
+        var guest = new GuestOptions();
         command.Add(vms);
         command.Add(whatIf);
+        guest.AddTo(command);
         command.SetAction((parse, ct) => Run(parse, global, env, services, ReconcileMode.Reload, parse.GetValue(vms),
-            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf) }, ct));
+            EngineOptions.Default with { WhatIf = parse.GetValue(whatIf) }, ct, guest));
         return command;
     }
 
@@ -91,7 +95,7 @@ public static class LifecycleCommands
     }
 
     private static async Task<int> Run(ParseResult parse, GlobalOptions global, CliEnvironment env, Services services,
-        ReconcileMode mode, string[]? vms, EngineOptions options, CancellationToken ct)
+        ReconcileMode mode, string[]? vms, EngineOptions options, CancellationToken ct, GuestOptions? guest = null)
     {
         var json = parse.GetValue(global.Json);
         var (project, host, engine) = services.Open(parse, global, env, quiet: json);
@@ -106,6 +110,8 @@ public static class LifecycleCommands
         if (!options.WhatIf && result.Outcome is EngineOutcome.Done or EngineOutcome.NothingToDo
             && (mode is ReconcileMode.Up || mode is ReconcileMode.Down && targets.IsEmpty))
             await LabBoxes.RecordUsesAsync(project, env, released: mode is ReconcileMode.Down, ct).ConfigureAwait(false);
-        return EngineResultRenderer.Render(result, mode, host, env, json);
+        var exit = EngineResultRenderer.Render(result, mode, host, env, json);
+        // Then into the guests: wait until each is ready, and provision it.
+        return guest is null || options.WhatIf ? exit : await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, exit, ct).ConfigureAwait(false);
     }
 }

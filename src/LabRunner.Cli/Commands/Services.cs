@@ -11,6 +11,15 @@ public sealed class Services
 
     public required Func<LabProject, CliEnvironment, SeedBuilder> Seeds { get; init; }
 
+    /// <summary>How LabRunner itself logs in to guests (readiness, provisioners).</summary>
+    public Engine.Guests.IGuestConnector GuestConnector { get; init; } = new Engine.Guests.SshNetConnector();
+
+    /// <summary>The clock guest waits run on.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Runs a program (the system's ssh) with this process's terminal and standard streams; returns its exit code.</summary>
+    public Func<string, IReadOnlyList<string>, CliEnvironment, CancellationToken, Task<int>> Exec { get; init; } = ProcessExec.RunAsync;
+
     /// <summary>What every host command starts with: the project, the host it targets, and an engine over both.</summary>
     public (LabProject Project, HostSelection Host, LabEngine Engine) Open(System.CommandLine.ParseResult parse, GlobalOptions global, CliEnvironment env, bool quiet)
     {

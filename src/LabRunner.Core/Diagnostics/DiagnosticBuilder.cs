@@ -6,6 +6,7 @@ namespace LabRunner.Core.Diagnostics;
 /// Every diagnostic LabRunner reports, in one place, so codes stay stable and unique.
 /// LAB0xx: the YAML and its shape. LAB1xx: names. LAB2xx: addresses and networks.
 /// LAB3xx: VMs, boxes and sizes. LAB4xx: forwarded ports. LAB5xx: planning. LAB6xx: templates.
+/// LAB7xx: provisioners and guest access.
 /// </summary>
 public static class DiagnosticBuilder
 {
@@ -144,6 +145,18 @@ public static class DiagnosticBuilder
         Error(s, "LAB604", F($"the lab's SSH private key cannot be used: {reason}"));
     public static Diagnostic UserDataIgnored(SourceSpan s, string vm) =>
         Warning(s, "LAB605", F($"VM '{Printable(vm)}' runs Windows, which has no cloud-init: its user_data is not used (Windows guests get unattend.xml)"));
+
+    // LAB7xx — provisioners and guest access
+    public static Diagnostic ProvisionerKind(SourceSpan s) =>
+        Error(s, "LAB701", "each provision item needs exactly one of 'shell' or 'file'");
+    public static Diagnostic ShellSource(SourceSpan s) =>
+        Error(s, "LAB702", "a 'shell' provisioner needs exactly one of 'inline' (the script's text) or 'path' (a script file)");
+    public static Diagnostic ProvisionFileMissing(SourceSpan s, string path) =>
+        Error(s, "LAB703", F($"'{Printable(path)}' does not exist or is not a file (provisioner paths are relative to the Labfile's folder)"));
+    public static Diagnostic InvalidEnvName(SourceSpan s, string name) =>
+        Error(s, "LAB704", F($"environment variable name '{Printable(name)}' is not allowed: letters, digits and underscores, not starting with a digit"));
+    public static Diagnostic InvalidProvisionPath(SourceSpan s, string what, string path, string rule) =>
+        Error(s, "LAB705", F($"{what} '{Printable(path)}' is not usable: {rule}"));
 
     /// <summary>
     /// Names and values can hold anything a user typed: every one quoted in a message goes through here,

@@ -18,6 +18,9 @@ public interface IHostProvider
     /// <summary>What <c>--what-if</c> shows for a batch: the script or commands this provider would run, or null.</summary>
     string? Preview(OperationBatch batch) => null;
 
+    /// <summary>Whether a started VM really boots a guest that can be waited for and logged in to (not on a simulated host).</summary>
+    bool BootsGuests => true;
+
     /// <summary>
     /// Everything on the host (switches, adapters and their addresses, NetNats, mappings, VMs), plus
     /// which of <paramref name="filesOfInterest"/> exist.

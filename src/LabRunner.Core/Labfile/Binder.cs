@@ -26,12 +26,19 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
 
     private static readonly string[] TopKeys = ["name", "nat", "defaults", "boxes", "networks", "vms"];
     private static readonly string[] NatKeys = ["prefix"];
-    private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data"];
+    private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data", "provision", "boot_timeout"];
     private static readonly string[] BoxKeys = ["path", "os", "url", "version", "checksum"];
     private static readonly string[] NetworkKeys = ["name", "type", "subnet", "gateway", "dns", "adapter"];
-    private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data"];
+    private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data", "provision", "boot_timeout"];
     private static readonly string[] AdapterKeys = ["network", "ip", "mac"];
     private static readonly string[] PortKeys = ["guest", "host", "protocol", "host_ip", "auto_correct"];
+    private static readonly string[] ProvisionerKeys = ["shell", "file"];
+    private static readonly string[] ShellKeys = ["inline", "path", "args", "env", "privileged", "run"];
+    private static readonly string[] FileKeys = ["source", "destination", "run"];
+
+    // boot_timeout: at least long enough for a TCP handshake and a cloud-init query, at most a day.
+    private const int MinBootTimeout = 10;
+    private const int MaxBootTimeout = 86400;
 
     private readonly ICollection<Diagnostic> _d = diagnostics;
 
@@ -76,7 +83,12 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
     }
 
     private sealed record Defaults(
-        YamlScalar? Box, int Cpus, long Memory, int Generation, GuestOs? Os, string User, YamlMapping? UserData);
+        YamlScalar? Box, int Cpus, long Memory, int Generation, GuestOs? Os, string User, YamlMapping? UserData)
+    {
+        public ImmutableArray<ProvisionerDefinition> Provisioners { get; init; } = [];
+
+        public int BootTimeout { get; init; } = VmDefinition.DefaultBootTimeoutSeconds;
+    }
 
     private Defaults BindDefaults(YamlMapping? map)
     {
@@ -89,7 +101,11 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             Generation(r) ?? 2,
             r.Choice<GuestOs>("os", "os"),
             User(r) ?? DefaultUser,
-            r.Mapping("user_data", "a mapping of cloud-config keys"));
+            r.Mapping("user_data", "a mapping of cloud-config keys"))
+        {
+            Provisioners = BindProvisioners(r, "defaults", _d),
+            BootTimeout = (int?)r.Integer("boot_timeout", "boot_timeout (seconds)", MinBootTimeout, MaxBootTimeout) ?? VmDefinition.DefaultBootTimeoutSeconds,
+        };
     }
 
     /// <summary>A box the store holds, added from its 'url' by 'lab up' (LAB309-LAB312).</summary>
@@ -263,6 +279,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         var userData = r.Mapping("user_data", "a mapping of cloud-config keys") ?? defaults.UserData;
         var adapterNodes = r.List("networks", "a list of network names or mappings with 'network'");
         var portNodes = r.List("forwarded_ports", "a list of mappings with 'guest' and 'host'");
+        var provisioners = defaults.Provisioners.AddRange(BindProvisioners(r, "vm", _d));
+        var bootTimeout = (int?)r.Integer("boot_timeout", "boot_timeout (seconds)", MinBootTimeout, MaxBootTimeout) ?? defaults.BootTimeout;
         if (namePattern is null) yield break;
 
         var copies = count ?? 1;
@@ -291,8 +309,105 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             var adapters = adapterNodes.Select(n => BindAdapter(n, i - 1, copies)).OfType<AdapterDefinition>().ToImmutableArray();
             var ports = portNodes.Select(n => BindPort(n, i - 1)).OfType<ForwardedPortDefinition>().ToImmutableArray();
             yield return new VmDefinition(name, nameSpan, box, boxNode?.Span, cpus, memory, generation, os, hostname, hostnameSpan,
-                user, adapters, ports, userData, map.Span);
+                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout };
         }
+    }
+
+    private static ImmutableArray<ProvisionerDefinition> BindProvisioners(MappingReader r, string origin, ICollection<Diagnostic> d)
+    {
+        var items = r.List("provision", "a list of 'shell' or 'file' items");
+        var result = ImmutableArray.CreateBuilder<ProvisionerDefinition>();
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (BindProvisioner(items[i], d) is { } p) result.Add(p with { Origin = origin, Index = i });
+        }
+        return result.ToImmutable();
+    }
+
+    private static ProvisionerDefinition? BindProvisioner(YamlNode node, ICollection<Diagnostic> d)
+    {
+        if (node is not YamlMapping map)
+        {
+            d.Add(DiagnosticBuilder.WrongType(node.Span, "each provision item", "a mapping with 'shell' or 'file'", node.Kind));
+            return null;
+        }
+        var r = new MappingReader(map, "a provision item", ProvisionerKeys, d);
+        var shell = r.Mapping("shell", "a mapping with 'inline' or 'path'");
+        var file = r.Mapping("file", "a mapping with 'source' and 'destination'");
+        if (r.Has("shell") == r.Has("file"))
+        {
+            d.Add(DiagnosticBuilder.ProvisionerKind(map.Span));
+            return null;
+        }
+        if (shell is not null) return BindShell(shell, map.Span, d);
+        if (file is not null) return BindFile(file, map.Span, d);
+        return null;
+    }
+
+    private static ShellProvisionerDefinition? BindShell(YamlMapping map, SourceSpan itemSpan, ICollection<Diagnostic> d)
+    {
+        var r = new MappingReader(map, "'shell'", ShellKeys, d);
+        var inline = r.String("inline");
+        var path = ProjectPath(r, "path", "script path", d);
+        var run = r.Choice<ProvisionRun>("run", "run") ?? ProvisionRun.Once;
+        var privileged = r.Boolean("privileged") ?? true;
+        var args = ImmutableArray.CreateBuilder<string>();
+        foreach (var item in r.List("args", "a list of arguments"))
+        {
+            if (item is YamlScalar { IsNull: false } s && !s.Value.Contains('\0', StringComparison.Ordinal)) args.Add(s.Value);
+            else if (item is YamlScalar { IsNull: false } nul) d.Add(DiagnosticBuilder.WrongType(nul.Span, "each 'args' entry", "text without NUL characters", "text with one"));
+            else d.Add(DiagnosticBuilder.WrongType(item.Span, "each 'args' entry", "text", item.Kind));
+        }
+        var env = ImmutableArray.CreateBuilder<KeyValuePair<string, string>>();
+        if (r.Mapping("env", "a mapping of variable names to values") is { } envMap)
+        {
+            foreach (var entry in envMap.Entries)
+            {
+                if (!Names.IsEnvName(entry.Key.Value))
+                    d.Add(DiagnosticBuilder.InvalidEnvName(entry.Key.Span, entry.Key.Value));
+                else if (entry.Value is YamlScalar nul && nul.Value.Contains('\0', StringComparison.Ordinal))
+                    d.Add(DiagnosticBuilder.WrongType(nul.Span, $"'{DiagnosticBuilder.Printable(entry.Key.Value)}'", "text without NUL characters", "text with one"));
+                else if (entry.Value is YamlScalar value)
+                    env.Add(new(entry.Key.Value, value.IsNull ? "" : value.Value));
+                else
+                    d.Add(DiagnosticBuilder.WrongType(entry.Value.Span, $"'{DiagnosticBuilder.Printable(entry.Key.Value)}'", "text", entry.Value.Kind));
+            }
+        }
+        if (r.Has("inline") == r.Has("path"))
+        {
+            d.Add(DiagnosticBuilder.ShellSource(r.Span));
+            return null;
+        }
+        if (inline is null && path is null) return null;
+        return new ShellProvisionerDefinition(inline, path, r.SpanOf("path"), args.ToImmutable(), env.ToImmutable(), privileged, run, itemSpan);
+    }
+
+    private static FileProvisionerDefinition? BindFile(YamlMapping map, SourceSpan itemSpan, ICollection<Diagnostic> d)
+    {
+        var r = new MappingReader(map, "'file'", FileKeys, d);
+        var source = ProjectPath(r, "source", "source path", d, required: true);
+        var destination = r.String("destination", required: true);
+        if (destination is not null && (destination.Length == 0 || destination.Any(char.IsControl) || destination.Length > 4096))
+        {
+            d.Add(DiagnosticBuilder.InvalidProvisionPath(r.SpanOf("destination")!.Value, "destination", destination, "give a path in the guest without control characters"));
+            destination = null;
+        }
+        var run = r.Choice<ProvisionRun>("run", "run") ?? ProvisionRun.Once;
+        if (source is null || destination is null) return null;
+        return new FileProvisionerDefinition(source, r.SpanOf("source")!.Value, destination, run, itemSpan);
+    }
+
+    /// <summary>A path on this machine, relative to the Labfile's folder; whether it exists is the validator's question.</summary>
+    private static string? ProjectPath(MappingReader r, string key, string what, ICollection<Diagnostic> d, bool required = false)
+    {
+        var path = r.String(key, required);
+        if (path is null) return null;
+        if (path.Length == 0 || !Names.IsPrintable(path, 1024) || path.Contains('\0', StringComparison.Ordinal))
+        {
+            d.Add(DiagnosticBuilder.InvalidProvisionPath(r.SpanOf(key)!.Value, what, path, "give a file path relative to the Labfile's folder"));
+            return null;
+        }
+        return path;
     }
 
     /// <summary>With <c>count</c>, <c>{n}</c> stands for the copy's number; without it in the name, <c>-n</c> is appended.</summary>

@@ -85,7 +85,16 @@ public sealed record VmDefinition(
     ImmutableArray<AdapterDefinition> Adapters,
     ImmutableArray<ForwardedPortDefinition> ForwardedPorts,
     YamlMapping? UserData,
-    SourceSpan Span);
+    SourceSpan Span)
+{
+    public const int DefaultBootTimeoutSeconds = 300;
+
+    /// <summary>The provisioners to run after the guest is ready: those of 'defaults' first, then the VM's own.</summary>
+    public ImmutableArray<ProvisionerDefinition> Provisioners { get; init; } = [];
+
+    /// <summary>How long 'lab up' waits for the guest to become ready before it fails this VM.</summary>
+    public int BootTimeoutSeconds { get; init; } = DefaultBootTimeoutSeconds;
+}
 
 public sealed record AdapterDefinition(
     string Network,
@@ -105,3 +114,48 @@ public sealed record ForwardedPortDefinition(
     Ipv4Address? HostIp,
     bool AutoCorrect,
     SourceSpan Span);
+
+/// <summary>When a provisioner runs: once per content (the default), at every provisioning, or only when named.</summary>
+public enum ProvisionRun
+{
+    Once,
+    Always,
+    Never,
+}
+
+/// <summary>
+/// One item of a VM's <c>provision</c> list (the <c>defaults</c> list first). <see cref="Span"/> is the
+/// item, what a failure points at; <see cref="Origin"/> says whether it came from defaults or the VM.
+/// </summary>
+public abstract record ProvisionerDefinition(ProvisionRun Run, SourceSpan Span)
+{
+    /// <summary>"defaults" or "vm": with the item's index in its own list, it names the provisioner in state.json.</summary>
+    public string Origin { get; init; } = "vm";
+
+    public int Index { get; init; }
+
+    /// <summary>A stable name for the item within its VM: <c>vm.provision[2]</c> or <c>defaults.provision[0]</c>.</summary>
+    public string Key => $"{Origin}.provision[{Index}]";
+}
+
+/// <summary>
+/// <c>shell:</c> a script given inline or as a file (relative to the Labfile), run with <see cref="Args"/>
+/// and <see cref="Env"/> — as root through sudo when <see cref="Privileged"/> (the default).
+/// </summary>
+public sealed record ShellProvisionerDefinition(
+    string? Inline,
+    string? Path,
+    SourceSpan? PathSpan,
+    ImmutableArray<string> Args,
+    ImmutableArray<KeyValuePair<string, string>> Env,
+    bool Privileged,
+    ProvisionRun Run,
+    SourceSpan Span) : ProvisionerDefinition(Run, Span);
+
+/// <summary><c>file:</c> a file from the project (relative to the Labfile) copied to <see cref="Destination"/> in the guest.</summary>
+public sealed record FileProvisionerDefinition(
+    string Source,
+    SourceSpan SourceSpan,
+    string Destination,
+    ProvisionRun Run,
+    SourceSpan Span) : ProvisionerDefinition(Run, Span);

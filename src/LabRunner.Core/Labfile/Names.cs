@@ -40,12 +40,18 @@ public static partial class Names
     /// <summary>A physical adapter name a bridged network can use on every provider (see <see cref="AdapterRule"/>).</summary>
     public static bool IsAdapterName(string s) => IsPrintable(s, MaxAdapterNameLength) && s.IndexOfAny(NotInAdapterNames) < 0;
 
+    /// <summary>A name a POSIX shell and PowerShell both take as an environment variable: <c>[A-Za-z_][A-Za-z0-9_]*</c>.</summary>
+    public static bool IsEnvName(string s) => EnvPattern().IsMatch(s);
+
     /// <summary>Free text that ends up as data (adapter names, paths): any printable characters.</summary>
     public static bool IsPrintable(string s, int maxLength) =>
         s.Length > 0 && s.Length <= maxLength && !s.Any(char.IsControl) && s.Trim().Length == s.Length;
 
     [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?\\z")]
     private static partial Regex LabPattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}\\z")]
+    private static partial Regex EnvPattern();
 
     [GeneratedRegex("^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,30}[A-Za-z0-9])?\\z")]
     private static partial Regex NetworkPattern();

@@ -32,6 +32,12 @@ public sealed record LabContext(
     /// </summary>
     public ImmutableHashSet<string> MissingBoxFiles { get; init; } = [];
 
+    /// <summary>
+    /// Provisioner files ('shell: path' and 'file: source', as written) the caller found missing next to
+    /// the Labfile. Each is a Labfile error (LAB703) at its position. Empty when nobody looked.
+    /// </summary>
+    public ImmutableHashSet<string> MissingProvisionFiles { get; init; } = [];
+
     /// <summary>The rules of the host the lab is planned for: how its switches and VMs are named.</summary>
     public HostRules Rules { get; init; } = HyperVRules.Instance;
 

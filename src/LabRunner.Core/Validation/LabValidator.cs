@@ -21,6 +21,7 @@ public static class LabValidator
         var ips = new Dictionary<Ipv4Address, (VmDefinition Vm, SourceSpan Span)>();
         var macs = new Dictionary<MacAddress, VmDefinition>();
         var hostPorts = new Dictionary<(PortProtocol, uint, int), (VmDefinition Vm, SourceSpan Span)>();
+        var provisionReported = new HashSet<SourceSpan>();
 
         foreach (var vm in lab.Vms)
         {
@@ -34,6 +35,11 @@ public static class LabValidator
             else if (lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, vm.Box, StringComparison.OrdinalIgnoreCase)) is { } box
                 && context.MissingBoxFiles.Contains(box.Path) && missingReported.Add(box.Name))
                 d.Add(DiagnosticBuilder.BoxFileMissing(box.PathSpan, box.Name, box.Path, vm.Name));
+
+            // A defaults item and every copy made by 'count' share one position: reported once.
+            foreach (var (path, span) in vm.Provisioners.Select(ProvisionFile))
+                if (path is not null && context.MissingProvisionFiles.Contains(path) && provisionReported.Add(span))
+                    d.Add(DiagnosticBuilder.ProvisionFileMissing(span, path));
 
             var attached = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var adapter in vm.Adapters)
@@ -74,6 +80,14 @@ public static class LabValidator
             }
         }
     }
+
+    /// <summary>The project file a provisioner reads, as written, and where; null for an inline script.</summary>
+    public static (string? Path, SourceSpan Span) ProvisionFile(ProvisionerDefinition p) => p switch
+    {
+        ShellProvisionerDefinition { Path: { } path } s => (path, s.PathSpan ?? s.Span),
+        FileProvisionerDefinition f => (f.Source, f.SourceSpan),
+        _ => (null, p.Span),
+    };
 
     private static Dictionary<string, NetworkDefinition> ValidateNetworks(LabDefinition lab, LabContext context, ICollection<Diagnostic> d)
     {

@@ -20,6 +20,8 @@ namespace LabRunner.Guest.Templates;
 ///                          route_via (the gateway when this adapter carries a static default route, else null),
 ///                          dhcp, dns[]
 /// secrets.ssh_public_key   one OpenSSH line
+/// secrets.ssh_host_key_private, secrets.ssh_host_key_public   (Linux) the guest's ECDSA host key LabRunner
+///                          made (PEM, OpenSSH line), or null
 /// secrets.administrator_password_encoded, secrets.password_encoded   (Windows) unattend's hidden forms
 /// user_data                the Labfile's user_data as YAML mapping entries ("" when none); without its
 ///                          bootcmd when the template writes user_bootcmd

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using System.CommandLine;
+using System.Globalization;
+using LabRunner.Cli.Rendering;
+using LabRunner.Core.Hosting;
+using LabRunner.Core.Planning;
+using LabRunner.Engine;
+using LabRunner.Engine.Guests;
+
+namespace LabRunner.Cli.Commands;
+
+/// <summary>The options 'up' and 'reload' share for what happens in the guests after they start.</summary>
+public sealed class GuestOptions
+{
+    public Option<bool> NoWait { get; } = new("--no-wait") { Description = "Return right after the VMs start, without waiting for SSH and cloud-init (and without provisioning)" };
+
+    public Option<bool> Provision { get; } = new("--provision") { Description = "Run the provisioners also on VMs that were already running" };
+
+    public Option<bool> NoProvision { get; } = new("--no-provision") { Description = "Wait for the guests but run no provisioners" };
+
+    public void AddTo(Command command)
+    {
+        command.Add(NoWait);
+        command.Add(Provision);
+        command.Add(NoProvision);
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(Provision) && result.GetValue(NoProvision))
+                result.AddError("--provision and --no-provision contradict each other");
+        });
+    }
+}
+
+/// <summary>
+/// After the host work of 'up' / 'reload': wait until every VM the run concerned is ready, in parallel,
+/// and run its provisioners (on the VMs this run started, or every running one with --provision).
+/// </summary>
+public static class GuestSteps
+{
+    public static async Task<int> AfterStartAsync(ParseResult parse, GuestOptions options, EngineResult result, LabProject project, Services services,
+        HostSelection host, CliEnvironment env, bool quiet, int exitCode, CancellationToken ct)
+    {
+        if (parse.GetValue(options.NoWait) || result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo)
+            || !host.Provider.BootsGuests)
+            return exitCode;
+        var started = result.Reconciliation?.All.OfType<StartVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
+        var created = result.Reconciliation?.All.OfType<CreateVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
+        var provisionAll = parse.GetValue(options.Provision);
+        var provisionNone = parse.GetValue(options.NoProvision);
+        var requests = result.VmOutcomes.Where(o => o.Kind is VmOutcomeKind.Done or VmOutcomeKind.NothingToDo)
+            .Select(o => result.Plan.Vms.FirstOrDefault(v => string.Equals(v.Name, o.Vm, StringComparison.OrdinalIgnoreCase)))
+            .OfType<VmPlan>()
+            .Select(v => new GuestRequest(v.Name, !provisionNone && (provisionAll || started.Contains(v.HostVmName))))
+            .ToList();
+        // A VM made anew has run nothing yet, whatever state.json remembers of an earlier VM of that name.
+        ProvisionRunner.Forget(project.StateDirectory, result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name));
+        var guestExit = await RunAsync(project, services, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
+        return exitCode == ExitCodes.Success ? guestExit : exitCode;
+    }
+
+    /// <summary>Waits for (and provisions) <paramref name="requests"/>; prints each failure; exit 3 when any VM failed.</summary>
+    public static async Task<int> RunAsync(LabProject project, Services services, CliEnvironment env, bool quiet, LabPlan plan,
+        IReadOnlyList<GuestRequest> requests, CancellationToken ct)
+    {
+        if (requests.Count == 0) return ExitCodes.Success;
+        var loaded = project.Load();
+        if (loaded.Lab is null) return ExitCodes.InvalidLabfile;
+        if (!quiet) env.Stdout.WriteLine($"==> guests: waiting for {string.Join(", ", requests.Select(r => r.Vm))}");
+        var work = new GuestWork(project, services.GuestConnector, services.Time, new GuestLineReporter(env, quiet));
+        var outcomes = await work.RunAsync(loaded.Lab, plan, requests, ct).ConfigureAwait(false);
+        foreach (var o in outcomes)
+        {
+            switch (o.Phase)
+            {
+                case GuestPhase.Ready when !quiet:
+                    var boot = o.ReachableAfter is { } r ? $", SSH answered after {Seconds(r)}" : "";
+                    env.Stdout.WriteLine($"{o.Vm}: ready after {Seconds(o.ReadyAfter ?? o.Elapsed)}{boot}");
+                    foreach (var line in o.Problems) env.Error.WriteLine($"  {o.Vm}: cloud-init: {line}");
+                    break;
+                case GuestPhase.Unreachable:
+                    env.Error.WriteLine($"{o.Vm}: {o.Error}");
+                    break;
+                case GuestPhase.Failed:
+                    env.Error.WriteLine($"lab: {o.Vm}: {o.Error}");
+                    foreach (var line in o.Problems) env.Error.WriteLine($"  {o.Vm}| {line}");
+                    break;
+            }
+        }
+        return outcomes.Any(o => o.Phase == GuestPhase.Failed) ? ExitCodes.HostFailure : ExitCodes.Success;
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>The lab's VMs as the host has them now, for ssh, ssh-config and provision; names checked against the Labfile.</summary>
+    public static async Task<(LabPlan Plan, ImmutableArray<VmStatus> Vms)?> StatusAsync(LabEngine engine, CliEnvironment env, ParseResult parse, IReadOnlyCollection<string> names, CancellationToken ct)
+    {
+        var status = await engine.StatusAsync(ct).ConfigureAwait(false);
+        if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env, parse)) return null;
+        var unknown = names.Where(n => !status.Vms.Any(v => string.Equals(v.Name, n, StringComparison.OrdinalIgnoreCase))).ToList();
+        if (unknown.Count > 0)
+            throw new UsageException($"no VM named {string.Join(", ", unknown.Select(u => $"'{u}'"))} in the Labfile (it has {string.Join(", ", status.Vms.Select(v => v.Name))})");
+        var chosen = names.Count == 0 ? status.Vms : [.. status.Vms.Where(v => names.Contains(v.Name, StringComparer.OrdinalIgnoreCase))];
+        return (status.Plan!, chosen);
+    }
+}

@@ -1,0 +1,43 @@
+using LabRunner.Engine;
+using System.Diagnostics;
+
+namespace LabRunner.Cli.Commands;
+
+/// <summary>Starts a program found on PATH with an argument vector (never a command line) and the caller's own terminal.</summary>
+public static class ProcessExec
+{
+    public static async Task<int> RunAsync(string program, IReadOnlyList<string> arguments, CliEnvironment env, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var path = Find(program, env.GetVariable("PATH"))
+            ?? throw new UsageException($"'{program}' was not found on PATH; install the OpenSSH client (apt-get install openssh-client, or Windows' optional feature OpenSSH Client)");
+        // Not redirected: the child writes to this process's stdout and stderr, byte for byte, and reads its terminal.
+        var start = new ProcessStartInfo(path) { UseShellExecute = false, WorkingDirectory = env.WorkingDirectory };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start) ?? throw new UsageException($"'{path}' could not be started");
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C reached ssh too (same terminal); it ends its session itself. Wait for it a little.
+            if (!process.WaitForExit(TimeSpan.FromSeconds(5))) process.Kill();
+            throw;
+        }
+        return process.ExitCode;
+    }
+
+    private static string? Find(string program, string? pathVariable)
+    {
+        if (Path.IsPathRooted(program)) return File.Exists(program) ? program : null;
+        var names = OperatingSystem.IsWindows() ? [program + ".exe", program] : new[] { program };
+        foreach (var directory in (pathVariable ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+            foreach (var name in names)
+            {
+                var candidate = Path.Combine(directory, name);
+                if (File.Exists(candidate)) return candidate;
+            }
+        return null;
+    }
+}

@@ -1,0 +1,39 @@
+using LabRunner.Engine;
+using System.CommandLine;
+using LabRunner.Engine.Guests;
+
+namespace LabRunner.Cli.Commands;
+
+/// <summary><c>lab provision [VM…]</c>: run the provisioners on running VMs (once items only when new or changed).</summary>
+public static class ProvisionCommand
+{
+    public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
+    {
+        var command = new Command("provision",
+            "Run the Labfile's provisioners on the running VMs: 'once' items that are new or changed since they last ran, and 'always' items.");
+        var vms = new Argument<string[]>("VM") { Description = "Only these VMs [default: all running]", Arity = ArgumentArity.ZeroOrMore };
+        OptionValues.RefuseOptionsAsNames(vms);
+        command.Add(vms);
+        command.SetAction(async (parse, ct) =>
+        {
+            var names = parse.GetValue(vms) ?? [];
+            var (project, host, engine) = services.Open(parse, global, env, quiet: true);
+            if (!host.Provider.BootsGuests)
+                throw new UsageException($"{host.Provider.Description} boots no guests, so there is nothing to provision");
+            if (await GuestSteps.StatusAsync(engine, env, parse, names, ct).ConfigureAwait(false) is not var (plan, chosen))
+                return ExitCodes.InvalidLabfile;
+            foreach (var vm in chosen.Where(v => v.State != "running"))
+            {
+                if (names.Length > 0) throw new UsageException($"VM '{vm.Name}' is {vm.State.Replace('_', ' ')}; 'lab up {vm.Name}' starts it");
+                env.Error.WriteLine($"{vm.Name}: {vm.State.Replace('_', ' ')}, skipped");
+            }
+            var loaded = project.PlanCheckingBoxFiles();
+            var missing = loaded.Diagnostics.Where(d => d.Code == "LAB703").ToList();
+            if (missing.Count > 0 && Rendering.DiagnosticPrinter.Failed(missing, (object?)null, env, parse))
+                return ExitCodes.InvalidLabfile;
+            var requests = chosen.Where(v => v.State == "running").Select(v => new GuestRequest(v.Name, Provision: true)).ToList();
+            return await GuestSteps.RunAsync(project, services, env, parse.GetValue(global.Json), plan, requests, ct).ConfigureAwait(false);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,44 @@
+using LabRunner.Core.Labfile;
+using LabRunner.Core.Planning;
+using LabRunner.Guest.Access;
+using LabRunner.Guest.Ssh;
+
+namespace LabRunner.Engine.Guests;
+
+/// <summary>
+/// The files in <c>.lab/</c> that let the host's own tools reach the guests: <c>known_hosts</c> with each
+/// VM's pinned host key under its addresses, and the lab's key <c>id_ecdsa</c>. Rewritten from the plan
+/// whenever a command needs them, so they always follow the addresses the lab has now.
+/// </summary>
+public static class GuestAccessFiles
+{
+    public const string KnownHostsFileName = "known_hosts";
+
+    public static string KnownHostsPath(string stateDirectory) => Path.Combine(stateDirectory, KnownHostsFileName);
+
+    public static string IdentityPath(string stateDirectory) => Path.Combine(stateDirectory, SshKeys.PrivateKeyFileName);
+
+    /// <summary>Writes <c>.lab/known_hosts</c>: one line per Linux VM that has a host key and a host-reachable address.</summary>
+    public static string WriteKnownHosts(string stateDirectory, LabPlan plan)
+    {
+        var lines = new List<string>();
+        foreach (var vm in plan.Vms.Where(v => v.Os == GuestOs.Linux))
+        {
+            var addresses = GuestEndpoint.AllAddresses(vm);
+            if (addresses.Count == 0 || HostKeys.Load(stateDirectory, plan.Lab, vm.Name) is not { } key) continue;
+            lines.Add(OpenSsh.KnownHostsLine(addresses, key.PublicKey));
+        }
+        var path = KnownHostsPath(stateDirectory);
+        StateFolder.Create(stateDirectory);
+        AtomicFile.WriteAllText(path, lines.Count == 0 ? "" : string.Join('\n', lines) + "\n");
+        return path;
+    }
+
+    /// <summary>How the system's ssh reaches <paramref name="vm"/>, or why it cannot.</summary>
+    public static (SshTarget? Target, string? Why) Target(string stateDirectory, VmPlan vm)
+    {
+        var endpoint = GuestEndpoint.Of(vm);
+        if (endpoint.Address is not { } address) return (null, endpoint.Unreachable);
+        return (new SshTarget(vm.Name, address, vm.User, IdentityPath(stateDirectory), KnownHostsPath(stateDirectory)), null);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Collections.Immutable;
+
+namespace LabRunner.Engine.Guests;
+
+/// <summary>Where a guest is on its way to ready, in order.</summary>
+public enum GuestPhase
+{
+    /// <summary>Started; its SSH port does not answer yet.</summary>
+    Booting,
+    /// <summary>Its SSH port answers; the lab's user cannot log in yet.</summary>
+    Network,
+    /// <summary>Logged in; cloud-init is still configuring the guest.</summary>
+    CloudInit,
+    /// <summary>Ready for work; its provisioners run.</summary>
+    Provisioning,
+    Ready,
+    Failed,
+    /// <summary>Started, but the host has no address to reach it at.</summary>
+    Unreachable,
+}
+
+/// <summary>What the person running <c>lab</c> sees while guests get ready.</summary>
+public interface IGuestReporter
+{
+    void Phase(string vm, GuestPhase phase, TimeSpan elapsed);
+
+    /// <summary>A line of a provisioner's output (or of cloud-init's report).</summary>
+    void Output(string vm, string line, bool error);
+}
+
+/// <summary>
+/// How one guest ended up. <see cref="Problems"/> holds what to show: cloud-init's errors, the console
+/// tail after a timeout, the failing provisioner. <see cref="ReachableAfter"/> is when its SSH port first
+/// answered, <see cref="ReadyAfter"/> when LabRunner knew it was ready: the split between the guest's boot
+/// and LabRunner's own waiting.
+/// </summary>
+public sealed record GuestOutcome(string Vm, GuestPhase Phase, string? Error, ImmutableArray<string> Problems, TimeSpan Elapsed)
+{
+    public TimeSpan? ReachableAfter { get; init; }
+
+    public TimeSpan? ReadyAfter { get; init; }
+
+    public bool Succeeded => Phase is GuestPhase.Ready;
+}
+
+/// <summary>
+/// Waits for one guest to be ready: its SSH port answers, the lab's user logs in with the pinned host key,
+/// and <c>cloud-init status --wait</c> says cloud-init is done. Polls with a back-off (no busy loop), stops at
+/// the VM's boot timeout or when the caller cancels; all waiting goes through <see cref="TimeProvider"/>.
+/// </summary>
+public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time, IGuestReporter reporter)
+{
+    public static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(200);
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// cloud-init's own report. <c>status --wait</c> exits 0 when done, 2 when done with recoverable errors
+    /// (cloud-init 23.4 and later), 1 when it failed; <c>--long</c> then says what went wrong. A guest without
+    /// cloud-init answers 127 and counts as ready.
+    /// </summary>
+    public const string CloudInitCommand =
+        "if ! command -v cloud-init >/dev/null 2>&1; then exit 127; fi; " +
+        "cloud-init status --wait >/dev/null 2>&1; rc=$?; if [ $rc -ne 0 ]; then cloud-init status --long 2>&1; fi; exit $rc";
+
+    public static TimeSpan Next(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, (long)(delay.Ticks * 1.5)));
+
+    /// <summary>
+    /// The outcome, and the session to go on with when the guest is ready (the caller disposes it).
+    /// <paramref name="consoleTail"/> is asked only after a timeout.
+    /// </summary>
+    public async Task<(GuestOutcome Outcome, IGuestSession? Session)> WaitAsync(GuestLogin login, TimeSpan timeout, Func<IReadOnlyList<string>> consoleTail, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        ArgumentNullException.ThrowIfNull(consoleTail);
+        var start = time.GetTimestamp();
+        var phase = GuestPhase.Booting;
+        TimeSpan? reachable = null;
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        var token = linked.Token;
+        IGuestSession? session = null;
+        Enter(GuestPhase.Booting);
+        try
+        {
+            var delay = FirstDelay;
+            while (!await connector.PortAnswersAsync(login, token).ConfigureAwait(false))
+                delay = await Pause(delay, token).ConfigureAwait(false);
+            reachable = Elapsed();
+            Enter(GuestPhase.Network);
+
+            delay = FirstDelay;
+            while ((session = await connector.TryConnectAsync(login, token).ConfigureAwait(false)) is null)
+                delay = await Pause(delay, token).ConfigureAwait(false);
+            Enter(GuestPhase.CloudInit);
+
+            var report = new List<string>();
+            var code = await session.RunAsync(CloudInitCommand, ReadOnlyMemory<byte>.Empty, report.Add, report.Add, token).ConfigureAwait(false);
+            switch (code)
+            {
+                case 0 or 127:
+                    return (Outcome(GuestPhase.Ready, null, []) with { ReachableAfter = reachable, ReadyAfter = Elapsed() }, session);
+                case 2:
+                    foreach (var line in report) reporter.Output(login.Vm, "cloud-init: " + line, error: true);
+                    return (Outcome(GuestPhase.Ready, null, [.. report]) with { ReachableAfter = reachable, ReadyAfter = Elapsed() }, session);
+                default:
+                    await session.DisposeAsync().ConfigureAwait(false);
+                    return (Outcome(GuestPhase.Failed, $"cloud-init failed (status exit code {code})", [.. report]) with { ReachableAfter = reachable }, null);
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            if (session is not null) await session.DisposeAsync().ConfigureAwait(false);
+            var what = phase switch
+            {
+                GuestPhase.Booting => $"its SSH port ({login.Address}:{login.Port}) never answered",
+                GuestPhase.Network => $"the user '{login.User}' could not log in with the lab's key",
+                _ => "cloud-init did not finish",
+            };
+            return (Outcome(GuestPhase.Failed, $"not ready after {timeout.TotalSeconds:0} s (boot_timeout): {what}", [.. consoleTail()]) with { ReachableAfter = reachable }, null);
+        }
+        catch (HostKeyMismatchException ex)
+        {
+            return (Outcome(GuestPhase.Failed, ex.Message, []), null);
+        }
+        catch
+        {
+            if (session is not null) await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        void Enter(GuestPhase next)
+        {
+            phase = next;
+            reporter.Phase(login.Vm, next, Elapsed());
+        }
+
+        TimeSpan Elapsed() => time.GetElapsedTime(start);
+
+        GuestOutcome Outcome(GuestPhase final, string? error, ImmutableArray<string> problems)
+        {
+            reporter.Phase(login.Vm, final, Elapsed());
+            return new GuestOutcome(login.Vm, final, error, problems, Elapsed());
+        }
+    }
+
+    private async Task<TimeSpan> Pause(TimeSpan delay, CancellationToken token)
+    {
+        await Task.Delay(delay, time, token).ConfigureAwait(false);
+        return Next(delay);
+    }
+}

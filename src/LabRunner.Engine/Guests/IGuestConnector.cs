@@ -1,0 +1,40 @@
+using System.Net;
+using LabRunner.Core.Net;
+
+namespace LabRunner.Engine.Guests;
+
+/// <summary>How LabRunner logs in to a guest for its own, non-interactive work: address, user, lab key, pinned host key.</summary>
+public sealed record GuestLogin(string Vm, Ipv4Address Address, int Port, string User, string PrivateKeyPem, string? HostPublicKey)
+{
+    public IPAddress IpAddress => IPAddress.Parse(Address.ToString());
+
+    /// <summary>Never prints the key.</summary>
+    public override string ToString() => $"{User}@{Address}:{Port} ({Vm})";
+}
+
+/// <summary>Reaches guests: whether the SSH port answers, and a session once the guest lets the lab's user in.</summary>
+public interface IGuestConnector
+{
+    /// <summary>True when a TCP connection to the guest's SSH port succeeds (no SSH yet).</summary>
+    Task<bool> PortAnswersAsync(GuestLogin login, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A logged-in session, or null while the guest is not ready for it (connection refused or reset, the
+    /// user not there yet). A host key that differs from the pinned one throws <see cref="HostKeyMismatchException"/>.
+    /// </summary>
+    Task<IGuestSession?> TryConnectAsync(GuestLogin login, CancellationToken cancellationToken);
+}
+
+/// <summary>One SSH connection to a guest.</summary>
+public interface IGuestSession : IAsyncDisposable
+{
+    /// <summary>
+    /// Runs <paramref name="command"/> (a POSIX shell command line) with <paramref name="input"/> as its
+    /// standard input, passing output line by line as it comes; returns the exit code.
+    /// </summary>
+    Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken);
+}
+
+/// <summary>The guest showed a host key other than the one LabRunner gave it: someone else answers at its address.</summary>
+public sealed class HostKeyMismatchException(string vm, string expected, string actual)
+    : Exception($"VM '{vm}' answered with host key {actual}, not the key LabRunner gave it ({expected}); refusing to log in (another machine may hold its address)");

@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using System.Text;
+using LabRunner.Core.Labfile;
+using LabRunner.Guest.Access;
+
+namespace LabRunner.Engine.Guests;
+
+/// <summary>
+/// Runs a VM's provisioners in order over an SSH session. The first failure stops that VM's provisioning;
+/// <c>once</c> items are recorded in <c>.lab/state.json</c> with a hash of their content and skipped while
+/// it is unchanged; <c>never</c> items are skipped.
+/// </summary>
+public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
+{
+    private static readonly Lock StateGate = new();
+
+    /// <summary>Null when every provisioner succeeded (or was skipped); else what failed, with its exit code and Labfile position.</summary>
+    public async Task<string?> RunAsync(VmDefinition vm, IGuestSession session, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(vm);
+        ArgumentNullException.ThrowIfNull(session);
+        foreach (var p in vm.Provisioners)
+        {
+            if (p.Run == ProvisionRun.Never) continue;
+            var (command, content) = Prepare(p);
+            var hash = Hash(p, content);
+            if (p.Run == ProvisionRun.Once && Recorded(vm.Name, p.Key) == hash)
+            {
+                reporter.Output(vm.Name, $"{Describe(p)}: already done (run: once)", error: false);
+                continue;
+            }
+            reporter.Output(vm.Name, $"{Describe(p)}", error: false);
+            var code = await session.RunAsync(command, content, line => reporter.Output(vm.Name, line, false), line => reporter.Output(vm.Name, line, true), cancellationToken).ConfigureAwait(false);
+            if (code != 0)
+                return $"provisioner {Describe(p)} at {p.Span.File}:{p.Span.Line}:{p.Span.Column} failed with exit code {code}";
+            if (p.Run == ProvisionRun.Once) Record(vm.Name, p.Key, hash);
+        }
+        return null;
+    }
+
+    public static string Describe(ProvisionerDefinition p) => p switch
+    {
+        ShellProvisionerDefinition { Path: { } path } => $"{p.Key} shell {path}",
+        ShellProvisionerDefinition => $"{p.Key} shell (inline)",
+        FileProvisionerDefinition f => $"{p.Key} file {f.Source} -> {f.Destination}",
+        _ => p.Key,
+    };
+
+    private (string Command, byte[] Content) Prepare(ProvisionerDefinition p) => p switch
+    {
+        ShellProvisionerDefinition { Inline: { } inline } s => (ProvisionCommands.Shell(s), Encoding.UTF8.GetBytes(inline)),
+        ShellProvisionerDefinition { Path: { } path } s => (ProvisionCommands.Shell(s), Read(path)),
+        FileProvisionerDefinition f => (ProvisionCommands.File(f), Read(f.Source)),
+        _ => throw new InvalidOperationException($"unknown provisioner {p.GetType().Name}"),
+    };
+
+    private byte[] Read(string path)
+    {
+        var full = project.ProvisionPath(path);
+        return File.Exists(full) ? File.ReadAllBytes(full) : throw new UsageException($"provisioner file '{path}' does not exist (next to the Labfile)");
+    }
+
+    /// <summary>What makes the provisioner what it is: its content and everything that changes how it runs.</summary>
+    public static string Hash(ProvisionerDefinition p, byte[] content)
+    {
+        var what = p switch
+        {
+            ShellProvisionerDefinition s => $"shell\n{s.Privileged}\n{string.Join('\0', s.Args)}\n{string.Join('\0', s.Env.Select(e => e.Key + "=" + e.Value))}",
+            FileProvisionerDefinition f => $"file\n{f.Destination}",
+            _ => p.GetType().Name,
+        };
+        var header = Encoding.UTF8.GetBytes("labrunner-provision-v1\n" + what + "\n");
+        return Convert.ToHexStringLower(SHA256.HashData([.. header, .. content]));
+    }
+
+    private string? Recorded(string vm, string key)
+    {
+        lock (StateGate)
+            return ProjectState.LoadOrCreate(project.StateDirectory).Provisioned.GetValueOrDefault(vm)?.GetValueOrDefault(key);
+    }
+
+    private void Record(string vm, string key, string hash)
+    {
+        lock (StateGate)
+        {
+            var state = ProjectState.LoadOrCreate(project.StateDirectory);
+            if (!state.Provisioned.TryGetValue(vm, out var items))
+                state.Provisioned[vm] = items = new Dictionary<string, string>(StringComparer.Ordinal);
+            items[key] = hash;
+            state.Save(project.StateDirectory);
+        }
+    }
+
+    /// <summary>Forgets what ran on <paramref name="vm"/>: a new VM (after 'lab down') starts afresh.</summary>
+    public static void Forget(string stateDirectory, IEnumerable<string> vms)
+    {
+        lock (StateGate)
+        {
+            var state = ProjectState.LoadOrCreate(stateDirectory);
+            var changed = false;
+            foreach (var vm in vms) changed |= state.Provisioned.Remove(vm);
+            if (changed) state.Save(stateDirectory);
+        }
+    }
+}

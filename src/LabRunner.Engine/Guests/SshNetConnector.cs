@@ -1,0 +1,106 @@
+using System.Net.Sockets;
+using System.Text;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace LabRunner.Engine.Guests;
+
+/// <summary>
+/// <see cref="IGuestConnector"/> over SSH.NET: public-key login with the lab's key, the guest's host key
+/// compared with the one LabRunner pinned (never trusted on first use).
+/// </summary>
+public sealed class SshNetConnector : IGuestConnector
+{
+    /// <summary>How long one TCP or SSH connection attempt may take; the caller's back-off decides how often.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
+
+    public async Task<bool> PortAnswersAsync(GuestLogin login, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        attempt.CancelAfter(AttemptTimeout);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(login.IpAddress, login.Port, attempt.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    public async Task<IGuestSession?> TryConnectAsync(GuestLogin login, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(login);
+        using var keyStream = new MemoryStream(Encoding.ASCII.GetBytes(login.PrivateKeyPem));
+        using var keyFile = new PrivateKeyFile(keyStream);
+        var info = new ConnectionInfo(login.Address.ToString(), login.Port, login.User, new PrivateKeyAuthenticationMethod(login.User, keyFile))
+        {
+            Timeout = AttemptTimeout,
+        };
+        var client = new SshClient(info);
+        string? presented = null;
+        var pinned = login.HostPublicKey?.Split(' ') is [_, var blob, ..] ? Convert.FromBase64String(blob) : null;
+        client.HostKeyReceived += (_, e) =>
+        {
+            // Without a pinned key (a VM made before LabRunner pinned keys) the guest is trusted as before.
+            e.CanTrust = pinned is null || e.HostKey.AsSpan().SequenceEqual(pinned);
+            if (!e.CanTrust) presented = e.HostKeyName + " " + e.FingerPrintSHA256;
+        };
+        try
+        {
+            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            return new Session(client);
+        }
+        catch (Exception ex) when (ex is SocketException or SshConnectionException or SshAuthenticationException or SshOperationTimeoutException or ProxyException
+                                   || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            client.Dispose();
+            if (presented is not null)
+                throw new HostKeyMismatchException(login.Vm, Guest.Ssh.SshKeys.Fingerprint(login.HostPublicKey!), presented);
+            return null;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class Session(SshClient client) : IGuestSession
+    {
+        public async Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken)
+        {
+            using var cmd = client.CreateCommand(command);
+            var execution = cmd.ExecuteAsync(cancellationToken);
+            using (var stdin = cmd.CreateInputStream())
+            {
+                if (!input.IsEmpty) await stdin.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+            }
+            var pumps = Task.WhenAll(Pump(cmd.OutputStream, stdout), Pump(cmd.ExtendedOutputStream, stderr));
+            await execution.ConfigureAwait(false);
+            await pumps.ConfigureAwait(false);
+            // No exit status: the command was ended by a signal; report it like a shell does.
+            return cmd.ExitStatus ?? 128 + 15;
+        }
+
+        private static async Task Pump(Stream stream, Action<string> line)
+        {
+            using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, leaveOpen: true);
+            while (await reader.ReadLineAsync().ConfigureAwait(false) is { } text)
+                line(text);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            client.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using LabRunner.Core.Net;
+using LabRunner.Engine.Guests;
+using Microsoft.Extensions.Time.Testing;
+
+namespace LabRunner.Engine.Tests.Guests;
+
+/// <summary>The readiness state machine on a fake clock with a fake guest: phases, back-off, timeout, cloud-init's verdicts.</summary>
+public class GuestReadinessTests
+{
+    private readonly FakeTimeProvider _time = new();
+    private readonly RecordingReporter _reporter = new();
+    private static readonly GuestLogin Login = new("web", Ipv4Address.Parse("10.10.0.5"), 22, "lab", "PEM", null);
+
+    private Task<(GuestOutcome Outcome, IGuestSession? Session)> Wait(FakeConnector connector, int timeoutSeconds = 300, CancellationToken ct = default) =>
+        FakeClock.RunAsync(_time, new GuestReadiness(connector, _time, _reporter).WaitAsync(Login, TimeSpan.FromSeconds(timeoutSeconds), () => ["[  OK  ] console line"], ct),
+            TimeSpan.FromSeconds(timeoutSeconds + 10));
+
+    [Fact]
+    public async Task A_guest_goes_booting_network_cloud_init_ready_and_the_session_is_kept()
+    {
+        var connector = new FakeConnector(_time) { PortAnswersAfter = 3, LoginAfter = 2 };
+
+        var (outcome, session) = await Wait(connector);
+
+        Assert.Equal(GuestPhase.Ready, outcome.Phase);
+        Assert.Same(connector.Session, session);
+        Assert.Equal([GuestPhase.Booting, GuestPhase.Network, GuestPhase.CloudInit, GuestPhase.Ready], _reporter.Phases.Select(p => p.Phase));
+        Assert.True(outcome.ReachableAfter > TimeSpan.Zero && outcome.ReadyAfter >= outcome.ReachableAfter);
+    }
+
+    [Fact]
+    public async Task Polling_backs_off_from_200_ms_to_at_most_2_s()
+    {
+        var connector = new FakeConnector(_time) { PortAnswersAfter = 12 };
+
+        await Wait(connector);
+
+        var gaps = connector.Probes.Zip(connector.Probes.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToList();
+        Assert.True(gaps[0] is >= 200 and < 300, string.Join(", ", gaps));
+        Assert.True(gaps.Zip(gaps.Skip(1)).All(p => p.Second >= p.First), "the gaps never shrink: " + string.Join(", ", gaps));
+        Assert.True(gaps.Max() is >= 2000 and < 2100, string.Join(", ", gaps));
+    }
+
+    [Fact]
+    public async Task A_guest_that_never_answers_fails_at_its_boot_timeout_with_the_console_tail()
+    {
+        var connector = new FakeConnector(_time) { PortAnswersAfter = -1 };
+
+        var (outcome, session) = await Wait(connector, timeoutSeconds: 30);
+
+        Assert.Null(session);
+        Assert.Equal(GuestPhase.Failed, outcome.Phase);
+        Assert.Contains("not ready after 30 s (boot_timeout)", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("never answered", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(["[  OK  ] console line"], outcome.Problems.ToArray());
+        Assert.InRange(outcome.Elapsed.TotalSeconds, 30, 31);
+    }
+
+    [Fact]
+    public async Task Cloud_init_failing_fails_the_vm_with_cloud_inits_own_errors()
+    {
+        var connector = new FakeConnector(_time);
+        connector.Session.CloudInitExit = 1;
+        connector.Session.CloudInitReport.Add("status: error");
+        connector.Session.CloudInitReport.Add("errors: ('scripts_user', RuntimeError('Runparts: 1 failures'))");
+
+        var (outcome, session) = await Wait(connector);
+
+        Assert.Null(session);
+        Assert.True(connector.Session.Disposed);
+        Assert.Equal(GuestPhase.Failed, outcome.Phase);
+        Assert.Contains("cloud-init failed", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("errors: ('scripts_user', RuntimeError('Runparts: 1 failures'))", outcome.Problems);
+    }
+
+    [Fact]
+    public async Task Cloud_init_with_recoverable_errors_is_ready_and_shows_them()
+    {
+        var connector = new FakeConnector(_time);
+        connector.Session.CloudInitExit = 2;
+        connector.Session.CloudInitReport.Add("recoverable_errors: WARNING: something");
+
+        var (outcome, _) = await Wait(connector);
+
+        Assert.Equal(GuestPhase.Ready, outcome.Phase);
+        Assert.Equal(["recoverable_errors: WARNING: something"], outcome.Problems.ToArray());
+        Assert.Contains(_reporter.Lines, l => l.Line.Contains("recoverable_errors", StringComparison.Ordinal) && l.Error);
+    }
+
+    [Fact]
+    public async Task A_changed_host_key_fails_the_vm_at_once()
+    {
+        var connector = new FakeConnector(_time) { WrongHostKey = true };
+
+        var (outcome, _) = await Wait(connector);
+
+        Assert.Equal(GuestPhase.Failed, outcome.Phase);
+        Assert.Contains("not the key LabRunner gave it", outcome.Error, StringComparison.Ordinal);
+        Assert.True(outcome.Elapsed < TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_the_wait_as_a_cancellation_not_a_timeout()
+    {
+        using var cts = new CancellationTokenSource();
+        var connector = new FakeConnector(_time) { PortAnswersAfter = -1 };
+        var task = new GuestReadiness(connector, _time, _reporter).WaitAsync(Login, TimeSpan.FromSeconds(300), () => [], cts.Token);
+        _time.Advance(TimeSpan.FromSeconds(1));
+
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+    }
+}
