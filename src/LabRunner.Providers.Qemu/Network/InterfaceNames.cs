@@ -25,6 +25,9 @@ public static class InterfaceNames
         return "lt" + Hash(lab, vm, adapterIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>The tap of adapter <paramref name="adapter"/> of the host's VM <paramref name="vmHostName"/> (<c>LAB-VM</c>): <c>lt</c> + 8 hex digits.</summary>
+    public static string TapOf(string vmHostName, string adapter) => "lt" + Hash("tap", vmHostName, adapter);
+
     /// <summary>
     /// Whether <paramref name="name"/> is a name the kernel accepts and that can be passed in a QEMU option
     /// or an nft script without quoting: 1–15 bytes of ASCII letters, digits, <c>-</c>, <c>_</c>, <c>.</c>, not <c>.</c> or <c>..</c>.

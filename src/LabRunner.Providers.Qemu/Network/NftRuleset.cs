@@ -7,7 +7,14 @@ using System.Text;
 namespace LabRunner.Providers.Qemu.Network;
 
 /// <summary>A NAT network of a lab: traffic from <paramref name="Subnet"/> leaving it is masqueraded behind the host.</summary>
-public sealed record NftMasquerade(string Lab, IPNetwork Subnet);
+public sealed record NftMasquerade(string Lab, IPNetwork Subnet)
+{
+    /// <summary>The project id of the lab's mark, kept in the rule's comment.</summary>
+    public string? Project { get; init; }
+
+    /// <summary>The NAT network's bridge (the host's name for the NAT), kept in the rule's comment.</summary>
+    public string? Nat { get; init; }
+}
 
 public enum NftProtocol
 {
@@ -16,10 +23,21 @@ public enum NftProtocol
 }
 
 /// <summary>A forwarded port: <paramref name="HostPort"/> on the host's addresses (or only <paramref name="HostAddress"/>) to a guest.</summary>
-public sealed record NftPortForward(string Lab, NftProtocol Protocol, IPAddress? HostAddress, int HostPort, IPAddress GuestAddress, int GuestPort);
+public sealed record NftPortForward(string Lab, NftProtocol Protocol, IPAddress? HostAddress, int HostPort, IPAddress GuestAddress, int GuestPort)
+{
+    /// <summary>The project id of the lab's mark, kept in the rule's comment.</summary>
+    public string? Project { get; init; }
+
+    /// <summary>The NAT network (bridge) the guest is on, kept in the rule's comment.</summary>
+    public string? Nat { get; init; }
+}
 
 /// <summary>A bridge whose traffic must not be routed by the host (private and isolated networks): only the VMs on it (and, for private, the host) talk to each other.</summary>
-public sealed record NftNoForward(string Lab, string Bridge);
+public sealed record NftNoForward(string Lab, string Bridge)
+{
+    /// <summary>The project id of the lab's mark, kept in the rule's comment.</summary>
+    public string? Project { get; init; }
+}
 
 /// <summary>Everything LabRunner's table must hold, for all labs on the host.</summary>
 public sealed record NftRulesetSpec(ImmutableArray<NftMasquerade> Masquerades, ImmutableArray<NftPortForward> PortForwards, ImmutableArray<NftNoForward> NoForwards)
@@ -57,7 +75,7 @@ public static class NftRuleset
         foreach (var forward in spec.PortForwards.OrderBy(p => p.Lab, StringComparer.Ordinal).ThenBy(p => p.Protocol).ThenBy(p => p.HostPort).ThenBy(p => p.HostAddress?.ToString(), StringComparer.Ordinal))
         {
             var match = $"{Protocol(forward.Protocol)} dport {Port(forward.HostPort)}";
-            var action = $"dnat ip to {Ipv4(forward.GuestAddress)}:{Port(forward.GuestPort)} comment {Comment(forward.Lab)}";
+            var action = $"dnat ip to {Ipv4(forward.GuestAddress)}:{Port(forward.GuestPort)} comment {Comment(forward.Lab, forward.Project, forward.Nat)}";
             if (forward.HostAddress is null)
             {
                 prerouting.Add($"fib daddr type local {match} {action}");
@@ -72,15 +90,15 @@ public static class NftRuleset
         }
 
         var postrouting = spec.Masquerades.OrderBy(m => m.Lab, StringComparer.Ordinal).ThenBy(m => m.Subnet.ToString(), StringComparer.Ordinal)
-            .Select(m => $"ip saddr {Subnet(m.Subnet)} ip daddr != {Subnet(m.Subnet)} masquerade comment {Comment(m.Lab)}")
+            .Select(m => $"ip saddr {Subnet(m.Subnet)} ip daddr != {Subnet(m.Subnet)} masquerade comment {Comment(m.Lab, m.Project, m.Nat)}")
             .ToList();
 
         var forwardChain = new List<string>();
         foreach (var isolated in spec.NoForwards.OrderBy(n => n.Lab, StringComparer.Ordinal).ThenBy(n => n.Bridge, StringComparer.Ordinal))
         {
             var bridge = Bridge(isolated.Bridge);
-            forwardChain.Add($"iifname {bridge} oifname != {bridge} drop comment {Comment(isolated.Lab)}");
-            forwardChain.Add($"oifname {bridge} iifname != {bridge} drop comment {Comment(isolated.Lab)}");
+            forwardChain.Add($"iifname {bridge} oifname != {bridge} drop comment {Comment(isolated.Lab, isolated.Project, null)}");
+            forwardChain.Add($"oifname {bridge} iifname != {bridge} drop comment {Comment(isolated.Lab, isolated.Project, null)}");
         }
 
         var script = new StringBuilder();
@@ -121,5 +139,5 @@ public static class NftRuleset
     private static string Bridge(string name) =>
         InterfaceNames.IsValid(name) ? $"\"{name}\"" : throw new ArgumentException($"'{name}' is not an interface name.", nameof(name));
 
-    private static string Comment(string lab) => $"\"{new OwnershipMark(lab).Render()}\"";
+    private static string Comment(string lab, string? project, string? nat) => $"\"{new OwnershipMark(lab, project, nat).Render()}\"";
 }

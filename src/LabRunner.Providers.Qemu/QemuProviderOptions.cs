@@ -1,0 +1,37 @@
+using LabRunner.Providers.Qemu.Acceleration;
+using LabRunner.Providers.Qemu.CommandLine;
+using LabRunner.Providers.Qemu.Running;
+using LabRunner.Providers.Qemu.Vms;
+
+namespace LabRunner.Providers.Qemu;
+
+/// <summary>What a <see cref="QemuProvider"/> works with: the registry, how it runs commands and where.</summary>
+/// <param name="Registry">The host-wide VM registry.</param>
+/// <param name="Runner">Runs ip, nft, sysctl, qemu-img and qemu-system-x86_64.</param>
+public sealed record QemuProviderOptions(VmRegistry Registry, IHostCommandRunner Runner)
+{
+    /// <summary>Checks the forward chains of other tables before NAT changes; <c>off</c> skips the check (the user allowed LabRunner's bridges there).</summary>
+    public const string ForwardCheckVariable = "LABRUNNER_QEMU_FORWARD_CHECK";
+
+    /// <summary>Every command runs in this network namespace (<c>ip netns exec</c>); null for the caller's own. Tests use it.</summary>
+    public string? NetworkNamespace { get; init; }
+
+    public IAcceleratorProbe AcceleratorProbe { get; init; } = new LinuxAcceleratorProbe();
+
+    public IVmProcesses Processes { get; init; } = new LinuxVmProcesses();
+
+    public string OvmfCode { get; init; } = QemuCommandLine.DefaultOvmfCode;
+
+    public string OvmfVarsTemplate { get; init; } = QemuCommandLine.DefaultOvmfVarsTemplate;
+
+    public string HostName { get; init; } = Environment.MachineName;
+
+    /// <summary>How often a stopping VM is checked.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a turned-off VM (QMP <c>quit</c>) may take to exit before it is killed.</summary>
+    public TimeSpan TurnOffTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Whether NAT changes are refused while another table drops forwarded packets (Docker's FORWARD policy).</summary>
+    public bool CheckForwardPolicy { get; init; } = true;
+}
