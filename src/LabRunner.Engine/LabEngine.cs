@@ -145,7 +145,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // Seeds are this project's own local files: whether each is still there is read here.
         var missingSeeds = files.Values.Select(f => f.SeedPath).Where(p => p.Length > 0 && !File.Exists(p)).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
         var reconciliation = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, identity, mode, files, project.StateDirectory,
-            targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds));
+            targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds, provider.Rules));
 
         var batches = Batches(reconciliation, options.Parallelism);
         if (!reconciliation.Conflicts.IsEmpty)
@@ -328,7 +328,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         foreach (var name in names.Distinct(StringComparer.OrdinalIgnoreCase))
         {
             var folder = VmFolder(name);
-            if (inventory.Vm(PlanRules.VmName(identity.Lab, name)) is null && Directory.Exists(folder) && !HeldByAnyVm(inventory, folder))
+            if (inventory.Vm(provider.Rules.VmName(identity.Lab, name)) is null && Directory.Exists(folder) && !HeldByAnyVm(inventory, folder))
                 Directory.Delete(folder, recursive: true);
         }
         return inventory;
@@ -350,7 +350,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         foreach (var vm in lab.Vms)
         {
             var folder = VmFolder(vm.Name);
-            if (inventory.Vm(PlanRules.VmName(lab.Name, vm.Name)) is not { } host || !Directory.Exists(folder)) continue;
+            if (inventory.Vm(provider.Rules.VmName(lab.Name, vm.Name)) is not { } host || !Directory.Exists(folder)) continue;
             foreach (var seed in Directory.EnumerateFiles(folder, "seed-*.iso"))
             {
                 if (held.Contains(seed)) continue;
@@ -381,14 +381,14 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // What 'lab up' would leave pending: the reconciler in Up mode, changing nothing. Seeds are not
         // rendered here (a Windows seed could ask for a password): each VM's current seed counts as current.
         var files = planned.Plan.Vms.ToImmutableDictionary(v => v.Name,
-            v => FilesOf(lab, v, null) with { SeedPath = inventory.Vm(v.HyperVName)?.DvdDrives.FirstOrDefault(d => !d.IsEmpty)?.Path ?? "" }, StringComparer.OrdinalIgnoreCase);
+            v => FilesOf(lab, v, null) with { SeedPath = inventory.Vm(v.HostVmName)?.DvdDrives.FirstOrDefault(d => !d.IsEmpty)?.Path ?? "" }, StringComparer.OrdinalIgnoreCase);
         var pendingVms = ProjectState.LoadOrCreate(project.StateDirectory).PendingVms;
         var pending = Reconciler.Reconcile(new ReconcileRequest(planned.Plan, inventory, identity, ReconcileMode.Up, files, project.StateDirectory,
-            [], [.. pendingVms])).Pending;
+            [], [.. pendingVms], HostRules: provider.Rules)).Pending;
 
         var vms = planned.Plan.Vms.Select(vm =>
         {
-            var host = inventory.Vm(vm.HyperVName);
+            var host = inventory.Vm(vm.HostVmName);
             var stateName = host is null ? "not_created"
                 : !identity.Owns(host.Notes) ? "foreign"
                 : host.State switch
@@ -414,7 +414,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                 Pending = pending.FirstOrDefault(c => string.Equals(c.Vm, vm.Name, StringComparison.OrdinalIgnoreCase)),
             };
         }).ToImmutableArray();
-        var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HyperVName, v.Name, StringComparison.OrdinalIgnoreCase)))
+        var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HostVmName, v.Name, StringComparison.OrdinalIgnoreCase)))
             .Select(v => v.Name).ToImmutableArray();
         return new StatusResult(planned.Diagnostics, planned.Plan, vms, strays);
     }
@@ -487,17 +487,17 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // Switches being adopted are this lab's already as far as planning goes.
         bool Ours(string notes) => identity.Owns(notes) || (adopt && LabIdentity.Parse(notes) is { } other && string.Equals(other.Lab, identity.Lab, StringComparison.OrdinalIgnoreCase));
         var ourVnics = inventory.Switches.Where(s => Ours(s.Notes))
-            .Select(s => HostNetAdapter.VnicName(s.Name)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            .Select(s => provider.Rules.HostInterfaceName(s.Name)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var taken = inventory.NetAdapters.Where(a => !ourVnics.Contains(a.Name))
             .SelectMany(a => a.Addresses.Select(ip => ip.Subnet)).ToImmutableArray();
         var current = ImmutableDictionary.CreateBuilder<string, Ipv4Subnet>(StringComparer.OrdinalIgnoreCase);
         foreach (var network in lab.Networks.Where(n => n.Type == NetworkType.Nat))
         {
-            var vnic = inventory.HostVnicOf(PlanRules.SwitchName(lab.Name, network));
+            var vnic = inventory.HostInterfaceOf(provider.Rules, provider.Rules.SwitchName(lab.Name, network));
             if (vnic is not null && ourVnics.Contains(vnic.Name) && vnic.Addresses.FirstOrDefault() is { } ip)
                 current[network.Name] = ip.Subnet;
         }
-        return project.Context with { TakenSubnets = project.Context.TakenSubnets.AddRange(taken), CurrentSlices = current.ToImmutable() };
+        return project.Context with { TakenSubnets = project.Context.TakenSubnets.AddRange(taken), CurrentSlices = current.ToImmutable(), Rules = provider.Rules };
     }
 
     private ImmutableArray<string> FilesOfInterest(LabDefinition lab) =>
@@ -512,9 +512,9 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
 
     private string VmFolder(string vm) => Path.Combine(project.StateDirectory, "vms", vm);
 
-    /// <summary>A differencing disk must have its parent's format: a .vhd box gets a .vhd disk, anything else a .vhdx.</summary>
+    /// <summary>The VM's disk on top of its box, in the format the host wants for it (a .vhd box on Hyper-V gets a .vhd disk).</summary>
     private string DiskPath(string vm, string? boxPath) =>
-        Path.Combine(VmFolder(vm), vm + (string.Equals(Path.GetExtension(boxPath), ".vhd", StringComparison.OrdinalIgnoreCase) ? ".vhd" : ".vhdx"));
+        Path.Combine(VmFolder(vm), vm + provider.Rules.OverlayExtension(boxPath ?? ""));
 
     public const string NetworkBatch = "host networking";
     public const string VmBatchPrefix = "VMs ";

@@ -88,16 +88,24 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
 
     private static bool IsNetworkPath(string path) => path.StartsWith(@"\\", StringComparison.Ordinal) || path.StartsWith("//", StringComparison.Ordinal);
 
-    /// <summary>The base VHDX of a box: the Labfile's 'boxes' entry (relative to the project) or boxes/NAME.vhdx.</summary>
+    /// <summary>The disk files a box in the project's boxes/ folder may be, in the order they are looked for.</summary>
+    public static readonly ImmutableArray<string> BoxExtensions = [".vhdx", ".vhd", ".qcow2", ".img", ".raw"];
+
+    /// <summary>
+    /// The base disk of a box: the Labfile's 'boxes' entry (relative to the project), else the first of
+    /// boxes/NAME.vhdx, .vhd, .qcow2, .img, .raw that exists (boxes/NAME.vhdx when none does).
+    /// </summary>
     public string BoxPath(LabDefinition lab, string box)
     {
         var declared = lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, box, StringComparison.OrdinalIgnoreCase));
-        var path = declared?.Path ?? Path.Combine("boxes", box + ".vhdx");
-        return Path.GetFullPath(path, ProjectDirectory);
+        if (declared is not null) return Path.GetFullPath(declared.Path, ProjectDirectory);
+        var candidates = BoxExtensions.Select(e => Path.GetFullPath(Path.Combine("boxes", box + e), ProjectDirectory)).ToList();
+        return candidates.FirstOrDefault(File.Exists) ?? candidates[0];
     }
 
     private static ImmutableArray<string> BoxesIn(string folder) => Directory.Exists(folder)
-        ? [.. Directory.EnumerateFiles(folder, "*.vhdx").Select(Path.GetFileNameWithoutExtension).OfType<string>().Order(StringComparer.Ordinal)]
+        ? [.. Directory.EnumerateFiles(folder).Where(f => BoxExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Select(Path.GetFileNameWithoutExtension).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)]
         : [];
 
     private static Ipv4Subnet NatPrefix(Func<string, string?> getVariable)

@@ -36,6 +36,11 @@ public sealed class HyperVProvider : IHostProvider
 
     public string Description { get; }
 
+    public HostRules Rules => HyperVRules.Instance;
+
+    /// <summary>The PowerShell script the batch runs as.</summary>
+    public string? Preview(OperationBatch batch) => Scripting.HyperVScript.Render(batch);
+
     public async Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)
     {
         var records = new Dictionary<string, IReadOnlyList<CimRecord>>(StringComparer.OrdinalIgnoreCase);

@@ -42,7 +42,7 @@ public static class DefaultHost
             },
             new SimNetAdapter
             {
-                Name = HostNetAdapter.VnicName(DefaultSwitchName),
+                Name = HyperVRules.VnicName(DefaultSwitchName),
                 InterfaceDescription = HostModel.VnicDescription,
                 InterfaceIndex = 28,
                 Kind = SimAdapterKind.HostVnic,

@@ -111,7 +111,7 @@ public sealed class HostModel
         {
             throw WindowsErrors.InvalidArgument($"A {kind.ToString().ToLowerInvariant()} switch is not bound to a network adapter; only an external switch takes -NetAdapterName.");
         }
-        var vnicName = HostNetAdapter.VnicName(name);
+        var vnicName = HyperVRules.VnicName(name);
         var makesVnic = kind == SwitchKind.Internal || (kind == SwitchKind.External && allowManagementOs);
         if (makesVnic && FindInterface(vnicName) is not null)
             throw new SimulatedHostException(HostErrorKind.AlreadyExists, WindowsErrors.AlreadyExists, $"A network adapter named '{vnicName}' already exists on the host.");
@@ -181,7 +181,7 @@ public sealed class HostModel
     {
         var vnic = new SimNetAdapter
         {
-            Name = HostNetAdapter.VnicName(sw.Name),
+            Name = HyperVRules.VnicName(sw.Name),
             InterfaceDescription = NextVnicDescription(),
             InterfaceIndex = NextInterfaceIndex(),
             Kind = SimAdapterKind.HostVnic,

@@ -19,6 +19,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
 
     public string Description => Host.Description;
 
+    /// <summary>The simulated host is a Hyper-V host, with Hyper-V's rules.</summary>
+    public HostRules Rules => HyperVRules.Instance;
+
     /// <summary>Operations that succeeded, over all batches (for benchmarks).</summary>
     public long OperationsApplied => Interlocked.Read(ref _operationsApplied);
 
@@ -103,7 +106,8 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 model.NewSwitch(op.Name, op.Kind, op.NetAdapterName, allowManagementOs: true, op.Notes);
                 break;
             case AssignHostIp op:
-                var vnic = model.FindInterface(op.InterfaceAlias) ?? throw WindowsErrors.CimNotFound("MSFT_NetIPInterface", "InterfaceAlias", op.InterfaceAlias);
+                var alias = HyperVRules.VnicName(op.SwitchName);
+                var vnic = model.FindInterface(alias) ?? throw WindowsErrors.CimNotFound("MSFT_NetIPInterface", "InterfaceAlias", alias);
                 model.NewNetIPAddress(vnic, op.Ip, op.PrefixLength);
                 break;
             case CreateNat op:

@@ -25,7 +25,7 @@ public class LifecycleTests
         var inventory = host.GetInventory([]);
         Assert.All(first.Plan!.Vms, vm =>
         {
-            var hostVm = Assert.Single(inventory.Vms, v => v.Name == vm.HyperVName);
+            var hostVm = Assert.Single(inventory.Vms, v => v.Name == vm.HostVmName);
             Assert.Equal(VmState.Running, hostVm.State);
             Assert.Equal(vm.Adapters.Select(a => (a.Mac, a.Switch)), hostVm.Adapters.Select(a => (a.Mac!.Value, a.SwitchName!)));
         });

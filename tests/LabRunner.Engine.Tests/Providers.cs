@@ -10,6 +10,8 @@ namespace LabRunner.Engine.Tests;
 /// </summary>
 internal sealed class OverlapProvider(IHostProvider inner, int expected, TimeSpan timeout) : IHostProvider
 {
+    public HostRules Rules => inner.Rules;
+
     private int _inFlight;
     private int _max;
 
@@ -49,6 +51,8 @@ internal sealed class OverlapProvider(IHostProvider inner, int expected, TimeSpa
 /// <summary>A host whose guest in <c>vm</c> ignores the shutdown request: Stop-VM without -TurnOff never returns.</summary>
 internal sealed class IgnoredShutdownProvider(IHostProvider inner, string vm) : IHostProvider
 {
+    public HostRules Rules => inner.Rules;
+
     public List<HostOperation> Applied { get; } = [];
 
     public string Description => inner.Description;

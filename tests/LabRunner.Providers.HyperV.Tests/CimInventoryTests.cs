@@ -36,11 +36,11 @@ public class CimInventoryTests
         var nic = inventory.NetAdapters.Single(a => a.Name == "Ethernet");
         Assert.True(nic.IsPhysical);
         Assert.Empty(nic.Addresses);
-        var vnic = inventory.HostVnicOf("demo-nat")!;
+        var vnic = inventory.HostInterfaceOf(HyperVRules.Instance, "demo-nat")!;
         Assert.False(vnic.IsPhysical);
         Assert.Equal("Hyper-V Virtual Ethernet Adapter #2", vnic.InterfaceDescription);
         Assert.Equal<HostIp>([new HostIp(Ipv4Address.Parse("172.30.1.1"), 24)], vnic.Addresses);
-        Assert.Equal<HostIp>([new HostIp(Ipv4Address.Parse("192.168.1.21"), 24)], inventory.HostVnicOf("LabRunner Bridge")!.Addresses);
+        Assert.Equal<HostIp>([new HostIp(Ipv4Address.Parse("192.168.1.21"), 24)], inventory.HostInterfaceOf(HyperVRules.Instance, "LabRunner Bridge")!.Addresses);
         Assert.Equal<HostIp>([new HostIp(Ipv4Address.Parse("127.0.0.1"), 8)], inventory.NetAdapters.Single(a => a.Name.StartsWith("Loopback", StringComparison.Ordinal)).Addresses);
     }
 

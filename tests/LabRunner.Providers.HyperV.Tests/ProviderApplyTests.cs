@@ -82,7 +82,7 @@ public class ProviderApplyTests
 
         Assert.Equal(1, result.Completed);
         Assert.Equal(HostErrorKind.Failed, result.Error!.Kind);
-        Assert.Contains("exited with code -1073741510 before finishing 'give host vNIC 'vEthernet (demo-nat)' the address 172.30.1.1/24'", result.Error.Message, StringComparison.Ordinal);
+        Assert.Contains("exited with code -1073741510 before finishing 'give the host the address 172.30.1.1/24 on switch 'demo-nat''", result.Error.Message, StringComparison.Ordinal);
         Assert.Contains("The pipeline has been stopped.", result.Error.Message, StringComparison.Ordinal);
     }
 

@@ -26,7 +26,7 @@ public class PersistenceTests
         var second = new SimulatedHost(path).GetInventory([]);
 
         Assert.Equal(first.GetInventory([]), second, InventoryComparer.Instance);
-        Assert.Equal("10.188.1.1/24", second.HostVnicOf("lab")!.Addresses.Single().ToString());
+        Assert.Equal("10.188.1.1/24", second.HostInterfaceOf(HyperVRules.Instance, "lab")!.Addresses.Single().ToString());
         Assert.Equal(new HostPortMapping("LabRunnerNAT", PortProtocol.Udp, Ip("0.0.0.0"), 5353, Ip("10.188.1.10"), 53), second.PortMappings.Single());
         Assert.Equal(Mac("02-AB-00-00-00-01"), second.Vm("web")!.Adapters.Single(a => a.Name == "lan").Mac);
     }

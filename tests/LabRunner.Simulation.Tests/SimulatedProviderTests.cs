@@ -63,7 +63,7 @@ public class SimulatedProviderTests
         Assert.Equal([new HostVmAdapter("nat", "demo-nat", Mac("02-4C-52-00-00-10"))], web.Adapters.ToArray());
         Assert.Equal([seed], web.DvdDrives.Select(d => d.Path).ToArray());
         Assert.True(web.SecureBoot);
-        Assert.Equal("10.188.1.1/24", inventory.HostVnicOf("demo-nat")!.Addresses.Single().ToString());
+        Assert.Equal("10.188.1.1/24", inventory.HostInterfaceOf(HyperVRules.Instance, "demo-nat")!.Addresses.Single().ToString());
         Assert.Equal([@"C:\lab\.lab\web.vhdx", seed], inventory.Files.ToArray());
         Assert.Equal(22, progress.Count);
         Assert.Equal((10, true), (progress[^1].Index, progress[^1].Done));
@@ -140,7 +140,7 @@ public class SimulatedProviderTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => provider.ApplyAsync(new OperationBatch("up", LabUp("seed.iso")), progress, cancel.Token));
 
         var inventory = provider.Host.GetInventory([]);
-        Assert.Single(inventory.HostVnicOf("demo-nat")!.Addresses);
+        Assert.Single(inventory.HostInterfaceOf(HyperVRules.Instance, "demo-nat")!.Addresses);
         Assert.Empty(inventory.Nats);
     }
 

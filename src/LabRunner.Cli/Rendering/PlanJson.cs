@@ -46,7 +46,7 @@ public static class PlanJson
         {
             json.WriteStartObject();
             json.WriteString("name", vm.Name);
-            json.WriteString("hyperv_name", vm.HyperVName);
+            json.WriteString("host_vm_name", vm.HostVmName);
             json.WriteString("hostname", vm.Hostname);
             json.WriteString("os", vm.Os.ToString().ToLowerInvariant());
             json.WriteString("box", vm.Box);

@@ -94,8 +94,8 @@ public static class DiagnosticBuilder
     // LAB3xx — VMs, boxes, sizes
     public static Diagnostic UndeclaredBox(SourceSpan s, string box, string? suggestion) =>
         Error(s, "LAB301", suggestion is null
-            ? F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx")
-            : F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx; did you mean '{suggestion}'?"));
+            ? F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx (or .vhd, .qcow2, .img, .raw)")
+            : F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx (or .vhd, .qcow2, .img, .raw); did you mean '{suggestion}'?"));
     public static Diagnostic InvalidSize(SourceSpan s, string text) =>
         Error(s, "LAB302", F($"'{Printable(text)}' is not a size; write it like 2GB, 1536MB or 512 (megabytes)"));
     public static Diagnostic SizeOutOfRange(SourceSpan s, string what, string size, string rule) =>

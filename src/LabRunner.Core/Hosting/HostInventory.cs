@@ -22,21 +22,19 @@ public sealed record HostInventory(
 
     public HostVm? Vm(string name) => Vms.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>The host vNIC of an internal switch, named as Windows names it.</summary>
-    public HostNetAdapter? HostVnicOf(string switchName) =>
-        NetAdapters.FirstOrDefault(a => string.Equals(a.Name, HostNetAdapter.VnicName(switchName), StringComparison.OrdinalIgnoreCase));
+    /// <summary>The host's own interface on an internal switch (Hyper-V: <c>vEthernet (SWITCH)</c>; a Linux bridge: itself).</summary>
+    public HostNetAdapter? HostInterfaceOf(HostRules rules, string switchName) =>
+        NetAdapters.FirstOrDefault(a => string.Equals(a.Name, rules.HostInterfaceName(switchName), StringComparison.OrdinalIgnoreCase));
 
     public bool FileExists(string path) => Files.Contains(path, StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>
-/// A network adapter of the host (Get-NetAdapter / MSFT_NetAdapter) with its IPv4 addresses
-/// (Get-NetIPAddress / MSFT_NetIPAddress). Host vNICs of internal switches are called <c>vEthernet (SWITCH)</c>.
+/// A network interface of the host (Hyper-V: Get-NetAdapter / MSFT_NetAdapter with Get-NetIPAddress;
+/// Linux: <c>ip -j addr</c>) with its IPv4 addresses. The host's interface on an internal switch is
+/// named by <see cref="HostRules.HostInterfaceName"/>.
 /// </summary>
-public sealed record HostNetAdapter(string Name, string InterfaceDescription, bool IsPhysical, ImmutableArray<HostIp> Addresses)
-{
-    public static string VnicName(string switchName) => $"vEthernet ({switchName})";
-}
+public sealed record HostNetAdapter(string Name, string InterfaceDescription, bool IsPhysical, ImmutableArray<HostIp> Addresses);
 
 public sealed record HostIp(Ipv4Address Address, int PrefixLength)
 {
@@ -55,8 +53,12 @@ public enum SwitchKind
 /// <summary>A Hyper-V virtual switch (Get-VMSwitch / Msvm_VirtualEthernetSwitch). Notes carry LabRunner's ownership mark.</summary>
 public sealed record HostSwitch(string Name, SwitchKind Kind, string? NetAdapterName, string Notes);
 
-/// <summary>A WinNAT instance (Get-NetNat / MSFT_NetNat). A host supports exactly one internal prefix.</summary>
-public sealed record HostNat(string Name, Ipv4Subnet InternalPrefix);
+/// <summary>
+/// A NAT on the host. Hyper-V: a WinNAT instance (Get-NetNat / MSFT_NetNat), one internal prefix per host,
+/// no mark. A <see cref="NatModel.PerNetwork"/> host: one translation per NAT network, named after its
+/// switch, with the lab's <see cref="Mark"/>.
+/// </summary>
+public sealed record HostNat(string Name, Ipv4Subnet InternalPrefix, string? Mark = null);
 
 /// <summary>A WinNAT static mapping (Get-NetNatStaticMapping / MSFT_NetNatStaticMapping).</summary>
 public sealed record HostPortMapping(

@@ -3,7 +3,7 @@ using System.Collections.Immutable;
 namespace LabRunner.Core.Hosting;
 
 /// <summary>
-/// The narrow interface between the engine and a Hyper-V host, real or simulated. Reads in one round,
+/// The narrow interface between the engine and a host: Hyper-V (real or simulated) or QEMU on Linux. Reads in one round,
 /// writes in batches; every call is cancellable. Implementations map their own failures (PowerShell
 /// errors, CIM codes, simulated rule violations) to <see cref="HostError"/> in one place.
 /// </summary>
@@ -11,6 +11,12 @@ public interface IHostProvider
 {
     /// <summary>For messages: "Hyper-V on HOST", "simulated host at PATH".</summary>
     string Description { get; }
+
+    /// <summary>The host's rules: naming, NAT sharing, what may change while a VM runs, disk formats.</summary>
+    HostRules Rules { get; }
+
+    /// <summary>What <c>--what-if</c> shows for a batch: the script or commands this provider would run, or null.</summary>
+    string? Preview(OperationBatch batch) => null;
 
     /// <summary>
     /// Everything on the host (switches, adapters and their addresses, NetNats, mappings, VMs), plus

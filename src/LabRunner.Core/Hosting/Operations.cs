@@ -31,13 +31,11 @@ public sealed record CreateSwitch(string Name, SwitchKind Kind, string? NetAdapt
 /// <summary>New-NetIPAddress on the switch's host vNIC <c>vEthernet (NAME)</c>.</summary>
 public sealed record AssignHostIp(string SwitchName, Ipv4Address Ip, int PrefixLength) : HostOperation
 {
-    public string InterfaceAlias => HostNetAdapter.VnicName(SwitchName);
-
-    public override string Describe() => $"give host vNIC '{InterfaceAlias}' the address {Ip}/{PrefixLength}";
+    public override string Describe() => $"give the host the address {Ip}/{PrefixLength} on switch '{SwitchName}'";
 }
 
 /// <summary>New-NetNat -InternalIPInterfaceAddressPrefix: the one NetNat of the host.</summary>
-public sealed record CreateNat(string Name, Ipv4Subnet InternalPrefix) : HostOperation
+public sealed record CreateNat(string Name, Ipv4Subnet InternalPrefix, string? Mark = null) : HostOperation
 {
     public override string Describe() => $"create NetNat '{Name}' for {InternalPrefix}";
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LabRunner.Core.Hosting;
 using LabRunner.Core.Net;
 
 namespace LabRunner.Core.Planning;
@@ -30,6 +31,9 @@ public sealed record LabContext(
     /// one of them is a Labfile error (LAB308). Empty when nobody looked.
     /// </summary>
     public ImmutableHashSet<string> MissingBoxFiles { get; init; } = [];
+
+    /// <summary>The rules of the host the lab is planned for: how its switches and VMs are named.</summary>
+    public HostRules Rules { get; init; } = HyperVRules.Instance;
 
     public static LabContext Default { get; } = new([], PlanRules.DefaultNatPrefix, [], PublicDns);
 }

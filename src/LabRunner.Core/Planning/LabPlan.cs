@@ -33,12 +33,12 @@ public sealed record NetworkPlan(
 }
 
 /// <summary>
-/// A VM as planned. <see cref="Name"/> is the Labfile's; <see cref="HyperVName"/> is the name on the
+/// A VM as planned. <see cref="Name"/> is the Labfile's; <see cref="HostVmName"/> is the name on the
 /// host, <c>LAB-VM</c>, because Hyper-V VM names are host-wide and two labs may both have a 'web'.
 /// </summary>
 public sealed record VmPlan(
     string Name,
-    string HyperVName,
+    string HostVmName,
     string Hostname,
     GuestOs Os,
     string Box,

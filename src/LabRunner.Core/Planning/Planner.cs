@@ -56,7 +56,7 @@ public static class Planner
                 ? ImmutableArray<PortMappingPlan>.Empty
                 : vm.ForwardedPorts.Select(p => new PortMappingPlan(p.Protocol, p.Host, p.Guest, natAdapter.Ip!.Value, p.HostIp, p.AutoCorrect)).ToImmutableArray();
 
-            vms.Add(new VmPlan(vm.Name, PlanRules.VmName(lab.Name, vm.Name), vm.Hostname, vm.Os, vm.Box ?? "", vm.Cpus, vm.MemoryBytes, vm.Generation, vm.User,
+            vms.Add(new VmPlan(vm.Name, inputs.Rules.VmName(lab.Name, vm.Name), vm.Hostname, vm.Os, vm.Box ?? "", vm.Cpus, vm.MemoryBytes, vm.Generation, vm.User,
                 adapters.ToImmutable(), ports, vm.UserData));
         }
 
@@ -88,7 +88,7 @@ public static class Planner
             var dns = !network.Dns.IsEmpty ? network.Dns
                 : network.Type == NetworkType.Nat ? inputs.DefaultNatDns
                 : [];
-            result.Add(new NetworkPlan(network.Name, network.Type, PlanRules.SwitchName(lab.Name, network), PlanRules.SwitchKind(network.Type),
+            result.Add(new NetworkPlan(network.Name, network.Type, inputs.Rules.SwitchName(lab.Name, network), PlanRules.SwitchKind(network.Type),
                 definition.Subnet, PlanRules.GatewayOf(definition), dns, network.Adapter));
         }
         return result.ToImmutable();

@@ -89,7 +89,7 @@ public static class Reconciler
         {
             foreach (var sw in r.Inventory.Switches.Where(s => IsOtherProject(r.Identity, s.Notes)))
                 _network.Add(new SetSwitchNotes(sw.Name, r.Identity.Mark));
-            var planned = r.Plan.Vms.Select(v => v.HyperVName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var planned = r.Plan.Vms.Select(v => v.HostVmName).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var vm in r.Inventory.Vms.Where(v => IsOtherProject(r.Identity, v.Notes)))
             {
                 if (planned.Contains(vm.Name)) _adoptedVms.Add(vm.Name);
@@ -103,13 +103,13 @@ public static class Reconciler
         /// </summary>
         private void CheckMacs()
         {
-            var planned = r.Plan.Vms.Select(v => v.HyperVName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var planned = r.Plan.Vms.Select(v => v.HostVmName).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var vm in Targets)
             {
                 foreach (var adapter in vm.Adapters)
                 {
                     // This lab's own planned VMs give up a MAC the plan moved elsewhere in the same run.
-                    var holders = Inv.Vms.Where(h => !string.Equals(h.Name, vm.HyperVName, StringComparison.OrdinalIgnoreCase)
+                    var holders = Inv.Vms.Where(h => !string.Equals(h.Name, vm.HostVmName, StringComparison.OrdinalIgnoreCase)
                         && !(planned.Contains(h.Name) && r.Identity.Owns(h.Notes))
                         && h.Adapters.Any(a => a.Mac == adapter.Mac));
                     foreach (var holder in holders)
@@ -188,10 +188,10 @@ public static class Reconciler
 
         private void PlanHostVnic(NetworkPlan net, Ipv4Address gateway, Ipv4Subnet subnet)
         {
-            var vnicName = HostNetAdapter.VnicName(net.Switch);
+            var vnicName = r.Rules.HostInterfaceName(net.Switch);
             foreach (var adapter in Inv.NetAdapters.Where(a => !string.Equals(a.Name, vnicName, StringComparison.OrdinalIgnoreCase)))
             {
-                var stale = Inv.Switches.FirstOrDefault(s => r.Identity.Owns(s.Notes) && string.Equals(HostNetAdapter.VnicName(s.Name), adapter.Name, StringComparison.OrdinalIgnoreCase)
+                var stale = Inv.Switches.FirstOrDefault(s => r.Identity.Owns(s.Notes) && string.Equals(r.Rules.HostInterfaceName(s.Name), adapter.Name, StringComparison.OrdinalIgnoreCase)
                     && !r.Plan.Networks.Any(n => string.Equals(n.Switch, s.Name, StringComparison.OrdinalIgnoreCase)));
                 foreach (var ip in adapter.Addresses.Where(ip => ip.Subnet.Overlaps(subnet)))
                 {
@@ -206,7 +206,7 @@ public static class Reconciler
                         "packets for it would go to the wrong place. Choose another subnet for the network."));
                 }
             }
-            var vnic = Inv.HostVnicOf(net.Switch);
+            var vnic = Inv.HostInterfaceOf(r.Rules, net.Switch);
             if (vnic is null || !vnic.Addresses.Any(a => a.Address == gateway && a.PrefixLength == subnet.PrefixLength))
                 _network.Add(new AssignHostIp(net.Switch, gateway, subnet.PrefixLength));
         }
@@ -214,6 +214,11 @@ public static class Reconciler
         private void PlanNat()
         {
             if (r.Plan.Nat is not { } nat) return;
+            if (r.Rules.Nat == NatModel.PerNetwork)
+            {
+                PlanNatPerNetwork();
+                return;
+            }
             var subnets = NatSubnets(r.Plan);
             switch (Inv.Nats.Length)
             {
@@ -251,10 +256,38 @@ public static class Reconciler
             }
         }
 
+        /// <summary>
+        /// A host that translates each NAT network on its own (QEMU: an nftables masquerade per subnet): one
+        /// NAT per network, named after its switch and marked as this lab's; the host-vNIC checks already
+        /// keep the subnet clear of the host's other addresses.
+        /// </summary>
+        private void PlanNatPerNetwork()
+        {
+            foreach (var net in r.Plan.Networks.Where(n => n.Type == NetworkType.Nat && n.Subnet is not null))
+            {
+                var subnet = net.Subnet!.Value;
+                var existing = Inv.Nats.FirstOrDefault(n => string.Equals(n.Name, net.Switch, StringComparison.OrdinalIgnoreCase));
+                if (existing is not null && !r.Identity.Owns(existing.Mark))
+                {
+                    _conflicts.Add(new Conflict(ForeignObject("NAT", existing.Name, existing.Mark ?? "") + $" Rename network '{net.Name}' or the lab."));
+                    continue;
+                }
+                if (existing is not null && existing.InternalPrefix == subnet) continue;
+                if (existing is not null) _network.Add(new RemoveNat(existing.Name));
+                _network.Add(new CreateNat(net.Switch, subnet, r.Identity.Mark));
+            }
+            _natName = r.Plan.Networks.First(n => n.Type == NetworkType.Nat).Switch;
+        }
+
+        /// <summary>The NAT a forwarded port to <paramref name="guestIp"/> belongs to.</summary>
+        private string NatFor(Ipv4Address guestIp) => r.Rules.Nat == NatModel.PerNetwork
+            ? r.Plan.Networks.FirstOrDefault(n => n.Type == NetworkType.Nat && n.Subnet is { } s && s.Contains(guestIp))?.Switch ?? _natName!
+            : _natName!;
+
         private bool IsLabRunnerVnic(HostNetAdapter adapter) =>
             Inv.Switches.Any(s => s.Kind == SwitchKind.Internal && LabIdentity.IsLabRunner(s.Notes) &&
-                                  string.Equals(HostNetAdapter.VnicName(s.Name), adapter.Name, StringComparison.OrdinalIgnoreCase))
-            || r.Plan.Networks.Any(n => n.HasHostVnic && string.Equals(HostNetAdapter.VnicName(n.Switch), adapter.Name, StringComparison.OrdinalIgnoreCase));
+                                  string.Equals(r.Rules.HostInterfaceName(s.Name), adapter.Name, StringComparison.OrdinalIgnoreCase))
+            || r.Plan.Networks.Any(n => n.HasHostVnic && string.Equals(r.Rules.HostInterfaceName(n.Switch), adapter.Name, StringComparison.OrdinalIgnoreCase));
 
         private void PlanPorts()
         {
@@ -304,7 +337,7 @@ public static class Reconciler
                         _notices.Add($"host port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is taken ({holder}); auto_correct chose {port}.");
                     }
                     taken.Add((p.Protocol, externalIp, port));
-                    adds.Add(new AddPortMapping(_natName, p.Protocol, externalIp, port, p.GuestIp, p.GuestPort));
+                    adds.Add(new AddPortMapping(NatFor(p.GuestIp), p.Protocol, externalIp, port, p.GuestIp, p.GuestPort));
                     _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, port, p.GuestIp, p.GuestPort));
 
                     string? Holder(int candidate)
@@ -336,8 +369,8 @@ public static class Reconciler
         private void PlanVm(VmPlan vm)
         {
             var files = r.Files[vm.Name];
-            var host = Inv.Vm(vm.HyperVName);
-            var id = vm.HyperVName;
+            var host = Inv.Vm(vm.HostVmName);
+            var id = vm.HostVmName;
             var ops = new List<HostOperation>();
             if (_adoptedVms.Contains(id)) ops.Add(new SetVmNotes(id, r.Identity.Mark));
 
@@ -369,6 +402,11 @@ public static class Reconciler
                     _conflicts.Add(new Conflict($"VM '{vm.Name}': the box '{vm.Box}' is not at '{files.BoxPath}'. Put the base VHDX there or point 'boxes' at it."));
                     return;
                 }
+                if (r.Rules.RefuseBox(files.BoxPath) is { } refusal)
+                {
+                    _conflicts.Add(new Conflict($"VM '{vm.Name}': {refusal}."));
+                    return;
+                }
                 if (!Inv.FileExists(files.DiskPath))
                     ops.Add(new CreateDisk(id, files.DiskPath, files.BoxPath));
                 ops.Add(new CreateVm(id, vm.Generation, vm.MemoryBytes, files.Folder, files.DiskPath, r.Identity.Mark));
@@ -376,7 +414,7 @@ public static class Reconciler
                 foreach (var a in vm.Adapters)
                     ops.Add(new AddVmAdapter(id, a.GuestInterfaceName, _switchOf[a.Network], a.Mac));
                 ops.Add(new AttachSeed(id, files.SeedPath));
-                if (vm.Generation == 2)
+                if (vm.Generation == 2 && r.Rules.SecureBootTemplates)
                     ops.Add(new SetFirmware(id, true, SecureBootTemplate(vm.Os), files.DiskPath));
                 ops.Add(new StartVm(id));
                 _vms.Add((vm.Name, [.. ops]));
@@ -399,7 +437,7 @@ public static class Reconciler
             // Changes Hyper-V accepts on a running VM, and those it refuses until the VM is off.
             var live = new List<HostOperation>();
             var offline = new List<HostOperation>();
-            var hotPlug = vm.Generation == 2 ? live : offline;
+            var hotPlug = r.Rules.AdaptersHotPlug(vm.Generation) ? live : offline;
             // On, the next start would move the VM onto a checkpoint's .avhdx.
             if (host.AutomaticCheckpoints)
                 live.Add(new DisableAutomaticCheckpoints(id));
@@ -432,9 +470,9 @@ public static class Reconciler
                 // The seed goes into the drive that holds an earlier seed of this lab, else an empty one; a
                 // disc the user put in another drive stays. Changing the disc in an existing drive works
                 // while running; adding a drive does not.
-                var drive = host.DvdDrives.FirstOrDefault(d => IsUnder(d.Path, r.LabFolder)) ?? host.DvdDrives.FirstOrDefault(d => d.IsEmpty);
+                var drive = host.DvdDrives.FirstOrDefault(d => IsUnder(d.Path, r.LabFolder, r.Rules)) ?? host.DvdDrives.FirstOrDefault(d => d.IsEmpty);
                 if (drive is null) offline.Add(new AttachSeed(id, files.SeedPath));
-                else live.Add(new AttachSeed(id, files.SeedPath, new DvdSlot(drive.ControllerNumber, drive.ControllerLocation)));
+                else (r.Rules.SeedChangeWhileRunning ? live : offline).Add(new AttachSeed(id, files.SeedPath, new DvdSlot(drive.ControllerNumber, drive.ControllerLocation)));
             }
             else if (r.MissingSeeds?.Contains(files.SeedPath) == true)
             {
@@ -447,7 +485,7 @@ public static class Reconciler
             // taken at its word that secure boot is on.
             var plannedTemplate = SecureBootTemplate(vm.Os);
             var wrongTemplate = host.SecureBootTemplate is { } template && !string.Equals(template, plannedTemplate, StringComparison.OrdinalIgnoreCase);
-            if (vm.Generation == 2 && (!host.SecureBoot || wrongTemplate))
+            if (vm.Generation == 2 && r.Rules.SecureBootTemplates && (!host.SecureBoot || wrongTemplate))
                 offline.Add(new SetFirmware(id, true, plannedTemplate, files.DiskPath));
 
             if (r.Mode == ReconcileMode.Reload)
@@ -535,7 +573,7 @@ public static class Reconciler
 
         private void NoticeStrays()
         {
-            var planned = r.Plan.Vms.Select(v => v.HyperVName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var planned = r.Plan.Vms.Select(v => v.HostVmName).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var stray in Inv.Vms.Where(v => r.Identity.Owns(v.Notes) && !planned.Contains(v.Name)))
             {
                 var name = PlanRules.LabfileVmName(r.Identity.Lab, stray.Name) ?? stray.Name;
@@ -627,7 +665,7 @@ public static class Reconciler
             }
             ops.AddRange(PowerOff(vm));
             ops.Add(new RemoveVm(vm.Name));
-            foreach (var file in vm.Files.Where(f => IsUnder(f, r.LabFolder) && !HeldByAnother(f, vm.Name)).Distinct(StringComparer.OrdinalIgnoreCase))
+            foreach (var file in vm.Files.Where(f => IsUnder(f, r.LabFolder, r.Rules) && !HeldByAnother(f, vm.Name)).Distinct(StringComparer.OrdinalIgnoreCase))
                 ops.Add(new RemoveFile(vm.Name, file));
             vms.Add((vm.Name, [.. ops]));
         }
@@ -663,7 +701,7 @@ public static class Reconciler
             return new Reconciliation([], [], [], [.. conflicts], [.. notices], [], inv.Nats.FirstOrDefault()?.Name);
 
         var ourSubnets = ourSwitches
-            .Select(s => inv.HostVnicOf(s.Name))
+            .Select(s => inv.HostInterfaceOf(r.Rules, s.Name))
             .OfType<HostNetAdapter>()
             .SelectMany(a => a.Addresses.Select(ip => ip.Subnet))
             .Concat(NatSubnets(r.Plan))
@@ -671,6 +709,9 @@ public static class Reconciler
         var ourMappings = inv.PortMappings.Where(m => ourSubnets.Any(s => s.Contains(m.InternalIp))).ToList();
         foreach (var m in ourMappings)
             teardown.Add(new RemovePortMapping(m.NatName, m.Protocol, m.ExternalIp, m.ExternalPort, m.InternalIp, m.InternalPort));
+        // A host with a NAT per network: this lab's own go before their switches.
+        foreach (var own in inv.Nats.Where(n => n.Mark is not null && r.Identity.Owns(n.Mark)))
+            teardown.Add(new RemoveNat(own.Name));
         foreach (var s in ourSwitches)
             teardown.Add(new RemoveSwitch(s.Name));
 
@@ -685,7 +726,7 @@ public static class Reconciler
         {
             // Shared by every lab: it goes only when no other lab has a network in it and no other mapping remains.
             var otherLabs = inv.Switches.Any(s => LabIdentity.IsLabRunner(s.Notes) && !r.Identity.Owns(s.Notes) && s.Kind == SwitchKind.Internal &&
-                inv.HostVnicOf(s.Name) is { } vnic && vnic.Addresses.Any(ip => nat.InternalPrefix.Contains(ip.Address)));
+                inv.HostInterfaceOf(r.Rules, s.Name) is { } vnic && vnic.Addresses.Any(ip => nat.InternalPrefix.Contains(ip.Address)));
             var otherMappings = inv.PortMappings.Any(m => m.NatName == nat.Name && !ourMappings.Contains(m));
             if (!otherLabs && !otherMappings)
                 teardown.Add(new RemoveNat(nat.Name));
@@ -713,10 +754,10 @@ public static class Reconciler
 
     private static string Proto(PortProtocol p) => p.ToString().ToLowerInvariant();
 
-    private static bool IsUnder(string path, string folder)
+    private static bool IsUnder(string path, string folder, HostRules rules)
     {
         var f = folder.TrimEnd('/', '\\');
-        return path.Length > f.Length + 1 && path.StartsWith(f, StringComparison.OrdinalIgnoreCase) && path[f.Length] is '/' or '\\';
+        return path.Length > f.Length + 1 && path.StartsWith(f, rules.PathComparison) && path[f.Length] is '/' or '\\';
     }
 
     private static string ForeignObject(string what, string name, string notes) => LabIdentity.Parse(notes) is { } other

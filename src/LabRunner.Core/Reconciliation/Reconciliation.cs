@@ -40,7 +40,12 @@ public sealed record ReconcileRequest(
     ImmutableHashSet<string> TargetVms,
     ImmutableHashSet<string> PendingVms,
     bool Adopt = false,
-    ImmutableHashSet<string>? MissingSeeds = null);
+    ImmutableHashSet<string>? MissingSeeds = null,
+    HostRules? HostRules = null)
+{
+    /// <summary>The host's rules (Hyper-V's unless the provider says otherwise).</summary>
+    public HostRules Rules => HostRules ?? Core.Hosting.HyperVRules.Instance;
+}
 
 /// <summary>Something on the host that stops the command before it changes anything.</summary>
 public sealed record Conflict(string Message);

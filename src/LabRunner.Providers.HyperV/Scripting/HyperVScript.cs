@@ -143,7 +143,7 @@ public static class HyperVScript
             case AssignHostIp op:
                 Name(op.SwitchName, "switch name");
                 w.Line("$null = " + new CommandText("New-NetIPAddress")
-                    .String("InterfaceAlias", op.InterfaceAlias)
+                    .String("InterfaceAlias", HyperVRules.VnicName(op.SwitchName))
                     .String("IPAddress", op.Ip.ToString())
                     .Number("PrefixLength", op.PrefixLength)
                     .String("AddressFamily", "IPv4")

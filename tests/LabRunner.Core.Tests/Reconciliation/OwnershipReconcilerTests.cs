@@ -51,9 +51,9 @@ public class OwnershipReconcilerTests
     private static HostInventory BuiltLab(string mark, VmState state = VmState.Running)
     {
         var switches = Plan.Networks.Select(n => new HostSwitch(n.Switch, SwitchKind.Internal, null, mark)).ToImmutableArray();
-        var vnics = Plan.Networks.Select(n => new HostNetAdapter(HostNetAdapter.VnicName(n.Switch), "Hyper-V Virtual Ethernet Adapter", false,
+        var vnics = Plan.Networks.Select(n => new HostNetAdapter(HyperVRules.VnicName(n.Switch), "Hyper-V Virtual Ethernet Adapter", false,
             [new HostIp(n.Gateway!.Value, n.Subnet!.Value.PrefixLength)])).ToImmutableArray();
-        var vms = Plan.Vms.Select(v => new HostVm(v.HyperVName, state, mark, 2, v.MemoryBytes, v.Cpus,
+        var vms = Plan.Vms.Select(v => new HostVm(v.HostVmName, state, mark, 2, v.MemoryBytes, v.Cpus,
             [.. v.Adapters.Select(a => new HostVmAdapter(a.GuestInterfaceName, a.Switch, a.Mac))],
             [FilesOf(v.Name).DiskPath], [new HostDvdDrive(0, 1, FilesOf(v.Name).SeedPath)], true)).ToImmutableArray();
         return Host() with
@@ -100,7 +100,7 @@ public class OwnershipReconcilerTests
         Assert.Equal(Plan.Networks.Select(n => n.Switch).Order(), r.Network.OfType<SetSwitchNotes>().Select(s => s.Name).Order());
         Assert.All(r.Network, o => Assert.Equal(Me.Mark, Assert.IsType<SetSwitchNotes>(o).Notes));
         Assert.Equal(["db", "web"], r.Vms.Select(v => v.Vm).Order());
-        Assert.All(r.Vms, v => Assert.Equal(new SetVmNotes(Plan.Vms.Single(p => p.Name == v.Vm).HyperVName, Me.Mark), Assert.Single(v.Operations)));
+        Assert.All(r.Vms, v => Assert.Equal(new SetVmNotes(Plan.Vms.Single(p => p.Name == v.Vm).HostVmName, Me.Mark), Assert.Single(v.Operations)));
     }
 
     [Fact]

@@ -157,9 +157,9 @@ public class VmStateTests
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.vhdx",
             $"/p/.lab/vms/{v.Name}/seed-1.iso", "/boxes/ubuntu.vhdx"));
         var adapters = web.Adapters.Select(a => new HostVmAdapter(a.GuestInterfaceName, a.Switch, a.Mac)).ToImmutableArray();
-        var vm = new HostVm(web.HyperVName, state, Me.Mark, 2, memoryBytes ?? web.MemoryBytes, web.Cpus, adapters,
+        var vm = new HostVm(web.HostVmName, state, Me.Mark, 2, memoryBytes ?? web.MemoryBytes, web.Cpus, adapters,
             [files["web"].DiskPath], [new HostDvdDrive(0, 1, files["web"].SeedPath)], true);
-        var vnic = new HostNetAdapter(HostNetAdapter.VnicName(plan.Networks[0].Switch), "Hyper-V", false,
+        var vnic = new HostNetAdapter(HyperVRules.VnicName(plan.Networks[0].Switch), "Hyper-V", false,
             [new HostIp(plan.Networks[0].Gateway!.Value, 24)]);
         var inventory = HostInventory.Empty with
         {

@@ -29,7 +29,7 @@ internal static class HostAssert
             var sw = switches.Single(s => s.Name == network.Switch);
             Assert.Equal(mark, sw.Notes);
             Assert.Equal(network.Type == NetworkType.Isolated ? SwitchKind.Private : SwitchKind.Internal, sw.SwitchType);
-            var vnic = state.NetAdapters.SingleOrDefault(a => a.Name == HostNetAdapter.VnicName(network.Switch));
+            var vnic = state.NetAdapters.SingleOrDefault(a => a.Name == HyperVRules.VnicName(network.Switch));
             if (network.HasHostVnic)
                 Assert.Equal([new HostIp(network.Gateway!.Value, network.Subnet!.Value.PrefixLength)], vnic!.Addresses);
             else
@@ -47,10 +47,10 @@ internal static class HostAssert
             .Select(m => $"{m.NatName} {m.Protocol} {m.ExternalIPAddress}:{m.ExternalPort} -> {m.InternalIPAddress}:{m.InternalPort}").Order(StringComparer.Ordinal));
 
         var vms = LabVms(state).ToList();
-        Assert.Equal(plan.Vms.Select(v => v.HyperVName).Order(StringComparer.Ordinal), vms.Select(v => v.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(plan.Vms.Select(v => v.HostVmName).Order(StringComparer.Ordinal), vms.Select(v => v.Name).Order(StringComparer.Ordinal));
         foreach (var planned in plan.Vms)
         {
-            var vm = vms.Single(v => v.Name == planned.HyperVName);
+            var vm = vms.Single(v => v.Name == planned.HostVmName);
             Assert.Equal(mark, vm.Notes);
             Assert.Equal((planned.Generation, planned.MemoryBytes, planned.Cpus, vmState), (vm.Generation, vm.MemoryStartupBytes, vm.ProcessorCount, vm.State));
             Assert.Equal(

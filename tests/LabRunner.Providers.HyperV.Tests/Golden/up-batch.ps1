@@ -20,7 +20,7 @@ $labrunnerStep = 1
 $null = Hyper-V\New-VMSwitch -Name 'demo-nat' -SwitchType 'Internal' -Notes 'labrunner:v1 lab=demo project=0f3a9c' -ErrorAction 'Stop'
 '##labrunner ok 1'
 
-# [2/15] give host vNIC 'vEthernet (demo-nat)' the address 172.30.1.1/24
+# [2/15] give the host the address 172.30.1.1/24 on switch 'demo-nat'
 $labrunnerStep = 2
 '##labrunner begin 2'
 $null = New-NetIPAddress -InterfaceAlias 'vEthernet (demo-nat)' -IPAddress '172.30.1.1' -PrefixLength 24 -AddressFamily 'IPv4' -ErrorAction 'Stop'

@@ -117,7 +117,7 @@ public class EmulatedNetworkingTests
 
         Assert.True(result.Succeeded, EmulatedSessionTests.Describe(result));
         Assert.Equal(["Internal", "2", "ActiveStore", "10.188.1.1/24 on vEthernet (demo-nat)", "Hyper-V Virtual Ethernet Adapter #2", "labrunner:v1 lab=demo project=p1"], result.Output);
-        Assert.Equal("10.188.1.1/24", host.GetInventory([]).HostVnicOf("demo-nat")!.Addresses.Single().ToString());
+        Assert.Equal("10.188.1.1/24", host.GetInventory([]).HostInterfaceOf(HyperVRules.Instance, "demo-nat")!.Addresses.Single().ToString());
     }
 
     [Fact]
@@ -249,7 +249,7 @@ public class EmulatedNetworkingTests
 
         Assert.Equal(["Intel(R) Ethernet Connection"], result.Output);
         Assert.Contains("already bound to the Microsoft Virtual Switch protocol", Assert.Single(result.Errors).Exception.Message, StringComparison.Ordinal);
-        Assert.Equal("192.168.1.50/24", host.GetInventory([]).HostVnicOf("bridge")!.Addresses.Single().ToString());
+        Assert.Equal("192.168.1.50/24", host.GetInventory([]).HostInterfaceOf(HyperVRules.Instance, "bridge")!.Addresses.Single().ToString());
     }
 }
 

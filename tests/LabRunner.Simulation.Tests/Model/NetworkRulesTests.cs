@@ -15,8 +15,8 @@ public class DefaultHostTests
         Assert.Equal(["Ethernet", "Wi-Fi", "vEthernet (Default Switch)"], inventory.NetAdapters.Select(a => a.Name));
         Assert.Equal("192.168.1.50/24", inventory.NetAdapters[0].Addresses.Single().ToString());
         Assert.Equal("Intel(R) Ethernet Connection", inventory.NetAdapters[0].InterfaceDescription);
-        Assert.Equal("172.29.80.1/20", inventory.HostVnicOf("Default Switch")!.Addresses.Single().ToString());
-        Assert.False(inventory.HostVnicOf("Default Switch")!.IsPhysical);
+        Assert.Equal("172.29.80.1/20", inventory.HostInterfaceOf(HyperVRules.Instance, "Default Switch")!.Addresses.Single().ToString());
+        Assert.False(inventory.HostInterfaceOf(HyperVRules.Instance, "Default Switch")!.IsPhysical);
         Assert.Equal(SwitchKind.Internal, inventory.Switch("Default Switch")!.Kind);
         Assert.Empty(inventory.Nats);
         Assert.Empty(inventory.Vms);
@@ -54,9 +54,9 @@ public class SwitchRulesTests
 
         var inventory = host.GetInventory([]);
 
-        Assert.NotNull(inventory.HostVnicOf("inside"));
-        Assert.Equal("Hyper-V Virtual Ethernet Adapter #2", inventory.HostVnicOf("inside")!.InterfaceDescription);
-        Assert.Null(inventory.HostVnicOf("hidden"));
+        Assert.NotNull(inventory.HostInterfaceOf(HyperVRules.Instance, "inside"));
+        Assert.Equal("Hyper-V Virtual Ethernet Adapter #2", inventory.HostInterfaceOf(HyperVRules.Instance, "inside")!.InterfaceDescription);
+        Assert.Null(inventory.HostInterfaceOf(HyperVRules.Instance, "hidden"));
         Assert.Equal("n", inventory.Switch("inside")!.Notes);
     }
 
@@ -96,10 +96,10 @@ public class SwitchRulesTests
         var restored = host.GetInventory([]);
 
         Assert.Empty(bridged.NetAdapters.Single(a => a.Name == "Ethernet").Addresses);
-        Assert.Equal("192.168.1.50/24", bridged.HostVnicOf("bridge")!.Addresses.Single().ToString());
+        Assert.Equal("192.168.1.50/24", bridged.HostInterfaceOf(HyperVRules.Instance, "bridge")!.Addresses.Single().ToString());
         Assert.Equal("Ethernet", bridged.Switch("bridge")!.NetAdapterName);
         Assert.Equal("192.168.1.50/24", restored.NetAdapters.Single(a => a.Name == "Ethernet").Addresses.Single().ToString());
-        Assert.Null(restored.HostVnicOf("bridge"));
+        Assert.Null(restored.HostInterfaceOf(HyperVRules.Instance, "bridge"));
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public class SwitchRulesTests
 
         var inventory = host.GetInventory([]);
         Assert.Null(inventory.Switch("lab"));
-        Assert.Null(inventory.HostVnicOf("lab"));
+        Assert.Null(inventory.HostInterfaceOf(HyperVRules.Instance, "lab"));
         Assert.DoesNotContain(inventory.NetAdapters.SelectMany(a => a.Addresses), ip => ip.Address == Ip("10.188.1.1"));
         Assert.Null(inventory.Vm("web")!.Adapters.Single(a => a.Name == "lan").SwitchName);
     }
@@ -134,7 +134,7 @@ public class IpAddressRulesTests
 
         host.Mutate(m => m.NewNetIPAddress(m.FindInterface("vEthernet (lab)")!, Ip("10.188.1.1"), 24));
 
-        Assert.Equal("10.188.1.1/24", host.GetInventory([]).HostVnicOf("lab")!.Addresses.Single().ToString());
+        Assert.Equal("10.188.1.1/24", host.GetInventory([]).HostInterfaceOf(HyperVRules.Instance, "lab")!.Addresses.Single().ToString());
     }
 
     [Fact]
