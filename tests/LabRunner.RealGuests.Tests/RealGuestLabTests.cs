@@ -162,10 +162,10 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
             output.WriteLine(string.Join('\n', ops.Select(o => $"{o.Vm}: {o.Description}")));
             Assert.Equal("done", (string?)up["outcome"]);
             Assert.NotEmpty(ops);
-            Assert.All(ops, o => Assert.Equal("extra", o.Vm));
+            Assert.All(ops, o => Assert.Equal($"{Plan.Lab}-extra", o.Vm)); // operations name the VM as the host does: LAB-VM
             Assert.Equal(4, qemuWithExtra.Count);
             Assert.All(qemuBefore, p => Assert.Equal(p.Value, qemuWithExtra.GetValueOrDefault(p.Key)));
-            Assert.All(LabCli.Operations(down), o => Assert.Equal("extra", o.Vm));
+            Assert.All(LabCli.Operations(down), o => Assert.Equal($"{Plan.Lab}-extra", o.Vm));
             Assert.Equal(qemuBefore, lab.Host.QemuProcesses());
         }
         catch (Exception e)
@@ -188,6 +188,7 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         try
         {
             var (up, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up");
+            var qemuAfterUp = lab.Host.QemuProcesses();
             var watch = Stopwatch.StartNew();
             var (halt, haltRun) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "halt", "--timeout", "180");
             var (status, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "status");
@@ -196,7 +197,7 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
             Assert.Equal("nothing_to_do", (string?)up["outcome"]);
             var pending = Assert.Single(up["pending_changes"]!.AsArray());
             Assert.Equal("db", (string?)pending!["vm"]);
-            Assert.Equal(qemuBefore, lab.Host.QemuProcesses().Where(p => qemuBefore.ContainsKey(p.Key)).ToDictionary());
+            Assert.Equal(qemuBefore, qemuAfterUp);
             Assert.Equal("done", (string?)halt["outcome"]);
             Assert.DoesNotContain(LabCli.Operations(halt), o => o.Description.StartsWith("turn off", StringComparison.Ordinal));
             Assert.DoesNotContain("turning them off", haltRun.Stdout + haltRun.Stderr, StringComparison.Ordinal);
