@@ -55,6 +55,8 @@ public sealed class QemuProvider : IHostProvider
 
     public VmRegistry Registry => _options.Registry;
 
+    public HostRules Rules => QemuRules.Instance;
+
     /// <summary>"QEMU on HOST (TCG …)": the accelerator and why, said once in the output.</summary>
     public string Description
     {
@@ -87,7 +89,7 @@ public sealed class QemuProvider : IHostProvider
             .ToImmutableArray();
         var switches = interfaces.Where(i => i.Kind == HostInterfaceKind.Bridge).Select(SwitchOf).ToImmutableArray();
         var nats = spec.Masquerades
-            .Select(m => new HostNat(m.Nat ?? NftRuleset.TableName, Ipv4Subnet.Parse(m.Subnet.ToString())))
+            .Select(m => new HostNat(m.Nat ?? NftRuleset.TableName, Ipv4Subnet.Parse(m.Subnet.ToString()), new OwnershipMark(m.Lab, m.Project).Render()))
             .ToImmutableArray();
         var mappings = spec.PortForwards
             .Select(f => new HostPortMapping(f.Nat ?? "", f.Protocol == NftProtocol.Tcp ? PortProtocol.Tcp : PortProtocol.Udp,
@@ -412,7 +414,7 @@ public sealed class QemuProvider : IHostProvider
 
     private async Task CreateNatAsync(CreateNat op, BatchContext context, CancellationToken ct)
     {
-        var mark = await NatMarkAsync(op, op.Name, ct).ConfigureAwait(false);
+        var mark = MarkOf(op.Mark) ?? await NatMarkAsync(op, op.Name, ct).ConfigureAwait(false);
         var subnet = IPNetwork.Parse(op.InternalPrefix.ToString());
         await ChangeNftAsync(context, s => s with
         {

@@ -3,11 +3,12 @@ using LabRunner.Engine;
 using LabRunner.Guest;
 using LabRunner.Providers.HyperV;
 using LabRunner.Providers.HyperV.Scripting;
+using LabRunner.Providers.Qemu;
 using LabRunner.Simulation;
 
 namespace LabRunner.Cli.Commands;
 
-/// <summary>The real composition: Hyper-V on Windows or the simulated host; seeds from the project's templates.</summary>
+/// <summary>The real composition: Hyper-V on Windows, QEMU on Linux, or the simulated host; seeds from the project's templates.</summary>
 public static class DefaultServices
 {
     public static Services Create() => new()
@@ -35,8 +36,16 @@ public static class DefaultServices
             // The engine's lock is separate from the simulated host's own per-operation lock file.
             return new HostSelection(new SimulatedProvider(host), path + ".engine.lock", Preview);
         }
+        if (provider == HostSelection.Qemu)
+        {
+            if (!OperatingSystem.IsLinux())
+                throw new UsageException("the qemu provider needs Linux with QEMU; use --provider hyperv on Windows or --provider simulated");
+            // The registry (LABRUNNER_QEMU_STATE, default /var/lib/labrunner/qemu) is host-wide, and so is the engine's lock beside it.
+            var qemu = QemuProvider.ForLocalHost(env.GetVariable);
+            return new HostSelection(qemu, qemu.Registry.LockPath, qemu.Preview) { PreviewHeading = label => $"commands for '{label}' (argument vectors; nothing is run through a shell)" };
+        }
         if (!OperatingSystem.IsWindows())
-            throw new UsageException("the hyperv provider needs Windows with Hyper-V; use --provider simulated on this machine");
+            throw new UsageException("the hyperv provider needs Windows with Hyper-V; use --provider qemu or --provider simulated on this machine");
         var programData = Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData);
         return new HostSelection(HyperVProvider.ForLocalHost(), Path.Combine(programData, "LabRunner", "host.lock"), Preview);
     }

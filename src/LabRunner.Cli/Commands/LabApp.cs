@@ -18,8 +18,8 @@ public sealed class GlobalOptions
 
     public Option<string?> Provider { get; } = new("--provider")
     {
-        Description = "Where the lab lives: 'hyperv' (this Windows host) or 'simulated' (a simulated Hyper-V host in a JSON file, any OS) [default: hyperv on Windows; env LABRUNNER_PROVIDER]",
-        HelpName = "hyperv|simulated",
+        Description = "Where the lab lives: 'hyperv' (this Windows host), 'qemu' (this Linux host) or 'simulated' (a simulated Hyper-V host in a JSON file, any OS) [default: hyperv on Windows, qemu on Linux with QEMU; env LABRUNNER_PROVIDER]",
+        HelpName = "hyperv|qemu|simulated",
         Recursive = true,
     };
 
@@ -32,7 +32,7 @@ public sealed class GlobalOptions
     public GlobalOptions()
     {
         OptionValues.RequireNonEmpty(File, "a file");
-        OptionValues.AcceptOnly(Provider, HostSelection.HyperV, HostSelection.Simulated);
+        OptionValues.AcceptOnly(Provider, HostSelection.HyperV, HostSelection.Qemu, HostSelection.Simulated);
     }
 }
 

@@ -122,7 +122,7 @@ public static class EngineResultRenderer
                 env.Stdout.WriteLine($"    {op.Vm ?? "host"}: {op.Describe()}");
             if (host.Preview(batch) is { } script)
             {
-                env.Stdout.WriteLine($"--- PowerShell for '{batch.Label}' (one process) ---");
+                env.Stdout.WriteLine($"--- {host.PreviewHeading(batch.Label)} ---");
                 env.Stdout.WriteLine(script.TrimEnd());
                 env.Stdout.WriteLine("--- end ---");
             }

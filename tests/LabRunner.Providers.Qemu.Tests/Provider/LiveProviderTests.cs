@@ -79,7 +79,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
         Assert.Equal(new HostSwitch(Isolated, SwitchKind.Private, null, Mark), inventory.Switch(Isolated));
         Assert.Equal(["10.77.0.1/24"], inventory.NetAdapters.Single(a => a.Name == Nat).Addresses.Select(a => a.ToString()));
         Assert.Empty(inventory.NetAdapters.Single(a => a.Name == Isolated).Addresses);
-        Assert.Equal([new HostNat(Nat, Ipv4Subnet.Parse("10.77.0.0/24"))], inventory.Nats.AsEnumerable());
+        Assert.Equal([new HostNat(Nat, Ipv4Subnet.Parse("10.77.0.0/24"), Mark)], inventory.Nats.AsEnumerable());
         Assert.Equal(
             [
                 new HostPortMapping(Nat, PortProtocol.Udp, Ipv4Address.Parse("192.0.2.1"), 5353, Ipv4Address.Parse("10.77.0.11"), 53),

@@ -15,6 +15,7 @@ public static class HostTools
         ["qemu-system-x86_64"] = "qemu-system-x86",
         ["nft"] = "nftables",
         ["ip"] = "iproute2",
+        ["sysctl"] = "procps",
     };
 
     public static bool IsCi => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
