@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# Issue 8 §5: 'lab up --provider qemu' of the 3-VM lab (the real-guest tests' Labfile: web-1, web-2, db;
+# NAT + private + isolated networks; 1 vCPU, 640 MB each) from nothing to every guest answering at every
+# planned IP, under TCG, inside network namespaces of its own. Prints:
+#   - the wall time of 'lab up' (LabRunner itself: planning, seeds, ip/nft/qemu-img/qemu commands) and per VM,
+#   - when each guest answered SSH and when all answered at all their IPs (the guests' boot),
+#   - LabRunner's share of the whole,
+#   - the processes 'lab up' started (execve, by program) for the first and for an idle 'lab up', and 'lab down'.
+#
+# Usage: sudo bash bench/qemu-up.sh [BOX.qcow2]
+#   BOX   default: $LABRUNNER_TEST_BOX, else what boxes/build/debian-12.sh builds or finds in its cache
+# Environment: LAB (a 'lab' executable; default: dotnet on the Release build's lab.dll, built if missing),
+#   BENCH_BOOT_TIMEOUT (s, default 900)
+#
+# Network safety: every bridge, tap, nft rule, address and route is made inside lrbh-PID (the lab host) and
+# lrbu-PID (its "internet", which routes nowhere); QEMU runs inside lrbh-PID. All removed on exit, failure included.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+log() { printf '[bench %5ss] %s\n' "$((SECONDS - t0))" "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+t0=$SECONDS
+[[ $(id -u) -eq 0 ]] || die "run as root (network namespaces): sudo bash $0"
+for t in ip nft qemu-system-x86_64 qemu-img ssh python3 strace; do
+  command -v "$t" >/dev/null || die "missing $t (apt-get install -y iproute2 nftables qemu-system-x86 qemu-utils openssh-client python3 strace)"
+done
+
+box=${1:-${LABRUNNER_TEST_BOX:-}}
+[[ -n $box ]] || box=$(boxes/build/debian-12.sh | tail -n 1)/debian-12.qcow2
+[[ -f $box ]] || die "no box at $box"
+box=$(readlink -f "$box")
+
+if [[ -n ${LAB:-} ]]; then
+  lab_cmd=("$LAB")
+else
+  dll=$repo/src/LabRunner.Cli/bin/Release/net10.0/lab.dll
+  [[ -f $dll ]] || dotnet build src/LabRunner.Cli -c Release -v q >/dev/null
+  lab_cmd=("$(command -v dotnet)" "$dll")
+fi
+
+host=lrbh-$$ up=lrbu-$$
+work=$(mktemp -d /tmp/lrbench.XXXXXX)
+project=$work/project
+mkdir -p "$project" "$work/state"
+export LABRUNNER_QEMU_STATE=$work/state NO_COLOR=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+made=()
+
+hx() { ip netns exec "$host" "$@"; }
+lab() { (cd "$project" && hx "${lab_cmd[@]}" "$@" --provider qemu); }
+
+cleanup() {
+  local rc=$?
+  set +e
+  if ((${#made[@]})); then
+    log "cleanup: lab down, then anything left in $host by pid, then the namespaces"
+    lab down >/dev/null 2>&1
+    local pids
+    pids=$(ip netns pids "$host" 2>/dev/null)
+    [[ -z $pids ]] || kill $pids 2>/dev/null
+    sleep 1
+    pids=$(ip netns pids "$host" 2>/dev/null)
+    [[ -z $pids ]] || kill -9 $pids 2>/dev/null
+    for ns in "${made[@]}"; do ip netns delete "$ns"; done
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- topology: the lab host and its upstream -----------------------------------------------------
+for ns in "$host" "$up"; do ip netns add "$ns"; made+=("$ns"); ip -n "$ns" link set lo up; done
+ip -n "$host" link add uplink0 type veth peer name wan0 netns "$up"
+ip -n "$host" addr add 198.51.100.2/24 dev uplink0
+ip -n "$host" link set uplink0 up
+ip -n "$up" addr add 198.51.100.1/24 dev wan0
+ip -n "$up" link set wan0 up
+ip -n "$host" route add default via 198.51.100.1 dev uplink0
+
+cat >"$project/Labfile.yml" <<EOF
+name: bench
+boxes:
+  debian-12: $box
+defaults:
+  box: debian-12
+  cpus: 1
+  memory: 640MB
+  generation: 2
+networks:
+  - name: front
+    type: nat
+    subnet: 10.188.7.0/24
+    dns: [198.51.100.1]
+  - name: back
+    type: private
+    subnet: 192.168.61.0/24
+  - name: store
+    type: isolated
+    subnet: 172.31.201.0/24
+vms:
+  - name: web-{n}
+    count: 2
+    networks:
+      - front
+      - network: back
+        ip: 192.168.61.21
+      - network: store
+        ip: 172.31.201.21
+    forwarded_ports:
+      - { guest: 80, host: 8080 }
+  - name: db
+    networks:
+      - network: back
+        ip: 192.168.61.10
+      - network: store
+        ip: 172.31.201.10
+EOF
+
+# What to wait for, from the plan: per VM, its SSH address and every planned IP (network type first).
+lab plan --json >"$work/plan.json"
+mapfile -t targets < <(python3 - "$work/plan.json" <<'EOF'
+import json, sys
+plan = json.load(open(sys.argv[1]))
+types = {n["name"]: n["type"] for n in plan["networks"]}
+for vm in plan["vms"]:
+    ips = [(types[a["network"]], a["ip"].split("/")[0]) for a in vm["adapters"] if a["ip"]]
+    ssh = next(ip for t, ip in ips if t in ("nat", "private"))
+    print(vm["name"], ssh, " ".join(f"{t}:{ip}" for t, ip in ips))
+EOF
+)
+
+# strace counts what 'lab up' starts: execve of every process in its tree (seccomp-bpf: only execve stops).
+traced() { local out=$1; shift; strace -f -qq --seccomp-bpf -e trace=execve -e signal=none -o "$out" "$@"; }
+# Programs started, by name, without lab's own start (ip netns exec, then dotnet/lab).
+started() {
+  grep -E 'execve\(' "$1" | grep -v -E 'ENOENT|resumed>' | sed -E 's/.*execve\("([^"]*)".*/\1/' | tail -n +3 |
+    xargs -r -n1 basename | sort | uniq -c | sort -rn | awk '{printf "%s %s, ", $1, $2; n += $1} END {printf "(total %d)\n", n}'
+}
+
+log "lab up (3 VMs, TCG) in $host"
+ssh_key=$project/.lab/id_ecdsa
+t_up0=$(date +%s.%N)
+traced "$work/up.strace" bash -c "cd '$project' && ip netns exec '$host' ${lab_cmd[*]} up --provider qemu" >"$work/up.out" 2>&1 ||
+  { cat "$work/up.out" >&2; die "lab up failed"; }
+t_up1=$(date +%s.%N)
+up_wall=$(python3 -c "print(f'{$t_up1 - $t_up0:.2f}')")
+log "lab up returned after $up_wall s"
+
+ssh_opts=(-i "$ssh_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5)
+since() { python3 -c "import time; print(f'{time.time() - $t_up0:.1f}')"; }
+timeout=${BENCH_BOOT_TIMEOUT:-900}
+declare -A ssh_at
+for line in "${targets[@]}"; do
+  read -r name ssh_ip _ <<<"$line"
+  (
+    until hx ssh "${ssh_opts[@]}" "lab@$ssh_ip" true 2>/dev/null; do
+      (($(printf '%.0f' "$(since)") < timeout)) || exit 1
+      sleep 2
+    done
+    since >"$work/ssh.$name"
+  ) &
+done
+wait || die "a guest did not answer SSH within $timeout s"
+for line in "${targets[@]}"; do read -r name _ <<<"$line"; ssh_at[$name]=$(cat "$work/ssh.$name"); done
+
+# Every guest at every planned IP: from the host on NAT and private networks (TCP 22), from web-1 on the isolated one.
+web1_ip=$(awk '$1 == "web-1" {print $2}' <<<"$(printf '%s\n' "${targets[@]}")")
+for line in "${targets[@]}"; do
+  read -r name _ ips <<<"$line"
+  for pair in $ips; do
+    type=${pair%%:*} ip=${pair#*:}
+    if [[ $type == isolated ]]; then
+      until hx ssh "${ssh_opts[@]}" "lab@$web1_ip" "ping -c1 -W2 $ip" >/dev/null 2>&1; do sleep 1; done
+    else
+      until hx python3 -c "import socket,sys; socket.create_connection((sys.argv[1], 22), timeout=3).close()" "$ip" 2>/dev/null; do sleep 1; done
+    fi
+  done
+done
+all_at=$(since)
+log "every guest answers at every planned IP after $all_at s"
+
+t_idle0=$(date +%s.%N)
+traced "$work/idle.strace" bash -c "cd '$project' && ip netns exec '$host' ${lab_cmd[*]} up --provider qemu" >"$work/idle.out" 2>&1 || die "idle lab up failed"
+idle_wall=$(python3 -c "import time; print(f'{time.time() - $t_idle0:.2f}')")
+grep -q "Nothing to do" "$work/idle.out" || { cat "$work/idle.out" >&2; die "the second lab up had something to do"; }
+
+t_down0=$(date +%s.%N)
+traced "$work/down.strace" bash -c "cd '$project' && ip netns exec '$host' ${lab_cmd[*]} down --provider qemu" >"$work/down.out" 2>&1 || die "lab down failed"
+down_wall=$(python3 -c "import time; print(f'{time.time() - $t_down0:.2f}')")
+
+per_vm=$(python3 -c "print(f'{$up_wall / 3:.2f}')")
+share=$(python3 -c "print(f'{100 * $up_wall / $all_at:.0f}')")
+cat <<EOF
+
+== lab up of 3 VMs on QEMU/TCG ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)), lab = ${lab_cmd[*]##*/}
+lab up returned (LabRunner's own time)    : $up_wall s  ($per_vm s per VM)
+SSH answered (since lab up started)       : $(for n in "${!ssh_at[@]}"; do printf '%s %s s  ' "$n" "${ssh_at[$n]}"; done)
+every guest at every IP                   : $all_at s
+LabRunner's share of up-to-reachable      : $share %
+idle lab up (Nothing to do)               : $idle_wall s
+lab down                                  : $down_wall s
+processes started by lab up               : $(started "$work/up.strace")
+processes started by the idle lab up      : $(started "$work/idle.strace")
+processes started by lab down             : $(started "$work/down.strace")
+EOF

@@ -1,0 +1,325 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using System.Text.Json.Nodes;
+using LabRunner.RealGuests.Tests.Support;
+
+namespace LabRunner.RealGuests.Tests;
+
+/// <summary>
+/// Issue 8 §4 against one real lab (see <see cref="RealLab"/>): three Debian 12 guests under TCG, booted by
+/// <c>lab up --provider qemu</c> inside the lab host's namespace. The read-only checks come first; the steps that
+/// change the lab (edit, halt, reload, down, a killed up) run last, in order.
+/// </summary>
+[Collection(RealLabCollection.Name)]
+[TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
+public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
+{
+    private LabPlan Plan => lab.Plan;
+
+    private void Report()
+    {
+        foreach (var line in lab.Log) output.WriteLine(line);
+    }
+
+    [RealGuestFact(1)]
+    public void Up_creates_the_lab_and_every_guest_logs_in_over_ssh()
+    {
+        lab.Require();
+        Report();
+
+        Assert.Equal("done", (string?)lab.FirstUp["outcome"]);
+        Assert.Equal(["db", "web-1", "web-2"], lab.SshAfter.Keys.Order(StringComparer.Ordinal));
+        output.WriteLine($"lab up returned after {lab.FirstUpWall.TotalSeconds:0.0} s; all guests' cloud-init done after {lab.AllCloudInitDone.TotalSeconds:0} s");
+    }
+
+    [RealGuestFact(2)]
+    public async Task Every_guest_answers_at_every_planned_ip_on_nat_and_private_networks_from_the_host()
+    {
+        lab.Require();
+        var checkedIps = new List<string>();
+
+        foreach (var vm in Plan.Vms)
+            foreach (var adapter in vm.Adapters.Where(a => Plan.Network(a.Network).Type is "nat" or "private"))
+            {
+                Assert.True(await lab.Host.TcpConnectsAsync(adapter.Ip!, 22), $"{vm.Name} does not answer at {adapter.Ip} ({adapter.Network}) from the host");
+                checkedIps.Add($"{vm.Name}@{adapter.Ip}");
+            }
+
+        output.WriteLine(string.Join(", ", checkedIps));
+        Assert.Equal(5, checkedIps.Count); // web-1, web-2: NAT + private; db: private
+    }
+
+    [RealGuestFact(3)]
+    public async Task The_host_cannot_reach_the_isolated_network_while_the_guests_reach_each_other_on_it()
+    {
+        lab.Require();
+        var db = Plan.Vm("db");
+        var dbIsolated = Plan.AdaptersOfType(db, "isolated").Single().Ip!;
+        var web1 = Plan.Vm("web-1");
+
+        var hostReaches = await lab.Host.TcpConnectsAsync(dbIsolated, 22, timeoutSeconds: 3);
+        var hostAddresses = (await lab.Host.IpAsync("-4", "-o", "addr", "show")).Stdout;
+        var fromWeb1 = await lab.Guests.RunAsync(Plan.SshIp(web1), $"ping -c 2 -W 3 {dbIsolated}");
+        var web1Isolated = Plan.AdaptersOfType(web1, "isolated").Single().Ip!;
+        var fromDb = await lab.Guests.RunAsync(Plan.SshIp(db), $"ping -c 2 -W 3 {web1Isolated}");
+
+        Assert.False(hostReaches, $"the host reached {dbIsolated} on the isolated network");
+        Assert.DoesNotContain("172.31.201.", hostAddresses, StringComparison.Ordinal);
+        Assert.Contains("2 received", fromWeb1, StringComparison.Ordinal);
+        Assert.Contains("2 received", fromDb, StringComparison.Ordinal);
+    }
+
+    [RealGuestFact(4)]
+    public async Task Each_guests_hostname_default_route_and_resolvers_inside_it_are_what_the_plan_says()
+    {
+        lab.Require();
+        foreach (var vm in Plan.Vms)
+        {
+            var ip = Plan.SshIp(vm);
+
+            var hostname = (await lab.Guests.RunAsync(ip, "hostname")).Trim();
+            var route = (await lab.Guests.RunAsync(ip, "ip -4 route show default")).Trim();
+            var resolv = await lab.Guests.RunAsync(ip, "cat /etc/resolv.conf 2>/dev/null || true");
+            var addresses = await lab.Guests.RunAsync(ip, "ip -4 -o addr show");
+            output.WriteLine($"{vm.Name}: hostname {hostname}; default route '{route}'; resolv.conf: {resolv.Replace('\n', '|')}");
+
+            Assert.Equal(vm.Hostname, hostname);
+            foreach (var adapter in vm.Adapters.Where(a => a.Ip is not null))
+                Assert.Matches($@"\b{adapter.Interface}\s+inet {Regex.Escape(adapter.Ip!)}/", addresses);
+            var nat = Plan.AdaptersOfType(vm, "nat").FirstOrDefault();
+            if (nat is null)
+                Assert.Equal("", route);
+            else
+                Assert.StartsWith($"default via {Plan.Network(nat.Network).Gateway} dev {nat.Interface}", route, StringComparison.Ordinal);
+            var nameservers = resolv.Split('\n').Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(f => f.Length >= 2 && f[0] == "nameserver").Select(f => f[1]).ToList();
+            Assert.Equal(Plan.Resolvers(vm), nameservers);
+        }
+    }
+
+    [RealGuestFact(5)]
+    public async Task A_forwarded_port_reaches_the_guests_web_server_from_upstream_through_the_hosts_uplink_address()
+    {
+        lab.Require();
+        foreach (var vm in Plan.Vms.Where(v => v.Ports.Count > 0))
+        {
+            var port = vm.Ports.Single();
+
+            var body = await lab.Topology.Upstream.HttpGetAsync($"http://{Topology.HostUplinkIp}:{port.HostPort}/");
+
+            Assert.True(body.Succeeded, $"GET {Topology.HostUplinkIp}:{port.HostPort} from upstream: {body}");
+            Assert.Equal(vm.Hostname, body.Stdout.Trim());
+        }
+    }
+
+    [RealGuestFact(6)]
+    public async Task A_guest_reaches_upstream_through_masquerade_and_upstream_sees_the_hosts_uplink_address()
+    {
+        lab.Require();
+        var web2 = Plan.Vm("web-2");
+        var token = $"from-web-2-{Guid.NewGuid():N}";
+
+        var body = await lab.Guests.RunAsync(Plan.SshIp(web2),
+            $"python3 -c \"import urllib.request; print(urllib.request.urlopen('{lab.Topology.UpstreamUrl("hello.txt")}?{token}', timeout=10).read().decode())\"");
+        await Task.Delay(500);
+
+        Assert.Contains("hello from upstream", body, StringComparison.Ordinal);
+        var line = Assert.Single(lab.Topology.UpstreamLog, l => l.Contains(token, StringComparison.Ordinal));
+        output.WriteLine(line);
+        Assert.StartsWith($"{Topology.HostUplinkIp} ", line, StringComparison.Ordinal);
+    }
+
+    [RealGuestFact(7)]
+    public async Task A_second_up_has_nothing_to_do_and_starts_no_vm_process()
+    {
+        lab.Require();
+        var qemuBefore = lab.Host.QemuProcesses();
+        var pidFilesBefore = PidFiles();
+
+        var (up, result) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up");
+
+        output.WriteLine($"idle lab up: {result.Elapsed.TotalSeconds:0.00} s");
+        Assert.Equal("nothing_to_do", (string?)up["outcome"]);
+        Assert.Empty(LabCli.Operations(up));
+        Assert.Equal(3, qemuBefore.Count);
+        Assert.Equal(qemuBefore, lab.Host.QemuProcesses());
+        Assert.Equal(pidFilesBefore, PidFiles());
+    }
+
+    [RealGuestFact(8)]
+    public async Task Adding_a_vm_creates_only_that_vm_and_down_of_it_removes_only_it()
+    {
+        lab.Require();
+        var qemuBefore = lab.Host.QemuProcesses();
+        await lab.WriteLabfileAsync(extraVm: true);
+        try
+        {
+            var (up, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up", "extra");
+            var qemuWithExtra = lab.Host.QemuProcesses();
+            var (down, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "down", "extra");
+
+            var ops = LabCli.Operations(up);
+            output.WriteLine(string.Join('\n', ops.Select(o => $"{o.Vm}: {o.Description}")));
+            Assert.Equal("done", (string?)up["outcome"]);
+            Assert.NotEmpty(ops);
+            Assert.All(ops, o => Assert.Equal($"{Plan.Lab}-extra", o.Vm)); // operations name the VM as the host does: LAB-VM
+            Assert.Equal(4, qemuWithExtra.Count);
+            Assert.All(qemuBefore, p => Assert.Equal(p.Value, qemuWithExtra.GetValueOrDefault(p.Key)));
+            Assert.All(LabCli.Operations(down), o => Assert.Equal($"{Plan.Lab}-extra", o.Vm));
+            Assert.Equal(qemuBefore, lab.Host.QemuProcesses());
+        }
+        catch (Exception e)
+        {
+            lab.BrokenBy = $"adding a VM: {e.Message}";
+            throw;
+        }
+        finally
+        {
+            await lab.WriteLabfileAsync();
+        }
+    }
+
+    [RealGuestFact(9)]
+    public async Task A_memory_change_waits_for_reload_and_halt_shuts_the_guests_down_through_acpi()
+    {
+        lab.Require();
+        var qemuBefore = lab.Host.QemuProcesses();
+        await lab.WriteLabfileAsync(dbMemoryMb: 768);
+        try
+        {
+            var (up, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up");
+            var qemuAfterUp = lab.Host.QemuProcesses();
+            var watch = Stopwatch.StartNew();
+            var (halt, haltRun) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "halt", "--timeout", "180");
+            var (status, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "status");
+
+            output.WriteLine($"lab halt: {haltRun.Elapsed.TotalSeconds:0} s\n{haltRun.Stdout}\n{haltRun.Stderr}");
+            Assert.Equal("nothing_to_do", (string?)up["outcome"]);
+            var pending = Assert.Single(up["pending_changes"]!.AsArray());
+            Assert.Equal("db", (string?)pending!["vm"]);
+            Assert.Equal(qemuBefore, qemuAfterUp);
+            Assert.Equal("done", (string?)halt["outcome"]);
+            Assert.DoesNotContain(LabCli.Operations(halt), o => o.Description.StartsWith("turn off", StringComparison.Ordinal));
+            Assert.DoesNotContain("turning them off", haltRun.Stdout + haltRun.Stderr, StringComparison.Ordinal);
+            Assert.Empty(lab.Host.QemuProcesses());
+            Assert.All(status["vms"]!.AsArray(), v => Assert.Equal("off", (string?)v!["state"]));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(180));
+        }
+        catch (Exception e)
+        {
+            lab.BrokenBy = $"halt: {e.Message}";
+            throw;
+        }
+    }
+
+    [RealGuestFact(10)]
+    public async Task Reload_brings_every_guest_back_with_the_new_memory()
+    {
+        lab.Require();
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            var (reload, run) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "reload");
+            await lab.WaitForGuestsAsync(watch);
+            var dbMemTotalKb = long.Parse((await lab.Guests.RunAsync(Plan.SshIp(Plan.Vm("db")), "awk '/^MemTotal:/ {print $2}' /proc/meminfo")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            var webMemTotalKb = long.Parse((await lab.Guests.RunAsync(Plan.SshIp(Plan.Vm("web-1")), "awk '/^MemTotal:/ {print $2}' /proc/meminfo")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+            output.WriteLine($"lab reload: {run.Elapsed.TotalSeconds:0} s; SSH again: {string.Join(", ", lab.SshAfter.Select(p => $"{p.Key} {p.Value.TotalSeconds:0} s"))}; MemTotal db {dbMemTotalKb} kB, web-1 {webMemTotalKb} kB");
+            Assert.Equal("done", (string?)reload["outcome"]);
+            Assert.Equal(3, lab.Host.QemuProcesses().Count);
+            Assert.InRange(dbMemTotalKb, 640 * 1024, 768 * 1024);       // 768 MB less what the kernel keeps
+            Assert.InRange(webMemTotalKb, 500 * 1024, 640 * 1024);
+        }
+        catch (Exception e)
+        {
+            lab.BrokenBy = $"reload: {e.Message}";
+            throw;
+        }
+    }
+
+    [RealGuestFact(11)]
+    public async Task Down_leaves_nothing_of_the_lab_and_the_foreign_bridge_and_table_byte_identical()
+    {
+        lab.Require();
+        try
+        {
+            var (down, run) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "down");
+            output.WriteLine($"lab down: {run.Elapsed.TotalSeconds:0} s");
+
+            Assert.Equal("done", (string?)down["outcome"]);
+            await AssertNothingLeftAsync();
+        }
+        catch (Exception e)
+        {
+            lab.BrokenBy = $"down: {e.Message}";
+            throw;
+        }
+    }
+
+    [RealGuestFact(12)]
+    public async Task An_up_killed_after_its_network_batch_or_its_first_vm_converges_on_the_next_up_and_down_still_leaves_nothing()
+    {
+        lab.Require();
+
+        // Fault 1: SIGKILL when the first bridge of the lab appears (the network batch is under way).
+        var firstBridge = await KillUpWhenAsync("the first marked bridge", async () =>
+            (await lab.Host.IpJsonAsync("link", "show", "type", "bridge")).Any(l => ((string?)l!["ifalias"])?.StartsWith("labrunner", StringComparison.Ordinal) == true));
+        // Fault 2: SIGKILL when the first QEMU process of the lab appears (the VM batches are under way).
+        var firstVm = await KillUpWhenAsync("the first QEMU process", () => Task.FromResult(lab.Host.QemuProcesses().Count > 0));
+        var watch = Stopwatch.StartNew();
+        var (up, run) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up");
+        await lab.WaitForGuestsAsync(watch);
+        var (again, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up");
+        var (status, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "status");
+        var (down, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "down");
+
+        output.WriteLine($"{firstBridge}\n{firstVm}\nconverging lab up: {run.Elapsed.TotalSeconds:0.0} s, {LabCli.Operations(up).Count} operations");
+        Assert.Equal("done", (string?)up["outcome"]);
+        Assert.Equal("nothing_to_do", (string?)again["outcome"]);
+        Assert.All(status["vms"]!.AsArray(), v => Assert.Equal("running", (string?)v!["state"]));
+        Assert.Equal("done", (string?)down["outcome"]);
+        await AssertNothingLeftAsync();
+    }
+
+    /// <summary>Starts <c>lab up</c> and kills it with SIGKILL as soon as <paramref name="condition"/> holds.</summary>
+    private async Task<string> KillUpWhenAsync(string what, Func<Task<bool>> condition)
+    {
+        using var up = lab.Cli.Start("up");
+        var watch = Stopwatch.StartNew();
+        while (!up.HasExited && !await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(5), $"{what} never appeared; lab up printed: {string.Join('\n', up.Stdout)} {string.Join('\n', up.Stderr)}");
+            await Task.Delay(20);
+        }
+        Assert.False(up.HasExited, $"lab up ended before {what} appeared: {string.Join('\n', up.Stdout)} {string.Join('\n', up.Stderr)}");
+        up.KillHard();
+        await up.Process.WaitForExitAsync();
+        return $"lab up killed (SIGKILL) {watch.Elapsed.TotalSeconds:0.00} s after its start, at {what}";
+    }
+
+    private async Task AssertNothingLeftAsync()
+    {
+        var after = await HostSnapshot.TakeAsync(lab.Host);
+        Assert.Empty(lab.Host.QemuProcesses());
+        Assert.Empty(after.LinksAddedSince(lab.Before));
+        Assert.Equal(lab.Before.Links, after.Links);
+        Assert.Equal(lab.Before.Ruleset, after.Ruleset);
+        Assert.DoesNotContain(after.LabRunnerNft, i => i!.AsObject().ContainsKey("rule"));
+        if (after.LabRunnerNft.Count > 0) output.WriteLine($"note: table labrunner stays, empty: {after.LabRunnerNft.ToJsonString()}");
+        foreach (var folder in new[] { lab.ProjectDirectory, lab.StateDirectory })
+        {
+            var left = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+                .Where(f => f.EndsWith(".qcow2", StringComparison.Ordinal) || f.EndsWith(".pid", StringComparison.Ordinal))
+                .ToList();
+            var sockets = (await Proc.CheckedAsync("find", [folder, "-type", "s"])).Stdout.Trim();
+            Assert.Empty(left);
+            Assert.Equal("", sockets);
+        }
+    }
+
+    /// <summary>Every *.pid file under the project and the provider's state folder, with its content.</summary>
+    private Dictionary<string, string> PidFiles() =>
+        new[] { lab.ProjectDirectory, lab.StateDirectory }
+            .SelectMany(d => Directory.EnumerateFiles(d, "*.pid", SearchOption.AllDirectories))
+            .ToDictionary(f => f, File.ReadAllText, StringComparer.Ordinal);
+}

@@ -1,0 +1,231 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using LabRunner.RealGuests.Tests.Support;
+
+namespace LabRunner.RealGuests.Tests;
+
+/// <summary>
+/// One real lab for the whole collection, booted once: the namespaces (lab host and upstream), a foreign bridge and
+/// a foreign nft table in the lab host that LabRunner must leave alone, a project folder with a 3-VM Labfile on the
+/// Debian 12 box, <c>lab up --provider qemu</c>, and every guest waited for over SSH until cloud-init is done.
+/// Disposal removes everything by id, after failures too: <c>lab down</c>, then any process left in the lab host's
+/// namespace (QEMU) by pid, the namespaces, the temporary folders.
+/// </summary>
+public sealed class RealLab : IAsyncLifetime
+{
+    public const string NatSubnet = "10.188.7.0/24";
+    public const string ForeignBridge = "usrbr0";
+    public const string ForeignBridgeAlias = "the user's own bridge";
+    public const string ForeignTable = """
+        table inet userfw {
+        	chain input {
+        		type filter hook input priority filter; policy accept;
+        		tcp dport 9999 accept
+        	}
+        }
+        """;
+
+    /// <summary>Under CI load on 2 cores three TCG guests boot slowly; the wait is generous on purpose.</summary>
+    public static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(
+        int.TryParse(Environment.GetEnvironmentVariable("LABRUNNER_TEST_BOOT_TIMEOUT"), CultureInfo.InvariantCulture, out var s) ? s : 600);
+
+    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
+
+    private readonly ConcurrentQueue<string> _log = new();
+
+    public string? NotRunnable { get; private set; }
+    public Exception? SetupFailure { get; private set; }
+    public string WorkDirectory { get; private set; } = "";
+    public string ProjectDirectory => Path.Combine(WorkDirectory, "project");
+    public string StateDirectory => Path.Combine(WorkDirectory, "qemu-state");
+    public string Box { get; private set; } = "";
+    public Topology Topology { get; private set; } = null!;
+    public Netns Host => Topology.Host;
+    public LabCli Cli { get; private set; } = null!;
+    public GuestShell Guests { get; private set; } = null!;
+    public LabPlan Plan { get; private set; } = null!;
+    public HostSnapshot Before { get; private set; } = null!;
+    public JsonObject FirstUp { get; private set; } = null!;
+    public TimeSpan FirstUpWall { get; private set; }
+    public IReadOnlyDictionary<string, TimeSpan> SshAfter { get; private set; } = new Dictionary<string, TimeSpan>();
+    public TimeSpan AllCloudInitDone { get; private set; }
+
+    /// <summary>Set by a destructive step that failed: the later steps say so instead of failing obscurely.</summary>
+    public string? BrokenBy { get; set; }
+
+    public IEnumerable<string> Log => _log;
+
+    public void Note(string line) => _log.Enqueue(line);
+
+    public static string Labfile(string box, int dbMemoryMb = 640, bool extraVm = false) => $"""
+        name: e2e
+        boxes:
+          debian-12: {box}
+        defaults:
+          box: debian-12
+          cpus: 1
+          memory: 640MB
+          generation: 2
+        networks:
+          - name: front
+            type: nat
+            subnet: {NatSubnet}
+            dns: [{Topology.UpstreamIp}, 198.51.100.53]
+          - name: back
+            type: private
+            subnet: 192.168.61.0/24
+          - name: store
+            type: isolated
+            subnet: 172.31.201.0/24
+        vms:
+          - name: web-{"{n}"}
+            count: 2
+            networks:
+              - front
+              - network: back
+                ip: 192.168.61.21
+              - network: store
+                ip: 172.31.201.21
+            forwarded_ports:
+              - {"{ guest: 80, host: 8080 }"}
+            user_data:
+              runcmd:
+                - [sh, -c, "mkdir -p /srv/www && hostname > /srv/www/index.html"]
+                - [systemd-run, --unit=lab-http, python3, -m, http.server, "80", --directory, /srv/www]
+          - name: db
+            memory: {dbMemoryMb}MB
+            networks:
+              - network: back
+                ip: 192.168.61.10
+              - network: store
+                ip: 172.31.201.10
+        {(extraVm ? """
+          - name: extra
+            memory: 256MB
+            networks:
+              - network: store
+                ip: 172.31.201.30
+
+        """ : "")}
+        """;
+
+    public Task WriteLabfileAsync(int dbMemoryMb = 640, bool extraVm = false) =>
+        File.WriteAllTextAsync(Path.Combine(ProjectDirectory, "Labfile.yml"), Labfile(Box, dbMemoryMb, extraVm));
+
+    public string KeyPath => Path.Combine(ProjectDirectory, ".lab", "id_ecdsa");
+
+    public string ConsoleTail(string vm)
+    {
+        var file = Directory.Exists(ProjectDirectory)
+            ? Directory.EnumerateFiles(ProjectDirectory, "console.log", SearchOption.AllDirectories).FirstOrDefault(f => f.Contains($"{Path.DirectorySeparatorChar}{vm}{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            : null;
+        if (file is null) return $"(no console.log for {vm})";
+        var lines = File.ReadAllLines(file);
+        return $"console of {vm} (last 30 lines):\n" + string.Join('\n', lines.TakeLast(30));
+    }
+
+    public async Task InitializeAsync()
+    {
+        NotRunnable = Requirements.WhyNot;
+        if (NotRunnable is not null) return;
+        try
+        {
+            await SetUpAsync();
+        }
+        catch (Exception e)
+        {
+            SetupFailure = e;
+        }
+    }
+
+    private async Task SetUpAsync()
+    {
+        Box = Requirements.Box!;
+        WorkDirectory = Directory.CreateTempSubdirectory("lr-e2e-").FullName;
+        Directory.CreateDirectory(ProjectDirectory);
+        Directory.CreateDirectory(StateDirectory);
+        Topology = await Topology.CreateAsync(WorkDirectory);
+        Note($"namespaces {Host.Name} and {Topology.Upstream.Name} in {WorkDirectory}");
+
+        // Foreign objects LabRunner must leave byte-identical.
+        await Host.IpAsync("link", "add", ForeignBridge, "type", "bridge");
+        await Host.IpAsync("link", "set", ForeignBridge, "alias", ForeignBridgeAlias);
+        await Host.IpAsync("addr", "add", "10.250.0.1/24", "dev", ForeignBridge);
+        await Proc.CheckedAsync("ip", Host.Exec("nft", "-f", "-"), stdin: ForeignTable);
+        Before = await HostSnapshot.TakeAsync(Host);
+
+        await WriteLabfileAsync();
+        Cli = new LabCli(Host, ProjectDirectory, StateDirectory);
+        var plan = await Cli.RunAsync(TimeSpan.FromMinutes(2), "plan", "--json");
+        if (!plan.Succeeded) throw new InvalidOperationException($"lab plan --json: {plan}");
+        Plan = LabPlan.Parse(plan.Stdout);
+
+        var watch = Stopwatch.StartNew();
+        var (up, result) = await Cli.JsonAsync(CommandTimeout, "up");
+        FirstUp = up;
+        FirstUpWall = result.Elapsed;
+        Note($"first lab up: {result.Elapsed.TotalSeconds:0.0} s, outcome {up["outcome"]}, {LabCli.Operations(up).Count} operations");
+        Guests = new GuestShell(Host, KeyPath);
+        await WaitForGuestsAsync(watch);
+    }
+
+    /// <summary>Waits for SSH on every guest, then for cloud-init; records when each answered (since <paramref name="since"/> started).</summary>
+    public async Task WaitForGuestsAsync(Stopwatch since, IEnumerable<PlannedVm>? vms = null)
+    {
+        var times = new ConcurrentDictionary<string, TimeSpan>();
+        await Task.WhenAll((vms ?? Plan.Vms).Select(async vm =>
+        {
+            var ip = Plan.SshIp(vm);
+            await Guests.WaitForSshAsync(ip, BootTimeout, () => ConsoleTail(vm.Name));
+            times[vm.Name] = since.Elapsed;
+            Note($"{vm.Name}: SSH at {ip} after {since.Elapsed.TotalSeconds:0} s");
+            var status = await Guests.TryAsync(ip, "cloud-init status --wait", BootTimeout);
+            Note($"{vm.Name}: cloud-init '{status.Stdout.Trim().Split('\n').LastOrDefault()}' after {since.Elapsed.TotalSeconds:0} s");
+        }));
+        SshAfter = times;
+        AllCloudInitDone = since.Elapsed;
+    }
+
+    /// <summary>Fails the calling step when the lab could not be brought up (on CI also when it cannot run here).</summary>
+    public void Require()
+    {
+        Requirements.Require();
+        if (SetupFailure is not null) throw new Xunit.Sdk.XunitException($"the lab did not come up: {SetupFailure}\n{string.Join('\n', Log)}");
+        if (BrokenBy is not null) throw new Xunit.Sdk.XunitException($"an earlier step left the lab broken: {BrokenBy}");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (NotRunnable is not null || Topology is null)
+        {
+            if (WorkDirectory.Length > 0) Directory.Delete(WorkDirectory, recursive: true);
+            return;
+        }
+        try
+        {
+            if (File.Exists(Path.Combine(ProjectDirectory, "Labfile.yml")) && Cli is not null)
+            {
+                var down = await Cli.RunAsync(TimeSpan.FromMinutes(3), "down");
+                if (!down.Succeeded) Note($"cleanup: lab down: {down}");
+            }
+        }
+        catch (Exception e) when (e is TimeoutException or IOException or InvalidOperationException)
+        {
+            Note($"cleanup: lab down: {e.Message}");
+        }
+        finally
+        {
+            // QEMU and anything else still in the lab host's namespace, by pid; then the namespaces and folders.
+            await Topology.DisposeAsync();
+            Directory.Delete(WorkDirectory, recursive: true);
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class RealLabCollection : ICollectionFixture<RealLab>
+{
+    public const string Name = "real lab";
+}
