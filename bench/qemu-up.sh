@@ -5,7 +5,7 @@
 #   - the wall time of 'lab up' (LabRunner itself: planning, seeds, ip/nft/qemu-img/qemu commands) and per VM,
 #   - when each guest answered SSH and when all answered at all their IPs (the guests' boot),
 #   - LabRunner's share of the whole,
-#   - the processes 'lab up' started (execve, by program) for the first and for an idle 'lab up', and 'lab down'.
+#   - the processes 'lab up' started (successful execs, by program, counted with perf) for the first and for an idle 'lab up', and 'lab down'.
 #
 # Usage: sudo bash bench/qemu-up.sh [BOX.qcow2]
 #   BOX   default: $LABRUNNER_TEST_BOX, else what boxes/build/debian-12.sh builds or finds in its cache
@@ -22,8 +22,8 @@ log() { printf '[bench %5ss] %s\n' "$((SECONDS - t0))" "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 t0=$SECONDS
 [[ $(id -u) -eq 0 ]] || die "run as root (network namespaces): sudo bash $0"
-for t in ip nft qemu-system-x86_64 qemu-img ssh python3 strace; do
-  command -v "$t" >/dev/null || die "missing $t (apt-get install -y iproute2 nftables qemu-system-x86 qemu-utils openssh-client python3 strace)"
+for t in ip nft qemu-system-x86_64 qemu-img ssh python3 perf; do
+  command -v "$t" >/dev/null || die "missing $t (apt-get install -y iproute2 nftables qemu-system-x86 qemu-utils openssh-client python3 linux-perf)"
 done
 
 box=${1:-${LABRUNNER_TEST_BOX:-}}
@@ -130,21 +130,28 @@ for vm in plan["vms"]:
 EOF
 )
 
-# strace counts what 'lab up' starts: execve of every process in its tree (seccomp-bpf: only execve stops).
-traced() { local out=$1; shift; strace -f -qq --seccomp-bpf -e trace=execve -e signal=none -o "$out" "$@"; }
-# Programs started, by name, without lab's own start (ip netns exec, then dotnet/lab).
+# perf counts what each lab command starts: every successful exec in its process tree (sched_process_exec),
+# and returns when lab returns (strace -f would wait for the daemonized QEMU processes it follows).
+# Writes NAME.out (lab's output), NAME.time (wall seconds), NAME.rc, NAME.execs (one program per line).
+run_lab() {
+  local name=$1; shift
+  perf record -q -e sched:sched_process_exec -o "$work/$name.perf" -- bash -c \
+    'cd "$1" && shift && TIMEFORMAT=%R && { time "$@" >"$0.out" 2>&1; } 2>"$0.time"; echo $? >"$0.rc"' \
+    "$work/$name" "$project" ip netns exec "$host" "${lab_cmd[@]}" "$@" --provider qemu >/dev/null 2>&1
+  # The first three execs are the harness's own: bash, ip netns exec, dotnet (or lab).
+  perf script -i "$work/$name.perf" -F trace 2>/dev/null | sed -E 's/.*filename=([^ ]*).*/\1/' | tail -n +4 >"$work/$name.execs"
+  [[ $(cat "$work/$name.rc") == 0 ]] || { cat "$work/$name.out" >&2; die "lab $* failed"; }
+}
 started() {
-  grep -E 'execve\(' "$1" | grep -v -E 'ENOENT|resumed>' | sed -E 's/.*execve\("([^"]*)".*/\1/' | tail -n +3 |
-    xargs -r -n1 basename | sort | uniq -c | sort -rn | awk '{printf "%s %s, ", $1, $2; n += $1} END {printf "(total %d)\n", n}'
+  xargs -r -n1 basename <"$work/$1.execs" | sort | uniq -c | sort -rn |
+    awk '{printf "%s %s, ", $1, $2; n += $1} END {printf "(total %d)\n", n}'
 }
 
 log "lab up (3 VMs, TCG) in $host"
 ssh_key=$project/.lab/id_ecdsa
 t_up0=$(date +%s.%N)
-traced "$work/up.strace" bash -c "cd '$project' && ip netns exec '$host' ${lab_cmd[*]} up --provider qemu" >"$work/up.out" 2>&1 ||
-  { cat "$work/up.out" >&2; die "lab up failed"; }
-t_up1=$(date +%s.%N)
-up_wall=$(python3 -c "print(f'{$t_up1 - $t_up0:.2f}')")
+run_lab up up
+up_wall=$(cat "$work/up.time")
 log "lab up returned after $up_wall s"
 
 ssh_opts=(-i "$ssh_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5)
@@ -180,14 +187,12 @@ done
 all_at=$(since)
 log "every guest answers at every planned IP after $all_at s"
 
-t_idle0=$(date +%s.%N)
-traced "$work/idle.strace" bash -c "cd '$project' && ip netns exec '$host' ${lab_cmd[*]} up --provider qemu" >"$work/idle.out" 2>&1 || die "idle lab up failed"
-idle_wall=$(python3 -c "import time; print(f'{time.time() - $t_idle0:.2f}')")
+run_lab idle up
+idle_wall=$(cat "$work/idle.time")
 grep -q "Nothing to do" "$work/idle.out" || { cat "$work/idle.out" >&2; die "the second lab up had something to do"; }
 
-t_down0=$(date +%s.%N)
-traced "$work/down.strace" bash -c "cd '$project' && ip netns exec '$host' ${lab_cmd[*]} down --provider qemu" >"$work/down.out" 2>&1 || die "lab down failed"
-down_wall=$(python3 -c "import time; print(f'{time.time() - $t_down0:.2f}')")
+run_lab down down
+down_wall=$(cat "$work/down.time")
 
 per_vm=$(python3 -c "print(f'{$up_wall / 3:.2f}')")
 share=$(python3 -c "print(f'{100 * $up_wall / $all_at:.0f}')")
@@ -200,7 +205,7 @@ every guest at every IP                   : $all_at s
 LabRunner's share of up-to-reachable      : $share %
 idle lab up (Nothing to do)               : $idle_wall s
 lab down                                  : $down_wall s
-processes started by lab up               : $(started "$work/up.strace")
-processes started by the idle lab up      : $(started "$work/idle.strace")
-processes started by lab down             : $(started "$work/down.strace")
+processes started by lab up               : $(started up)
+processes started by the idle lab up      : $(started idle)
+processes started by lab down             : $(started down)
 EOF
