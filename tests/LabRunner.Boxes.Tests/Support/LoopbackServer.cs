@@ -62,6 +62,9 @@ public sealed class LoopbackServer : IAsyncDisposable
             try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
             catch (OperationCanceledException) { return; }
             catch (ObjectDisposedException) { return; }
+            // Disposed between the check above and the accept: the listener is already stopped.
+            catch (InvalidOperationException) when (_stop.IsCancellationRequested) { return; }
+            catch (System.Net.Sockets.SocketException) when (_stop.IsCancellationRequested) { return; }
             _ = Task.Run(() => HandleAsync(client));
         }
     }
