@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LabRunner.Boxes.Tests.Support;
+using LabRunner.Tests.Shared;
 
 namespace LabRunner.Cli.Tests;
 

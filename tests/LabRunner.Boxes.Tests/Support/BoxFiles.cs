@@ -3,6 +3,8 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 
+using LabRunner.Tests.Shared;
+
 namespace LabRunner.Boxes.Tests.Support;
 
 /// <summary>A throw-away folder with disks made by qemu-img and Vagrant .box files made with the BCL's archive writers.</summary>

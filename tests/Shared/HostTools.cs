@@ -1,6 +1,6 @@
 using LabRunner.Providers.Qemu.Running;
 
-namespace LabRunner.Providers.Qemu.Tests.Support;
+namespace LabRunner.Tests.Shared;
 
 /// <summary>
 /// The Linux tools the live tests use, and whether this run may use them. Same rule as the Guest tests'
