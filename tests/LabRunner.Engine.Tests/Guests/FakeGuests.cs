@@ -71,20 +71,98 @@ internal sealed class RecordingReporter : IGuestReporter
     }
 }
 
+/// <summary>
+/// A fake clock that knows its pending timers, so a test can move it to exactly the next one that is due
+/// and wait until the code under test has acted on it before moving it again.
+/// </summary>
+internal sealed class SteppedClock : FakeTimeProvider
+{
+    private readonly Lock _gate = new();
+    private readonly List<Pending> _pending = [];
+    private int _created;
+
+    public int Created
+    {
+        get { lock (_gate) return _created; }
+    }
+
+    public DateTimeOffset? NextDue
+    {
+        get
+        {
+            lock (_gate) return _pending.Where(p => p.Due is not null).Select(p => p.Due).Min();
+        }
+    }
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var pending = new Pending(this);
+        lock (_gate)
+        {
+            _created++;
+            _pending.Add(pending);
+        }
+        pending.Schedule(dueTime);
+        pending.Inner = base.CreateTimer(s => { pending.Fired(period); callback(s); }, state, dueTime, period);
+        return pending;
+    }
+
+    private sealed class Pending(SteppedClock clock) : ITimer
+    {
+        public ITimer Inner { get; set; } = null!;
+        public DateTimeOffset? Due { get; private set; }
+
+        public void Schedule(TimeSpan dueTime)
+        {
+            lock (clock._gate) Due = dueTime == Timeout.InfiniteTimeSpan ? null : clock.GetUtcNow() + dueTime;
+        }
+
+        public void Fired(TimeSpan period) => Schedule(period == Timeout.InfiniteTimeSpan || period == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : period);
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            Schedule(dueTime);
+            return Inner.Change(dueTime, period);
+        }
+
+        public void Dispose()
+        {
+            lock (clock._gate) clock._pending.Remove(this);
+            Inner.Dispose();
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
 internal static class FakeClock
 {
-    /// <summary>Moves the fake clock in small steps until <paramref name="task"/> is done (never real sleeping), at most <paramref name="limit"/>.</summary>
-    public static async Task<T> RunAsync<T>(FakeTimeProvider time, Task<T> task, TimeSpan limit)
+    /// <summary>
+    /// Moves the fake clock to each next pending timer until <paramref name="task"/> is done, never sleeping in fake time and
+    /// never moving on before the code under test has acted on the timers that fired (it then either waits on a new timer or ends),
+    /// so the times it measures are exact however loaded the machine is. Fails past <paramref name="limit"/> of fake time.
+    /// </summary>
+    public static async Task<T> RunAsync<T>(SteppedClock time, Task<T> task, TimeSpan limit)
     {
-        var step = TimeSpan.FromMilliseconds(50);
-        for (var moved = TimeSpan.Zero; !task.IsCompleted && moved <= limit; moved += step)
+        var start = time.GetUtcNow();
+        while (!task.IsCompleted)
         {
-            // Let continuations scheduled by the last step run before the clock moves again.
-            for (var i = 0; i < 20 && !task.IsCompleted; i++) await Task.Yield();
-            time.Advance(step);
+            var next = time.NextDue;
+            Assert.True(next is not null, "the code under test waits on something other than the clock");
+            Assert.True(next!.Value - start <= limit, $"the wait did not end within {limit} of fake time");
+            var created = time.Created;
+            time.Advance(next.Value - time.GetUtcNow());
+            var real = System.Diagnostics.Stopwatch.StartNew();
+            while (!task.IsCompleted && time.Created == created)
+            {
+                Assert.True(real.Elapsed < TimeSpan.FromSeconds(30), "the code under test neither ended nor waited on the clock again within 30 s of real time");
+                await Task.Delay(1);
+            }
         }
-        for (var i = 0; i < 1000 && !task.IsCompleted; i++) await Task.Yield();
-        Assert.True(task.IsCompleted, $"the wait did not end within {limit} of fake time");
         return await task;
     }
 }

@@ -7,7 +7,7 @@ namespace LabRunner.Engine.Tests.Guests;
 /// <summary>The readiness state machine on a fake clock with a fake guest: phases, back-off, timeout, cloud-init's verdicts.</summary>
 public class GuestReadinessTests
 {
-    private readonly FakeTimeProvider _time = new();
+    private readonly SteppedClock _time = new();
     private readonly RecordingReporter _reporter = new();
     private static readonly GuestLogin Login = new("web", Ipv4Address.Parse("10.10.0.5"), 22, "lab", "PEM", null);
 
@@ -36,9 +36,9 @@ public class GuestReadinessTests
         await Wait(connector);
 
         var gaps = connector.Probes.Zip(connector.Probes.Skip(1), (a, b) => (b - a).TotalMilliseconds).ToList();
-        Assert.True(gaps[0] is >= 200 and < 300, string.Join(", ", gaps));
+        Assert.Equal(200, gaps[0]);
         Assert.True(gaps.Zip(gaps.Skip(1)).All(p => p.Second >= p.First), "the gaps never shrink: " + string.Join(", ", gaps));
-        Assert.True(gaps.Max() is >= 2000 and < 2100, string.Join(", ", gaps));
+        Assert.Equal(2000, gaps.Max());
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public class GuestReadinessTests
         Assert.Contains("not ready after 30 s (boot_timeout)", outcome.Error, StringComparison.Ordinal);
         Assert.Contains("never answered", outcome.Error, StringComparison.Ordinal);
         Assert.Equal(["[  OK  ] console line"], outcome.Problems.ToArray());
-        Assert.InRange(outcome.Elapsed.TotalSeconds, 30, 31);
+        Assert.Equal(TimeSpan.FromSeconds(30), outcome.Elapsed);
     }
 
     [Fact]
