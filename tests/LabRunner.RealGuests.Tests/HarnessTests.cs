@@ -97,7 +97,8 @@ public sealed class HarnessTests
         var work = Directory.CreateTempSubdirectory("lr-e2e-harness-").FullName;
         try
         {
-            await File.WriteAllTextAsync(Path.Combine(work, "Labfile.yml"), RealLab.Labfile(Requirements.Box!, extraVm: true));
+            await File.WriteAllTextAsync(Path.Combine(work, "Labfile.yml"), RealLab.Labfile(Requirements.Box!, extraVm: true, failingDbProvisioner: true));
+            RealLab.WriteProvisionerFiles(work);
             var dotnet = Requirements.Find("dotnet")!;
 
             var validate = await Proc.RunAsync(dotnet, [LabCli.LabDll, "validate"], TimeSpan.FromMinutes(2), work);

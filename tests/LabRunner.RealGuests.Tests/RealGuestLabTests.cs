@@ -12,7 +12,7 @@ namespace LabRunner.RealGuests.Tests;
 /// </summary>
 [Collection(RealLabCollection.Name)]
 [TestCaseOrderer(StepOrderer.TypeName, StepOrderer.AssemblyName)]
-public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
+public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
 {
     private LabPlan Plan => lab.Plan;
 
@@ -129,7 +129,7 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         Assert.StartsWith($"{Topology.HostUplinkIp} ", line, StringComparison.Ordinal);
     }
 
-    [RealGuestFact(7)]
+    [RealGuestFact(30)]
     public async Task A_second_up_has_nothing_to_do_and_starts_no_vm_process()
     {
         lab.Require();
@@ -146,21 +146,31 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         Assert.Equal(pidFilesBefore, PidFiles());
     }
 
-    [RealGuestFact(8)]
-    public async Task Adding_a_vm_creates_only_that_vm_and_down_of_it_removes_only_it()
+    [RealGuestFact(31)]
+    public async Task Adding_a_vm_creates_only_that_vm_its_boot_timeout_fails_it_with_its_console_and_down_of_it_removes_only_it()
     {
         lab.Require();
         var qemuBefore = lab.Host.QemuProcesses();
         await lab.WriteLabfileAsync(extraVm: true);
         try
         {
-            var (up, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up", "extra");
+            // 'extra' has boot_timeout: 20 — far too short for a TCG boot: the wait must fail it, and only it.
+            var upRun = await lab.Cli.RunAsync(RealLab.CommandTimeout, "up", "extra", "--json");
+            var up = System.Text.Json.Nodes.JsonNode.Parse(upRun.Stdout)!.AsObject();
             var qemuWithExtra = lab.Host.QemuProcesses();
             var (down, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "down", "extra");
 
             var ops = LabCli.Operations(up);
-            output.WriteLine(string.Join('\n', ops.Select(o => $"{o.Vm}: {o.Description}")));
+            output.WriteLine(string.Join('\n', ops.Select(o => $"{o.Vm}: {o.Description}")) + $"\n{upRun}");
+            Assert.Equal(3, upRun.ExitCode);
             Assert.Equal("done", (string?)up["outcome"]);
+            var extra = Assert.Single(up["guests"]!.AsArray());
+            Assert.Equal("extra", (string?)extra!["vm"]);
+            Assert.Equal("failed", (string?)extra["state"]);
+            Assert.Contains("not ready after 20 s (boot_timeout)", (string?)extra["error"], StringComparison.Ordinal);
+            var console = extra["problems"]!.AsArray().Select(l => (string)l!).ToList();
+            Assert.NotEmpty(console);
+            Assert.Contains($"extra| {console[^1]}", upRun.Stderr, StringComparison.Ordinal);
             Assert.NotEmpty(ops);
             Assert.All(ops, o => Assert.Equal($"{Plan.Lab}-extra", o.Vm)); // operations name the VM as the host does: LAB-VM
             Assert.Equal(4, qemuWithExtra.Count);
@@ -179,7 +189,7 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         }
     }
 
-    [RealGuestFact(9)]
+    [RealGuestFact(32)]
     public async Task A_memory_change_waits_for_reload_and_halt_shuts_the_guests_down_through_acpi()
     {
         lab.Require();
@@ -212,7 +222,7 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         }
     }
 
-    [RealGuestFact(10)]
+    [RealGuestFact(33)]
     public async Task Reload_brings_every_guest_back_with_the_new_memory()
     {
         lab.Require();
@@ -237,7 +247,7 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         }
     }
 
-    [RealGuestFact(11)]
+    [RealGuestFact(34)]
     public async Task Down_leaves_nothing_of_the_lab_and_the_foreign_bridge_and_table_byte_identical()
     {
         lab.Require();
@@ -256,7 +266,7 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         }
     }
 
-    [RealGuestFact(12)]
+    [RealGuestFact(35)]
     public async Task An_up_killed_after_its_network_batch_or_its_first_vm_converges_on_the_next_up_and_down_still_leaves_nothing()
     {
         lab.Require();
@@ -264,8 +274,11 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         // Fault 1: SIGKILL when the first bridge of the lab appears (the network batch is under way).
         var firstBridge = await KillUpWhenAsync("the first marked bridge", async () =>
             (await lab.Host.IpJsonAsync("link", "show", "type", "bridge")).Any(l => ((string?)l!["ifalias"])?.StartsWith("labrunner", StringComparison.Ordinal) == true));
-        // Fault 2: SIGKILL when the first QEMU process of the lab appears (the VM batches are under way).
-        var firstVm = await KillUpWhenAsync("the first QEMU process", () => Task.FromResult(lab.Host.QemuProcesses().Count > 0));
+        // Fault 2: SIGKILL when the first QEMU process of the lab appears (the VM batches are under way). One VM batch at a
+        // time, so the other VMs are certainly not all started yet (with three batches at once CI saw all three finish first).
+        var firstVm = await KillUpWhenAsync("the first QEMU process", () => Task.FromResult(lab.Host.QemuProcesses().Count > 0), "--parallel", "1");
+        var startedBeforeConverging = lab.Host.QemuProcesses().Count;
+        Assert.True(startedBeforeConverging < 3, $"the killed lab up had already started all {startedBeforeConverging} VMs: nothing left to converge");
         var watch = Stopwatch.StartNew();
         var (up, run) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up");
         await lab.WaitForGuestsAsync(watch);
@@ -273,7 +286,7 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
         var (status, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "status");
         var (down, _) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "down");
 
-        output.WriteLine($"{firstBridge}\n{firstVm}\nconverging lab up: {run.Elapsed.TotalSeconds:0.0} s, {LabCli.Operations(up).Count} operations");
+        output.WriteLine($"{firstBridge}\n{firstVm} ({startedBeforeConverging} of 3 QEMU processes running)\nconverging lab up: {run.Elapsed.TotalSeconds:0.0} s, {LabCli.Operations(up).Count} operations");
         Assert.Equal("done", (string?)up["outcome"]);
         Assert.Equal("nothing_to_do", (string?)again["outcome"]);
         Assert.All(status["vms"]!.AsArray(), v => Assert.Equal("running", (string?)v!["state"]));
@@ -282,9 +295,9 @@ public sealed class RealGuestLabTests(RealLab lab, ITestOutputHelper output)
     }
 
     /// <summary>Starts <c>lab up</c> and kills it with SIGKILL as soon as <paramref name="condition"/> holds.</summary>
-    private async Task<string> KillUpWhenAsync(string what, Func<Task<bool>> condition)
+    private async Task<string> KillUpWhenAsync(string what, Func<Task<bool>> condition, params string[] options)
     {
-        using var up = lab.Cli.Start("up");
+        using var up = lab.Cli.Start(["up", .. options]);
         var watch = Stopwatch.StartNew();
         while (!up.HasExited && !await condition())
         {

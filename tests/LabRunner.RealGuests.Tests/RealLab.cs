@@ -59,7 +59,23 @@ public sealed class RealLab : IAsyncLifetime
 
     public void Note(string line) => _log.Enqueue(line);
 
-    public static string Labfile(string box, int dbMemoryMb = 640, bool extraVm = false) => $"""
+    /// <summary>The script of the web VMs' path provisioner (run unprivileged, with hostile arguments and an env value).</summary>
+    public const string SetupScript = """
+        #!/bin/sh
+        set -e
+        {
+          echo "user=$(id -un) role=$ROLE"
+          for a in "$@"; do printf 'arg=[%s]\n' "$a"; done
+        } >> /var/tmp/lab-setup.log
+        """;
+
+    /// <summary>An argument that would do harm if any shell on the way interpreted it.</summary>
+    public const string HostileArgument = "it's $HOME; `touch /tmp/pwned` $(id) \"q\"";
+
+    /// <summary>The file provisioner's source: bytes a careless copy would change (tabs, no final newline, UTF-8).</summary>
+    public const string AppIni = "[app]\nname = \"e2e\"\tvalue='x'\ncafé = 1";
+
+    public static string Labfile(string box, int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false) => $"""
         name: e2e
         boxes:
           debian-12: {box}
@@ -68,6 +84,10 @@ public sealed class RealLab : IAsyncLifetime
           cpus: 1
           memory: 640MB
           generation: 2
+          boot_timeout: {(int)BootTimeout.TotalSeconds}
+          provision:
+            - shell:
+                inline: echo "defaults on $(hostname)" >> /var/tmp/lab-provision.log
         networks:
           - name: front
             type: nat
@@ -94,6 +114,19 @@ public sealed class RealLab : IAsyncLifetime
               runcmd:
                 - [sh, -c, "mkdir -p /srv/www && hostname > /srv/www/index.html"]
                 - [systemd-run, --unit=lab-http, python3, -m, http.server, "80", --directory, /srv/www]
+            provision:
+              - shell:
+                  path: scripts/setup.sh
+                  args: ["--fast", '{HostileArgument.Replace("'", "''", StringComparison.Ordinal)}']
+                  env:
+                    ROLE: web
+                  privileged: false
+              - file:
+                  source: conf/app.ini
+                  destination: /etc/lab-app.ini
+              - shell:
+                  inline: date +%s.%N >> /var/tmp/lab-always.log
+                  run: always
           - name: db
             memory: {dbMemoryMb}MB
             networks:
@@ -101,18 +134,35 @@ public sealed class RealLab : IAsyncLifetime
                 ip: 192.168.61.10
               - network: store
                 ip: 172.31.201.10
-        {(extraVm ? """
+        {(failingDbProvisioner ? """
+            provision:
+              - shell:
+                  inline: echo "db provisioning broke" >&2; exit 7
+
+        """ : "")}{(extraVm ? """
           - name: extra
             memory: 256MB
+            boot_timeout: 20
             networks:
-              - network: store
-                ip: 172.31.201.30
+              - network: back
+                ip: 192.168.61.30
 
         """ : "")}
         """;
 
-    public Task WriteLabfileAsync(int dbMemoryMb = 640, bool extraVm = false) =>
-        File.WriteAllTextAsync(Path.Combine(ProjectDirectory, "Labfile.yml"), Labfile(Box, dbMemoryMb, extraVm));
+    public Task WriteLabfileAsync(int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false) =>
+        File.WriteAllTextAsync(Path.Combine(ProjectDirectory, "Labfile.yml"), Labfile(Box, dbMemoryMb, extraVm, failingDbProvisioner));
+
+    /// <summary>The provisioners' files next to the Labfile.</summary>
+    public void WriteProvisionerFiles(string setupScript = SetupScript) => WriteProvisionerFiles(ProjectDirectory, setupScript);
+
+    public static void WriteProvisionerFiles(string projectDirectory, string setupScript = SetupScript)
+    {
+        Directory.CreateDirectory(Path.Combine(projectDirectory, "scripts"));
+        Directory.CreateDirectory(Path.Combine(projectDirectory, "conf"));
+        File.WriteAllText(Path.Combine(projectDirectory, "scripts", "setup.sh"), setupScript);
+        File.WriteAllText(Path.Combine(projectDirectory, "conf", "app.ini"), AppIni);
+    }
 
     public string KeyPath => Path.Combine(ProjectDirectory, ".lab", "id_ecdsa");
 
@@ -157,6 +207,7 @@ public sealed class RealLab : IAsyncLifetime
         Before = await HostSnapshot.TakeAsync(Host);
 
         await WriteLabfileAsync();
+        WriteProvisionerFiles();
         Cli = new LabCli(Host, ProjectDirectory, StateDirectory);
         var plan = await Cli.RunAsync(TimeSpan.FromMinutes(2), "plan", "--json");
         if (!plan.Succeeded) throw new InvalidOperationException($"lab plan --json: {plan}");
@@ -164,12 +215,39 @@ public sealed class RealLab : IAsyncLifetime
 
         var watch = Stopwatch.StartNew();
         var (up, result) = await Cli.JsonAsync(CommandTimeout, "up");
+        var upReturned = DateTimeOffset.UtcNow;
         FirstUp = up;
         FirstUpWall = result.Elapsed;
-        Note($"first lab up: {result.Elapsed.TotalSeconds:0.0} s, outcome {up["outcome"]}, {LabCli.Operations(up).Count} operations");
+        Note($"first lab up (waits for the guests and provisions them): {result.Elapsed.TotalSeconds:0.0} s, outcome {up["outcome"]}, {LabCli.Operations(up).Count} operations");
         Guests = new GuestShell(Host, KeyPath);
+        // What each guest says right after 'lab up' returned: cloud-init must already be done, not still running.
+        foreach (var vm in Plan.Vms)
+        {
+            var sent = DateTimeOffset.UtcNow;
+            var probe = await Guests.RunAsync(Plan.SshIp(vm), "cloud-init status; date +%s.%N; date -r /run/cloud-init/result.json +%s.%N");
+            var received = DateTimeOffset.UtcNow;
+            CloudInitRightAfterUp[vm.Name] = probe.Split('\n')[0].Trim();
+            var lines = probe.Trim().Split('\n');
+            var guestNow = Seconds(lines[^2]);
+            var guestDone = Seconds(lines[^1]);
+            // The guest's clock against the host's, from the middle of the round trip (error: half of it).
+            var offset = guestNow - (sent.ToUnixTimeMilliseconds() + received.ToUnixTimeMilliseconds()) / 2000.0;
+            var doneOnHost = guestDone - offset;
+            UpReturnedAfterCloudInit[vm.Name] = (upReturned.ToUnixTimeMilliseconds() / 1000.0 - doneOnHost, (received - sent).TotalSeconds / 2);
+        }
         await WaitForGuestsAsync(watch);
     }
+
+    private static double Seconds(string unix) => double.Parse(unix.Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>The first line of <c>cloud-init status</c> on each guest, asked right after the first <c>lab up</c> returned.</summary>
+    public Dictionary<string, string> CloudInitRightAfterUp { get; } = [];
+
+    /// <summary>
+    /// Per guest: how long after the guest's cloud-init finished (its result.json written, guest clock mapped to the host's)
+    /// the first <c>lab up</c> returned, and the error of that mapping. LabRunner's own waiting overhead.
+    /// </summary>
+    public Dictionary<string, (double Seconds, double Error)> UpReturnedAfterCloudInit { get; } = [];
 
     /// <summary>Waits for SSH on every guest, then for cloud-init; records when each answered (since <paramref name="since"/> started).</summary>
     public async Task WaitForGuestsAsync(Stopwatch since, IEnumerable<PlannedVm>? vms = null)

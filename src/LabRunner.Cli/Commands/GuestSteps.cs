@@ -37,12 +37,13 @@ public sealed class GuestOptions
 /// </summary>
 public static class GuestSteps
 {
-    public static async Task<int> AfterStartAsync(ParseResult parse, GuestOptions options, EngineResult result, LabProject project, Services services,
-        HostSelection host, CliEnvironment env, bool quiet, int exitCode, CancellationToken ct)
+    /// <returns>The exit code for the guests (0 when none failed) and each VM's outcome; no outcomes when nothing was waited for.</returns>
+    public static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> AfterStartAsync(ParseResult parse, GuestOptions options, EngineResult result, LabProject project, Services services,
+        HostSelection host, CliEnvironment env, bool quiet, CancellationToken ct)
     {
         if (parse.GetValue(options.NoWait) || result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo)
             || !host.Provider.BootsGuests)
-            return exitCode;
+            return (ExitCodes.Success, []);
         var started = result.Reconciliation?.All.OfType<StartVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
         var created = result.Reconciliation?.All.OfType<CreateVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
         var provisionAll = parse.GetValue(options.Provision);
@@ -54,17 +55,20 @@ public static class GuestSteps
             .ToList();
         // A VM made anew has run nothing yet, whatever state.json remembers of an earlier VM of that name.
         ProvisionRunner.Forget(project.StateDirectory, result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name));
-        var guestExit = await RunAsync(project, services, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
-        return exitCode == ExitCodes.Success ? guestExit : exitCode;
+        return await WaitAsync(project, services, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
     }
 
     /// <summary>Waits for (and provisions) <paramref name="requests"/>; prints each failure; exit 3 when any VM failed.</summary>
     public static async Task<int> RunAsync(LabProject project, Services services, CliEnvironment env, bool quiet, LabPlan plan,
+        IReadOnlyList<GuestRequest> requests, CancellationToken ct) =>
+        (await WaitAsync(project, services, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
+
+    private static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct)
     {
-        if (requests.Count == 0) return ExitCodes.Success;
+        if (requests.Count == 0) return (ExitCodes.Success, []);
         var loaded = project.Load();
-        if (loaded.Lab is null) return ExitCodes.InvalidLabfile;
+        if (loaded.Lab is null) return (ExitCodes.InvalidLabfile, []);
         if (!quiet) env.Stdout.WriteLine($"==> guests: waiting for {string.Join(", ", requests.Select(r => r.Vm))}");
         var work = new GuestWork(project, services.GuestConnector, services.Time, new GuestLineReporter(env, quiet));
         var outcomes = await work.RunAsync(loaded.Lab, plan, requests, ct).ConfigureAwait(false);
@@ -86,7 +90,34 @@ public static class GuestSteps
                     break;
             }
         }
-        return outcomes.Any(o => o.Phase == GuestPhase.Failed) ? ExitCodes.HostFailure : ExitCodes.Success;
+        return (outcomes.Any(o => o.Phase == GuestPhase.Failed) ? ExitCodes.HostFailure : ExitCodes.Success, outcomes);
+    }
+
+    /// <summary>The "guests" array of 'up --json' / 'reload --json': each VM waited for, how far it got and when.</summary>
+    public static void WriteJson(System.Text.Json.Utf8JsonWriter json, ImmutableArray<GuestOutcome> guests)
+    {
+        json.WriteStartArray("guests");
+        foreach (var g in guests)
+        {
+            json.WriteStartObject();
+            json.WriteString("vm", g.Vm);
+            json.WriteString("state", GuestLineReporter.Name(g.Phase).Replace(' ', '_'));
+            json.WriteStringOrNull("error", g.Error);
+            WriteSeconds(json, "reachable_after_s", g.ReachableAfter);
+            WriteSeconds(json, "ready_after_s", g.Phase == GuestPhase.Ready ? g.ReadyAfter ?? g.Elapsed : null);
+            WriteSeconds(json, "elapsed_s", g.Elapsed);
+            json.WriteStartArray("problems");
+            foreach (var p in g.Problems) json.WriteStringValue(p);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+    }
+
+    private static void WriteSeconds(System.Text.Json.Utf8JsonWriter json, string name, TimeSpan? value)
+    {
+        if (value is { } v) json.WriteNumber(name, Math.Round(v.TotalSeconds, 3));
+        else json.WriteNull(name);
     }
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";

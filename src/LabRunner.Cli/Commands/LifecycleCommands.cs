@@ -110,8 +110,12 @@ public static class LifecycleCommands
         if (!options.WhatIf && result.Outcome is EngineOutcome.Done or EngineOutcome.NothingToDo
             && (mode is ReconcileMode.Up || mode is ReconcileMode.Down && targets.IsEmpty))
             await LabBoxes.RecordUsesAsync(project, env, released: mode is ReconcileMode.Down, ct).ConfigureAwait(false);
-        var exit = EngineResultRenderer.Render(result, mode, host, env, json);
-        // Then into the guests: wait until each is ready, and provision it.
-        return guest is null || options.WhatIf ? exit : await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, exit, ct).ConfigureAwait(false);
+        if (guest is null || options.WhatIf) return EngineResultRenderer.Render(result, mode, host, env, json);
+        // Then into the guests: wait until each is ready, and provision it. With --json the one document comes
+        // at the end and includes the guests; otherwise the host's summary is shown before the wait.
+        var exit = json ? ExitCodes.Success : EngineResultRenderer.Render(result, mode, host, env, json);
+        var (guestExit, guests) = await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, ct).ConfigureAwait(false);
+        if (json) exit = EngineResultRenderer.Render(result, mode, host, env, json, guests);
+        return exit == ExitCodes.Success ? guestExit : exit;
     }
 }

@@ -8,14 +8,15 @@ namespace LabRunner.Cli.Rendering;
 /// <summary>Turns an engine run into what the user reads, and the documented exit code.</summary>
 public static class EngineResultRenderer
 {
-    public static int Render(EngineResult result, ReconcileMode mode, HostSelection host, CliEnvironment env, bool json)
+    /// <param name="guests">With --json after 'up' or 'reload' waited for the guests: each VM's readiness (the "guests" array).</param>
+    public static int Render(EngineResult result, ReconcileMode mode, HostSelection host, CliEnvironment env, bool json, System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests = null)
     {
         var verb = mode.ToString().ToLowerInvariant();
         DiagnosticPrinter.Print(result.Diagnostics, env.Error);
         var exit = ExitCode(result.Outcome);
         if (json)
         {
-            env.Stdout.WriteLine(Json.Write(w => WriteJson(w, result, verb, host)));
+            env.Stdout.WriteLine(Json.Write(w => WriteJson(w, result, verb, host, guests)));
             return exit;
         }
 
@@ -129,7 +130,7 @@ public static class EngineResultRenderer
         }
     }
 
-    private static void WriteJson(Utf8JsonWriter json, EngineResult result, string verb, HostSelection host)
+    private static void WriteJson(Utf8JsonWriter json, EngineResult result, string verb, HostSelection host, System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests)
     {
         json.WriteString("command", verb);
         json.WriteString("outcome", result.Outcome.ToString().ToLowerInvariant() switch { "nothingtodo" => "nothing_to_do", "whatif" => "what_if", "invalidlabfile" => "invalid_labfile", "hostfailure" => "host_failure", var o => o });
@@ -190,6 +191,7 @@ public static class EngineResultRenderer
         json.WriteStartArray("forwarded_ports");
         foreach (var p in result.Outcome == EngineOutcome.WhatIf ? r?.Ports ?? [] : result.ForwardedPorts) PortCommand.WritePort(json, p);
         json.WriteEndArray();
+        if (guests is { } waited) GuestSteps.WriteJson(json, waited);
     }
 
     public static void WritePending(Utf8JsonWriter json, PendingChange p)

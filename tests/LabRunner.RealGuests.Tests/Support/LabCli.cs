@@ -20,12 +20,17 @@ public sealed class LabCli(Netns host, string projectDirectory, string stateDire
         ["NO_COLOR"] = "1",
     };
 
-    /// <remarks>
-    /// up and reload run with --no-wait: these tests wait for each guest themselves (SSH, then cloud-init) and
-    /// time that wait; LabRunner's own readiness wait (issue 9) is proven by its own tests.
-    /// </remarks>
-    public string[] Arguments(params string[] args) =>
-        host.Exec([Requirements.Find("dotnet") ?? "dotnet", LabDll, .. args, .. (args.Length > 0 && args[0] is "up" or "reload" ? new[] { "--no-wait" } : []), "--provider", "qemu"]);
+    /// <summary>
+    /// The command line: <c>ip netns exec HOST dotnet lab.dll ARGS --provider qemu</c>. up and reload wait for the
+    /// guests (SSH, cloud-init, provisioners) as a user's would.
+    /// </summary>
+    public string[] Arguments(params string[] args)
+    {
+        // Before a '--' (what follows it is the command 'lab ssh' runs in the guest).
+        var dash = Array.IndexOf(args, "--");
+        string[] lab = dash < 0 ? [.. args, "--provider", "qemu"] : [.. args[..dash], "--provider", "qemu", .. args[dash..]];
+        return host.Exec([Requirements.Find("dotnet") ?? "dotnet", LabDll, .. lab]);
+    }
 
     public Task<ProcResult> RunAsync(TimeSpan timeout, params string[] args) =>
         Proc.RunAsync("ip", Arguments(args), timeout, projectDirectory, Environment);
