@@ -183,6 +183,33 @@ public sealed partial class RealGuestLabTests
         Assert.True(again.Succeeded, again.ToString());
     }
 
+    [RealGuestFact(17)]
+    public async Task Every_guest_booted_from_the_box_lab_box_add_put_in_the_store_and_up_downloaded_nothing()
+    {
+        lab.Require();
+        var storeDisk = Directory.EnumerateFiles(Path.Combine(lab.HomeDirectory, "boxes", "debian-12", RealLab.BoxVersion), "*", SearchOption.AllDirectories)
+            .Single(f => !f.EndsWith(".json", StringComparison.Ordinal));
+        var vmDisks = new[] { lab.ProjectDirectory, lab.StateDirectory }
+            .SelectMany(d => Directory.EnumerateFiles(d, "*.qcow2", SearchOption.AllDirectories)).ToList();
+        var backing = new List<string>();
+        foreach (var disk in vmDisks)
+        {
+            var info = await Proc.CheckedAsync("qemu-img", ["info", "-U", "--output=json", disk]);
+            backing.Add((string?)System.Text.Json.Nodes.JsonNode.Parse(info.Stdout)!["full-backing-filename"] ?? $"(none: {disk})");
+        }
+        var list = await lab.Cli.RunAsync(GuestCommandTimeout, "box", "list", "--json");
+        var boxGets = lab.Topology.UpstreamLog.Count(l => l.Contains($"GET /{RealLab.BoxFileName}", StringComparison.Ordinal));
+
+        output.WriteLine($"{lab.BoxAdd}\nstore disk {storeDisk}\nVM disks: {string.Join(", ", vmDisks)}\nbacking: {string.Join(", ", backing)}\n{list.Stdout}");
+        Assert.Equal(3, vmDisks.Count);
+        Assert.All(backing, b => Assert.Equal(storeDisk, b));
+        Assert.Equal(1, boxGets); // lab box add's download; lab up found the box in the store
+        Assert.True(list.Succeeded, list.ToString());
+        Assert.Contains("\"debian-12\"", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains(RealLab.BoxVersion, list.Stdout, StringComparison.Ordinal);
+        Assert.Contains("e2e", list.Stdout, StringComparison.Ordinal); // in use by this lab
+    }
+
     private async Task<int> AlwaysRunsAsync(string vm) =>
         (await lab.Guests.RunAsync(Plan.SshIp(Plan.Vm(vm)), "cat /var/tmp/lab-always.log")).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
 

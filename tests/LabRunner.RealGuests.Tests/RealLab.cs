@@ -151,7 +151,54 @@ public sealed class RealLab : IAsyncLifetime
         """;
 
     public Task WriteLabfileAsync(int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false) =>
-        File.WriteAllTextAsync(Path.Combine(ProjectDirectory, "Labfile.yml"), Labfile(Box, dbMemoryMb, extraVm, failingDbProvisioner));
+        File.WriteAllTextAsync(Path.Combine(ProjectDirectory, "Labfile.yml"), Labfile(BoxEntry, dbMemoryMb, extraVm, failingDbProvisioner));
+
+    public const string BoxFileName = "debian-12-1.0.0-libvirt.box";
+    public const string BoxVersion = "1.0.0";
+
+    public static string CatalogUrl => $"http://{Topology.UpstreamIp}:{Topology.UpstreamPort}/debian-12.json";
+
+    /// <summary>The Labfile's 'boxes:' entry: the catalog and a version constraint (the box store has it after 'lab box add').</summary>
+    public static string BoxEntry => $"{{ url: \"{CatalogUrl}\", version: \">= 1.0\" }}";
+
+    /// <summary>LABRUNNER_HOME of every lab command: the box store is the test's own.</summary>
+    public string HomeDirectory => Path.Combine(WorkDirectory, "home");
+
+    public ProcResult BoxAdd { get; private set; } = null!;
+
+    /// <summary>
+    /// Puts the Debian box on the upstream web server as Vagrant publishes boxes: a libvirt <c>.box</c> (a tar of
+    /// <c>metadata.json</c> and the qcow2 as <c>box.img</c>) and a catalog naming it with its SHA-256.
+    /// </summary>
+    private async Task PublishBoxAsync()
+    {
+        var staging = Directory.CreateDirectory(Path.Combine(WorkDirectory, "box-staging")).FullName;
+        File.CreateSymbolicLink(Path.Combine(staging, "box.img"), Box);
+        await File.WriteAllTextAsync(Path.Combine(staging, "metadata.json"), """{"provider": "libvirt", "format": "qcow2", "virtual_size": 4}""");
+        var boxFile = Path.Combine(Topology.Www, BoxFileName);
+        await Proc.CheckedAsync("tar", ["--dereference", "-cf", boxFile, "-C", staging, "metadata.json", "box.img"], TimeSpan.FromMinutes(5));
+        string sha256;
+        await using (var stream = File.OpenRead(boxFile))
+            sha256 = Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream));
+        var catalog = new System.Text.Json.Nodes.JsonObject
+        {
+            ["name"] = "labrunner/debian-12",
+            ["versions"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+            {
+                ["version"] = BoxVersion,
+                ["providers"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject
+                {
+                    ["name"] = "libvirt",
+                    ["url"] = $"http://{Topology.UpstreamIp}:{Topology.UpstreamPort}/{BoxFileName}",
+                    ["checksum_type"] = "sha256",
+                    ["checksum"] = sha256,
+                    ["architecture"] = "amd64",
+                }),
+            }),
+        };
+        await File.WriteAllTextAsync(Path.Combine(Topology.Www, "debian-12.json"), catalog.ToJsonString());
+        Directory.Delete(staging, recursive: true);
+    }
 
     /// <summary>The provisioners' files next to the Labfile.</summary>
     public void WriteProvisionerFiles(string setupScript = SetupScript) => WriteProvisionerFiles(ProjectDirectory, setupScript);
@@ -206,9 +253,15 @@ public sealed class RealLab : IAsyncLifetime
         await Proc.CheckedAsync("ip", Host.Exec("nft", "-f", "-"), stdin: ForeignTable);
         Before = await HostSnapshot.TakeAsync(Host);
 
+        // The box reaches the lab as a team's would: a Vagrant .box with a catalog on a web server (the upstream
+        // namespace's), added with 'lab box add'; the Labfile names the catalog and a version constraint.
+        Cli = new LabCli(Host, ProjectDirectory, StateDirectory, HomeDirectory);
+        await PublishBoxAsync();
+        BoxAdd = await Cli.RunAsync(CommandTimeout, "box", "add", "debian-12", CatalogUrl, "--version", ">= 1.0");
+        if (!BoxAdd.Succeeded) throw new InvalidOperationException($"lab box add: {BoxAdd}");
+        Note($"lab box add debian-12 {CatalogUrl} (a {new FileInfo(Path.Combine(Topology.Www, BoxFileName)).Length / 1048576} MiB .box over HTTP): {BoxAdd.Elapsed.TotalSeconds:0.0} s");
         await WriteLabfileAsync();
         WriteProvisionerFiles();
-        Cli = new LabCli(Host, ProjectDirectory, StateDirectory);
         var plan = await Cli.RunAsync(TimeSpan.FromMinutes(2), "plan", "--json");
         if (!plan.Succeeded) throw new InvalidOperationException($"lab plan --json: {plan}");
         Plan = LabPlan.Parse(plan.Stdout);

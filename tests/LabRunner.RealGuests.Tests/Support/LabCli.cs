@@ -7,7 +7,7 @@ namespace LabRunner.RealGuests.Tests.Support;
 /// (<c>ip netns exec lrhost-X dotnet lab.dll … --provider qemu</c>), in the project folder, with the QEMU
 /// provider's state in a folder of the test's own.
 /// </summary>
-public sealed class LabCli(Netns host, string projectDirectory, string stateDirectory)
+public sealed class LabCli(Netns host, string projectDirectory, string stateDirectory, string homeDirectory)
 {
     public static string LabDll => Path.Combine(AppContext.BaseDirectory, "lab.dll");
 
@@ -16,6 +16,8 @@ public sealed class LabCli(Netns host, string projectDirectory, string stateDire
     public IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
     {
         ["LABRUNNER_QEMU_STATE"] = stateDirectory,
+        ["LABRUNNER_HOME"] = homeDirectory,
+        ["NO_PROXY"] = Topology.UpstreamIp, // the box's web server is in the test's own namespace
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
         ["NO_COLOR"] = "1",
     };
