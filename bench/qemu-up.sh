@@ -5,7 +5,10 @@
 #   - the wall time of 'lab up' (LabRunner itself: planning, seeds, ip/nft/qemu-img/qemu commands) and per VM,
 #   - when each guest answered SSH and when all answered at all their IPs (the guests' boot),
 #   - LabRunner's share of the whole,
-#   - the processes 'lab up' started (successful execs, by program, counted with perf) for the first and for an idle 'lab up', and 'lab down'.
+#   - the processes 'lab up' started (successful execs, by program, counted with perf) for the first and for an idle 'lab up', and 'lab down',
+#   - issue 9: a waiting 'lab up --json' right after: each guest's reachable/ready times from its "guests" array, and
+#     LabRunner's own waiting overhead — how long after the guest's cloud-init finished (its /run/cloud-init/result.json,
+#     guest clock mapped to the host's over an SSH round trip) the waiting 'lab up' returned.
 #
 # Usage: sudo bash bench/qemu-up.sh [BOX.qcow2]
 #   BOX   default: $LABRUNNER_TEST_BOX, else what boxes/build/debian-12.sh builds or finds in its cache
@@ -147,12 +150,18 @@ started() {
     awk '{printf "%s %s, ", $1, $2; n += $1} END {printf "(total %d)\n", n}'
 }
 
-log "lab up (3 VMs, TCG) in $host"
+log "lab up --no-wait (3 VMs, TCG) in $host"
 ssh_key=$project/.lab/id_ecdsa
 t_up0=$(date +%s.%N)
-run_lab up up
+run_lab up up --no-wait
 up_wall=$(cat "$work/up.time")
-log "lab up returned after $up_wall s"
+log "lab up --no-wait returned after $up_wall s"
+
+# Issue 9: 'lab up' that waits (nothing to do on the host; it waits for SSH and cloud-init of each guest).
+log "lab up --json (waits for the guests)"
+(cd "$project" && ip netns exec "$host" "${lab_cmd[@]}" up --json --provider qemu >"$work/wait.json" 2>"$work/wait.err") ||
+  { cat "$work/wait.err" >&2; die "the waiting lab up failed"; }
+t_returned=$(date +%s.%N)
 
 ssh_opts=(-i "$ssh_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5)
 since() { python3 -c "import time; print(f'{time.time() - $t_up0:.1f}')"; }
@@ -194,12 +203,37 @@ grep -q "Nothing to do" "$work/idle.out" || { cat "$work/idle.out" >&2; die "the
 run_lab down down
 down_wall=$(cat "$work/down.time")
 
+# LabRunner's waiting overhead per guest: lab up's return minus the guest's cloud-init finish (mapped to host time).
+overhead=""
+for line in "${targets[@]}"; do
+  read -r name ssh_ip _ <<<"$line"
+  sent=$(date +%s.%N)
+  times=$(hx ssh "${ssh_opts[@]}" "lab@$ssh_ip" 'date +%s.%N; date -r /run/cloud-init/result.json +%s.%N')
+  received=$(date +%s.%N)
+  # shellcheck disable=SC2086 # two numbers, split on purpose
+  overhead+="$name $(python3 -c '
+import sys
+sent, received, returned, guest_now, guest_done = map(float, sys.argv[1:6])
+offset = guest_now - (sent + received) / 2
+print(f"{returned - (guest_done - offset):.2f} s (± {(received - sent) / 2:.2f}); ", end="")
+' "$sent" "$received" "$t_returned" $times)"
+done
+readiness=$(python3 -c '
+import json, sys
+doc = json.load(open(sys.argv[1]))
+parts = []
+for g in sorted(doc["guests"], key=lambda g: g["vm"]):
+    vm, reachable, ready = g["vm"], g["reachable_after_s"], g["ready_after_s"]
+    parts.append(f"{vm} SSH {reachable:.1f} s, ready {ready:.1f} s")
+print("; ".join(parts))
+' "$work/wait.json")
+
 per_vm=$(python3 -c "print(f'{$up_wall / 3:.2f}')")
 share=$(python3 -c "print(f'{100 * $up_wall / $all_at:.0f}')")
 cat <<EOF
 
 == lab up of 3 VMs on QEMU/TCG ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)), lab = ${lab_cmd[*]##*/}
-lab up returned (LabRunner's own time)    : $up_wall s  ($per_vm s per VM)
+lab up --no-wait (LabRunner's own time)   : $up_wall s  ($per_vm s per VM)
 SSH answered (since lab up started)       : $(for n in "${!ssh_at[@]}"; do printf '%s %s s  ' "$n" "${ssh_at[$n]}"; done)
 every guest at every IP                   : $all_at s
 LabRunner's share of up-to-reachable      : $share %
@@ -208,4 +242,6 @@ lab down                                  : $down_wall s
 processes started by lab up               : $(started up)
 processes started by the idle lab up      : $(started idle)
 processes started by lab down             : $(started down)
+waiting lab up, per guest since its wait  : $readiness
+waiting lab up returned after cloud-init  : $overhead
 EOF

@@ -64,6 +64,22 @@ public sealed class SshCliTests : IDisposable
     }
 
     [Fact]
+    public async Task Ssh_takes_options_before_and_after_the_vm_name_without_reading_their_values_as_vms()
+    {
+        Assert.Equal(0, (await Lab("up")).ExitCode);
+
+        var after = await Lab("ssh", "web", "--provider", "simulated", "--", "hostname");
+        var before = await Lab("ssh", "--provider", "simulated", "web", "--", "hostname");
+        var two = await Lab("ssh", "web", "db", "--", "hostname");
+
+        Assert.True(after.ExitCode == 42, after.ToString());
+        Assert.True(before.ExitCode == 42, before.ToString());
+        Assert.Equal(2, _execs.Count);
+        Assert.All(_execs, e => Assert.Equal(["10.188.9.10", "hostname"], e.Args.TakeLast(2)));
+        Assert.True(two.ExitCode == ExitCodes.Usage && two.Stderr.Contains("takes one VM", StringComparison.Ordinal), two.ToString());
+    }
+
+    [Fact]
     public async Task Ssh_refuses_a_vm_that_is_not_running_or_not_reachable_and_needs_a_name_with_two_vms()
     {
         var notUp = await Lab("ssh", "web");

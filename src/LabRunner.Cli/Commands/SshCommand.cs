@@ -23,7 +23,7 @@ public static class SshCommand
         command.Add(tty);
         command.SetAction(async (parse, ct) =>
         {
-            var (name, remote) = Split(parse);
+            var (name, remote) = Split(parse, words);
             var (project, _, engine) = services.Open(parse, global, env, quiet: true);
             if (await GuestSteps.StatusAsync(engine, env, parse, name is null ? [] : [name], ct).ConfigureAwait(false) is not var (plan, chosen))
                 return ExitCodes.InvalidLabfile;
@@ -47,13 +47,17 @@ public static class SshCommand
         return command;
     }
 
-    /// <summary>The VM name (the word before '--', if any) and the remote command (every word after it).</summary>
-    internal static (string? Vm, IReadOnlyList<string> Command) Split(ParseResult parse)
+    /// <summary>
+    /// The VM name (the word before '--', if any) and the remote command (every word after it). Only the VM argument's
+    /// own tokens count before '--': an option's value (--provider qemu, -f FILE) is not a second VM.
+    /// </summary>
+    internal static (string? Vm, IReadOnlyList<string> Command) Split(ParseResult parse, Argument<string[]> words)
     {
         var tokens = parse.Tokens.ToList();
         var dash = tokens.FindIndex(t => t.Type == TokenType.DoubleDash);
-        var before = (dash < 0 ? tokens : tokens.Take(dash)).Where(t => t.Type == TokenType.Argument).Select(t => t.Value).ToList();
         var after = dash < 0 ? [] : tokens.Skip(dash + 1).Select(t => t.Value).ToList();
+        var mine = parse.GetResult(words)?.Tokens.Select(t => t.Value).ToList() ?? [];
+        var before = mine.Take(mine.Count - after.Count).ToList();
         if (before.Count > 1)
             throw new UsageException($"lab ssh takes one VM; put the command after '--': lab ssh {before[0]} -- {string.Join(' ', before.Skip(1))}");
         return (before.FirstOrDefault(), after);

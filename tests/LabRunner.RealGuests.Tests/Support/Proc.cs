@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Text;
 
 namespace LabRunner.RealGuests.Tests.Support;
 
@@ -37,13 +36,10 @@ public static class Proc
     {
         var watch = Stopwatch.StartNew();
         using var process = new Process { StartInfo = StartInfo(executable, arguments, workingDirectory, environment) };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.Append(e.Data).Append('\n'); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.Append(e.Data).Append('\n'); };
         process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        // Whole streams, not lines: what a program prints is compared byte for byte (no newline added or lost).
+        var stdoutRead = process.StandardOutput.ReadToEndAsync();
+        var stderrRead = process.StandardError.ReadToEndAsync();
         if (stdin is not null) await process.StandardInput.WriteAsync(stdin);
         process.StandardInput.Close();
         using var cts = new CancellationTokenSource(timeout);
@@ -55,10 +51,22 @@ public static class Proc
         {
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
-            throw new TimeoutException($"{Describe(executable, arguments)} did not finish within {timeout.TotalSeconds:0} s.\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
+            throw new TimeoutException($"{Describe(executable, arguments)} did not finish within {timeout.TotalSeconds:0} s.\n--- stdout ---\n{await DrainAsync(stdoutRead)}\n--- stderr ---\n{await DrainAsync(stderrRead)}");
         }
-        process.WaitForExit(); // drains the asynchronous readers
-        return new ProcResult(process.ExitCode, stdout.ToString(), stderr.ToString(), watch.Elapsed);
+        return new ProcResult(process.ExitCode, await stdoutRead, await stderrRead, watch.Elapsed);
+    }
+
+    /// <summary>What a killed program printed; a grandchild may still hold the pipe, so not waiting for ever.</summary>
+    private static async Task<string> DrainAsync(Task<string> read)
+    {
+        try
+        {
+            return await read.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            return "(the output is still held open by another process)";
+        }
     }
 
     /// <summary>Runs and fails the test unless the program exits 0.</summary>
