@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using LabRunner.Core.Boxes;
-using LabRunner.Providers.Qemu.Disks;
+using LabRunner.HostCommon.Disks;
 
 namespace LabRunner.Boxes;
 

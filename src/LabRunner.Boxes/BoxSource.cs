@@ -1,4 +1,4 @@
-using LabRunner.Providers.Qemu.Disks;
+using LabRunner.HostCommon.Disks;
 
 namespace LabRunner.Boxes;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using LabRunner.Providers.Qemu.Disks;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Disks;
+using LabRunner.HostCommon.Running;
 
 namespace LabRunner.Boxes;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using LabRunner.Providers.Qemu.Disks;
+using LabRunner.HostCommon.Disks;
 using LabRunner.Providers.Qemu.Network;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 
 namespace LabRunner.Providers.Qemu;
 

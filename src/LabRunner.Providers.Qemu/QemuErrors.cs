@@ -1,6 +1,6 @@
 using LabRunner.Core.Hosting;
 using LabRunner.Providers.Qemu.Qmp;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 
 namespace LabRunner.Providers.Qemu;
 

@@ -5,10 +5,10 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.CommandLine;
-using LabRunner.Providers.Qemu.Disks;
+using LabRunner.HostCommon.Disks;
 using LabRunner.Providers.Qemu.Network;
 using LabRunner.Providers.Qemu.Qmp;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Vms;
 
 namespace LabRunner.Providers.Qemu;

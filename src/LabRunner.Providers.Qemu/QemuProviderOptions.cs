@@ -1,6 +1,6 @@
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.CommandLine;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Vms;
 
 namespace LabRunner.Providers.Qemu;

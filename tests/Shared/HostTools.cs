@@ -1,4 +1,4 @@
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 
 namespace LabRunner.Tests.Shared;
 

@@ -4,7 +4,7 @@ using LabRunner.Boxes;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Boxes;
 using LabRunner.Engine;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 using Spectre.Console;
 
 namespace LabRunner.Cli.Commands;

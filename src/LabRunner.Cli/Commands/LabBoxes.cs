@@ -84,9 +84,19 @@ public static class LabBoxes
         }
     }
 
+    /// <summary>The lab's 'url' boxes its VMs use, each with the store's version that fits its constraint (null: 'lab up' adds it).</summary>
+    public static IReadOnlyList<PlannedBox> Planned(LabProject project, LabDefinition lab)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        return [.. UrlBoxesUsed(lab).Select(b => new PlannedBox(b.Name, b.Url!, b.Version, project.StoreBoxOf(lab, b.Name)))];
+    }
+
     private static IEnumerable<BoxDefinition> UrlBoxesUsed(LabDefinition lab) =>
         lab.Boxes.Where(b => b.Url is not null && lab.Vms.Any(v => string.Equals(v.Box, b.Name, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>The provider boxes are installed for, for this command line.</summary>
     public static BoxTarget Target(ParseResult parse, GlobalOptions global, CliEnvironment env) => BoxCommands.Target(parse, global, env);
 }
+
+/// <summary>A store box as 'plan' shows it: the Labfile's name, URL and constraint, and the installed version that fits, if any.</summary>
+public sealed record PlannedBox(string Name, string Url, string? Constraint, StoreBox? Stored);

@@ -13,20 +13,25 @@ public static class PlanCommand
             "each adapter's MAC and IP, and the forwarded ports. Changes nothing.");
         command.SetAction(parse =>
         {
-            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
+            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable) with
+            {
+                StoreBoxes = LabBoxes.Resolver(env, LabBoxes.Target(parse, global, env)),
+            };
             // Switch and VM names on the host are the provider's: plan for the one 'lab up' would use.
             var rules = HostSelection.RulesFor(parse.GetValue(global.Provider), env);
             var result = project.Plan(project.Context with { Rules = rules });
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
+            // Store boxes are planned against the version installed here; one not installed yet is 'lab up''s to add.
+            var boxes = LabBoxes.Planned(project, result.Lab!);
             if (parse.GetValue(global.Json))
                 env.Stdout.WriteLine(Json.Write(json =>
                 {
-                    PlanJson.Write(json, result.Plan);
+                    PlanJson.Write(json, result.Plan, boxes);
                     DiagnosticPrinter.WriteJson(json, result.Diagnostics);
                 }));
             else
-                PlanTable.Write(env.Out, result.Plan, rules.ForwardedPortNote);
+                PlanTable.Write(env.Out, result.Plan, rules.ForwardedPortNote, boxes);
             return ExitCodes.Success;
         });
         return command;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LabRunner.Cli.Commands;
 using LabRunner.Core.Planning;
 
 namespace LabRunner.Cli.Rendering;
@@ -9,8 +10,9 @@ namespace LabRunner.Cli.Rendering;
 /// </summary>
 public static class PlanJson
 {
-    public static void Write(Utf8JsonWriter json, LabPlan plan)
+    public static void Write(Utf8JsonWriter json, LabPlan plan, IReadOnlyList<PlannedBox> boxes)
     {
+        ArgumentNullException.ThrowIfNull(boxes);
         json.WriteString("lab", plan.Lab);
         if (plan.Nat is { } nat)
         {
@@ -79,6 +81,21 @@ public static class PlanJson
                 json.WriteEndObject();
             }
             json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        json.WriteEndArray();
+
+        json.WriteStartArray("boxes");
+        foreach (var box in boxes)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", box.Name);
+            json.WriteString("url", box.Url);
+            json.WriteStringOrNull("constraint", box.Constraint);
+            json.WriteBoolean("in_store", box.Stored is not null);
+            json.WriteStringOrNull("version", box.Stored?.Version);
+            json.WriteStringOrNull("provider", box.Stored?.Provider);
+            json.WriteStringOrNull("disk", box.Stored?.DiskPath);
             json.WriteEndObject();
         }
         json.WriteEndArray();

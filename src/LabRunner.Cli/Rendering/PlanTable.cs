@@ -1,14 +1,16 @@
+using LabRunner.Cli.Commands;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 using Spectre.Console;
 
 namespace LabRunner.Cli.Rendering;
 
-/// <summary>The human view of a plan: networks, then VMs with one row per adapter, then forwarded ports.</summary>
+/// <summary>The human view of a plan: networks, then VMs with one row per adapter, then store boxes, then forwarded ports.</summary>
 public static class PlanTable
 {
-    public static void Write(IAnsiConsole console, LabPlan plan, string forwardedPortNote)
+    public static void Write(IAnsiConsole console, LabPlan plan, string forwardedPortNote, IReadOnlyList<PlannedBox> boxes)
     {
+        ArgumentNullException.ThrowIfNull(boxes);
         console.MarkupLine($"[bold]Lab[/] {Markup.Escape(plan.Lab)}" +
             (plan.Nat is { } nat ? $"   [bold]NAT[/] {Markup.Escape(nat.Name)} {nat.Prefix} (shared by every lab on the host)" : ""));
         console.WriteLine();
@@ -45,6 +47,19 @@ public static class PlanTable
             }
         }
         console.Write(vms);
+
+        if (boxes.Count > 0)
+        {
+            var store = new Table().Border(TableBorder.Rounded).Title("Boxes (box store)")
+                .AddColumns("Box", "Version wanted", "Planned on", "From");
+            foreach (var b in boxes)
+                store.AddRow(
+                    Markup.Escape(b.Name),
+                    Markup.Escape(b.Constraint ?? "any"),
+                    b.Stored is { } s ? Markup.Escape($"{s.Version} ({s.Provider})") : "not in the store: 'lab up' adds it",
+                    Markup.Escape(b.Url));
+            console.Write(store);
+        }
 
         var ports = plan.Vms.SelectMany(vm => vm.ForwardedPorts.Select(p => (vm, p))).ToList();
         if (ports.Count == 0) return;

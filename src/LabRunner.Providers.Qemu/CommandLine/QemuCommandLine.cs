@@ -3,9 +3,9 @@ using System.Diagnostics.Contracts;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using LabRunner.Providers.Qemu.Acceleration;
-using LabRunner.Providers.Qemu.Disks;
+using LabRunner.HostCommon.Disks;
 using LabRunner.Providers.Qemu.Network;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 
 namespace LabRunner.Providers.Qemu.CommandLine;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using LabRunner.Providers.Qemu.Network;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Tests.Support;
 
 namespace LabRunner.Providers.Qemu.Tests.Network;

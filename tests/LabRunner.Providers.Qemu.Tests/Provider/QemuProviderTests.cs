@@ -5,7 +5,7 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.Network;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Tests.Support;
 using LabRunner.Providers.Qemu.Vms;
 

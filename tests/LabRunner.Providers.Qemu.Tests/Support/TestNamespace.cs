@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
-using LabRunner.Providers.Qemu.Running;
+using LabRunner.HostCommon.Running;
 
 namespace LabRunner.Providers.Qemu.Tests.Support;
 

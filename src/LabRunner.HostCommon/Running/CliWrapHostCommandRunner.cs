@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Text;
 using CliWrap;
 
-namespace LabRunner.Providers.Qemu.Running;
+namespace LabRunner.HostCommon.Running;
 
 /// <summary>
 /// Runs host commands through CliWrap: the argument vector goes to the process as is (no shell, so no

@@ -1,4 +1,4 @@
-namespace LabRunner.Providers.Qemu.Disks;
+namespace LabRunner.HostCommon.Disks;
 
 /// <summary>The format of a disk image, as its bytes say (never its file name).</summary>
 public enum DiskFormat

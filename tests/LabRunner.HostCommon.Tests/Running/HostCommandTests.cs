@@ -1,7 +1,6 @@
-using LabRunner.Providers.Qemu.Running;
-using LabRunner.Providers.Qemu.Tests.Support;
+using LabRunner.HostCommon.Running;
 
-namespace LabRunner.Providers.Qemu.Tests.Running;
+namespace LabRunner.HostCommon.Tests.Running;
 
 public class HostCommandTests
 {

@@ -1,4 +1,4 @@
-namespace LabRunner.Providers.Qemu.Disks;
+namespace LabRunner.HostCommon.Disks;
 
 /// <summary>
 /// Tells a disk image's format from its magic bytes. Names lie (a <c>.img</c> is often qcow2), and

@@ -1,7 +1,6 @@
-using LabRunner.Providers.Qemu.Disks;
-using LabRunner.Providers.Qemu.Tests.Support;
+using LabRunner.HostCommon.Disks;
 
-namespace LabRunner.Providers.Qemu.Tests.Disks;
+namespace LabRunner.HostCommon.Tests.Disks;
 
 public sealed class DiskFormatDetectorTests : IDisposable
 {

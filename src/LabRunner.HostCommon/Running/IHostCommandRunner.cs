@@ -1,4 +1,4 @@
-namespace LabRunner.Providers.Qemu.Running;
+namespace LabRunner.HostCommon.Running;
 
 /// <summary>Runs host commands (ip, nft, qemu-img, qemu-system-x86_64) and collects their output.</summary>
 public interface IHostCommandRunner

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace LabRunner.Providers.Qemu.Running;
+namespace LabRunner.HostCommon.Running;
 
 /// <summary>
 /// One host command as an argument vector: <see cref="Executable"/> and its <see cref="Arguments"/>,
