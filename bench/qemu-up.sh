@@ -8,7 +8,7 @@
 #   - the processes 'lab up' started (successful execs, by program, counted with perf) for the first and for an idle 'lab up', and 'lab down',
 #   - issue 9: a waiting 'lab up --json' right after: each guest's reachable/ready times from its "guests" array, and
 #     LabRunner's own waiting overhead — how long after the guest's cloud-init finished (its /run/cloud-init/result.json,
-#     guest clock mapped to the host's over an SSH round trip) the waiting 'lab up' returned.
+#     guest clock mapped to the host's over an SSH round trip) LabRunner knew the guest ready (its "ready_at").
 #
 # Usage: sudo bash bench/qemu-up.sh [BOX.qcow2]
 #   BOX   default: $LABRUNNER_TEST_BOX, else what boxes/build/debian-12.sh builds or finds in its cache
@@ -161,7 +161,6 @@ log "lab up --no-wait returned after $up_wall s"
 log "lab up --json (waits for the guests)"
 (cd "$project" && ip netns exec "$host" "${lab_cmd[@]}" up --json --provider qemu >"$work/wait.json" 2>"$work/wait.err") ||
   { cat "$work/wait.err" >&2; die "the waiting lab up failed"; }
-t_returned=$(date +%s.%N)
 
 ssh_opts=(-i "$ssh_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5)
 since() { python3 -c "import time; print(f'{time.time() - $t_up0:.1f}')"; }
@@ -203,7 +202,7 @@ grep -q "Nothing to do" "$work/idle.out" || { cat "$work/idle.out" >&2; die "the
 run_lab down down
 down_wall=$(cat "$work/down.time")
 
-# LabRunner's waiting overhead per guest: lab up's return minus the guest's cloud-init finish (mapped to host time).
+# LabRunner's waiting overhead per guest: when it knew the guest ready (ready_at) minus the guest's cloud-init finish (mapped to host time).
 overhead=""
 for line in "${targets[@]}"; do
   read -r name ssh_ip _ <<<"$line"
@@ -212,11 +211,15 @@ for line in "${targets[@]}"; do
   received=$(date +%s.%N)
   # shellcheck disable=SC2086 # two numbers, split on purpose
   overhead+="$name $(python3 -c '
-import sys
-sent, received, returned, guest_now, guest_done = map(float, sys.argv[1:6])
+import json, sys
+from datetime import datetime
+doc = json.load(open(sys.argv[1]))
+ready_at = next(g["ready_at"] for g in doc["guests"] if g["vm"] == sys.argv[2])
+ready = datetime.fromisoformat(ready_at.replace("Z", "+00:00")).timestamp()
+sent, received, guest_now, guest_done = map(float, sys.argv[3:7])
 offset = guest_now - (sent + received) / 2
-print(f"{returned - (guest_done - offset):.2f} s (± {(received - sent) / 2:.2f}); ", end="")
-' "$sent" "$received" "$t_returned" $times)"
+print(f"{ready - (guest_done - offset):.2f} s (± {(received - sent) / 2:.2f}); ", end="")
+' "$work/wait.json" "$name" "$sent" "$received" $times)"
 done
 readiness=$(python3 -c '
 import json, sys
@@ -243,5 +246,5 @@ processes started by lab up               : $(started up)
 processes started by the idle lab up      : $(started idle)
 processes started by lab down             : $(started down)
 waiting lab up, per guest since its wait  : $readiness
-waiting lab up returned after cloud-init  : $overhead
+ready_at after the guest's cloud-init     : $overhead
 EOF

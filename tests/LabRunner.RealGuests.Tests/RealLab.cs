@@ -268,7 +268,6 @@ public sealed class RealLab : IAsyncLifetime
 
         var watch = Stopwatch.StartNew();
         var (up, result) = await Cli.JsonAsync(CommandTimeout, "up");
-        var upReturned = DateTimeOffset.UtcNow;
         FirstUp = up;
         FirstUpWall = result.Elapsed;
         Note($"first lab up (waits for the guests and provisions them): {result.Elapsed.TotalSeconds:0.0} s, outcome {up["outcome"]}, {LabCli.Operations(up).Count} operations");
@@ -286,7 +285,8 @@ public sealed class RealLab : IAsyncLifetime
             // The guest's clock against the host's, from the middle of the round trip (error: half of it).
             var offset = guestNow - (sent.ToUnixTimeMilliseconds() + received.ToUnixTimeMilliseconds()) / 2000.0;
             var doneOnHost = guestDone - offset;
-            UpReturnedAfterCloudInit[vm.Name] = (upReturned.ToUnixTimeMilliseconds() / 1000.0 - doneOnHost, (received - sent).TotalSeconds / 2);
+            var readyAt = DateTimeOffset.Parse((string)up["guests"]!.AsArray().Single(g => (string?)g!["vm"] == vm.Name)!["ready_at"]!, CultureInfo.InvariantCulture);
+            ReadyAfterCloudInit[vm.Name] = (readyAt.ToUnixTimeMilliseconds() / 1000.0 - doneOnHost, (received - sent).TotalSeconds / 2);
         }
         await WaitForGuestsAsync(watch);
     }
@@ -297,10 +297,11 @@ public sealed class RealLab : IAsyncLifetime
     public Dictionary<string, string> CloudInitRightAfterUp { get; } = [];
 
     /// <summary>
-    /// Per guest: how long after the guest's cloud-init finished (its result.json written, guest clock mapped to the host's)
-    /// the first <c>lab up</c> returned, and the error of that mapping. LabRunner's own waiting overhead.
+    /// Per guest: how long after the guest's cloud-init finished (its result.json written, guest clock mapped to the host's
+    /// over an SSH round trip) LabRunner knew it ready (<c>ready_at</c>), and the error of that mapping: LabRunner's own
+    /// waiting overhead.
     /// </summary>
-    public Dictionary<string, (double Seconds, double Error)> UpReturnedAfterCloudInit { get; } = [];
+    public Dictionary<string, (double Seconds, double Error)> ReadyAfterCloudInit { get; } = [];
 
     /// <summary>Waits for SSH on every guest, then for cloud-init; records when each answered (since <paramref name="since"/> started).</summary>
     public async Task WaitForGuestsAsync(Stopwatch since, IEnumerable<PlannedVm>? vms = null)

@@ -106,6 +106,7 @@ public static class GuestSteps
             WriteSeconds(json, "reachable_after_s", g.ReachableAfter);
             WriteSeconds(json, "ready_after_s", g.Phase == GuestPhase.Ready ? g.ReadyAfter ?? g.Elapsed : null);
             WriteSeconds(json, "elapsed_s", g.Elapsed);
+            json.WriteStringOrNull("ready_at", g.ReadyAt?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
             json.WriteStartArray("problems");
             foreach (var p in g.Problems) json.WriteStringValue(p);
             json.WriteEndArray();

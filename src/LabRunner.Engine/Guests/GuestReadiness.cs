@@ -40,6 +40,9 @@ public sealed record GuestOutcome(string Vm, GuestPhase Phase, string? Error, Im
 
     public TimeSpan? ReadyAfter { get; init; }
 
+    /// <summary>The clock time of <see cref="ReadyAfter"/>: to set against the guest's own record of when cloud-init finished.</summary>
+    public DateTimeOffset? ReadyAt { get; init; }
+
     public bool Succeeded => Phase is GuestPhase.Ready;
 }
 
@@ -98,10 +101,10 @@ public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time,
             switch (code)
             {
                 case 0 or 127:
-                    return (Outcome(GuestPhase.Ready, null, []) with { ReachableAfter = reachable, ReadyAfter = Elapsed() }, session);
+                    return (Outcome(GuestPhase.Ready, null, []) with { ReachableAfter = reachable, ReadyAfter = Elapsed(), ReadyAt = time.GetUtcNow() }, session);
                 case 2:
                     foreach (var line in report) reporter.Output(login.Vm, "cloud-init: " + line, error: true);
-                    return (Outcome(GuestPhase.Ready, null, [.. report]) with { ReachableAfter = reachable, ReadyAfter = Elapsed() }, session);
+                    return (Outcome(GuestPhase.Ready, null, [.. report]) with { ReachableAfter = reachable, ReadyAfter = Elapsed(), ReadyAt = time.GetUtcNow() }, session);
                 default:
                     await session.DisposeAsync().ConfigureAwait(false);
                     return (Outcome(GuestPhase.Failed, $"cloud-init failed (status exit code {code})", [.. report]) with { ReachableAfter = reachable }, null);

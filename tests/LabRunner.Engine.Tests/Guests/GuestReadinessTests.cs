@@ -19,6 +19,7 @@ public class GuestReadinessTests
     public async Task A_guest_goes_booting_network_cloud_init_ready_and_the_session_is_kept()
     {
         var connector = new FakeConnector(_time) { PortAnswersAfter = 3, LoginAfter = 2 };
+        var started = _time.GetUtcNow();
 
         var (outcome, session) = await Wait(connector);
 
@@ -26,6 +27,7 @@ public class GuestReadinessTests
         Assert.Same(connector.Session, session);
         Assert.Equal([GuestPhase.Booting, GuestPhase.Network, GuestPhase.CloudInit, GuestPhase.Ready], _reporter.Phases.Select(p => p.Phase));
         Assert.True(outcome.ReachableAfter > TimeSpan.Zero && outcome.ReadyAfter >= outcome.ReachableAfter);
+        Assert.Equal(started + outcome.ReadyAfter, outcome.ReadyAt);
     }
 
     [Fact]
