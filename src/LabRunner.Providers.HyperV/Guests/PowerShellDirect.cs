@@ -79,7 +79,12 @@ public sealed class PowerShellDirect(IPowerShellRunner runner) : IDirectGuestAcc
                 }
                 'x' + $code
             } finally {
-                foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
+                # [NullString]: a $null passed for a string would arrive as '' and leave the variable set.
+                foreach ($name in $saved.Keys) {
+                    $old = $saved[$name]
+                    if ($null -eq $old) { $old = [NullString]::Value }
+                    [Environment]::SetEnvironmentVariable($name, $old)
+                }
                 [IO.File]::Delete($path)
             }
         }
