@@ -38,6 +38,9 @@ public sealed class HyperVProvider : IHostProvider
 
     public HostRules Rules => HyperVRules.Instance;
 
+    /// <summary>PowerShell Direct into Windows guests, through the same PowerShell as the batches.</summary>
+    public IDirectGuestAccess DirectGuestAccess => new Guests.PowerShellDirect(_runner);
+
     /// <summary>The PowerShell script the batch runs as.</summary>
     public string? Preview(OperationBatch batch) => Scripting.HyperVScript.Render(batch);
 

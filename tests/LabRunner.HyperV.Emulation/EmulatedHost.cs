@@ -37,6 +37,9 @@ public static class EmulatedHost
     /// <summary>Stand-ins for Test-Path, Remove-Item and Write-Output, which the SDK package lacks.</summary>
     public static IReadOnlyList<Type> StandInTypes { get; } = [typeof(TestPathCommand), typeof(RemoveItemCommand), typeof(WriteOutputCommand)];
 
+    /// <summary>PowerShell Direct: Invoke-Command, New-PSSession, Remove-PSSession and Copy-Item into the emulated guests.</summary>
+    public static IReadOnlyList<Type> RemotingTypes { get; } = [typeof(InvokeCommandCommand), typeof(NewPSSessionCommand), typeof(RemovePSSessionCommand), typeof(CopyItemCommand)];
+
     public static string CommandName(Type cmdlet)
     {
         ArgumentNullException.ThrowIfNull(cmdlet);
@@ -44,14 +47,22 @@ public static class EmulatedHost
         return $"{attribute.VerbName}-{attribute.NounName}";
     }
 
-    /// <summary>PowerShell's default session plus the emulated modules, bound to <paramref name="host"/>.</summary>
-    public static InitialSessionState CreateSessionState(SimulatedHost host)
+    /// <summary>
+    /// PowerShell's default session plus the emulated modules, bound to <paramref name="host"/>, and PowerShell
+    /// Direct into <paramref name="guests"/> (none booted when null).
+    /// </summary>
+    public static InitialSessionState CreateSessionState(SimulatedHost host, EmulatedGuests? guests = null)
     {
         ArgumentNullException.ThrowIfNull(host);
         var state = InitialSessionState.CreateDefault2();
-        // The cmdlets behind the CDXML modules' proxy functions, and the stand-ins.
-        foreach (var type in EmulatedModules.CdxmlCmdletTypes.Concat(StandInTypes))
+        // The engine's own remoting cmdlets give way to the emulated ones.
+        foreach (var type in RemotingTypes)
+            state.Commands.Remove(CommandName(type), typeof(SessionStateCmdletEntry));
+        // The cmdlets behind the CDXML modules' proxy functions, the stand-ins and PowerShell Direct.
+        foreach (var type in EmulatedModules.CdxmlCmdletTypes.Concat(StandInTypes).Concat(RemotingTypes))
             state.Commands.Add(new SessionStateCmdletEntry(CommandName(type), type, null));
+        state.Variables.Add(new SessionStateVariableEntry(EmulatedGuests.Variable, guests ?? new EmulatedGuests(),
+            "The guests PowerShell Direct reaches.", ScopedItemOptions.Constant | ScopedItemOptions.AllScope));
         // As the provider starts PowerShell (-ExecutionPolicy Bypass). Elsewhere PowerShell has no
         // execution policy (it is always Unrestricted) and refuses to set one.
         if (OperatingSystem.IsWindows()) state.ExecutionPolicy = Microsoft.PowerShell.ExecutionPolicy.Bypass;
@@ -68,10 +79,10 @@ public static class EmulatedHost
     /// PowerShell variables first, the way to hand a script data without writing it into the text.
     /// A terminating error ends the script and is the last entry of <see cref="EmulationResult.Errors"/>.
     /// </summary>
-    public static EmulationResult Run(SimulatedHost host, string script, IReadOnlyDictionary<string, object?>? variables = null)
+    public static EmulationResult Run(SimulatedHost host, string script, IReadOnlyDictionary<string, object?>? variables = null, EmulatedGuests? guests = null)
     {
         ArgumentNullException.ThrowIfNull(script);
-        using var runspace = RunspaceFactory.CreateRunspace(CreateSessionState(host));
+        using var runspace = RunspaceFactory.CreateRunspace(CreateSessionState(host, guests));
         runspace.Open();
         foreach (var (name, value) in variables ?? new Dictionary<string, object?>())
             runspace.SessionStateProxy.SetVariable(name, value);

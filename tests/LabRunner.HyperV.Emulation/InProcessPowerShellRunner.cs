@@ -37,14 +37,17 @@ public sealed class InProcessPowerShellRunner : IPowerShellRunner
 {
     private const int MaxStandardErrorChars = 64 * 1024;
     private readonly SimulatedHost _host;
+    private readonly EmulatedGuests? _guests;
     private readonly string _tempDirectory;
     private int _processesStarted;
 
     /// <param name="host">The simulated host the emulated cmdlets act on.</param>
     /// <param name="tempDirectory">Where script files go; null for the temp folder.</param>
-    public InProcessPowerShellRunner(SimulatedHost host, string? tempDirectory = null)
+    /// <param name="guests">The guests PowerShell Direct reaches; none when null.</param>
+    public InProcessPowerShellRunner(SimulatedHost host, string? tempDirectory = null, EmulatedGuests? guests = null)
     {
         _host = host ?? throw new ArgumentNullException(nameof(host));
+        _guests = guests;
         _tempDirectory = tempDirectory ?? Path.GetTempPath();
     }
 
@@ -53,17 +56,31 @@ public sealed class InProcessPowerShellRunner : IPowerShellRunner
     /// <summary>How many scripts ran, each in its own runspace: the processes the real runner would have started.</summary>
     public int ProcessesStarted => Volatile.Read(ref _processesStarted);
 
-    public Task<PowerShellRun> RunAsync(string script, Action<string> onStdoutLine, CancellationToken cancellationToken)
+    public Task<PowerShellRun> RunAsync(string script, Action<string> onStdoutLine, CancellationToken cancellationToken) =>
+        Start(script, null, onStdoutLine, cancellationToken);
+
+    /// <summary>
+    /// As a process with <paramref name="standardInput"/> piped in: the script reads it through
+    /// <c>[Console]::In</c>, which in this process is routed per thread (<see cref="StandardInput"/>), and
+    /// the script runs on the thread that routes it.
+    /// </summary>
+    public Task<PowerShellRun> RunAsync(string script, string standardInput, Action<string> onStdoutLine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(standardInput);
+        return Start(script, standardInput, onStdoutLine, cancellationToken);
+    }
+
+    private Task<PowerShellRun> Start(string script, string? standardInput, Action<string> onStdoutLine, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(script);
         ArgumentNullException.ThrowIfNull(onStdoutLine);
         cancellationToken.ThrowIfCancellationRequested();
         // The engine invokes synchronously; batches the engine starts in parallel run on their own threads.
-        return Task.Factory.StartNew(() => Run(script, onStdoutLine, cancellationToken), cancellationToken,
+        return Task.Factory.StartNew(() => Run(script, standardInput, onStdoutLine, cancellationToken), cancellationToken,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    private PowerShellRun Run(string script, Action<string> onStdoutLine, CancellationToken cancellationToken)
+    private PowerShellRun Run(string script, string? standardInput, Action<string> onStdoutLine, CancellationToken cancellationToken)
     {
         var scriptPath = Path.Combine(_tempDirectory, $"labrunner-{Guid.NewGuid():N}.ps1");
         File.WriteAllText(scriptPath, script, new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
@@ -83,7 +100,9 @@ public sealed class InProcessPowerShellRunner : IPowerShellRunner
             Runspace runspace;
             try
             {
-                runspace = RunspaceFactory.CreateRunspace(EmulatedHost.CreateSessionState(_host));
+                runspace = RunspaceFactory.CreateRunspace(EmulatedHost.CreateSessionState(_host, _guests));
+                // With standard input the script must run on this thread, the one its input is routed to.
+                if (standardInput is not null) runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
                 runspace.Open();
             }
             catch (Exception e) when (e is RuntimeException or InvalidOperationException or IOException)
@@ -120,6 +139,7 @@ public sealed class InProcessPowerShellRunner : IPowerShellRunner
 
                 int exitCode;
                 using (cancellationToken.Register(() => shell.BeginStop(null, null)))
+                using (StandardInput.Route(standardInput ?? ""))
                 {
                     try
                     {
@@ -175,5 +195,47 @@ public sealed class InProcessPowerShellRunner : IPowerShellRunner
         sb.Append('\n').Append(string.Create(CultureInfo.InvariantCulture, $"    + CategoryInfo          : {error.CategoryInfo}"));
         sb.Append('\n').Append(string.Create(CultureInfo.InvariantCulture, $"    + FullyQualifiedErrorId : {error.FullyQualifiedErrorId}"));
         return sb.ToString();
+    }
+}
+
+/// <summary>
+/// <c>[Console]::In</c> per thread: a script run by <see cref="InProcessPowerShellRunner"/> reads the standard input
+/// its run was given, as a process would, while runs on other threads read theirs. Installed once with
+/// <see cref="Console.SetIn"/>; a thread with no route reads nothing (end of input), as a process whose input is closed.
+/// </summary>
+internal sealed class StandardInput : TextReader
+{
+    private static readonly Lazy<bool> Installed = new(() =>
+    {
+        Console.SetIn(new StandardInput());
+        return true;
+    });
+
+    [ThreadStatic]
+    private static TextReader? _current;
+
+    public static IDisposable Route(string input)
+    {
+        _ = Installed.Value;
+        var previous = _current;
+        _current = new StringReader(input);
+        return new Restore(previous);
+    }
+
+    private static TextReader Current => _current ?? TextReader.Null;
+
+    public override int Peek() => Current.Peek();
+
+    public override int Read() => Current.Read();
+
+    public override int Read(char[] buffer, int index, int count) => Current.Read(buffer, index, count);
+
+    public override string? ReadLine() => Current.ReadLine();
+
+    public override string ReadToEnd() => Current.ReadToEnd();
+
+    private sealed class Restore(TextReader? previous) : IDisposable
+    {
+        public void Dispose() => _current = previous;
     }
 }

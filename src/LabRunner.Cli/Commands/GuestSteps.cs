@@ -55,22 +55,25 @@ public static class GuestSteps
             .ToList();
         // A VM made anew has run nothing yet, whatever state.json remembers of an earlier VM of that name.
         ProvisionRunner.Forget(project.StateDirectory, result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name));
-        return await WaitAsync(project, services, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
+        return await WaitAsync(project, services, host.Provider, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
     }
 
     /// <summary>Waits for (and provisions) <paramref name="requests"/>; prints each failure; exit 3 when any VM failed.</summary>
-    public static async Task<int> RunAsync(LabProject project, Services services, CliEnvironment env, bool quiet, LabPlan plan,
+    public static async Task<int> RunAsync(LabProject project, Services services, IHostProvider provider, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct) =>
-        (await WaitAsync(project, services, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
+        (await WaitAsync(project, services, provider, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
 
-    private static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, CliEnvironment env, bool quiet, LabPlan plan,
+    private static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IHostProvider provider, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct)
     {
         if (requests.Count == 0) return (ExitCodes.Success, []);
         var loaded = project.Load();
         if (loaded.Lab is null) return (ExitCodes.InvalidLabfile, []);
         if (!quiet) env.Stdout.WriteLine($"==> guests: waiting for {string.Join(", ", requests.Select(r => r.Vm))}");
-        var work = new GuestWork(project, services.GuestConnector, services.Time, new GuestLineReporter(env, quiet));
+        var work = new GuestWork(project, services.GuestConnector, services.Time, new GuestLineReporter(env, quiet))
+        {
+            Direct = provider.DirectGuestAccess is { } direct ? new DirectGuests(direct, () => AdminPassword(env)) : null,
+        };
         var outcomes = await work.RunAsync(loaded.Lab, plan, requests, ct).ConfigureAwait(false);
         foreach (var o in outcomes)
         {
@@ -120,6 +123,11 @@ public static class GuestSteps
         if (value is { } v) json.WriteNumber(name, Math.Round(v.TotalSeconds, 3));
         else json.WriteNull(name);
     }
+
+    /// <summary>The Windows guests' administrator password, as 'lab up' asked for it for their seeds.</summary>
+    private static string AdminPassword(CliEnvironment env) =>
+        ProjectSecrets.AdminPassword(env.GetVariable,
+            env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null);
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
 

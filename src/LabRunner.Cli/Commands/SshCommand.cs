@@ -24,7 +24,7 @@ public static class SshCommand
         command.SetAction(async (parse, ct) =>
         {
             var (name, remote) = Split(parse, words);
-            var (project, _, engine) = services.Open(parse, global, env, quiet: true);
+            var (project, host, engine) = services.Open(parse, global, env, quiet: true);
             if (await GuestSteps.StatusAsync(engine, env, parse, name is null ? [] : [name], ct).ConfigureAwait(false) is not var (plan, chosen))
                 return ExitCodes.InvalidLabfile;
             if (name is null && chosen.Length != 1)
@@ -33,19 +33,27 @@ public static class SshCommand
             var planned = plan.Vms.First(v => v.Name == vm.Name);
             if (vm.State != "running")
                 throw new UsageException($"VM '{vm.Name}' is {vm.State.Replace('_', ' ')}; 'lab up {vm.Name}' starts it");
+            var direct = planned.Os == Core.Labfile.GuestOs.Windows && host.Provider.DirectGuestAccess is not null;
             var (target, why) = GuestAccessFiles.Target(project.StateDirectory, planned);
             if (target is null)
-            {
-                var hint = planned.Os == Core.Labfile.GuestOs.Windows
-                    ? "; on a Windows guest without OpenSSH Server, use PowerShell Direct on the host: Enter-PSSession -VMName " + planned.HostVmName
-                    : "";
-                throw new UsageException($"VM '{vm.Name}' is not reachable from the host: {why}{hint}");
-            }
+                throw new UsageException($"VM '{vm.Name}' is not reachable from the host: {why}{(direct ? "; " + PowerShellDirectHint(planned) : "")}");
             GuestAccessFiles.WriteKnownHosts(project.StateDirectory, plan);
-            return await services.Exec("ssh", OpenSsh.Arguments(target, remote, parse.GetValue(tty)), env, ct).ConfigureAwait(false);
+            var code = await services.Exec("ssh", OpenSsh.Arguments(target, remote, parse.GetValue(tty)), env, ct).ConfigureAwait(false);
+            // 255: ssh itself failed (nothing listening, key refused), as when the guest runs no OpenSSH Server.
+            if (code == 255 && direct) env.Error.WriteLine("lab: " + PowerShellDirectHint(planned));
+            return code;
         });
         return command;
     }
+
+    /// <summary>
+    /// How to reach a Windows guest without SSH on Hyper-V: PowerShell Direct from an elevated PowerShell on the
+    /// host, as the Administrator whose password is LABRUNNER_ADMIN_PASSWORD. The VM's name is quoted for PowerShell.
+    /// </summary>
+    internal static string PowerShellDirectHint(Core.Planning.VmPlan vm) =>
+        "on a Windows guest without OpenSSH Server, use PowerShell Direct from an elevated PowerShell on the host: " +
+        $"Enter-PSSession -VMName {Providers.HyperV.Scripting.PowerShellLiteral.Quote(vm.HostVmName)} -Credential {DirectGuests.User} " +
+        $"(the password you gave lab up in {ProjectSecrets.AdminPasswordVariable})";
 
     /// <summary>
     /// The VM name (the word before '--', if any) and the remote command (every word after it). Only the VM argument's

@@ -21,6 +21,9 @@ public interface IHostProvider
     /// <summary>Whether a started VM really boots a guest that can be waited for and logged in to (not on a simulated host).</summary>
     bool BootsGuests => true;
 
+    /// <summary>A way into running guests that needs no network (Hyper-V: PowerShell Direct into Windows guests), or null.</summary>
+    IDirectGuestAccess? DirectGuestAccess => null;
+
     /// <summary>
     /// Everything on the host (switches, adapters and their addresses, NetNats, mappings, VMs), plus
     /// which of <paramref name="filesOfInterest"/> exist.

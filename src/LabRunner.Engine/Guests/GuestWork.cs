@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
 using LabRunner.Guest.Access;
@@ -9,6 +10,16 @@ namespace LabRunner.Engine.Guests;
 public sealed record GuestRequest(string Vm, bool Provision);
 
 /// <summary>
+/// How Windows guests are reached where the provider has a direct channel (Hyper-V: PowerShell Direct), and
+/// the administrator password the lab's unattend.xml gave them (asked for only when a Windows guest is waited for).
+/// </summary>
+public sealed record DirectGuests(IDirectGuestAccess Access, Func<string> AdminPassword)
+{
+    /// <summary>The account LabRunner uses: the built-in Administrator, whose password unattend.xml sets and which it logs on as.</summary>
+    public const string User = "Administrator";
+}
+
+/// <summary>
 /// After <c>lab up</c> / <c>reload</c> (and for <c>lab provision</c>): every requested VM is waited for in
 /// parallel, then provisioned. One VM's failure or timeout never stops the others.
 /// </summary>
@@ -16,6 +27,11 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
 {
     /// <summary>Lines of the console log shown after a timeout.</summary>
     public const int ConsoleTailLines = 25;
+
+    /// <summary>Windows guests are waited for and provisioned through this, when the provider has one.</summary>
+    public DirectGuests? Direct { get; init; }
+
+    private Lazy<string>? _password;
 
     public async Task<ImmutableArray<GuestOutcome>> RunAsync(LabDefinition lab, LabPlan plan, IEnumerable<GuestRequest> requests, CancellationToken cancellationToken)
     {
@@ -33,7 +49,9 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
         var vm = plan.Vms.First(v => string.Equals(v.Name, request.Vm, StringComparison.OrdinalIgnoreCase));
         var definition = lab.Vms.First(v => string.Equals(v.Name, vm.Name, StringComparison.OrdinalIgnoreCase));
         if (vm.Os == GuestOs.Windows)
-            return Unreachable(vm.Name, "started; Windows guests are not waited for yet (PowerShell Direct readiness needs a Windows host)");
+            return Direct is { } direct
+                ? await WindowsAsync(direct, vm, definition, request, ct).ConfigureAwait(false)
+                : Unreachable(vm.Name, "started; Windows guests are waited for through PowerShell Direct, which only the Hyper-V provider has");
         var endpoint = GuestEndpoint.Of(vm);
         if (endpoint.Address is not { } address)
             return Unreachable(vm.Name, $"started, not reachable from the host: {endpoint.Unreachable}");
@@ -49,14 +67,40 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
         var (outcome, session) = await readiness.WaitAsync(login, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.Name), ct).ConfigureAwait(false);
         if (session is null) return outcome;
         await using (session.ConfigureAwait(false))
+            return await ProvisionAsync(outcome, request, definition, new SshProvisionTransport(session), start, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>PowerShell Direct: ready when it answers as the Administrator; provisioners run through it.</summary>
+    private async Task<GuestOutcome> WindowsAsync(DirectGuests direct, VmPlan vm, VmDefinition definition, GuestRequest request, CancellationToken ct)
+    {
+        string password;
+        try
         {
-            if (!request.Provision || definition.Provisioners.IsEmpty) return outcome;
-            reporter.Phase(vm.Name, GuestPhase.Provisioning, time.GetElapsedTime(start));
-            var failure = await new ProvisionRunner(project, reporter).RunAsync(definition, session, ct).ConfigureAwait(false);
-            var final = failure is null ? GuestPhase.Ready : GuestPhase.Failed;
-            reporter.Phase(vm.Name, final, time.GetElapsedTime(start));
-            return outcome with { Phase = final, Error = failure, Elapsed = time.GetElapsedTime(start) };
+            // Once for all VMs: a prompt must not be shown per VM.
+            Interlocked.CompareExchange(ref _password, new Lazy<string>(direct.AdminPassword), null);
+            password = _password.Value;
         }
+        catch (UsageException ex)
+        {
+            reporter.Phase(vm.Name, GuestPhase.Failed, TimeSpan.Zero);
+            return new GuestOutcome(vm.Name, GuestPhase.Failed, ex.Message, [], TimeSpan.Zero);
+        }
+        var guest = new DirectGuest(vm.HostVmName, DirectGuests.User, password);
+        var start = time.GetTimestamp();
+        var outcome = await new DirectGuestReadiness(direct.Access, time, reporter)
+            .WaitAsync(vm.Name, guest, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.Name), ct).ConfigureAwait(false);
+        if (!outcome.Succeeded) return outcome;
+        return await ProvisionAsync(outcome, request, definition, new DirectProvisionTransport(direct.Access, guest), start, ct).ConfigureAwait(false);
+    }
+
+    private async Task<GuestOutcome> ProvisionAsync(GuestOutcome outcome, GuestRequest request, VmDefinition definition, IProvisionTransport transport, long start, CancellationToken ct)
+    {
+        if (!request.Provision || definition.Provisioners.IsEmpty) return outcome;
+        reporter.Phase(definition.Name, GuestPhase.Provisioning, time.GetElapsedTime(start));
+        var failure = await new ProvisionRunner(project, reporter).RunAsync(definition, transport, ct).ConfigureAwait(false);
+        var final = failure is null ? GuestPhase.Ready : GuestPhase.Failed;
+        reporter.Phase(definition.Name, final, time.GetElapsedTime(start));
+        return outcome with { Phase = final, Error = failure, Elapsed = time.GetElapsedTime(start) };
     }
 
     private GuestOutcome Unreachable(string vm, string why)

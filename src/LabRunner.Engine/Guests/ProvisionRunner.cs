@@ -6,7 +6,7 @@ using LabRunner.Guest.Access;
 namespace LabRunner.Engine.Guests;
 
 /// <summary>
-/// Runs a VM's provisioners in order over an SSH session. The first failure stops that VM's provisioning;
+/// Runs a VM's provisioners in order over an SSH session or another <see cref="IProvisionTransport"/>. The first failure stops that VM's provisioning;
 /// <c>once</c> items are recorded in <c>.lab/state.json</c> with a hash of their content and skipped while
 /// it is unchanged; <c>never</c> items are skipped.
 /// </summary>
@@ -15,14 +15,18 @@ public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
     private static readonly Lock StateGate = new();
 
     /// <summary>Null when every provisioner succeeded (or was skipped); else what failed, with its exit code and Labfile position.</summary>
-    public async Task<string?> RunAsync(VmDefinition vm, IGuestSession session, CancellationToken cancellationToken)
+    public Task<string?> RunAsync(VmDefinition vm, IGuestSession session, CancellationToken cancellationToken) =>
+        RunAsync(vm, new SshProvisionTransport(session ?? throw new ArgumentNullException(nameof(session))), cancellationToken);
+
+    /// <summary>As over SSH, through any transport: the same order, skipping, state and reporting.</summary>
+    public async Task<string?> RunAsync(VmDefinition vm, IProvisionTransport transport, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(vm);
-        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(transport);
         foreach (var p in vm.Provisioners)
         {
             if (p.Run == ProvisionRun.Never) continue;
-            var (command, content) = Prepare(p);
+            var (hostPath, content) = Prepare(p);
             var hash = Hash(p, content);
             if (p.Run == ProvisionRun.Once && Recorded(vm.Name, p.Key) == hash)
             {
@@ -30,7 +34,14 @@ public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
                 continue;
             }
             reporter.Output(vm.Name, $"{Describe(p)}", error: false);
-            var code = await session.RunAsync(command, content, line => reporter.Output(vm.Name, line, false), line => reporter.Output(vm.Name, line, true), cancellationToken).ConfigureAwait(false);
+            void Stdout(string line) => reporter.Output(vm.Name, line, false);
+            void Stderr(string line) => reporter.Output(vm.Name, line, true);
+            var code = p switch
+            {
+                ShellProvisionerDefinition s => await transport.ShellAsync(s, content, Stdout, Stderr, cancellationToken).ConfigureAwait(false),
+                FileProvisionerDefinition f => await transport.FileAsync(f, hostPath!, content, Stdout, Stderr, cancellationToken).ConfigureAwait(false),
+                _ => throw new InvalidOperationException($"unknown provisioner {p.GetType().Name}"),
+            };
             if (code != 0)
                 return $"provisioner {Describe(p)} at {p.Span.File}:{p.Span.Line}:{p.Span.Column} failed with exit code {code}";
             if (p.Run == ProvisionRun.Once) Record(vm.Name, p.Key, hash);
@@ -46,18 +57,19 @@ public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
         _ => p.Key,
     };
 
-    private (string Command, byte[] Content) Prepare(ProvisionerDefinition p) => p switch
+    /// <summary>The file on the host the item names (none for inline scripts) and its content.</summary>
+    private (string? HostPath, byte[] Content) Prepare(ProvisionerDefinition p) => p switch
     {
-        ShellProvisionerDefinition { Inline: { } inline } s => (ProvisionCommands.Shell(s), Encoding.UTF8.GetBytes(inline)),
-        ShellProvisionerDefinition { Path: { } path } s => (ProvisionCommands.Shell(s), Read(path)),
-        FileProvisionerDefinition f => (ProvisionCommands.File(f), Read(f.Source)),
+        ShellProvisionerDefinition { Inline: { } inline } => (null, Encoding.UTF8.GetBytes(inline)),
+        ShellProvisionerDefinition { Path: { } path } => Read(path),
+        FileProvisionerDefinition f => Read(f.Source),
         _ => throw new InvalidOperationException($"unknown provisioner {p.GetType().Name}"),
     };
 
-    private byte[] Read(string path)
+    private (string HostPath, byte[] Content) Read(string path)
     {
         var full = project.ProvisionPath(path);
-        return File.Exists(full) ? File.ReadAllBytes(full) : throw new UsageException($"provisioner file '{path}' does not exist (next to the Labfile)");
+        return File.Exists(full) ? (full, File.ReadAllBytes(full)) : throw new UsageException($"provisioner file '{path}' does not exist (next to the Labfile)");
     }
 
     /// <summary>What makes the provisioner what it is: its content and everything that changes how it runs.</summary>

@@ -45,7 +45,16 @@ public sealed class CliWrapPowerShellRunner(PowerShellRunnerOptions options) : I
     /// <summary>How many processes this runner has started (one per batch; benchmarks count them).</summary>
     public int ProcessesStarted => Volatile.Read(ref _processesStarted);
 
-    public async Task<PowerShellRun> RunAsync(string script, Action<string> onStdoutLine, CancellationToken cancellationToken)
+    public Task<PowerShellRun> RunAsync(string script, Action<string> onStdoutLine, CancellationToken cancellationToken) =>
+        RunCoreAsync(script, null, onStdoutLine, cancellationToken);
+
+    public Task<PowerShellRun> RunAsync(string script, string standardInput, Action<string> onStdoutLine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(standardInput);
+        return RunCoreAsync(script, standardInput, onStdoutLine, cancellationToken);
+    }
+
+    private async Task<PowerShellRun> RunCoreAsync(string script, string? standardInput, Action<string> onStdoutLine, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(script);
         ArgumentNullException.ThrowIfNull(onStdoutLine);
@@ -64,6 +73,8 @@ public sealed class CliWrapPowerShellRunner(PowerShellRunnerOptions options) : I
                     .Add("-ExecutionPolicy").Add("Bypass")
                     .Add("-File").Add(scriptPath))
                 .WithValidation(CommandResultValidation.None)
+                // ASCII only is ever written (base64 lines), so the console's input code page cannot change it.
+                .WithStandardInputPipe(standardInput is null ? PipeSource.Null : PipeSource.FromString(standardInput, Encoding.ASCII))
                 .WithStandardOutputPipe(PipeTarget.ToDelegate(onStdoutLine))
                 .WithStandardErrorPipe(PipeTarget.ToDelegate(line =>
                 {

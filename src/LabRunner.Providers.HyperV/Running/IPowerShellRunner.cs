@@ -13,6 +13,14 @@ public interface IPowerShellRunner
     /// <see cref="PowerShellStartException"/>.
     /// </summary>
     Task<PowerShellRun> RunAsync(string script, Action<string> onStdoutLine, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunAsync(string, Action{string}, CancellationToken)"/>, with <paramref name="standardInput"/>
+    /// written to the process's standard input (and the input then closed): how a secret reaches a script
+    /// without being in its text, its file or its command line.
+    /// </summary>
+    Task<PowerShellRun> RunAsync(string script, string standardInput, Action<string> onStdoutLine, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{Executable} runs scripts without standard input.");
 }
 
 /// <summary>How a PowerShell process ended: its exit code and (the start of) what it wrote to stderr.</summary>
