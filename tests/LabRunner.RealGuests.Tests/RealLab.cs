@@ -275,18 +275,12 @@ public sealed class RealLab : IAsyncLifetime
         // What each guest says right after 'lab up' returned: cloud-init must already be done, not still running.
         foreach (var vm in Plan.Vms)
         {
-            var sent = DateTimeOffset.UtcNow;
-            var probe = await Guests.RunAsync(Plan.SshIp(vm), "cloud-init status; date +%s.%N; date -r /run/cloud-init/result.json +%s.%N");
-            var received = DateTimeOffset.UtcNow;
-            CloudInitRightAfterUp[vm.Name] = probe.Split('\n')[0].Trim();
-            var lines = probe.Trim().Split('\n');
-            var guestNow = Seconds(lines[^2]);
-            var guestDone = Seconds(lines[^1]);
-            // The guest's clock against the host's, from the middle of the round trip (error: half of it).
-            var offset = guestNow - (sent.ToUnixTimeMilliseconds() + received.ToUnixTimeMilliseconds()) / 2000.0;
-            var doneOnHost = guestDone - offset;
+            var ip = Plan.SshIp(vm);
+            CloudInitRightAfterUp[vm.Name] = (await Guests.RunAsync(ip, "cloud-init status")).Split('\n')[0].Trim();
+            var guestDone = Seconds(await Guests.RunAsync(ip, "date -r /run/cloud-init/result.json +%s.%N"));
+            var (offset, error) = await Guests.ClockOffsetAsync(ip, WorkDirectory);
             var readyAt = DateTimeOffset.Parse((string)up["guests"]!.AsArray().Single(g => (string?)g!["vm"] == vm.Name)!["ready_at"]!, CultureInfo.InvariantCulture);
-            ReadyAfterCloudInit[vm.Name] = (readyAt.ToUnixTimeMilliseconds() / 1000.0 - doneOnHost, (received - sent).TotalSeconds / 2);
+            ReadyAfterCloudInit[vm.Name] = (readyAt.ToUnixTimeMilliseconds() / 1000.0 - (guestDone - offset), error);
         }
         await WaitForGuestsAsync(watch);
     }
@@ -298,7 +292,7 @@ public sealed class RealLab : IAsyncLifetime
 
     /// <summary>
     /// Per guest: how long after the guest's cloud-init finished (its result.json written, guest clock mapped to the host's
-    /// over an SSH round trip) LabRunner knew it ready (<c>ready_at</c>), and the error of that mapping: LabRunner's own
+    /// over an established SSH connection) LabRunner knew it ready (<c>ready_at</c>), and the error of that mapping: LabRunner's own
     /// waiting overhead.
     /// </summary>
     public Dictionary<string, (double Seconds, double Error)> ReadyAfterCloudInit { get; } = [];

@@ -38,6 +38,36 @@ public sealed class GuestShell(Netns host, string keyPath, string user = "lab")
     }
 
     /// <summary>
+    /// The guest's clock minus the host's, in seconds, and the error of that figure: <c>date</c> run over one
+    /// established (multiplexed) SSH connection several times, the sample with the shortest round trip taken, the
+    /// guest's reading set against the round trip's middle (so the error is half that round trip).
+    /// </summary>
+    public async Task<(double Offset, double Error)> ClockOffsetAsync(string ip, string controlDirectory, int samples = 5)
+    {
+        var control = Path.Combine(controlDirectory, $"cm-{ip}");
+        string[] multiplexed = ["-o", "ControlMaster=auto", "-o", $"ControlPath={control}", "-o", "ControlPersist=30"];
+        (double Offset, double Error) best = (0, double.MaxValue);
+        await RunWithAsync(ip, "true", multiplexed); // opens the shared connection
+        for (var i = 0; i < samples; i++)
+        {
+            var sent = DateTimeOffset.UtcNow;
+            var guest = double.Parse((await RunWithAsync(ip, "date +%s.%N", multiplexed)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            var received = DateTimeOffset.UtcNow;
+            var error = (received - sent).TotalSeconds / 2;
+            if (error < best.Error) best = (guest - (sent.ToUnixTimeMilliseconds() + received.ToUnixTimeMilliseconds()) / 2000.0, error);
+        }
+        await host.RunAsync(TimeSpan.FromSeconds(30), ["ssh", "-o", $"ControlPath={control}", "-O", "exit", $"{user}@{ip}"]);
+        return best;
+    }
+
+    private async Task<string> RunWithAsync(string ip, string command, string[] options)
+    {
+        var args = SshArguments(ip, command, 5);
+        var result = await host.RunAsync(TimeSpan.FromMinutes(2), [args[0], .. options, .. args[1..]]);
+        return result.Succeeded ? result.Stdout : throw new Xunit.Sdk.XunitException($"ssh {user}@{ip} '{command}': {result}");
+    }
+
+    /// <summary>
     /// Waits until the guest at <paramref name="ip"/> accepts an SSH login, polling with back-off (2 s growing to 10 s).
     /// Returns how long that took; throws with the last error (and <paramref name="console"/>'s tail) on timeout.
     /// </summary>
