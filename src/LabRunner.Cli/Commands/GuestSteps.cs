@@ -70,8 +70,12 @@ public static class GuestSteps
         var loaded = project.Load();
         if (loaded.Lab is null) return (ExitCodes.InvalidLabfile, []);
         if (!quiet) env.Stdout.WriteLine($"==> guests: waiting for {string.Join(", ", requests.Select(r => r.Vm))}");
-        var work = new GuestWork(project, services.GuestConnector, services.Time, new GuestLineReporter(env, quiet));
-        var outcomes = await work.RunAsync(loaded.Lab, plan, requests, ct).ConfigureAwait(false);
+        Task<ImmutableArray<GuestOutcome>> Work(IGuestReporter reporter) =>
+            new GuestWork(project, services.GuestConnector, services.Time, reporter).RunAsync(loaded.Lab, plan, requests, ct);
+        // A live row per VM on a terminal; plain lines when redirected. Failures and cloud-init's problems follow either way.
+        var outcomes = !quiet && LiveReporter.Suits(env)
+            ? await LiveGuestReporter.RunAsync(env, services.Time, requests.Select(r => r.Vm), Work).ConfigureAwait(false)
+            : await Work(new GuestLineReporter(env, quiet)).ConfigureAwait(false);
         foreach (var o in outcomes)
         {
             switch (o.Phase)
