@@ -55,26 +55,31 @@ public static class GuestSteps
             .ToList();
         // A VM made anew has run nothing yet, whatever state.json remembers of an earlier VM of that name.
         ProvisionRunner.Forget(project.StateDirectory, result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name));
-        return await WaitAsync(project, services, host.Provider, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
+        return await WaitAsync(project, services, host.Provider.DirectGuestAccess, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Waits for (and provisions) <paramref name="requests"/>; prints each failure; exit 3 when any VM failed.</summary>
-    public static async Task<int> RunAsync(LabProject project, Services services, IHostProvider provider, CliEnvironment env, bool quiet, LabPlan plan,
+    /// <summary>
+    /// Waits for (and provisions) <paramref name="requests"/>; prints each failure; exit 3 when any VM failed.
+    /// <paramref name="directAccess"/>: the provider's way into Windows guests without a network (PowerShell Direct), if any.
+    /// </summary>
+    public static async Task<int> RunAsync(LabProject project, Services services, IDirectGuestAccess? directAccess, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct) =>
-        (await WaitAsync(project, services, provider, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
+        (await WaitAsync(project, services, directAccess, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
 
-    private static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IHostProvider provider, CliEnvironment env, bool quiet, LabPlan plan,
+    private static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IDirectGuestAccess? directAccess, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct)
     {
         if (requests.Count == 0) return (ExitCodes.Success, []);
         var loaded = project.Load();
         if (loaded.Lab is null) return (ExitCodes.InvalidLabfile, []);
         if (!quiet) env.Stdout.WriteLine($"==> guests: waiting for {string.Join(", ", requests.Select(r => r.Vm))}");
-        var work = new GuestWork(project, services.GuestConnector, services.Time, new GuestLineReporter(env, quiet))
-        {
-            Direct = provider.DirectGuestAccess is { } direct ? new DirectGuests(direct, () => AdminPassword(env)) : null,
-        };
-        var outcomes = await work.RunAsync(loaded.Lab, plan, requests, ct).ConfigureAwait(false);
+        var direct = directAccess is { } access ? new DirectGuests(access, () => AdminPassword(env)) : null;
+        Task<ImmutableArray<GuestOutcome>> Work(IGuestReporter reporter) =>
+            new GuestWork(project, services.GuestConnector, services.Time, reporter) { Direct = direct }.RunAsync(loaded.Lab, plan, requests, ct);
+        // A live row per VM on a terminal; plain lines when redirected. Failures and cloud-init's problems follow either way.
+        var outcomes = !quiet && LiveReporter.Suits(env)
+            ? await LiveGuestReporter.RunAsync(env, services.Time, requests.Select(r => r.Vm), Work).ConfigureAwait(false)
+            : await Work(new GuestLineReporter(env, quiet)).ConfigureAwait(false);
         foreach (var o in outcomes)
         {
             switch (o.Phase)
