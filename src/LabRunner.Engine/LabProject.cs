@@ -117,10 +117,8 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     {
         ArgumentNullException.ThrowIfNull(context);
         if (StoreBoxes is null) return context;
-        return context with
-        {
-            MissingStoreBoxes = [.. StoreBoxesUsed(lab).Where(b => b.Url is null && StoreBoxes(b) is null).Select(b => b.Name)],
-        };
+        var missing = StoreBoxesUsed(lab).Where(b => b.Url is null && StoreBoxes(b) is null).Select(b => b.Name).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
+        return missing.IsEmpty ? context : context with { MissingStoreBoxes = missing, StoreBoxNames = [.. StoreBoxNames?.Invoke() ?? []] };
     }
 
     /// <summary>
@@ -130,12 +128,15 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     /// </summary>
     public Func<BoxDefinition, StoreBox?>? StoreBoxes { get; init; }
 
+    /// <summary>The names the box store has boxes under, for "did you mean" when one is missing.</summary>
+    public Func<IReadOnlyList<string>>? StoreBoxNames { get; init; }
+
     /// <summary>
     /// This project with the user's box store for <paramref name="provider"/>'s boxes: 'url' boxes, boxes declared
     /// with only a 'version', and VMs' boxes neither declared nor in <c>boxes/</c> come from it.
     /// </summary>
-    public LabProject WithBoxStore(string provider, Func<BoxDefinition, StoreBox?> resolver) =>
-        this with { StoreBoxes = resolver, Context = Context with { BoxStoreProvider = provider } };
+    public LabProject WithBoxStore(string provider, Func<BoxDefinition, StoreBox?> resolver, Func<IReadOnlyList<string>>? names = null) =>
+        this with { StoreBoxes = resolver, StoreBoxNames = names, Context = Context with { BoxStoreProvider = provider } };
 
     /// <summary>
     /// The boxes VMs of the lab use that come from the box store, each once, in the order of 'boxes' and then of

@@ -46,6 +46,9 @@ public sealed record LabContext(
     /// </summary>
     public ImmutableHashSet<string> MissingStoreBoxes { get; init; } = [];
 
+    /// <summary>The names the box store has boxes under (for the provider), for a missing one's "did you mean"; empty when nobody looked.</summary>
+    public ImmutableArray<string> StoreBoxNames { get; init; } = [];
+
     /// <summary>
     /// Provisioner files ('shell: path' and 'file: source', as written) the caller found missing next to
     /// the Labfile. Each is a Labfile error (LAB703) at its position. Empty when nobody looked.

@@ -37,7 +37,7 @@ public static class LabValidator
             {
                 // With a box store, a name the project does not know is the store's box; only one it lacks is a problem.
                 if (context.BoxStoreProvider is null || (IsMissingFromStore(context, vm.Box) && missingReported.Add(vm.Box)))
-                    d.Add(DiagnosticBuilder.UndeclaredBox(vm.BoxSpan ?? vm.NameSpan, vm.Box, Suggest.Closest(vm.Box, boxNames), context.BoxStoreProvider));
+                    d.Add(DiagnosticBuilder.UndeclaredBox(vm.BoxSpan ?? vm.NameSpan, vm.Box, Suggest.Closest(vm.Box, boxNames.Concat(context.StoreBoxNames)), context.BoxStoreProvider));
             }
             else if (lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, vm.Box, StringComparison.OrdinalIgnoreCase)) is { } box)
             {
