@@ -78,7 +78,9 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     public PlanResult PlanCheckingBoxFiles()
     {
         var loaded = Load();
-        if (loaded.HasErrors || loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
+        if (loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
+        // A box the store lacks is reported with the Labfile's other problems, as an undeclared box always was.
+        if (loaded.HasErrors) return Plan(WithMissingStoreBoxes(Context, loaded.Lab));
         return Plan(WithMissingStoreBoxes(WithMissingProvisionFiles(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)), loaded.Lab), loaded.Lab));
     }
 
@@ -89,7 +91,7 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     public PlanResult PlanCheckingStoreBoxes(LabContext context)
     {
         var loaded = LabfileLoader.Load(Labfile, Local, context);
-        if (loaded.HasErrors || loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
+        if (loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
         return Plan(WithMissingStoreBoxes(context, loaded.Lab));
     }
 

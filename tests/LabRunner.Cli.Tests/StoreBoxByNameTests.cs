@@ -163,6 +163,18 @@ public sealed class StoreBoxByNameTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_reports_a_box_the_store_lacks_together_with_the_Labfiles_other_problems()
+    {
+        _project.With("Labfile.yml", NameOnly.Replace("    box: debian-12\n", "    box: debian-12\n    cpus: 0\n", StringComparison.Ordinal));
+
+        var validate = await Lab("qemu", "validate");
+
+        Assert.True(validate.ExitCode == ExitCodes.InvalidLabfile, validate.ToString());
+        Assert.Contains("Labfile.yml:6:10: error LAB301: ", validate.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Labfile.yml:7:11: error LAB304: ", validate.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_reports_a_version_only_box_with_no_fitting_version_at_the_VMs_box()
     {
         await AddAsync("qemu", "debian-12", "2.0");
