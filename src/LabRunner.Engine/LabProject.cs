@@ -78,8 +78,21 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     public PlanResult PlanCheckingBoxFiles()
     {
         var loaded = Load();
-        if (loaded.HasErrors || loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
-        return Plan(WithMissingProvisionFiles(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)), loaded.Lab));
+        if (loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
+        // A box the store lacks is reported with the Labfile's other problems, as an undeclared box always was.
+        if (loaded.HasErrors) return Plan(WithMissingStoreBoxes(Context, loaded.Lab));
+        return Plan(WithMissingStoreBoxes(WithMissingProvisionFiles(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)), loaded.Lab), loaded.Lab));
+    }
+
+    /// <summary>
+    /// Load and plan with <paramref name="context"/>, reporting (LAB301, LAB313) every store box a VM uses by
+    /// name or by 'version' alone that the box store does not have: what 'lab plan' checks.
+    /// </summary>
+    public PlanResult PlanCheckingStoreBoxes(LabContext context)
+    {
+        var loaded = LabfileLoader.Load(Labfile, Local, context);
+        if (loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
+        return Plan(WithMissingStoreBoxes(context, loaded.Lab));
     }
 
     /// <summary><paramref name="context"/> knowing which provisioner files (scripts, file sources) are missing next to the Labfile (LAB703).</summary>
@@ -95,19 +108,72 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
 
     /// <summary><paramref name="context"/> knowing which of the lab's declared box files <paramref name="exists"/> says are missing.</summary>
     public LabContext WithMissingBoxFiles(LabContext context, LabDefinition lab, Func<string, bool> exists) =>
-        context with { MissingBoxFiles = [.. lab.Boxes.Where(b => b.Url is null && !exists(BoxPath(lab, b.Name))).Select(b => b.Path)] };
+        context with { MissingBoxFiles = [.. lab.Boxes.Where(b => !b.FromStore && !exists(BoxPath(lab, b.Name))).Select(b => b.Path)] };
 
     /// <summary>
-    /// Finds a 'url' box in the user's box store: its disk and version, or null when it is not installed
-    /// ('lab up' adds it first). Set by the CLI, which owns the store; null where no store is used.
+    /// <paramref name="context"/> knowing which store boxes without a 'url' (named by a VM alone, or declared
+    /// with only a 'version') the store has no fitting version of (LAB301, LAB313). A 'url' box is not
+    /// checked: 'lab up' adds it. Unchanged without a store.
+    /// </summary>
+    public LabContext WithMissingStoreBoxes(LabContext context, LabDefinition lab)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (StoreBoxes is null) return context;
+        var missing = StoreBoxesUsed(lab).Where(b => b.Url is null && StoreBoxes(b) is null).Select(b => b.Name).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
+        return missing.IsEmpty ? context : context with { MissingStoreBoxes = missing, StoreBoxNames = [.. StoreBoxNames?.Invoke() ?? []] };
+    }
+
+    /// <summary>
+    /// Finds a box in the user's box store: the newest installed version of its name that fits its 'version'
+    /// (for the host's provider), or null when none is installed ('lab up' adds a 'url' box first).
+    /// Set by the CLI, which owns the store (<see cref="WithBoxStore"/>); null where no store is used.
     /// </summary>
     public Func<BoxDefinition, StoreBox?>? StoreBoxes { get; init; }
 
-    /// <summary>The store box a VM's box resolves to; null for a 'path' box or one not installed.</summary>
-    public StoreBox? StoreBoxOf(LabDefinition lab, string? box) =>
-        box is not null && lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, box, StringComparison.OrdinalIgnoreCase)) is { Url: not null } declared
-            ? StoreBoxes?.Invoke(declared)
-            : null;
+    /// <summary>The names the box store has boxes under, for "did you mean" when one is missing.</summary>
+    public Func<IReadOnlyList<string>>? StoreBoxNames { get; init; }
+
+    /// <summary>
+    /// This project with the user's box store for <paramref name="provider"/>'s boxes: 'url' boxes, boxes declared
+    /// with only a 'version', and VMs' boxes neither declared nor in <c>boxes/</c> come from it.
+    /// </summary>
+    public LabProject WithBoxStore(string provider, Func<BoxDefinition, StoreBox?> resolver, Func<IReadOnlyList<string>>? names = null) =>
+        this with { StoreBoxes = resolver, StoreBoxNames = names, Context = Context with { BoxStoreProvider = provider } };
+
+    /// <summary>
+    /// The boxes VMs of the lab use that come from the box store, each once, in the order of 'boxes' and then of
+    /// the VMs: declared ones with 'url' or 'version', and (with a store) names neither declared nor in <c>boxes/</c>,
+    /// as an entry with no constraint.
+    /// </summary>
+    public IReadOnlyList<BoxDefinition> StoreBoxesUsed(LabDefinition lab)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        var used = lab.Vms.Select(v => v.Box).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var declared = lab.Boxes.Where(b => b.FromStore && used.Contains(b.Name));
+        var byName = lab.Vms.Select(v => v.Box).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)
+            .Where(b => IsStoreName(lab, b)).Select(b => new BoxDefinition(b, "", null, default) { FromStore = true });
+        return [.. declared, .. byName];
+    }
+
+    /// <summary>The store box a VM's box resolves to; null for a 'path' box, a file in <c>boxes/</c>, or one not installed.</summary>
+    public StoreBox? StoreBoxOf(LabDefinition lab, string? box)
+    {
+        ArgumentNullException.ThrowIfNull(lab);
+        if (box is null || StoreBoxes is null) return null;
+        if (Declared(lab, box) is { } declared)
+            return declared.FromStore ? StoreBoxes(declared) : null;
+        return IsStoreName(lab, box) ? StoreBoxes(new BoxDefinition(box, "", null, default) { FromStore = true }) : null;
+    }
+
+    private static BoxDefinition? Declared(LabDefinition lab, string box) =>
+        lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, box, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A VM's box named by itself (Vagrant's <c>config.vm.box</c>): not declared, and no file in <c>boxes/</c>.</summary>
+    private bool IsStoreName(LabDefinition lab, string box) =>
+        StoreBoxes is not null && Declared(lab, box) is null && !Context.BoxesOnDisk.Contains(box, StringComparer.OrdinalIgnoreCase);
+
+    private IEnumerable<string> BoxFolderCandidates(string box) =>
+        BoxExtensions.Select(e => Path.GetFullPath(Path.Combine("boxes", box + e), ProjectDirectory));
 
     private static bool IsNetworkPath(string path) => path.StartsWith(@"\\", StringComparison.Ordinal) || path.StartsWith("//", StringComparison.Ordinal);
 
@@ -115,17 +181,18 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     public static readonly ImmutableArray<string> BoxExtensions = [".vhdx", ".vhd", ".qcow2", ".img", ".raw"];
 
     /// <summary>
-    /// The base disk of a box: the Labfile's 'boxes' entry (relative to the project), else the first of
-    /// boxes/NAME.vhdx, .vhd, .qcow2, .img, .raw that exists (boxes/NAME.vhdx when none does).
+    /// The base disk of a box: the Labfile's 'boxes' entry (relative to the project, or the store's disk), else
+    /// the first of boxes/NAME.vhdx, .vhd, .qcow2, .img, .raw that exists, else the store's box of that name
+    /// (boxes/NAME.vhdx when there is none).
     /// </summary>
     public string BoxPath(LabDefinition lab, string box)
     {
-        var declared = lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, box, StringComparison.OrdinalIgnoreCase));
-        if (declared?.Url is not null)
+        var declared = Declared(lab, box);
+        if (declared is { FromStore: true })
             return StoreBoxOf(lab, box)?.DiskPath ?? Path.Combine(StateDirectory, "boxes-not-added", box);
         if (declared is not null) return Path.GetFullPath(declared.Path, ProjectDirectory);
-        var candidates = BoxExtensions.Select(e => Path.GetFullPath(Path.Combine("boxes", box + e), ProjectDirectory)).ToList();
-        return candidates.FirstOrDefault(File.Exists) ?? candidates[0];
+        var candidates = BoxFolderCandidates(box).ToList();
+        return candidates.FirstOrDefault(File.Exists) ?? StoreBoxOf(lab, box)?.DiskPath ?? candidates[0];
     }
 
     private static ImmutableArray<string> BoxesIn(string folder) => Directory.Exists(folder)

@@ -120,6 +120,8 @@ public partial class SchemaTests
     [InlineData("boxes: { debian: { url: ftp://example.org/d.box } }", "url")]
     [InlineData("boxes: { debian: { url: https://example.org/d.box, checksum: sha256:abc } }", "checksum")]
     [InlineData("boxes: { debian: { path: d.vhdx, url: https://example.org/d.box } }", "debian")]
+    [InlineData("boxes: { debian: { version: \"1.0\", checksum: sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa } }", "debian")]
+    [InlineData("vms: [{ name: web, box: \"debian 12\" }]", "box")]
     public async Task The_schema_refuses_what_the_binder_refuses(string line, string key)
     {
         var text = "name: demo\n" + line + "\n";
@@ -130,6 +132,16 @@ public partial class SchemaTests
 
         Assert.NotEmpty(errors);
         Assert.Contains(errors, e => e.Contains(key, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_schema_accepts_a_VMs_box_named_as_the_box_store_names_it()
+    {
+        var text = "name: demo\ndefaults: { box: acme/debian-12 }\nvms: [{ name: web, box: debian-12 }]\n";
+
+        var errors = await ValidateAsync(text);
+
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
     private static async Task<List<string>> ValidateAsync(string yaml)

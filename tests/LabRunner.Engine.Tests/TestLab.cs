@@ -57,12 +57,17 @@ internal sealed class TestLab : IDisposable
         Engine(new SimulatedProvider(host ?? Host()), reporter);
 
     /// <summary>The engine over any provider (a wrapper around the simulated one, to observe or delay batches).</summary>
-    public LabEngine Engine(IHostProvider provider, IEngineReporter? reporter = null)
+    public LabEngine Engine(IHostProvider provider, IEngineReporter? reporter = null) => Engine(provider, p => p, reporter);
+
+    /// <summary>The engine over a project that <paramref name="project"/> changes (gives it a box store).</summary>
+    public LabEngine Engine(IHostProvider provider, Func<LabProject, LabProject> project, IEngineReporter? reporter = null)
     {
-        var project = LabProject.Open(null, ProjectDirectory, _ => null);
+        var opened = project(Project());
         var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(Key, null), () => new byte[32]);
-        return new LabEngine(project, provider, HostFile + ".engine.lock", seeds, reporter ?? new NullReporter());
+        return new LabEngine(opened, provider, HostFile + ".engine.lock", seeds, reporter ?? new NullReporter());
     }
+
+    public LabProject Project() => LabProject.Open(null, ProjectDirectory, _ => null);
 
     public Task<EngineResult> Run(ReconcileMode mode, SimulatedHost? host = null, EngineOptions? options = null, CancellationToken ct = default) =>
         Engine(host).RunAsync(mode, [], options ?? EngineOptions.Default, ct);

@@ -8,12 +8,21 @@ using LabRunner.Engine;
 namespace LabRunner.Cli.Commands;
 
 /// <summary>
-/// A lab's 'url' boxes and the user's box store: where the engine finds them, adding the missing ones
+/// A lab's store boxes and the user's box store: where the engine finds them, adding the missing 'url' ones
 /// before 'lab up' creates anything, and recording which labs use which box versions.
 /// </summary>
 public static class LabBoxes
 {
-    /// <summary>How the engine finds a 'url' box: the newest installed version that fits the Labfile's constraint.</summary>
+    /// <summary>The project with the user's box store for <paramref name="target"/>: its store boxes (by 'url', by 'version', by name alone) resolve there.</summary>
+    public static LabProject WithStore(LabProject project, CliEnvironment env, BoxTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
+        return project.WithBoxStore(target.Name(), Resolver(env, target),
+            () => [.. store.List().Where(b => b.Provider == target.Name()).Select(b => b.Name).Distinct(StringComparer.Ordinal)]);
+    }
+
+    /// <summary>How the engine finds a store box: the newest installed version that fits the Labfile's constraint.</summary>
     public static Func<BoxDefinition, StoreBox?> Resolver(CliEnvironment env, BoxTarget target)
     {
         var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
@@ -70,7 +79,7 @@ public static class LabBoxes
         ArgumentNullException.ThrowIfNull(project);
         var loaded = project.Load();
         if (loaded.Lab is not { } lab) return;
-        var uses = released ? [] : UrlBoxesUsed(lab).Select(b => project.StoreBoxOf(lab, b.Name)).OfType<StoreBox>()
+        var uses = released ? [] : project.StoreBoxesUsed(lab).Select(b => project.StoreBoxOf(lab, b.Name)).OfType<StoreBox>()
             .Select(b => new BoxUse(b.Name, b.Version, b.Provider)).ToList();
         if (uses.Count == 0 && !released) return;
         var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
@@ -84,11 +93,14 @@ public static class LabBoxes
         }
     }
 
-    /// <summary>The lab's 'url' boxes its VMs use, each with the store's version that fits its constraint (null: 'lab up' adds it).</summary>
+    /// <summary>
+    /// The store boxes the lab's VMs use ('url' boxes, 'version'-only entries, names alone), each with the
+    /// store's version that fits its constraint (null: 'lab up' adds it from its 'url').
+    /// </summary>
     public static IReadOnlyList<PlannedBox> Planned(LabProject project, LabDefinition lab)
     {
         ArgumentNullException.ThrowIfNull(project);
-        return [.. UrlBoxesUsed(lab).Select(b => new PlannedBox(b.Name, b.Url!, b.Version, project.StoreBoxOf(lab, b.Name)))];
+        return [.. project.StoreBoxesUsed(lab).Select(b => new PlannedBox(b.Name, b.Url, b.Version, project.StoreBoxOf(lab, b.Name)))];
     }
 
     private static IEnumerable<BoxDefinition> UrlBoxesUsed(LabDefinition lab) =>
@@ -98,5 +110,8 @@ public static class LabBoxes
     public static BoxTarget Target(ParseResult parse, GlobalOptions global, CliEnvironment env) => BoxCommands.Target(parse, global, env);
 }
 
-/// <summary>A store box as 'plan' shows it: the Labfile's name, URL and constraint, and the installed version that fits, if any.</summary>
-public sealed record PlannedBox(string Name, string Url, string? Constraint, StoreBox? Stored);
+/// <summary>
+/// A store box as 'plan' shows it: the Labfile's name, URL (null for a box the store must already have) and
+/// constraint, and the installed version that fits, if any.
+/// </summary>
+public sealed record PlannedBox(string Name, string? Url, string? Constraint, StoreBox? Stored);

@@ -13,13 +13,11 @@ public static class PlanCommand
             "each adapter's MAC and IP, and the forwarded ports. Changes nothing.");
         command.SetAction(parse =>
         {
-            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable) with
-            {
-                StoreBoxes = LabBoxes.Resolver(env, LabBoxes.Target(parse, global, env)),
-            };
+            var project = LabBoxes.WithStore(LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable), env, LabBoxes.Target(parse, global, env));
             // Switch and VM names on the host are the provider's: plan for the one 'lab up' would use.
             var rules = HostSelection.RulesFor(parse.GetValue(global.Provider), env);
-            var result = project.Plan(project.Context with { Rules = rules });
+            // A box named alone (or by 'version' alone) that the store does not have is an error here, as in 'up'.
+            var result = project.PlanCheckingStoreBoxes(project.Context with { Rules = rules });
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             // Store boxes are planned against the version installed here; one not installed yet is 'lab up''s to add.

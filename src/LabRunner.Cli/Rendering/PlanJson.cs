@@ -90,7 +90,7 @@ public static class PlanJson
         {
             json.WriteStartObject();
             json.WriteString("name", box.Name);
-            json.WriteString("url", box.Url);
+            json.WriteStringOrNull("url", box.Url);
             json.WriteStringOrNull("constraint", box.Constraint);
             json.WriteBoolean("in_store", box.Stored is not null);
             json.WriteStringOrNull("version", box.Stored?.Version);

@@ -56,8 +56,9 @@ public static class PlanTable
                 store.AddRow(
                     Markup.Escape(b.Name),
                     Markup.Escape(b.Constraint ?? "any"),
-                    b.Stored is { } s ? Markup.Escape($"{s.Version} ({s.Provider})") : "not in the store: 'lab up' adds it",
-                    Markup.Escape(b.Url));
+                    b.Stored is { } s ? Markup.Escape($"{s.Version} ({s.Provider})")
+                        : b.Url is null ? Markup.Escape($"not in the store: 'lab box add {b.Name} SOURCE'") : "not in the store: 'lab up' adds it",
+                    Markup.Escape(b.Url ?? "the box store ('lab box add')"));
             console.Write(store);
         }
 

@@ -93,10 +93,14 @@ public static class DiagnosticBuilder
         Error(s, "LAB221", F($"static IP {ip} on NAT network '{Printable(network)}' needs the network to have a 'subnet': without one LabRunner picks the network's slice of the NAT prefix, which the IP may not lie in"));
 
     // LAB3xx — VMs, boxes, sizes
-    public static Diagnostic UndeclaredBox(SourceSpan s, string box, string? suggestion) =>
-        Error(s, "LAB301", suggestion is null
-            ? F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx (or .vhd, .qcow2, .img, .raw)")
-            : F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx (or .vhd, .qcow2, .img, .raw); did you mean '{suggestion}'?"));
+    public static Diagnostic UndeclaredBox(SourceSpan s, string box, string? suggestion, string? storeProvider = null)
+    {
+        var message = F($"box '{Printable(box)}' is not declared under 'boxes' and there is no boxes/{Printable(box)}.vhdx (or .vhd, .qcow2, .img, .raw)");
+        // With a box store, the name is the store's box: say which one is missing and how to add it.
+        if (storeProvider is not null)
+            message = F($"box '{Printable(box)}' is not in the box store (for {storeProvider}), not declared under 'boxes', and there is no boxes/{Printable(box)}.vhdx (or .vhd, .qcow2, .img, .raw); add it with 'lab box add {Printable(box)} SOURCE' (a .box, a disk or a catalog URL)");
+        return Error(s, "LAB301", suggestion is null ? message : F($"{message}; did you mean '{suggestion}'?"));
+    }
     public static Diagnostic InvalidSize(SourceSpan s, string text) =>
         Error(s, "LAB302", F($"'{Printable(text)}' is not a size; write it like 2GB, 1536MB or 512 (megabytes)"));
     public static Diagnostic SizeOutOfRange(SourceSpan s, string what, string size, string rule) =>
@@ -120,6 +124,8 @@ public static class DiagnosticBuilder
         Error(s, "LAB311", F($"box url '{Printable(url)}' is not an http:// or https:// URL (of a box catalog, a Vagrant .box or a disk); for a file on this machine use 'path'"));
     public static Diagnostic BoxPathAndUrl(SourceSpan s, string box) =>
         Error(s, "LAB312", F($"box '{Printable(box)}' has both 'path' and 'url'; keep one: 'path' for a disk you provide, 'url' for a box LabRunner downloads into its store"));
+    public static Diagnostic StoreBoxMissing(SourceSpan s, string box, string? constraint, string storeProvider, string vm) =>
+        Error(s, "LAB313", F($"box '{Printable(box)}' has no version in the box store (for {storeProvider}) that fits '{Printable(constraint ?? "any")}' (VM '{Printable(vm)}' uses it); add one with 'lab box add {Printable(box)} SOURCE --version V', or give the entry a 'url' for 'lab up' to add it from"));
 
     // LAB4xx — forwarded ports
     public static Diagnostic PortOutOfRange(SourceSpan s, string which, string value) =>

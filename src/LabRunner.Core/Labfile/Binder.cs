@@ -108,7 +108,10 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         };
     }
 
-    /// <summary>A box the store holds, added from its 'url' by 'lab up' (LAB309-LAB312).</summary>
+    /// <summary>
+    /// A box the store holds: added from its 'url' by 'lab up' (LAB309-LAB312), or, with only a 'version',
+    /// one the user added with 'lab box add' (the newest installed version that fits).
+    /// </summary>
     private BoxDefinition? BindStoreBox(YamlScalar key, MappingReader r)
     {
         var ok = true;
@@ -117,11 +120,16 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             _d.Add(DiagnosticBuilder.BoxPathAndUrl(r.KeySpanOrMap("path"), key.Value));
             ok = false;
         }
-        var urlNode = r.Scalar("url", "a URL");
+        var urlNode = r.Has("url") ? r.Scalar("url", "a URL") : null;
         var url = urlNode?.Value;
         if (urlNode is not null && !IsHttpUrl(url))
         {
             _d.Add(DiagnosticBuilder.InvalidBoxUrl(urlNode.Span, url ?? ""));
+            ok = false;
+        }
+        if (urlNode is null && r.Has("checksum"))
+        {
+            _d.Add(DiagnosticBuilder.NotApplicable(r.KeySpanOrMap("checksum"), "checksum", "it goes with 'url' (a box LabRunner downloads), not with a box already in the store"));
             ok = false;
         }
         var versionNode = r.Scalar("version", "a version constraint");
@@ -130,17 +138,18 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             _d.Add(DiagnosticBuilder.InvalidVersionConstraint(versionNode.Span, versionError));
             ok = false;
         }
-        var checksumNode = r.Scalar("checksum", "ALGO:HEX");
+        var checksumNode = urlNode is null ? null : r.Scalar("checksum", "ALGO:HEX");
         if (checksumNode is not null && !Checksum.TryParse(checksumNode.Value, out _, out var checksumError))
         {
             _d.Add(DiagnosticBuilder.InvalidChecksum(checksumNode.Span, checksumError));
             ok = false;
         }
         var os = r.Choice<GuestOs>("os", "os");
-        if (!ok || urlNode is null) return null;
+        if (!ok || (urlNode is null && versionNode is null)) return null;
         return new BoxDefinition(key.Value, "", os, key.Span)
         {
-            PathSpan = urlNode.Span,
+            FromStore = true,
+            PathSpan = urlNode?.Span ?? versionNode!.Span,
             Url = url,
             Version = versionNode?.Value,
             Checksum = checksumNode?.Value,
@@ -172,7 +181,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
                     break;
                 case YamlMapping m:
                     var r = new MappingReader(m, $"box '{key.Value}'", BoxKeys, _d);
-                    if (r.Has("url"))
+                    // 'url': a box 'lab up' adds to the store; only 'version' (no 'path'): one already there.
+                    if (r.Has("url") || (r.Has("version") && !r.Has("path")))
                     {
                         if (BindStoreBox(key, r) is { } stored) boxes.Add(stored);
                         continue;

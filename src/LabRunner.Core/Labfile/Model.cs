@@ -39,15 +39,19 @@ public sealed record LabDefinition(
     ImmutableArray<VmDefinition> Vms);
 
 /// <summary>
-/// A base image: a path to a VHDX, relative to the Labfile's folder, or (with <see cref="Url"/>) a box
-/// from the user's box store, added from that URL by 'lab up' when missing; then <see cref="Path"/> is empty.
+/// A base image: a path to a VHDX, relative to the Labfile's folder, or (<see cref="FromStore"/>) a box
+/// from the user's box store, added from its <see cref="Url"/> by 'lab up' when missing (without a URL, it
+/// must be in the store already: 'lab box add'); then <see cref="Path"/> is empty.
 /// </summary>
 public sealed record BoxDefinition(string Name, string Path, GuestOs? Os, SourceSpan Span)
 {
     /// <summary>Where the path is written (the entry's value, or its 'path'); the entry's key when unknown.</summary>
     public SourceSpan PathSpan { get; init; } = Span;
 
-    /// <summary>The http(s) URL of a catalog, a Vagrant .box or a bare disk; null for a 'path' box.</summary>
+    /// <summary>A box from the user's box store ('url', or only 'version'), not a file the project names.</summary>
+    public bool FromStore { get; init; }
+
+    /// <summary>The http(s) URL of a catalog, a Vagrant .box or a bare disk; null for a 'path' box or a store box without one.</summary>
     public string? Url { get; init; }
 
     /// <summary>A Vagrant-style version constraint (<c>~&gt; 1.2</c>); null for any.</summary>

@@ -33,6 +33,23 @@ public sealed record LabContext(
     public ImmutableHashSet<string> MissingBoxFiles { get; init; } = [];
 
     /// <summary>
+    /// The provider (<c>hyperv</c>, <c>qemu</c>) whose boxes the user's box store offers, when the caller has a
+    /// store: a VM's box that is neither declared under 'boxes' nor a file in <c>boxes/</c> is then the store's
+    /// box of that name. Null without a store: such a box is undeclared (LAB301).
+    /// </summary>
+    public string? BoxStoreProvider { get; init; }
+
+    /// <summary>
+    /// Store boxes a VM uses (by name: undeclared ones, and 'boxes' entries with only a 'version') of which the
+    /// caller found no fitting version in the store ('validate', 'plan', 'up'): a Labfile error at the VM's box
+    /// (LAB301, LAB313). Empty when nobody looked. Boxes with a 'url' are never in it: 'lab up' adds them.
+    /// </summary>
+    public ImmutableHashSet<string> MissingStoreBoxes { get; init; } = [];
+
+    /// <summary>The names the box store has boxes under (for the provider), for a missing one's "did you mean"; empty when nobody looked.</summary>
+    public ImmutableArray<string> StoreBoxNames { get; init; } = [];
+
+    /// <summary>
     /// Provisioner files ('shell: path' and 'file: source', as written) the caller found missing next to
     /// the Labfile. Each is a Labfile error (LAB703) at its position. Empty when nobody looked.
     /// </summary>

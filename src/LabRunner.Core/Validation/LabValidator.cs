@@ -11,6 +11,9 @@ namespace LabRunner.Core.Validation;
 /// </summary>
 public static class LabValidator
 {
+    private static bool IsMissingFromStore(LabContext context, string box) =>
+        context.MissingStoreBoxes.Contains(box, StringComparer.OrdinalIgnoreCase);
+
     public static void Validate(LabDefinition lab, LabContext context, ICollection<Diagnostic> d)
     {
         var networks = ValidateNetworks(lab, context, d);
@@ -31,10 +34,18 @@ public static class LabValidator
             if (vm.Box is null)
                 d.Add(DiagnosticBuilder.BoxRequired(vm.NameSpan, vm.Name));
             else if (!boxNames.Contains(vm.Box))
-                d.Add(DiagnosticBuilder.UndeclaredBox(vm.BoxSpan ?? vm.NameSpan, vm.Box, Suggest.Closest(vm.Box, boxNames)));
-            else if (lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, vm.Box, StringComparison.OrdinalIgnoreCase)) is { } box
-                && context.MissingBoxFiles.Contains(box.Path) && missingReported.Add(box.Name))
-                d.Add(DiagnosticBuilder.BoxFileMissing(box.PathSpan, box.Name, box.Path, vm.Name));
+            {
+                // With a box store, a name the project does not know is the store's box; only one it lacks is a problem.
+                if (context.BoxStoreProvider is null || (IsMissingFromStore(context, vm.Box) && missingReported.Add(vm.Box)))
+                    d.Add(DiagnosticBuilder.UndeclaredBox(vm.BoxSpan ?? vm.NameSpan, vm.Box, Suggest.Closest(vm.Box, boxNames.Concat(context.StoreBoxNames)), context.BoxStoreProvider));
+            }
+            else if (lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, vm.Box, StringComparison.OrdinalIgnoreCase)) is { } box)
+            {
+                if (!box.FromStore && context.MissingBoxFiles.Contains(box.Path) && missingReported.Add(box.Name))
+                    d.Add(DiagnosticBuilder.BoxFileMissing(box.PathSpan, box.Name, box.Path, vm.Name));
+                else if (box is { FromStore: true, Url: null } && context.BoxStoreProvider is { } provider && IsMissingFromStore(context, box.Name) && missingReported.Add(box.Name))
+                    d.Add(DiagnosticBuilder.StoreBoxMissing(vm.BoxSpan ?? vm.NameSpan, box.Name, box.Version, provider, vm.Name));
+            }
 
             // A defaults item and every copy made by 'count' share one position: reported once.
             foreach (var (path, span) in vm.Provisioners.Select(ProvisionFile))
