@@ -152,6 +152,7 @@ started() {
 
 log "lab up --no-wait (3 VMs, TCG) in $host"
 ssh_key=$project/.lab/id_ecdsa
+ssh_opts=(-i "$ssh_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5)
 t_up0=$(date +%s.%N)
 run_lab up up --no-wait
 up_wall=$(cat "$work/up.time")
@@ -161,46 +162,8 @@ log "lab up --no-wait returned after $up_wall s"
 log "lab up --json (waits for the guests)"
 (cd "$project" && ip netns exec "$host" "${lab_cmd[@]}" up --json --provider qemu >"$work/wait.json" 2>"$work/wait.err") ||
   { cat "$work/wait.err" >&2; die "the waiting lab up failed"; }
-
-ssh_opts=(-i "$ssh_key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR -o ConnectTimeout=5)
-since() { python3 -c "import time; print(f'{time.time() - $t_up0:.1f}')"; }
-timeout=${BENCH_BOOT_TIMEOUT:-900}
-declare -A ssh_at
-for line in "${targets[@]}"; do
-  read -r name ssh_ip _ <<<"$line"
-  (
-    until hx ssh "${ssh_opts[@]}" "lab@$ssh_ip" true 2>/dev/null; do
-      (($(printf '%.0f' "$(since)") < timeout)) || exit 1
-      sleep 2
-    done
-    since >"$work/ssh.$name"
-  ) &
-done
-wait || die "a guest did not answer SSH within $timeout s"
-for line in "${targets[@]}"; do read -r name _ <<<"$line"; ssh_at[$name]=$(cat "$work/ssh.$name"); done
-
-# Every guest at every planned IP: from the host on NAT and private networks (TCP 22), from web-1 on the isolated one.
-web1_ip=$(awk '$1 == "web-1" {print $2}' <<<"$(printf '%s\n' "${targets[@]}")")
-for line in "${targets[@]}"; do
-  read -r name _ ips <<<"$line"
-  for pair in $ips; do
-    type=${pair%%:*} ip=${pair#*:}
-    if [[ $type == isolated ]]; then
-      until hx ssh "${ssh_opts[@]}" "lab@$web1_ip" "ping -c1 -W2 $ip" >/dev/null 2>&1; do sleep 1; done
-    else
-      until hx python3 -c "import socket,sys; socket.create_connection((sys.argv[1], 22), timeout=3).close()" "$ip" 2>/dev/null; do sleep 1; done
-    fi
-  done
-done
-all_at=$(since)
-log "every guest answers at every planned IP after $all_at s"
-
-run_lab idle up
-idle_wall=$(cat "$work/idle.time")
-grep -q "Nothing to do" "$work/idle.out" || { cat "$work/idle.out" >&2; die "the second lab up had something to do"; }
-
-run_lab down down
-down_wall=$(cat "$work/down.time")
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(0 if d.get("guests") and all(g["state"] == "ready" for g in d["guests"]) else 1)' "$work/wait.json" ||
+  { cat "$work/wait.json" "$work/wait.err" >&2; die "the waiting lab up did not report every guest ready"; }
 
 # LabRunner's waiting overhead per guest: when it knew the guest ready (ready_at) minus the guest's cloud-init finish (mapped to host time).
 overhead=""
@@ -239,6 +202,46 @@ for g in sorted(doc["guests"], key=lambda g: g["vm"]):
     parts.append(f"{vm} SSH {reachable:.1f} s, ready {ready:.1f} s")
 print("; ".join(parts))
 ' "$work/wait.json")
+
+
+since() { python3 -c "import time; print(f'{time.time() - $t_up0:.1f}')"; }
+timeout=${BENCH_BOOT_TIMEOUT:-900}
+declare -A ssh_at
+for line in "${targets[@]}"; do
+  read -r name ssh_ip _ <<<"$line"
+  (
+    until hx ssh "${ssh_opts[@]}" "lab@$ssh_ip" true 2>/dev/null; do
+      (($(printf '%.0f' "$(since)") < timeout)) || exit 1
+      sleep 2
+    done
+    since >"$work/ssh.$name"
+  ) &
+done
+wait || die "a guest did not answer SSH within $timeout s"
+for line in "${targets[@]}"; do read -r name _ <<<"$line"; ssh_at[$name]=$(cat "$work/ssh.$name"); done
+
+# Every guest at every planned IP: from the host on NAT and private networks (TCP 22), from web-1 on the isolated one.
+web1_ip=$(awk '$1 == "web-1" {print $2}' <<<"$(printf '%s\n' "${targets[@]}")")
+for line in "${targets[@]}"; do
+  read -r name _ ips <<<"$line"
+  for pair in $ips; do
+    type=${pair%%:*} ip=${pair#*:}
+    if [[ $type == isolated ]]; then
+      until hx ssh "${ssh_opts[@]}" "lab@$web1_ip" "ping -c1 -W2 $ip" >/dev/null 2>&1; do sleep 1; done
+    else
+      until hx python3 -c "import socket,sys; socket.create_connection((sys.argv[1], 22), timeout=3).close()" "$ip" 2>/dev/null; do sleep 1; done
+    fi
+  done
+done
+all_at=$(since)
+log "every guest answers at every planned IP after $all_at s"
+
+run_lab idle up
+idle_wall=$(cat "$work/idle.time")
+grep -q "Nothing to do" "$work/idle.out" || { cat "$work/idle.out" >&2; die "the second lab up had something to do"; }
+
+run_lab down down
+down_wall=$(cat "$work/down.time")
 
 per_vm=$(python3 -c "print(f'{$up_wall / 3:.2f}')")
 share=$(python3 -c "print(f'{100 * $up_wall / $all_at:.0f}')")

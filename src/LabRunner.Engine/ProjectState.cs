@@ -50,6 +50,43 @@ public sealed class ProjectState
     /// </summary>
     public Dictionary<string, Dictionary<string, string>> Provisioned { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The VMs LabRunner has seen ready (SSH and cloud-init, or PowerShell Direct) since it last started them. A VM
+    /// not here — started with --no-wait, by an interrupted 'lab up', or outside LabRunner after a halt — is waited
+    /// for by the next 'lab up' even when the host has nothing to do.
+    /// </summary>
+    public List<string> ReadyVms { get; set; } = [];
+
+    /// <summary>Serialises read-modify-write of state.json between the threads of one process (guests run in parallel).</summary>
+    public static readonly Lock Gate = new();
+
+    /// <summary>Loads, changes and saves state.json under <see cref="Gate"/>; saves only when <paramref name="change"/> says it changed something.</summary>
+    public static void Update(string stateDirectory, Func<ProjectState, bool> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (Gate)
+        {
+            var state = LoadOrCreate(stateDirectory);
+            if (change(state)) state.Save(stateDirectory);
+        }
+    }
+
+    /// <summary>Records whether each VM is known ready (see <see cref="ReadyVms"/>).</summary>
+    public static void SetReady(string stateDirectory, IEnumerable<string> vms, bool ready) =>
+        Update(stateDirectory, state =>
+        {
+            var changed = false;
+            foreach (var vm in vms)
+            {
+                var known = state.ReadyVms.Contains(vm, StringComparer.OrdinalIgnoreCase);
+                if (ready && !known) state.ReadyVms.Add(vm);
+                else if (!ready && known) state.ReadyVms.RemoveAll(v => string.Equals(v, vm, StringComparison.OrdinalIgnoreCase));
+                else continue;
+                changed = true;
+            }
+            return changed;
+        });
+
     public static string PathIn(string stateDirectory) => Path.Combine(stateDirectory, "state.json");
 
     public static ProjectState LoadOrCreate(string stateDirectory)

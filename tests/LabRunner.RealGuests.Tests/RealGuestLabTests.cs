@@ -141,6 +141,7 @@ public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper out
         output.WriteLine($"idle lab up: {result.Elapsed.TotalSeconds:0.00} s");
         Assert.Equal("nothing_to_do", (string?)up["outcome"]);
         Assert.Empty(LabCli.Operations(up));
+        Assert.Empty(up["guests"]!.AsArray()); // every guest was seen ready by the first up: no wait again
         Assert.Equal(3, qemuBefore.Count);
         Assert.Equal(qemuBefore, lab.Host.QemuProcesses());
         Assert.Equal(pidFilesBefore, PidFiles());
@@ -288,6 +289,9 @@ public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper out
 
         output.WriteLine($"{firstBridge}\n{firstVm} ({startedBeforeConverging} of 3 QEMU processes running)\nconverging lab up: {run.Elapsed.TotalSeconds:0.0} s, {LabCli.Operations(up).Count} operations");
         Assert.Equal("done", (string?)up["outcome"]);
+        // The converging up waited for every guest, also those the killed up had started and nobody had seen ready.
+        Assert.Equal(["db", "web-1", "web-2"], up["guests"]!.AsArray().Select(g => (string)g!["vm"]!).Order(StringComparer.Ordinal));
+        Assert.All(up["guests"]!.AsArray(), g => Assert.Equal("ready", (string?)g!["state"]));
         Assert.Equal("nothing_to_do", (string?)again["outcome"]);
         Assert.All(status["vms"]!.AsArray(), v => Assert.Equal("running", (string?)v!["state"]));
         Assert.Equal("done", (string?)down["outcome"]);

@@ -39,23 +39,41 @@ public static class GuestSteps
 {
     /// <returns>The exit code for the guests (0 when none failed) and each VM's outcome; no outcomes when nothing was waited for.</returns>
     public static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> AfterStartAsync(ParseResult parse, GuestOptions options, EngineResult result, LabProject project, Services services,
-        HostSelection host, CliEnvironment env, bool quiet, CancellationToken ct)
+        HostSelection host, CliEnvironment env, bool quiet, IReadOnlySet<string> targets, CancellationToken ct)
     {
-        if (parse.GetValue(options.NoWait) || result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo)
-            || !host.Provider.BootsGuests)
+        if (result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo) || !host.Provider.BootsGuests)
             return (ExitCodes.Success, []);
         var started = result.Reconciliation?.All.OfType<StartVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
         var created = result.Reconciliation?.All.OfType<CreateVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
-        var provisionAll = parse.GetValue(options.Provision);
-        var provisionNone = parse.GetValue(options.NoProvision);
-        var requests = result.VmOutcomes.Where(o => o.Kind is VmOutcomeKind.Done or VmOutcomeKind.NothingToDo)
-            .Select(o => result.Plan.Vms.FirstOrDefault(v => string.Equals(v.Name, o.Vm, StringComparison.OrdinalIgnoreCase)))
-            .OfType<VmPlan>()
-            .Select(v => new GuestRequest(v.Name, !provisionNone && (provisionAll || started.Contains(v.HostVmName))))
-            .ToList();
+        var startedVms = result.Plan.Vms.Where(v => started.Contains(v.HostVmName) || created.Contains(v.HostVmName)).Select(v => v.Name).ToList();
+        // Whatever comes next, a VM this run (re)started has not been seen ready since.
+        ProjectState.SetReady(project.StateDirectory, startedVms, ready: false);
         // A VM made anew has run nothing yet, whatever state.json remembers of an earlier VM of that name.
         ProvisionRunner.Forget(project.StateDirectory, result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name));
+        if (parse.GetValue(options.NoWait)) return (ExitCodes.Success, []);
+        var requests = Requests(result, targets, startedVms, ProjectState.LoadOrCreate(project.StateDirectory).ReadyVms,
+            provisionAll: parse.GetValue(options.Provision), provisionNone: parse.GetValue(options.NoProvision));
         return await WaitAsync(project, services, host.Provider.DirectGuestAccess, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The VMs to wait for after 'up'/'reload' (in the Labfile's order): of the VMs the command concerned and did not fail,
+    /// those it started, those never seen ready since they last started (after --no-wait, an interrupted 'up', a start
+    /// outside LabRunner), and with --provision every one. Provisioners run on the started ones, or all with --provision.
+    /// </summary>
+    public static IReadOnlyList<GuestRequest> Requests(EngineResult result, IReadOnlySet<string> targets, IReadOnlyCollection<string> started,
+        IReadOnlyCollection<string> ready, bool provisionAll, bool provisionNone)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(targets);
+        var failed = result.VmOutcomes.Where(o => o.Kind is not (VmOutcomeKind.Done or VmOutcomeKind.NothingToDo)).Select(o => o.Vm).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return
+        [
+            .. (result.Plan?.Vms ?? [])
+                .Where(v => (targets.Count == 0 || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)) && !failed.Contains(v.Name))
+                .Where(v => provisionAll || started.Contains(v.Name, StringComparer.OrdinalIgnoreCase) || !ready.Contains(v.Name, StringComparer.OrdinalIgnoreCase))
+                .Select(v => new GuestRequest(v.Name, !provisionNone && (provisionAll || started.Contains(v.Name, StringComparer.OrdinalIgnoreCase)))),
+        ];
     }
 
     /// <summary>
@@ -98,6 +116,9 @@ public static class GuestSteps
                     break;
             }
         }
+        // Seen ready once (even if a provisioner failed later): the next idle 'lab up' need not wait for it again.
+        ProjectState.SetReady(project.StateDirectory, outcomes.Where(o => o.ReadyAfter is not null).Select(o => o.Vm), ready: true);
+        ProjectState.SetReady(project.StateDirectory, outcomes.Where(o => o.ReadyAfter is null).Select(o => o.Vm), ready: false);
         return (outcomes.Any(o => o.Phase == GuestPhase.Failed) ? ExitCodes.HostFailure : ExitCodes.Success, outcomes);
     }
 

@@ -110,11 +110,14 @@ public static class LifecycleCommands
         if (!options.WhatIf && result.Outcome is EngineOutcome.Done or EngineOutcome.NothingToDo
             && (mode is ReconcileMode.Up || mode is ReconcileMode.Down && targets.IsEmpty))
             await LabBoxes.RecordUsesAsync(project, env, released: mode is ReconcileMode.Down, ct).ConfigureAwait(false);
+        // A halted or removed VM is no longer known ready: when it runs again (through LabRunner or not), 'up' waits for it.
+        if (mode is ReconcileMode.Halt or ReconcileMode.Down && !options.WhatIf && result.Plan is { } planned)
+            ProjectState.SetReady(project.StateDirectory, planned.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)).Select(v => v.Name), ready: false);
         if (guest is null || options.WhatIf) return EngineResultRenderer.Render(result, mode, host, env, json);
         // Then into the guests: wait until each is ready, and provision it. With --json the one document comes
         // at the end and includes the guests; otherwise the host's summary is shown before the wait.
         var exit = json ? ExitCodes.Success : EngineResultRenderer.Render(result, mode, host, env, json);
-        var (guestExit, guests) = await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, ct).ConfigureAwait(false);
+        var (guestExit, guests) = await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, targets, ct).ConfigureAwait(false);
         if (json) exit = EngineResultRenderer.Render(result, mode, host, env, json, guests);
         return exit == ExitCodes.Success ? guestExit : exit;
     }

@@ -12,7 +12,7 @@ namespace LabRunner.Engine.Guests;
 /// </summary>
 public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
 {
-    private static readonly Lock StateGate = new();
+    private static Lock StateGate => ProjectState.Gate;
 
     /// <summary>Null when every provisioner succeeded (or was skipped); else what failed, with its exit code and Labfile position.</summary>
     public Task<string?> RunAsync(VmDefinition vm, IGuestSession session, CancellationToken cancellationToken) =>
