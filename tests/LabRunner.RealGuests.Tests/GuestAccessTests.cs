@@ -174,6 +174,8 @@ public sealed partial class RealGuestLabTests
             Swap(web1Key + ".pub", dbKey + ".pub");
         }
         var again = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "web-1", "--", "true");
+        // LabRunner saw web-1 as not ready while the keys were swapped; with them back it is ready again.
+        var provisionAgain = await lab.Cli.RunAsync(GuestCommandTimeout, "provision", "web-1");
 
         output.WriteLine($"{ssh}\n{provision}");
         Assert.Equal(255, ssh.ExitCode);
@@ -181,6 +183,7 @@ public sealed partial class RealGuestLabTests
         Assert.Equal(3, provision.ExitCode);
         Assert.Contains("refusing to log in", provision.Stderr, StringComparison.Ordinal);
         Assert.True(again.Succeeded, again.ToString());
+        Assert.True(provisionAgain.Succeeded, provisionAgain.ToString());
     }
 
     [RealGuestFact(17)]

@@ -141,7 +141,7 @@ public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper out
         output.WriteLine($"idle lab up: {result.Elapsed.TotalSeconds:0.00} s");
         Assert.Equal("nothing_to_do", (string?)up["outcome"]);
         Assert.Empty(LabCli.Operations(up));
-        Assert.Empty(up["guests"]!.AsArray()); // every guest was seen ready by the first up: no wait again
+        Assert.Empty(up["guests"]!.AsArray()); // every guest was seen ready (by the first up; web-1 again by the key step): no wait
         Assert.Equal(3, qemuBefore.Count);
         Assert.Equal(qemuBefore, lab.Host.QemuProcesses());
         Assert.Equal(pidFilesBefore, PidFiles());
@@ -275,11 +275,16 @@ public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper out
         // Fault 1: SIGKILL when the first bridge of the lab appears (the network batch is under way).
         var firstBridge = await KillUpWhenAsync("the first marked bridge", async () =>
             (await lab.Host.IpJsonAsync("link", "show", "type", "bridge")).Any(l => ((string?)l!["ifalias"])?.StartsWith("labrunner", StringComparison.Ordinal) == true));
-        // Fault 2: SIGKILL when the first QEMU process of the lab appears (the VM batches are under way). One VM batch at a
-        // time, so the other VMs are certainly not all started yet (with three batches at once CI saw all three finish first).
-        var firstVm = await KillUpWhenAsync("the first QEMU process", () => Task.FromResult(lab.Host.QemuProcesses().Count > 0), "--parallel", "1");
+        // Fault 2: SIGKILL between VM batches, deterministically: one batch at a time, and a stand-in 'qemu-img' (first on
+        // PATH for that 'lab up' only) lets the first VM's overlay through and holds the next one, so the kill comes
+        // when exactly one VM runs and the next is half made (timing alone lost the race: all three had started).
+        var (slowPath, creates) = HoldingQemuImg();
+        var firstVm = await KillUpWhenAsync("the first QEMU process, the second VM's overlay held",
+            () => Task.FromResult(lab.Host.QemuProcesses().Count > 0 && File.Exists(creates) && File.ReadAllText(creates).Trim() == "2"),
+            new Dictionary<string, string> { ["PATH"] = slowPath }, "--parallel", "1");
+        foreach (var held in lab.Host.Processes("sleep")) Process.GetProcessById(held).Kill();
         var startedBeforeConverging = lab.Host.QemuProcesses().Count;
-        Assert.True(startedBeforeConverging < 3, $"the killed lab up had already started all {startedBeforeConverging} VMs: nothing left to converge");
+        Assert.Equal(1, startedBeforeConverging);
         var watch = Stopwatch.StartNew();
         var (up, run) = await lab.Cli.JsonAsync(RealLab.CommandTimeout, "up");
         await lab.WaitForGuestsAsync(watch);
@@ -299,9 +304,12 @@ public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper out
     }
 
     /// <summary>Starts <c>lab up</c> and kills it with SIGKILL as soon as <paramref name="condition"/> holds.</summary>
-    private async Task<string> KillUpWhenAsync(string what, Func<Task<bool>> condition, params string[] options)
+    private Task<string> KillUpWhenAsync(string what, Func<Task<bool>> condition) =>
+        KillUpWhenAsync(what, condition, new Dictionary<string, string>());
+
+    private async Task<string> KillUpWhenAsync(string what, Func<Task<bool>> condition, IReadOnlyDictionary<string, string> environment, params string[] options)
     {
-        using var up = lab.Cli.Start(["up", .. options]);
+        using var up = lab.Cli.Start(environment, ["up", .. options]);
         var watch = Stopwatch.StartNew();
         while (!up.HasExited && !await condition())
         {
@@ -332,6 +340,30 @@ public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper out
             Assert.Empty(left);
             Assert.Equal("", sockets);
         }
+    }
+
+    /// <summary>
+    /// A folder holding a stand-in <c>qemu-img</c> that passes everything to the real one except the second and later
+    /// <c>create</c>, which it holds (<c>exec sleep 600</c>); the PATH to use, and the file counting the creates.
+    /// </summary>
+    private (string Path, string Creates) HoldingQemuImg()
+    {
+        var bin = Directory.CreateDirectory(Path.Combine(lab.WorkDirectory, "holding-bin")).FullName;
+        var creates = Path.Combine(bin, "creates");
+        var real = Requirements.Find("qemu-img") ?? throw new Xunit.Sdk.XunitException("qemu-img is not installed");
+        var script = Path.Combine(bin, "qemu-img");
+        File.WriteAllText(script, $"""
+            #!/bin/sh
+            if [ "$1" = create ]; then
+              n=$(($(cat '{creates}' 2>/dev/null || echo 0) + 1))
+              echo "$n" > '{creates}'
+              [ "$n" -gt 1 ] && exec sleep 600
+            fi
+            exec '{real}' "$@"
+
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return ($"{bin}:{Environment.GetEnvironmentVariable("PATH")}", creates);
     }
 
     /// <summary>Every *.pid file under the project and the provider's state folder, with its content.</summary>

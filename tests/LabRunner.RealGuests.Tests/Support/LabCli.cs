@@ -48,6 +48,10 @@ public sealed class LabCli(Netns host, string projectDirectory, string stateDire
     /// <summary>Starts a command and returns at once (to interrupt it).</summary>
     public RunningProc Start(params string[] args) => Proc.Start("ip", Arguments(args), projectDirectory, Environment);
 
+    /// <summary>Starts a command with <paramref name="extra"/> added to its environment, and returns at once.</summary>
+    public RunningProc Start(IReadOnlyDictionary<string, string> extra, params string[] args) =>
+        Proc.Start("ip", Arguments(args), projectDirectory, Environment.Concat(extra).ToDictionary(p => p.Key, p => p.Value));
+
     /// <summary>The operations of a lifecycle command's JSON: (vm, type, description).</summary>
     public static IReadOnlyList<(string? Vm, string Type, string Description)> Operations(JsonObject json) =>
     [
