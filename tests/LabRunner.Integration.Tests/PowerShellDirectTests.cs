@@ -137,19 +137,8 @@ public sealed class PowerShellDirectTests : IDisposable
         Assert.Equal(new DirectGuestRun(expected, null), run);
     }
 
-    public static TheoryData<string> Hostile => new()
-    {
-        "it's",
-        "it’s ‘curly’ ‚low‛",
-        "$([Environment]::SetEnvironmentVariable('LABRUNNER_INJECTED', 'ran'))",
-        "`$x `n `0 ``",
-        "a'; Remove-VM -Name * -Force; '",
-        "first line\nsecond line",
-        "crlf\r\nnext",
-        "\"double\" $env:HOME ${x}",
-        "@'\nhere-string\n'@ #not a comment",
-        "ё Ω 漢字 \U0001F600",
-    };
+    /// <summary>The hostile values the provider's host scripts are proven with (quotes, $(), backticks, newlines, here-strings, Unicode).</summary>
+    public static TheoryData<string> Hostile => HostileValueTests.Hostile;
 
     [Theory]
     [MemberData(nameof(Hostile))]
