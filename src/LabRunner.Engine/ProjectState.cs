@@ -60,32 +60,49 @@ public sealed class ProjectState
     /// <summary>Serialises read-modify-write of state.json between the threads of one process (guests run in parallel).</summary>
     public static readonly Lock Gate = new();
 
-    /// <summary>Loads, changes and saves state.json under <see cref="Gate"/>; saves only when <paramref name="change"/> says it changed something.</summary>
-    public static void Update(string stateDirectory, Func<ProjectState, bool> change)
+    /// <summary>
+    /// Loads, changes and saves state.json under <see cref="Gate"/>; saves only when <paramref name="change"/> says it
+    /// changed something. Returns the state as it now is.
+    /// </summary>
+    public static ProjectState Update(string stateDirectory, Func<ProjectState, bool> change)
     {
         ArgumentNullException.ThrowIfNull(change);
         lock (Gate)
         {
             var state = LoadOrCreate(stateDirectory);
             if (change(state)) state.Save(stateDirectory);
+            return state;
         }
     }
 
-    /// <summary>Records whether each VM is known ready (see <see cref="ReadyVms"/>).</summary>
+    /// <summary>Records in state.json whether each VM is known ready (see <see cref="ReadyVms"/>).</summary>
     public static void SetReady(string stateDirectory, IEnumerable<string> vms, bool ready) =>
-        Update(stateDirectory, state =>
+        Update(stateDirectory, state => state.SetReady(vms, ready));
+
+    /// <summary>Records whether each VM is known ready (see <see cref="ReadyVms"/>); true when that changed anything.</summary>
+    public bool SetReady(IEnumerable<string> vms, bool ready)
+    {
+        ArgumentNullException.ThrowIfNull(vms);
+        var changed = false;
+        foreach (var vm in vms)
         {
-            var changed = false;
-            foreach (var vm in vms)
-            {
-                var known = state.ReadyVms.Contains(vm, StringComparer.OrdinalIgnoreCase);
-                if (ready && !known) state.ReadyVms.Add(vm);
-                else if (!ready && known) state.ReadyVms.RemoveAll(v => string.Equals(v, vm, StringComparison.OrdinalIgnoreCase));
-                else continue;
-                changed = true;
-            }
-            return changed;
-        });
+            var known = ReadyVms.Contains(vm, StringComparer.OrdinalIgnoreCase);
+            if (ready && !known) ReadyVms.Add(vm);
+            else if (!ready && known) ReadyVms.RemoveAll(v => string.Equals(v, vm, StringComparison.OrdinalIgnoreCase));
+            else continue;
+            changed = true;
+        }
+        return changed;
+    }
+
+    /// <summary>Forgets the <c>once</c> provisioners that ran on <paramref name="vms"/> (a VM made anew starts afresh); true when that changed anything.</summary>
+    public bool ForgetProvisioned(IEnumerable<string> vms)
+    {
+        ArgumentNullException.ThrowIfNull(vms);
+        var changed = false;
+        foreach (var vm in vms) changed |= Provisioned.Remove(vm);
+        return changed;
+    }
 
     public static string PathIn(string stateDirectory) => Path.Combine(stateDirectory, "state.json");
 

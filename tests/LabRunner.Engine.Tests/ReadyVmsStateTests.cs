@@ -26,4 +26,21 @@ public sealed class ReadyVmsStateTests : IDisposable
 
         Assert.False(File.Exists(ProjectState.PathIn(_dir)));
     }
+
+    [Fact]
+    public void One_update_marks_vms_not_ready_and_forgets_their_provisioners_and_returns_the_state()
+    {
+        ProjectState.Update(_dir, s =>
+        {
+            s.Provisioned["web"] = new() { ["vm.provision[0]"] = "h" };
+            s.Provisioned["db"] = new() { ["vm.provision[0]"] = "h" };
+            return s.SetReady(["web", "db"], ready: true);
+        });
+
+        var state = ProjectState.Update(_dir, s => s.SetReady(["web"], ready: false) | s.ForgetProvisioned(["web", "gone"]));
+
+        Assert.Equal(["db"], state.ReadyVms);
+        Assert.Equal(["db"], state.Provisioned.Keys);
+        Assert.Equal(["db"], ProjectState.LoadOrCreate(_dir).Provisioned.Keys);
+    }
 }

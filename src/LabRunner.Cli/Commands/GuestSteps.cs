@@ -46,12 +46,12 @@ public static class GuestSteps
         var started = result.Reconciliation?.All.OfType<StartVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
         var created = result.Reconciliation?.All.OfType<CreateVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
         var startedVms = result.Plan.Vms.Where(v => started.Contains(v.HostVmName) || created.Contains(v.HostVmName)).Select(v => v.Name).ToList();
-        // Whatever comes next, a VM this run (re)started has not been seen ready since.
-        ProjectState.SetReady(project.StateDirectory, startedVms, ready: false);
-        // A VM made anew has run nothing yet, whatever state.json remembers of an earlier VM of that name.
-        ProvisionRunner.Forget(project.StateDirectory, result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name));
+        var createdVms = result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name).ToList();
+        // Whatever comes next, a VM this run (re)started has not been seen ready since; and a VM made anew has run
+        // nothing yet, whatever state.json remembers of an earlier VM of that name.
+        var state = ProjectState.Update(project.StateDirectory, s => s.SetReady(startedVms, ready: false) | s.ForgetProvisioned(createdVms));
         if (parse.GetValue(options.NoWait)) return (ExitCodes.Success, []);
-        var requests = Requests(result, targets, startedVms, ProjectState.LoadOrCreate(project.StateDirectory).ReadyVms,
+        var requests = Requests(result, targets, startedVms, state.ReadyVms,
             provisionAll: parse.GetValue(options.Provision), provisionNone: parse.GetValue(options.NoProvision));
         return await WaitAsync(project, services, host.Provider.DirectGuestAccess, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
     }
@@ -117,8 +117,9 @@ public static class GuestSteps
             }
         }
         // Seen ready once (even if a provisioner failed later): the next idle 'lab up' need not wait for it again.
-        ProjectState.SetReady(project.StateDirectory, outcomes.Where(o => o.ReadyAfter is not null).Select(o => o.Vm), ready: true);
-        ProjectState.SetReady(project.StateDirectory, outcomes.Where(o => o.ReadyAfter is null).Select(o => o.Vm), ready: false);
+        ProjectState.Update(project.StateDirectory, s =>
+            s.SetReady(outcomes.Where(o => o.ReadyAfter is not null).Select(o => o.Vm), ready: true)
+            | s.SetReady(outcomes.Where(o => o.ReadyAfter is null).Select(o => o.Vm), ready: false));
         return (outcomes.Any(o => o.Phase == GuestPhase.Failed) ? ExitCodes.HostFailure : ExitCodes.Success, outcomes);
     }
 

@@ -32,7 +32,7 @@ public sealed class DirectGuestReadiness(IDirectGuestAccess access, TimeProvider
             var ready = time.GetElapsedTime(start);
             reporter.Phase(vm, GuestPhase.Ready, ready);
             // No separate 'reachable' moment: the first answer is the guest being ready.
-            return new GuestOutcome(vm, GuestPhase.Ready, null, [], ready) { ReadyAfter = ready };
+            return new GuestOutcome(vm, GuestPhase.Ready, null, [], ready) { ReadyAfter = ready, ReadyAt = time.GetUtcNow() };
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {

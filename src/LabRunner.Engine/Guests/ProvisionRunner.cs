@@ -12,8 +12,6 @@ namespace LabRunner.Engine.Guests;
 /// </summary>
 public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
 {
-    private static Lock StateGate => ProjectState.Gate;
-
     /// <summary>Null when every provisioner succeeded (or was skipped); else what failed, with its exit code and Labfile position.</summary>
     public Task<string?> RunAsync(VmDefinition vm, IGuestSession session, CancellationToken cancellationToken) =>
         RunAsync(vm, new SshProvisionTransport(session ?? throw new ArgumentNullException(nameof(session))), cancellationToken);
@@ -87,31 +85,16 @@ public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
 
     private string? Recorded(string vm, string key)
     {
-        lock (StateGate)
+        lock (ProjectState.Gate)
             return ProjectState.LoadOrCreate(project.StateDirectory).Provisioned.GetValueOrDefault(vm)?.GetValueOrDefault(key);
     }
 
-    private void Record(string vm, string key, string hash)
-    {
-        lock (StateGate)
+    private void Record(string vm, string key, string hash) =>
+        ProjectState.Update(project.StateDirectory, state =>
         {
-            var state = ProjectState.LoadOrCreate(project.StateDirectory);
             if (!state.Provisioned.TryGetValue(vm, out var items))
                 state.Provisioned[vm] = items = new Dictionary<string, string>(StringComparer.Ordinal);
             items[key] = hash;
-            state.Save(project.StateDirectory);
-        }
-    }
-
-    /// <summary>Forgets what ran on <paramref name="vm"/>: a new VM (after 'lab down') starts afresh.</summary>
-    public static void Forget(string stateDirectory, IEnumerable<string> vms)
-    {
-        lock (StateGate)
-        {
-            var state = ProjectState.LoadOrCreate(stateDirectory);
-            var changed = false;
-            foreach (var vm in vms) changed |= state.Provisioned.Remove(vm);
-            if (changed) state.Save(stateDirectory);
-        }
-    }
+            return true;
+        });
 }

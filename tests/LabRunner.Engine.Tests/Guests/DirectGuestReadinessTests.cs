@@ -22,12 +22,14 @@ public class DirectGuestReadinessTests
     {
         var direct = new FakeDirect(_time) { AnswersAfter = 4 };
 
+        var started = _time.GetUtcNow();
         var outcome = await Wait(direct);
 
         Assert.Equal(GuestPhase.Ready, outcome.Phase);
         Assert.Equal([GuestPhase.Booting, GuestPhase.Ready], _reporter.Phases.Select(p => p.Phase));
         Assert.Equal(5, direct.Probes.Count);
         Assert.Equal(outcome.Elapsed, outcome.ReadyAfter);
+        Assert.Equal(started + outcome.ReadyAfter, outcome.ReadyAt);
     }
 
     [Fact]
