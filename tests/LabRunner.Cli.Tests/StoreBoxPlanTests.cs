@@ -49,7 +49,7 @@ public sealed class StoreBoxPlanTests : IAsyncLifetime, IDisposable
     {
         var console = new TestConsole().Width(200);
         var env = new CliEnvironment(console, new StringWriter(), _project.Root, name => _env.GetValueOrDefault(name));
-        var project = LabProject.Open(null, _project.Root, env.GetVariable) with { StoreBoxes = LabBoxes.Resolver(env, BoxTarget.Qemu) };
+        var project = LabBoxes.WithStore(LabProject.Open(null, _project.Root, env.GetVariable), env, BoxTarget.Qemu);
         var exit = await LabBoxes.EnsureAsync(project, env, BoxTarget.Qemu, json: false, CancellationToken.None);
         return (exit, console.Output, project.BoxPath(project.Load().Lab!, "debian-12"));
     }

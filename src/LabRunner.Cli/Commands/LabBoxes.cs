@@ -13,22 +13,28 @@ namespace LabRunner.Cli.Commands;
 /// </summary>
 public static class LabBoxes
 {
+    /// <summary>
+    /// The Labfile's project (-f, or the working folder's), with the user's box store for this command line's provider:
+    /// what plan, validate and every host command open.
+    /// </summary>
+    public static LabProject Open(ParseResult parse, GlobalOptions global, CliEnvironment env)
+    {
+        ArgumentNullException.ThrowIfNull(global);
+        ArgumentNullException.ThrowIfNull(env);
+        return WithStore(LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable), env, Target(parse, global, env));
+    }
+
     /// <summary>The project with the user's box store for <paramref name="target"/>: its store boxes (by 'url', by 'version', by name alone) resolve there.</summary>
     public static LabProject WithStore(LabProject project, CliEnvironment env, BoxTarget target)
     {
         ArgumentNullException.ThrowIfNull(project);
         var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
-        return project.WithBoxStore(target.Name(), Resolver(env, target),
+        // How the engine finds a store box: the newest installed version that fits the Labfile's constraint.
+        return project.WithBoxStore(target.Name(),
+            box => store.Find(box.Name, Constraint(box), target) is { } found
+                ? new StoreBox(found.DiskPath, found.Name, found.Manifest.Version, found.Provider)
+                : null,
             () => [.. store.List().Where(b => b.Provider == target.Name()).Select(b => b.Name).Distinct(StringComparer.Ordinal)]);
-    }
-
-    /// <summary>How the engine finds a store box: the newest installed version that fits the Labfile's constraint.</summary>
-    public static Func<BoxDefinition, StoreBox?> Resolver(CliEnvironment env, BoxTarget target)
-    {
-        var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
-        return box => store.Find(box.Name, Constraint(box), target) is { } found
-            ? new StoreBox(found.DiskPath, found.Name, found.Manifest.Version, found.Provider)
-            : null;
     }
 
     private static VersionConstraint Constraint(BoxDefinition box) =>

@@ -23,7 +23,7 @@ public sealed class Services
     /// <summary>What every host command starts with: the project, the host it targets, and an engine over both.</summary>
     public (LabProject Project, HostSelection Host, LabEngine Engine) Open(System.CommandLine.ParseResult parse, GlobalOptions global, CliEnvironment env, bool quiet)
     {
-        var project = LabBoxes.WithStore(LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable), env, LabBoxes.Target(parse, global, env));
+        var project = LabBoxes.Open(parse, global, env);
         var host = Host(parse.GetValue(global.Provider), project, env);
         var engine = new LabEngine(project, host.Provider, host.LockPath, Seeds(project, env), new Rendering.ConsoleReporter(env, quiet));
         return (project, host, engine);

@@ -13,7 +13,7 @@ public static class ValidateCommand
             "Exit code 0 when valid, 1 when not.");
         command.SetAction(parse =>
         {
-            var project = LabBoxes.WithStore(LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable), env, LabBoxes.Target(parse, global, env));
+            var project = LabBoxes.Open(parse, global, env);
             var result = project.PlanCheckingBoxFiles();
             if (parse.GetValue(global.Json))
             {
