@@ -177,8 +177,7 @@ public sealed partial class LiveGuestReporter : IGuestReporter
     {
         if (reason is null) return null;
         var first = reason.Split('\n')[0].TrimEnd('\r');
-        const string Unreachable = "started, not reachable from the host: ";
-        return first.StartsWith(Unreachable, StringComparison.Ordinal) ? first[Unreachable.Length..] : first;
+        return first.StartsWith(GuestWork.UnreachablePrefix, StringComparison.Ordinal) ? first[GuestWork.UnreachablePrefix.Length..] : first;
     }
 
     /// <summary>

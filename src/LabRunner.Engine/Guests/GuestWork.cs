@@ -28,6 +28,9 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
     /// <summary>Lines of the console log shown after a timeout.</summary>
     public const int ConsoleTailLines = 25;
 
+    /// <summary>How the error of a VM with no host-reachable address begins; the reason follows.</summary>
+    public const string UnreachablePrefix = "started, not reachable from the host: ";
+
     /// <summary>Windows guests are waited for and provisioned through this, when the provider has one.</summary>
     public DirectGuests? Direct { get; init; }
 
@@ -54,7 +57,7 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
                 : Unreachable(vm.Name, "started; Windows guests are waited for through PowerShell Direct, which only the Hyper-V provider has");
         var endpoint = GuestEndpoint.Of(vm);
         if (endpoint.Address is not { } address)
-            return Unreachable(vm.Name, $"started, not reachable from the host: {endpoint.Unreachable}");
+            return Unreachable(vm.Name, UnreachablePrefix + endpoint.Unreachable);
 
         var identity = GuestAccessFiles.IdentityPath(project.StateDirectory);
         if (!File.Exists(identity))
