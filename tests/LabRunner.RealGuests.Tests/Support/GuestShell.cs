@@ -8,9 +8,9 @@ namespace LabRunner.RealGuests.Tests.Support;
 /// </summary>
 public sealed class GuestShell(Netns host, string keyPath, string user = "lab")
 {
-    private string[] SshArguments(string ip, string command, int connectTimeout) =>
+    private string[] SshArguments(string ip, string command, int connectTimeout, params string[] options) =>
     [
-        "ssh", "-i", keyPath,
+        "ssh", .. options, "-i", keyPath,
         "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
         "-o", "LogLevel=ERROR", "-o", $"ConnectTimeout={connectTimeout}", "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=6",
         $"{user}@{ip}", command,
@@ -62,8 +62,7 @@ public sealed class GuestShell(Netns host, string keyPath, string user = "lab")
 
     private async Task<string> RunWithAsync(string ip, string command, string[] options)
     {
-        var args = SshArguments(ip, command, 5);
-        var result = await host.RunAsync(TimeSpan.FromMinutes(2), [args[0], .. options, .. args[1..]]);
+        var result = await host.RunAsync(TimeSpan.FromMinutes(2), SshArguments(ip, command, 5, options));
         return result.Succeeded ? result.Stdout : throw new Xunit.Sdk.XunitException($"ssh {user}@{ip} '{command}': {result}");
     }
 
