@@ -138,13 +138,10 @@ public sealed class PowerShellDirect(IPowerShellRunner runner) : IDirectGuestAcc
         }
         """;
 
-    public async Task<DirectGuestRun> ProbeAsync(DirectGuest guest, CancellationToken cancellationToken)
-    {
-        var (run, _) = await RunAsync(Request("probe", guest), null, cancellationToken).ConfigureAwait(false);
-        return run;
-    }
+    public Task<DirectGuestRun> ProbeAsync(DirectGuest guest, CancellationToken cancellationToken) =>
+        RunAsync(Request("probe", guest), null, cancellationToken);
 
-    public async Task<DirectGuestRun> RunScriptAsync(DirectGuest guest, DirectScript script, Action<string, bool> output, CancellationToken cancellationToken)
+    public Task<DirectGuestRun> RunScriptAsync(DirectGuest guest, DirectScript script, Action<string, bool> output, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(script);
         ArgumentNullException.ThrowIfNull(output);
@@ -154,17 +151,15 @@ public sealed class PowerShellDirect(IPowerShellRunner runner) : IDirectGuestAcc
         var env = script.Env.IsDefault ? [] : script.Env;
         List(request, [.. env.Select(e => e.Key)]);
         List(request, [.. env.Select(e => e.Value)]);
-        var (run, _) = await RunAsync(request, output, cancellationToken).ConfigureAwait(false);
-        return run;
+        return RunAsync(request, output, cancellationToken);
     }
 
-    public async Task<DirectGuestRun> CopyFileAsync(DirectGuest guest, string hostPath, string destination, CancellationToken cancellationToken)
+    public Task<DirectGuestRun> CopyFileAsync(DirectGuest guest, string hostPath, string destination, CancellationToken cancellationToken)
     {
         var request = Request("copy", guest);
         Value(request, hostPath);
         Value(request, destination);
-        var (run, _) = await RunAsync(request, null, cancellationToken).ConfigureAwait(false);
-        return run;
+        return RunAsync(request, null, cancellationToken);
     }
 
     private static StringBuilder Request(string action, DirectGuest guest)
@@ -187,7 +182,7 @@ public sealed class PowerShellDirect(IPowerShellRunner runner) : IDirectGuestAcc
         foreach (var v in values) Value(request, v);
     }
 
-    private async Task<(DirectGuestRun Run, bool Answered)> RunAsync(StringBuilder request, Action<string, bool>? output, CancellationToken cancellationToken)
+    private async Task<DirectGuestRun> RunAsync(StringBuilder request, Action<string, bool>? output, CancellationToken cancellationToken)
     {
         string? failure = null;
         int? exitCode = null;
@@ -219,13 +214,13 @@ public sealed class PowerShellDirect(IPowerShellRunner runner) : IDirectGuestAcc
         }
         catch (PowerShellStartException e)
         {
-            return (DirectGuestRun.Failed(e.Message), false);
+            return DirectGuestRun.Failed(e.Message);
         }
-        if (failure is not null) return (DirectGuestRun.Failed(failure), false);
-        if (exitCode is { } exit) return (new DirectGuestRun(exit, null), true);
-        if (ok) return (DirectGuestRun.Answered, true);
+        if (failure is not null) return DirectGuestRun.Failed(failure);
+        if (exitCode is { } exit) return new DirectGuestRun(exit, null);
+        if (ok) return DirectGuestRun.Answered;
         var stderr = process.StandardError.Trim();
-        return (DirectGuestRun.Failed($"{runner.Executable} exited with code {process.ExitCode} without an answer{(stderr.Length > 0 ? ": " + stderr : "")}"), false);
+        return DirectGuestRun.Failed($"{runner.Executable} exited with code {process.ExitCode} without an answer{(stderr.Length > 0 ? ": " + stderr : "")}");
     }
 
     private static string? Decode(string base64)
