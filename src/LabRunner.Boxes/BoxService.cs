@@ -69,8 +69,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         BoxVersion version;
         var constraintOnly = false;
         var isUrl = BoxSource.IsUrl(source, out var url);
-        if (!isUrl && !File.Exists(source))
-            throw new BoxException(BoxErrorKind.Source, $"'{source}' is neither an http(s) URL nor an existing file.");
+        if (!isUrl) BoxSource.RequireLocalFile(source);
 
         // A catalog is read first: it decides the version, the file and its checksum.
         var catalog = request.IsCatalog || LooksLikeCatalog(source)
@@ -154,7 +153,8 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
                 disk = extracted.DiskPath;
             }
 
-            var format = DiskFormatDetector.DetectFile(disk);
+            // Before anything reads the disk as an image (qemu-img, QEMU, Hyper-V): it must be one plain image.
+            var format = BoxSource.RequirePlainDisk(disk, source);
             DiskFormat? convertedFrom = null;
             if (!request.Target.Accepts(format))
             {
