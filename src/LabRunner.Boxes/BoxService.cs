@@ -20,7 +20,18 @@ public sealed record BoxAddRequest(string Name, string Source)
     /// <summary>Add again even when this version is installed.</summary>
     public bool Force { get; init; }
 
-    public BoxTarget Target { get; init; } = BoxTarget.HyperV;
+    /// <summary>
+    /// Install for this provider, converting the disk when the provider cannot boot it (<c>box add --provider</c>,
+    /// a lab's 'url' box at <c>lab up</c>, <c>box update</c>). Null: a Vagrant .box is installed for the provider
+    /// its metadata.json names, and a bare disk, which names none, for <see cref="HostTarget"/>.
+    /// </summary>
+    public BoxTarget? Target { get; init; }
+
+    /// <summary>The provider of this command line: a bare disk's when no <see cref="Target"/> is given, and whose boxes a catalog is asked for first.</summary>
+    public BoxTarget HostTarget { get; init; } = BoxTarget.HyperV;
+
+    /// <summary>The provider whose boxes a catalog is asked for first.</summary>
+    internal BoxTarget CatalogTarget => Target ?? HostTarget;
 }
 
 /// <summary>The box added (or already there), and how many bytes this run fetched.</summary>
@@ -69,8 +80,9 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         BoxVersion version;
         var constraintOnly = false;
         var isUrl = BoxSource.IsUrl(source, out var url);
-        if (!isUrl && !File.Exists(source))
-            throw new BoxException(BoxErrorKind.Source, $"'{source}' is neither an http(s) URL nor an existing file.");
+        if (!isUrl) BoxSource.RequireLocalFile(source);
+        // The provider the box will be installed for, when known before the file is read (asked for, or a catalog's entry).
+        var expected = request.Target;
 
         // A catalog is read first: it decides the version, the file and its checksum.
         var catalog = request.IsCatalog || LooksLikeCatalog(source)
@@ -78,7 +90,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             : null;
         if (catalog is not null)
         {
-            var pick = catalog.Pick(request.Version, request.Target.VagrantProviders(), BoxCatalog.HostArchitecture)
+            var pick = catalog.Pick(request.Version, request.CatalogTarget.VagrantProviders(), BoxCatalog.HostArchitecture)
                 ?? throw new BoxException(BoxErrorKind.NotFound, NoFit(catalog, request, source));
             catalogUrl = source;
             source = pick.Provider.Url.ToString();
@@ -87,6 +99,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             checksum = pick.Provider.Checksum ?? checksum;
             version = pick.Version.Version;
             catalogArchitecture = pick.Provider.Architecture;
+            expected ??= OwnTarget(pick.Provider.Name);
         }
         else
         {
@@ -95,12 +108,12 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             version = request.Version.Text.Length == 0 ? BoxVersion.Unversioned : request.Version.Exact ?? BoxVersion.Unversioned;
         }
 
-        if (!request.Force && !constraintOnly && Installed(request.Name, version, request.Target) is { } existing)
+        if (!request.Force && !constraintOnly && expected is { } early && Installed(request.Name, version, early) is { } existing)
             return new BoxAddResult(existing, true, 0, 0);
 
         using var _ = await store.LockAsync(LockTimeout, () => reporter.Note("Waiting for another lab command to finish with the box store..."), cancellationToken).ConfigureAwait(false);
         // Another process may have added it while this one waited.
-        if (!request.Force && !constraintOnly && Installed(request.Name, version, request.Target) is { } added)
+        if (!request.Force && !constraintOnly && expected is { } known && Installed(request.Name, version, known) is { } added)
             return new BoxAddResult(added, true, 0, 0);
         store.CleanTemp();
 
@@ -135,8 +148,11 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
                     $"version '{request.Version.Text}' is a constraint, but {source} is a single box, not a catalog; give it one exact version (such as 1.2.3), or none.");
             string disk;
             ExtractedBox? extracted = null;
+            BoxTarget target;
             if (kind == SourceKind.Disk)
             {
+                target = request.Target ?? request.HostTarget;
+                if (Unchanged(request, version, target, downloaded ? file : null) is { } installed) return installed;
                 disk = Path.Combine(staging, "disk");
                 if (downloaded)
                 {
@@ -152,11 +168,15 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             {
                 extracted = await VagrantBoxReader.ExtractAsync(file, kind, staging, source, request.Name, reporter, cancellationToken).ConfigureAwait(false);
                 disk = extracted.DiskPath;
+                // A .box is installed for the provider it was made for, unless another was asked for.
+                target = request.Target ?? OwnTarget(extracted.VagrantProvider);
+                if (Unchanged(request, version, target, downloaded ? file : null) is { } installed) return installed;
             }
 
-            var format = DiskFormatDetector.DetectFile(disk);
+            // Before anything reads the disk as an image (qemu-img, QEMU, Hyper-V): it must be one plain image.
+            var format = BoxSource.RequirePlainDisk(disk, source);
             DiskFormat? convertedFrom = null;
-            if (!request.Target.Accepts(format))
+            if (!target.Accepts(format))
             {
                 reporter.Progress(new TransferProgress(request.Name, TransferStage.Converting, 0, null));
                 var vhdx = Path.Combine(staging, "converted.vhdx");
@@ -173,7 +193,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             {
                 Name = request.Name,
                 Version = version.Text,
-                Provider = request.Target.Name(),
+                Provider = target.Name(),
                 Format = format.FormatName(),
                 Disk = diskName,
                 Size = new FileInfo(disk).Length,
@@ -188,7 +208,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
                 ConvertedFrom = convertedFrom?.FormatName(),
                 Added = clock.GetUtcNow(),
             };
-            var box = store.Commit(staging, manifest, request.Target);
+            var box = store.Commit(staging, manifest, target);
             if (downloaded) Downloader.TryDelete(file);
             return new BoxAddResult(box, false, fetched, resumed);
         }
@@ -205,6 +225,22 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         }
     }
 
+    /// <summary>The installed box when this version is already there for <paramref name="target"/> (and not forced); the download, if any, is dropped.</summary>
+    private BoxAddResult? Unchanged(BoxAddRequest request, BoxVersion version, BoxTarget target, string? download)
+    {
+        if (request.Force || Installed(request.Name, version, target) is not { } installed) return null;
+        if (download is not null)
+        {
+            Downloader.TryDelete(download);
+            Downloader.TryDelete(download + ".validator");
+        }
+        return new BoxAddResult(installed, true, 0, 0);
+    }
+
+    /// <summary>The provider a Vagrant box (or a catalog's entry) was made for: hyperv, else QEMU (libvirt, qemu).</summary>
+    private static BoxTarget OwnTarget(string vagrantProvider) =>
+        string.Equals(vagrantProvider, "hyperv", StringComparison.OrdinalIgnoreCase) ? BoxTarget.HyperV : BoxTarget.Qemu;
+
     private InstalledBox? Installed(string name, BoxVersion version, BoxTarget target) =>
         store.Versions(name, target).FirstOrDefault(b => b.Version == version);
 
@@ -216,7 +252,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
 
     private static string NoFit(BoxCatalog catalog, BoxAddRequest request, string source)
     {
-        var providers = string.Join(", ", request.Target.VagrantProviders());
+        var providers = string.Join(", ", request.CatalogTarget.VagrantProviders());
         var available = catalog.Versions.OrderByDescending(v => v.Version).Take(10)
             .Select(v => $"{v.Version} ({string.Join(", ", v.Providers.Select(p => p.Architecture is null ? p.Name : $"{p.Name}/{p.Architecture}"))})");
         return $"The catalog {source} has no version matching '{request.Version}' for {providers} on {BoxCatalog.HostArchitecture}. " +

@@ -33,6 +33,40 @@ public static class BoxSource
         return true;
     }
 
+    /// <summary>
+    /// Refuses a local source that is not a regular file with content: a folder, a missing path, or an entry of
+    /// size 0 (an empty file, a device such as /dev/zero, a FIFO), which is never opened. Links are followed.
+    /// </summary>
+    public static void RequireLocalFile(string source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var target = DiskImageInspector.FollowLinks(source);
+        var shown = target == source ? $"'{source}'" : $"'{source}' (a link to '{target}')";
+        if (Directory.Exists(target))
+            throw new BoxException(BoxErrorKind.Source, $"{shown} is a folder; give the .box file, the disk image or the catalog file itself.");
+        if (!File.Exists(target))
+            throw new BoxException(BoxErrorKind.Source, $"{shown} is neither an http(s) URL nor an existing file.");
+        if (new FileInfo(target).Length == 0)
+            throw new BoxException(BoxErrorKind.Source, $"{shown} is empty or not a regular file (a device or a FIFO); a box is a Vagrant .box, a disk image or a catalog file.");
+    }
+
+    /// <summary>
+    /// The format of the box's disk at <paramref name="disk"/> (from <paramref name="name"/>, its source), refusing one
+    /// that is not one plain image (a backing file, an external data file, a parent; a damaged header) and a raw
+    /// disk that is not whole 512-byte sectors.
+    /// </summary>
+    public static DiskFormat RequirePlainDisk(string disk, string name)
+    {
+        var check = DiskImageInspector.InspectFile(disk);
+        if (check.Refusal is { } refusal)
+            throw new BoxException(BoxErrorKind.Source, $"The disk of {name} {refusal}; {DiskImageInspector.Why}. Nothing was added.");
+        var length = new FileInfo(disk).Length;
+        if (check.Format == DiskFormat.Raw && (length < 512 || length % 512 != 0))
+            throw new BoxException(BoxErrorKind.Source,
+                $"The disk of {name} has no known image header, and as a raw disk its {length} bytes are not whole 512-byte sectors: it is no disk image. Nothing was added.");
+        return check.Format;
+    }
+
     /// <summary>Tells what the file at <paramref name="path"/> is; <paramref name="name"/> (its URL or path) only decides whether an unrecognised file may be a raw disk.</summary>
     public static SourceKind Sniff(string path, string name)
     {

@@ -17,7 +17,21 @@ public static class VagrantBoxReader
 {
     private const int MaxMetadataLength = 1 << 20;
 
+    /// <exception cref="BoxException">Not a Vagrant box LabRunner can use, or an archive that is damaged or cut short
+    /// (an entry declaring more bytes than the archive holds, a broken header or compressed stream).</exception>
     public static async Task<ExtractedBox> ExtractAsync(string archivePath, SourceKind kind, string stagingFolder, string name, string box, IBoxReporter reporter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ExtractEntriesAsync(archivePath, kind, stagingFolder, name, box, reporter, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException)
+        {
+            throw new BoxException(BoxErrorKind.Source, $"{name} is a damaged or cut-short archive ({e.Message}); nothing was added.", e);
+        }
+    }
+
+    private static async Task<ExtractedBox> ExtractEntriesAsync(string archivePath, SourceKind kind, string stagingFolder, string name, string box, IBoxReporter reporter, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reporter);
         Directory.CreateDirectory(stagingFolder);

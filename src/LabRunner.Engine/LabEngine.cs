@@ -125,7 +125,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // A box file the host does not have, or a store box the store does not have, is the Labfile's problem
         // (LAB308, LAB301, LAB313) when VMs may be created; halt and down never need one.
         if (mode is ReconcileMode.Up or ReconcileMode.Reload)
-            context = project.WithMissingStoreBoxes(project.WithMissingBoxFiles(context, lab, inventory.FileExists), lab);
+            context = project.WithRefusedBoxFiles(project.WithMissingStoreBoxes(project.WithMissingBoxFiles(context, lab, inventory.FileExists), lab), lab);
         var planned = project.Plan(context);
         if (planned.HasErrors || planned.Plan is null)
             return Result(EngineOutcome.InvalidLabfile, planned.Diagnostics);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
+using LabRunner.HostCommon.Disks;
 
 namespace LabRunner.Engine;
 
@@ -81,7 +82,7 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         if (loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
         // A box the store lacks is reported with the Labfile's other problems, as an undeclared box always was.
         if (loaded.HasErrors) return Plan(WithMissingStoreBoxes(Context, loaded.Lab));
-        return Plan(WithMissingStoreBoxes(WithMissingProvisionFiles(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)), loaded.Lab), loaded.Lab));
+        return Plan(WithRefusedBoxFiles(WithMissingStoreBoxes(WithMissingProvisionFiles(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)), loaded.Lab), loaded.Lab), loaded.Lab));
     }
 
     /// <summary>
@@ -92,7 +93,27 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     {
         var loaded = LabfileLoader.Load(Labfile, Local, context);
         if (loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
-        return Plan(WithMissingStoreBoxes(context, loaded.Lab));
+        return Plan(WithRefusedBoxFiles(WithMissingStoreBoxes(context, loaded.Lab), loaded.Lab));
+    }
+
+    /// <summary>
+    /// <paramref name="context"/> knowing which boxes VMs use have a disk on this machine that may not be a box
+    /// (LAB314): one naming another file (a qcow2 backing or external data file, a VHDX/VHD parent) or with a
+    /// damaged header, read from the disk's own header. A disk not here is left to LAB308 and the host.
+    /// </summary>
+    public LabContext WithRefusedBoxFiles(LabContext context, LabDefinition lab)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(lab);
+        var refused = context.RefusedBoxFiles;
+        foreach (var box in lab.Vms.Select(v => v.Box).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            var path = BoxPath(lab, box);
+            if (IsNetworkPath(path) || !File.Exists(path)) continue;
+            if (DiskImageInspector.InspectFile(path).Refusal is { } why)
+                refused = refused.SetItem(box, $"'{path}' {why}");
+        }
+        return context with { RefusedBoxFiles = refused };
     }
 
     /// <summary><paramref name="context"/> knowing which provisioner files (scripts, file sources) are missing next to the Labfile (LAB703).</summary>

@@ -503,15 +503,12 @@ public sealed class QemuProvider : IHostProvider
         if (File.Exists(op.Path))
             throw Refuse(HostErrorKind.AlreadyExists, op, $"'{op.Path}' already exists; LabRunner does not overwrite a disk.");
         var parent = Path.GetFullPath(op.ParentPath);
-        DiskFormat format;
-        try
-        {
-            format = DiskFormatDetector.DetectFile(parent);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new QemuOperationException(QemuErrors.FromFile(op, parent, e));
-        }
+        // The engine refuses such a box before planning (LAB314); checked again where the overlay is made on it,
+        // so no path here gives QEMU (root) a backing chain or data file into the host's own files.
+        var check = DiskImageInspector.InspectFile(parent);
+        if (check.Refusal is { } refusal)
+            throw Refuse(HostErrorKind.InvalidState, op, $"the box '{parent}' {refusal}; {DiskImageInspector.Why}.");
+        var format = check.Format;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(op.Path))!);
         await RunCheckedAsync(QemuCommands.OverlayCreate(Path.GetFullPath(op.Path), parent, format), ct).ConfigureAwait(false);
     }

@@ -233,7 +233,7 @@ public partial class CliTests
         using var project = new TempProject().With("Labfile.yml", labfile);
 
         var before = await Lab.RunAsync(project.Root, "validate");
-        project.With("boxes/debian.vhdx", "");
+        project.With("boxes/debian.vhdx", "box");
         var after = await Lab.RunAsync(project.Root, "validate");
 
         Assert.Equal(1, before.ExitCode);

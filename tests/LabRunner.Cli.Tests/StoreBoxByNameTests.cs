@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LabRunner.Boxes.Tests.Support;
 using LabRunner.Simulation;
+using LabRunner.Tests.Shared;
 
 namespace LabRunner.Cli.Tests;
 
@@ -56,8 +57,8 @@ public sealed class StoreBoxByNameTests : IDisposable
     }, args);
 
     /// <summary>
-    /// Adds NAME VERSION to the store from a local disk: a raw disk for QEMU, a VHDX (by its signature; the
-    /// simulated host never reads further) for Hyper-V. Returns the installed disk's path.
+    /// Adds NAME VERSION to the store from a local disk: a raw disk for QEMU, a minimal well-formed VHDX (its
+    /// header is checked at add; the simulated host reads no further) for Hyper-V. Returns the installed disk's path.
     /// </summary>
     private async Task<string> AddAsync(string provider, string name, string version)
     {
@@ -69,8 +70,8 @@ public sealed class StoreBoxByNameTests : IDisposable
         else
         {
             disk = _files.PathOf($"{name}-{version}.vhdx");
-            var bytes = new byte[64 << 10];
-            "vhdxfile"u8.CopyTo(bytes);
+            // A well-formed VHDX header (a box's header is checked at add); the last byte, free metadata space, tells versions apart.
+            var bytes = DiskImages.Vhdx();
             bytes[^1] = (byte)version[^1];
             await File.WriteAllBytesAsync(disk, bytes);
         }

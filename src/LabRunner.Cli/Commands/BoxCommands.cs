@@ -11,7 +11,8 @@ namespace LabRunner.Cli.Commands;
 
 /// <summary>
 /// <c>lab box add|list|remove|outdated|update|prune</c>: the user's box store (LABRUNNER_HOME/boxes).
-/// Boxes are installed for a provider: Hyper-V (and the simulated host) keep VHDX/VHD, converting other
+/// Boxes are installed for a provider: a .box for the one its metadata.json names, a bare disk for the active
+/// one, or either for an explicit --provider. Hyper-V (and the simulated host) keep VHDX/VHD, converting other
 /// formats once at add time; QEMU keeps any format as it is.
 /// </summary>
 public static class BoxCommands
@@ -44,7 +45,10 @@ public static class BoxCommands
 
     private static Command Add(GlobalOptions global, CliEnvironment env)
     {
-        var command = new Command("add", "Add a box from a Vagrant .box (tar, tar.gz, zip; hyperv or libvirt), a bare disk (vhdx, vhd, qcow2, raw) or a Vagrant catalog, by local path or http(s) URL. Downloads resume, and are verified before anything is installed.");
+        var command = new Command("add", "Add a box from a Vagrant .box (tar, tar.gz, zip; hyperv or libvirt), a bare disk (vhdx, vhd, qcow2, raw) or a Vagrant catalog, by local path or http(s) URL. Downloads resume, and are verified before anything is installed. " +
+            "A .box is stored for the provider its metadata.json names (hyperv; libvirt and qemu boxes for qemu), whichever provider is active; " +
+            "--provider P stores it for P instead, converting its disk once when P cannot boot it (Hyper-V boots only VHDX and VHD; needs qemu-img). " +
+            "A bare disk names no provider: it is stored for --provider, else for this machine's provider (LABRUNNER_PROVIDER, else hyperv on Windows, qemu elsewhere).");
         var name = new Argument<string>("NAME") { Description = "The box's name (as the Labfile's 'box:' names it), or owner/name with --catalog" };
         var source = new Argument<string?>("SOURCE") { Description = "A path or http(s) URL of a .box, a disk or a catalog (JSON)", Arity = ArgumentArity.ZeroOrOne };
         var version = new Option<string?>("--version") { Description = "A catalog: the versions allowed, e.g. '~> 1.2' or '>= 1.0, < 2' (newest that fits is added). A .box or disk: the version to record [0]", HelpName = "V" };
@@ -68,7 +72,9 @@ public static class BoxCommands
             {
                 IsCatalog = parse.GetValue(catalog) is not null,
                 Force = parse.GetValue(force),
-                Target = Target(parse, global, env),
+                // Only an explicit --provider converts a .box for another provider than its own (issue 14.15).
+                Target = parse.GetValue(global.Provider) is { } asked ? (BoxTargets.TryParse(asked, out var t) ? t : BoxTarget.HyperV) : null,
+                HostTarget = Target(parse, global, env),
             };
             if (parse.GetValue(version) is { } v)
             {

@@ -61,7 +61,9 @@ public static class LabBoxes
                 {
                     Version = Constraint(box),
                     Checksum = box.Checksum is { } sum && Checksum.TryParse(sum, out var c, out _) ? c : null,
+                    // The lab's provider, converting when the box was made for another: 'lab up' needs it there.
                     Target = target,
+                    HostTarget = target,
                 };
                 if (!json) env.Stdout.WriteLine($"==> Adding box '{box.Name}' from {box.Url}");
                 var added = await BoxCommands.WithProgress(env, json, reporter => service.AddAsync(request, reporter, ct)).ConfigureAwait(false);

@@ -127,6 +127,9 @@ public static class DiagnosticBuilder
     public static Diagnostic StoreBoxMissing(SourceSpan s, string box, string? constraint, string storeProvider, string vm) =>
         Error(s, "LAB313", F($"box '{Printable(box)}' has no version in the box store (for {storeProvider}) that fits '{Printable(constraint ?? "any")}' (VM '{Printable(vm)}' uses it); add one with 'lab box add {Printable(box)} SOURCE --version V', or give the entry a 'url' for 'lab up' to add it from"));
 
+    public static Diagnostic BoxNotPlain(SourceSpan s, string box, string why, string vm) =>
+        Error(s, "LAB314", F($"box '{Printable(box)}' cannot be used (VM '{Printable(vm)}' uses it): its disk {NoControl(why)}; a box must be one self-contained disk image, or the guest would read another file of this machine. If it is your own image, flatten it first, e.g. 'qemu-img convert -O qcow2 IN OUT'"));
+
     // LAB4xx — forwarded ports
     public static Diagnostic PortOutOfRange(SourceSpan s, string which, string value) =>
         Error(s, "LAB401", F($"{which} port must be between 1 and 65535, not {Printable(value)}"));

@@ -33,6 +33,13 @@ public sealed record LabContext(
     public ImmutableHashSet<string> MissingBoxFiles { get; init; } = [];
 
     /// <summary>
+    /// Boxes (by the name VMs use) whose disk the caller read and refused, with why: one that names another file
+    /// of the host (a qcow2 backing or external data file, a VHDX/VHD parent) or whose header is damaged. A VM
+    /// using one is a Labfile error (LAB314) before anything is created. Empty when nobody looked.
+    /// </summary>
+    public ImmutableDictionary<string, string> RefusedBoxFiles { get; init; } = ImmutableDictionary<string, string>.Empty.WithComparers(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
     /// The provider (<c>hyperv</c>, <c>qemu</c>) whose boxes the user's box store offers, when the caller has a
     /// store: a VM's box that is neither declared under 'boxes' nor a file in <c>boxes/</c> is then the store's
     /// box of that name. Null without a store: such a box is undeclared (LAB301).

@@ -39,6 +39,13 @@ public static class LabValidator
                 if (context.BoxStoreProvider is null || (IsMissingFromStore(context, vm.Box) && missingReported.Add(vm.Box)))
                     d.Add(DiagnosticBuilder.UndeclaredBox(vm.BoxSpan ?? vm.NameSpan, vm.Box, Suggest.Closest(vm.Box, boxNames.Concat(context.StoreBoxNames)), context.BoxStoreProvider));
             }
+            else if (context.RefusedBoxFiles.TryGetValue(vm.Box, out var why))
+            {
+                // Read by the caller: a 'path' box at its path, any other (boxes/, the store) at the VM's box.
+                var declared = lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, vm.Box, StringComparison.OrdinalIgnoreCase));
+                if (missingReported.Add(vm.Box))
+                    d.Add(DiagnosticBuilder.BoxNotPlain(declared is { FromStore: false } ? declared.PathSpan : vm.BoxSpan ?? vm.NameSpan, vm.Box, why, vm.Name));
+            }
             else if (lab.Boxes.FirstOrDefault(b => string.Equals(b.Name, vm.Box, StringComparison.OrdinalIgnoreCase)) is { } box)
             {
                 if (!box.FromStore && context.MissingBoxFiles.Contains(box.Path) && missingReported.Add(box.Name))

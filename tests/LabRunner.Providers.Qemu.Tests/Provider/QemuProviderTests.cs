@@ -32,7 +32,7 @@ public sealed class QemuProviderTests : IDisposable
     public QemuProviderTests()
     {
         Directory.CreateDirectory(Path.Combine(_directory, "boxes"));
-        File.WriteAllBytes(Box, [(byte)'Q', (byte)'F', (byte)'I', 0xFB, .. new byte[1020]]);
+        File.WriteAllBytes(Box, DiskImages.Qcow2());
         File.WriteAllBytes(Path.Combine(_directory, "OVMF_VARS_4M.fd"), new byte[4096]);
         _runner.Links = FakeHostCommandRunner.BridgesJson((Nat, Mark), (Isolated, Mark + QemuProvider.PrivateSuffix));
         _provider = new QemuProvider(new QemuProviderOptions(new VmRegistry(Path.Combine(_directory, "registry")), _runner)
@@ -198,6 +198,20 @@ public sealed class QemuProviderTests : IDisposable
         Assert.Equal((0, HostErrorKind.Unavailable), (error.Index, error.Error.Kind));
         Assert.Contains("apt-get install -y qemu-utils", error.Error.Message, StringComparison.Ordinal);
         Assert.Equal([OperationStatus.Failed, OperationStatus.Done, OperationStatus.NotRun], result.Statuses.AsEnumerable());
+    }
+
+    [Fact]
+    public async Task An_overlay_is_never_made_on_a_box_whose_qcow2_names_a_backing_file()
+    {
+        File.WriteAllBytes(Box, DiskImages.Qcow2(backingFile: "/etc/shadow"));
+
+        var result = await _provider.ApplyAsync(new OperationBatch("vm", [new CreateDisk(Vm, Disk, Box)]), null, CancellationToken.None);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal(HostErrorKind.InvalidState, error.Error.Kind);
+        Assert.Contains("backing file ('/etc/shadow')", error.Error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(_runner.Commands, c => LabRunner.Providers.Qemu.QemuCommands.Display(c).Contains("qemu-img", StringComparison.Ordinal));
+        Assert.False(File.Exists(Disk));
     }
 
     [Fact]
