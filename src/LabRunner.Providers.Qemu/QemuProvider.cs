@@ -126,9 +126,9 @@ public sealed class QemuProvider : IHostProvider
             : new HostSwitch(bridge.Name, SwitchKind.Internal, null, alias);
     }
 
-    private static HostVm VmOf(VmEntry entry, VmState state) => new(
+    private static HostVm VmOf(VmEntry entry, (VmState State, string? UnknownBecause) state) => new(
         entry.Name,
-        state,
+        state.State,
         entry.Notes,
         entry.Generation,
         entry.MemoryBytes,
@@ -136,20 +136,35 @@ public sealed class QemuProvider : IHostProvider
         [.. entry.Adapters.Select(a => new HostVmAdapter(a.Name, a.Switch, MacAddress.Parse(a.Mac)))],
         [entry.Disk],
         entry.Seed is null ? [] : [new HostDvdDrive(0, 0, entry.Seed)],
-        SecureBoot: false);
+        SecureBoot: false,
+        UnknownStateReason: state.UnknownBecause);
 
-    /// <summary>Off unless the pid file names a live QEMU of this VM; then what QMP says (running when it does not answer, as the process is there).</summary>
-    private async Task<VmState> StateOfAsync(VmEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Off unless the pid file names a live QEMU of this VM; then what QMP says. When the monitor does not
+    /// answer, the state is unknown, with why: the process is there, so it counts as running for planning
+    /// (halt and down stop it, falling back to a kill).
+    /// </summary>
+    private async Task<(VmState State, string? UnknownBecause)> StateOfAsync(VmEntry entry, CancellationToken cancellationToken)
     {
-        if (_options.Processes.FindRunning(Registry.PidFile(entry.Name)) is null) return VmState.Off;
-        var status = await _options.Processes.QueryStatusAsync(Registry.QmpSocket(entry.Name), cancellationToken).ConfigureAwait(false);
-        return status switch
+        var socket = Registry.QmpSocket(entry.Name);
+        if (_options.Processes.FindRunning(Registry.PidFile(entry.Name)) is not { } process) return (VmState.Off, null);
+        string? status;
+        try
+        {
+            status = await _options.Processes.QueryStatusAsync(socket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpException e)
+        {
+            if (!_options.Processes.IsAlive(process)) return (VmState.Off, null);
+            return (VmState.Running, $"QEMU (pid {process}) runs, but its monitor {socket} did not answer: {e.Message}");
+        }
+        return (status switch
         {
             null or "running" => VmState.Running,
             "paused" or "prelaunch" or "suspended" => VmState.Paused,
             "shutdown" => VmState.Stopping,
             _ => VmState.Other,
-        };
+        }, null);
     }
 
     private async Task<ImmutableArray<HostInterface>> ReadInterfacesAsync(CancellationToken cancellationToken)
@@ -625,6 +640,7 @@ public sealed class QemuProvider : IHostProvider
             if (!op.TurnOff)
             {
                 // ACPI power button; the guest shuts down in its own time. The engine cancels after its halt timeout and turns the VM off.
+                var pressed = true;
                 try
                 {
                     await _options.Processes.ExecuteAsync(socket, "system_powerdown", ct).ConfigureAwait(false);
@@ -633,7 +649,13 @@ public sealed class QemuProvider : IHostProvider
                 {
                     // Exiting already.
                 }
-                await WaitForExitAsync(pid, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                catch (QmpException)
+                {
+                    // A silent or broken monitor cannot press the button: nothing else would ever stop this QEMU.
+                    pressed = false;
+                }
+                if (pressed) await WaitForExitAsync(pid, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                else await KillAsync(op, pid, ct).ConfigureAwait(false);
             }
             else
             {
@@ -646,16 +668,20 @@ public sealed class QemuProvider : IHostProvider
                     // No answer: killed below.
                 }
                 if (!await WaitForExitAsync(pid, _options.TurnOffTimeout, ct).ConfigureAwait(false))
-                {
-                    _options.Processes.Kill(pid);
-                    if (!await WaitForExitAsync(pid, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false))
-                        throw Refuse(HostErrorKind.Failed, op, $"QEMU (pid {pid}) did not exit after SIGKILL.");
-                }
+                    await KillAsync(op, pid, ct).ConfigureAwait(false);
             }
         }
         await DeleteTapsAsync(entry, ct).ConfigureAwait(false);
         File.Delete(socket);
         File.Delete(Registry.PidFile(entry.Name));
+    }
+
+    private async Task KillAsync(StopVm op, int pid, CancellationToken ct)
+    {
+        if (!_options.Processes.IsAlive(pid)) return;
+        _options.Processes.Kill(pid);
+        if (!await WaitForExitAsync(pid, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false))
+            throw Refuse(HostErrorKind.Failed, op, $"QEMU (pid {pid}) did not exit after SIGKILL.");
     }
 
     /// <summary>Whether process <paramref name="pid"/> exited within <paramref name="timeout"/> (infinite: until cancelled).</summary>

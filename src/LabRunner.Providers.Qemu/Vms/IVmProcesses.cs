@@ -14,10 +14,12 @@ public interface IVmProcesses
     /// </summary>
     int? FindRunning(string pidFile);
 
-    /// <summary>QMP's <c>query-status</c> (<c>running</c>, <c>paused</c>, …), or null when the socket does not answer.</summary>
+    /// <summary>QMP's <c>query-status</c> (<c>running</c>, <c>paused</c>, …).</summary>
+    /// <exception cref="QmpException">The monitor cannot be reached, does not greet or does not answer in time (<see cref="QmpTimeoutException"/>).</exception>
     Task<string?> QueryStatusAsync(string qmpSocket, CancellationToken cancellationToken);
 
     /// <summary>Sends one QMP command (<c>system_powerdown</c>, <c>quit</c>, <c>cont</c>).</summary>
+    /// <exception cref="QmpException">As for <see cref="QueryStatusAsync"/>, or QEMU refused the command.</exception>
     Task ExecuteAsync(string qmpSocket, string command, CancellationToken cancellationToken);
 
     bool IsAlive(int pid);
@@ -27,9 +29,12 @@ public interface IVmProcesses
 }
 
 /// <summary>The real processes: <c>/proc</c>, <see cref="QmpClient"/>, <see cref="Process.Kill()"/>.</summary>
-public sealed class LinuxVmProcesses : IVmProcesses
+/// <param name="qmpOptions">The QMP timeouts (<see cref="QmpOptions"/> unless a test shortens them).</param>
+public sealed class LinuxVmProcesses(QmpClientOptions? qmpOptions = null) : IVmProcesses
 {
     public static readonly QmpClientOptions QmpOptions = new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(15));
+
+    private readonly QmpClientOptions _qmpOptions = qmpOptions ?? QmpOptions;
 
     public int? FindRunning(string pidFile)
     {
@@ -56,20 +61,13 @@ public sealed class LinuxVmProcesses : IVmProcesses
 
     public async Task<string?> QueryStatusAsync(string qmpSocket, CancellationToken cancellationToken)
     {
-        try
-        {
-            await using var client = await QmpClient.ConnectAsync(qmpSocket, QmpOptions, cancellationToken).ConfigureAwait(false);
-            return (await client.QueryStatusAsync(cancellationToken).ConfigureAwait(false)).Status;
-        }
-        catch (QmpException)
-        {
-            return null;
-        }
+        await using var client = await QmpClient.ConnectAsync(qmpSocket, _qmpOptions, cancellationToken).ConfigureAwait(false);
+        return (await client.QueryStatusAsync(cancellationToken).ConfigureAwait(false)).Status;
     }
 
     public async Task ExecuteAsync(string qmpSocket, string command, CancellationToken cancellationToken)
     {
-        await using var client = await QmpClient.ConnectAsync(qmpSocket, QmpOptions, cancellationToken).ConfigureAwait(false);
+        await using var client = await QmpClient.ConnectAsync(qmpSocket, _qmpOptions, cancellationToken).ConfigureAwait(false);
         if (command == "quit") await client.QuitAsync(cancellationToken).ConfigureAwait(false);
         else await client.ExecuteAsync(command, null, cancellationToken).ConfigureAwait(false);
     }
