@@ -156,7 +156,7 @@ public sealed class QemuProvider : IHostProvider
         catch (QmpException e)
         {
             if (!_options.Processes.IsAlive(process)) return (VmState.Off, null);
-            return (VmState.Running, $"QEMU (pid {process}) runs, but its monitor {socket} did not answer: {e.Message}");
+            return (VmState.Running, $"QEMU ({process}) runs, but its monitor {socket} did not answer: {e.Message}");
         }
         return (status switch
         {
@@ -635,7 +635,7 @@ public sealed class QemuProvider : IHostProvider
     {
         var entry = Entry(op);
         var socket = Registry.QmpSocket(entry.Name);
-        if (_options.Processes.FindRunning(Registry.PidFile(entry.Name)) is { } pid)
+        if (_options.Processes.FindRunning(Registry.PidFile(entry.Name)) is { } qemu)
         {
             if (!op.TurnOff)
             {
@@ -654,8 +654,8 @@ public sealed class QemuProvider : IHostProvider
                     // A silent or broken monitor cannot press the button: nothing else would ever stop this QEMU.
                     pressed = false;
                 }
-                if (pressed) await WaitForExitAsync(pid, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
-                else await KillAsync(op, pid, ct).ConfigureAwait(false);
+                if (pressed) await WaitForExitAsync(qemu, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                else await KillAsync(op, qemu, ct).ConfigureAwait(false);
             }
             else
             {
@@ -667,8 +667,8 @@ public sealed class QemuProvider : IHostProvider
                 {
                     // No answer: killed below.
                 }
-                if (!await WaitForExitAsync(pid, _options.TurnOffTimeout, ct).ConfigureAwait(false))
-                    await KillAsync(op, pid, ct).ConfigureAwait(false);
+                if (!await WaitForExitAsync(qemu, _options.TurnOffTimeout, ct).ConfigureAwait(false))
+                    await KillAsync(op, qemu, ct).ConfigureAwait(false);
             }
         }
         await DeleteTapsAsync(entry, ct).ConfigureAwait(false);
@@ -676,19 +676,20 @@ public sealed class QemuProvider : IHostProvider
         File.Delete(Registry.PidFile(entry.Name));
     }
 
-    private async Task KillAsync(StopVm op, int pid, CancellationToken ct)
+    /// <summary>SIGKILL to the QEMU found at the start (never to a process that took its pid since), then waits for it to go.</summary>
+    private async Task KillAsync(StopVm op, LinuxProcess qemu, CancellationToken ct)
     {
-        if (!_options.Processes.IsAlive(pid)) return;
-        _options.Processes.Kill(pid);
-        if (!await WaitForExitAsync(pid, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false))
-            throw Refuse(HostErrorKind.Failed, op, $"QEMU (pid {pid}) did not exit after SIGKILL.");
+        if (!_options.Processes.IsAlive(qemu)) return;
+        _options.Processes.Kill(qemu);
+        if (!await WaitForExitAsync(qemu, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false))
+            throw Refuse(HostErrorKind.Failed, op, $"QEMU ({qemu}) did not exit after SIGKILL.");
     }
 
-    /// <summary>Whether process <paramref name="pid"/> exited within <paramref name="timeout"/> (infinite: until cancelled).</summary>
-    private async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken ct)
+    /// <summary>Whether <paramref name="qemu"/> exited within <paramref name="timeout"/> (infinite: until cancelled); a reused pid counts as exited.</summary>
+    private async Task<bool> WaitForExitAsync(LinuxProcess qemu, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = timeout == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : DateTimeOffset.UtcNow + timeout;
-        while (_options.Processes.IsAlive(pid))
+        while (_options.Processes.IsAlive(qemu))
         {
             if (DateTimeOffset.UtcNow >= deadline) return false;
             await Task.Delay(_options.PollInterval, ct).ConfigureAwait(false);

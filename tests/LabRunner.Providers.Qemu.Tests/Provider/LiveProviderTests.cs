@@ -144,7 +144,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
         await File.WriteAllBytesAsync(seed, new byte[64 * 1024]);
         var disk = Path.Combine(folder, "web.qcow2");
         var mac = MacAddress.Parse("52-54-00-12-34-56");
-        int? pid = null;
+        LinuxProcess? qemu = null;
         try
         {
             var network = await provider.ApplyAsync(new OperationBatch("network", [new CreateSwitch(Nat, SwitchKind.Internal, null, Mark)]), null, CancellationToken.None);
@@ -157,8 +157,9 @@ public sealed class LiveProviderTests : IAsyncLifetime
                 new AttachSeed(vm, seed),
                 new StartVm(vm),
             ]), null, CancellationToken.None);
-            pid = provider.Registry.Find(vm) is { } entry ? ReadPid(provider.Registry.PidFile(entry.Name)) : null;
-            if (pid is { } started) ns.Track(started);
+            // Pid and start time, read at once: cleanup never signals a process that took the pid later.
+            qemu = provider.Registry.Find(vm) is { } entry && ReadPid(provider.Registry.PidFile(entry.Name)) is { } pid ? LinuxProcess.Find(pid) : null;
+            if (qemu is { } started) ns.Track(started);
 
             Assert.True(network.Succeeded && up.Succeeded, string.Join("; ", up.Errors.Select(e => e.Error.Message)));
             var running = await provider.GetInventoryAsync([disk, seed], CancellationToken.None);
@@ -168,7 +169,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
             Assert.Equal([disk], host.HardDisks.AsEnumerable());
             Assert.Equal([new HostDvdDrive(0, 0, seed)], host.DvdDrives.AsEnumerable());
             Assert.Equal([disk, seed], running.Files.AsEnumerable());
-            Assert.True(ns.Contains(pid!.Value), "QEMU runs in the test's namespace");
+            Assert.True(ns.Contains(qemu!.Value.Pid), "QEMU runs in the test's namespace");
 
             // The tap is on the bridge, marked; QEMU's NIC has the planned MAC.
             var tap = InterfaceNames.TapOf(vm, "eth0");
@@ -190,7 +191,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
 
             Assert.True(off.Succeeded, string.Join("; ", off.Errors.Select(e => e.Error.Message)));
             Assert.Equal(VmState.Off, Assert.Single(stopped.Vms).State);
-            Assert.False(new LinuxVmProcesses().IsAlive(pid.Value), "QEMU exited");
+            Assert.False(qemu.Value.IsAlive, "QEMU exited");
 
             var removed = await provider.ApplyAsync(new OperationBatch("vm web", [new RemoveVm(vm), new RemoveFile(vm, disk)]), null, CancellationToken.None);
             var after = await provider.GetInventoryAsync([disk], CancellationToken.None);
@@ -205,7 +206,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
         }
         finally
         {
-            if (pid is { } p && new LinuxVmProcesses().IsAlive(p)) new LinuxVmProcesses().Kill(p);
+            qemu?.Kill();
         }
     }
 

@@ -293,7 +293,7 @@ public sealed class QemuProviderTests : IDisposable
     {
         public List<string> Sent { get; } = [];
 
-        public int? FindRunning(string pidFile) => 4242;
+        public LinuxProcess? FindRunning(string pidFile) => new LinuxProcess(4242, 1);
 
         public Task<string?> QueryStatusAsync(string qmpSocket, CancellationToken cancellationToken) => Task.FromResult<string?>("running");
 
@@ -303,9 +303,9 @@ public sealed class QemuProviderTests : IDisposable
             return Task.CompletedTask;
         }
 
-        public bool IsAlive(int pid) => true;
+        public bool IsAlive(LinuxProcess process) => true;
 
-        public void Kill(int pid)
+        public void Kill(LinuxProcess process)
         {
         }
     }

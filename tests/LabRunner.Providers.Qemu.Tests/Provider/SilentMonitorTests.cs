@@ -1,4 +1,5 @@
 using LabRunner.Core.Hosting;
+using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.Qmp;
 using LabRunner.Providers.Qemu.Tests.Qmp;
@@ -114,17 +115,17 @@ public sealed class SilentMonitorTests : IDisposable
 
         public List<int> Killed { get; } = [];
 
-        public int? FindRunning(string pidFile) => Running.TryGetValue(pidFile, out var pid) ? pid : null;
+        public LinuxProcess? FindRunning(string pidFile) => Running.TryGetValue(pidFile, out var pid) ? new LinuxProcess(pid, 1) : null;
 
         public Task<string?> QueryStatusAsync(string qmpSocket, CancellationToken cancellationToken) => _qmp.QueryStatusAsync(qmpSocket, cancellationToken);
 
         public Task ExecuteAsync(string qmpSocket, string command, CancellationToken cancellationToken) => _qmp.ExecuteAsync(qmpSocket, command, cancellationToken);
 
-        public bool IsAlive(int pid) => Running.ContainsValue(pid);
+        public bool IsAlive(LinuxProcess process) => Running.ContainsValue(process.Pid);
 
-        public void Kill(int pid)
+        public void Kill(LinuxProcess process)
         {
-            Killed.Add(pid);
+            Killed.Add(process.Pid);
             Running.Clear();
         }
     }
