@@ -55,6 +55,12 @@ public sealed class QemuProvider : IHostProvider
 
     public VmRegistry Registry => _options.Registry;
 
+    /// <summary>
+    /// The engine's lock for this host: one per network namespace (bridges, addresses, host ports and the nft table
+    /// are the namespace's), in a fixed host-wide folder, so labs with different registries still exclude each other.
+    /// </summary>
+    public string LockPath => NetnsLock.EnginePath(_options.LockDirectory, _options.NetworkNamespace);
+
     public HostRules Rules => QemuRules.Instance;
 
     /// <summary>"QEMU on HOST (TCG …)": the accelerator and why, said once in the output.</summary>
@@ -414,7 +420,7 @@ public sealed class QemuProvider : IHostProvider
             throw Refuse(HostErrorKind.Conflict, op, $"'{op.Name}' does not carry LabRunner's mark; LabRunner never removes an interface it did not create.");
         var spec = await SpecAsync(context, ct).ConfigureAwait(false);
         if (spec.NoForwards.Any(n => n.Bridge == op.Name))
-            await ChangeNftAsync(context, s => s with { NoForwards = [.. s.NoForwards.Where(n => n.Bridge != op.Name)] }, ct).ConfigureAwait(false);
+            await ChangeNftAsync(context, s => s.NoForwards.Any(n => n.Bridge == op.Name) ? s with { NoForwards = [.. s.NoForwards.Where(n => n.Bridge != op.Name)] } : s, ct).ConfigureAwait(false);
         if (existing is not null)
             await RunCheckedAsync(QemuCommands.LinkDelete(op.Name), ct).ConfigureAwait(false);
     }
@@ -445,19 +451,20 @@ public sealed class QemuProvider : IHostProvider
         var mark = nat is not null ? new OwnershipMark(nat.Lab, nat.Project) : await NatMarkAsync(op, op.NatName, ct).ConfigureAwait(false);
         var protocol = op.Protocol == PortProtocol.Tcp ? NftProtocol.Tcp : NftProtocol.Udp;
         IPAddress? host = op.ExternalIp == AnyAddress ? null : IPAddress.Parse(op.ExternalIp.ToString());
-        var clash = spec.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == op.ExternalPort
-            && (f.HostAddress is null || host is null || f.HostAddress.Equals(host)));
-        if (clash is not null)
-        {
-            if (clash.GuestAddress.Equals(IPAddress.Parse(op.InternalIp.ToString())) && clash.GuestPort == op.InternalPort && Equals(clash.HostAddress, host)) return;
-            throw Refuse(HostErrorKind.Conflict, op, $"host port {op.Protocol.ToString().ToLowerInvariant()}/{op.ExternalPort} is already forwarded to {clash.GuestAddress}:{clash.GuestPort} (lab '{clash.Lab}').");
-        }
         var forward = new NftPortForward(mark.Lab, protocol, host, op.ExternalPort, IPAddress.Parse(op.InternalIp.ToString()), op.InternalPort)
         {
             Project = mark.Project,
             Nat = OwnershipMark.IsToken(op.NatName) ? op.NatName : null,
         };
-        await ChangeNftAsync(context, s => s with { PortForwards = s.PortForwards.Add(forward) }, ct).ConfigureAwait(false);
+        // The clash is checked on the table as read under the lock, where another lab's new rule is seen.
+        await ChangeNftAsync(context, s =>
+        {
+            var clash = s.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == op.ExternalPort
+                && (f.HostAddress is null || host is null || f.HostAddress.Equals(host)));
+            if (clash is null) return s with { PortForwards = s.PortForwards.Add(forward) };
+            if (clash.GuestAddress.Equals(forward.GuestAddress) && clash.GuestPort == op.InternalPort && Equals(clash.HostAddress, host)) return s;
+            throw Refuse(HostErrorKind.Conflict, op, $"host port {op.Protocol.ToString().ToLowerInvariant()}/{op.ExternalPort} is already forwarded to {clash.GuestAddress}:{clash.GuestPort} (lab '{clash.Lab}').");
+        }, ct).ConfigureAwait(false);
     }
 
     private static bool Same(NftPortForward f, RemovePortMapping op) =>
@@ -485,10 +492,19 @@ public sealed class QemuProvider : IHostProvider
         return context.Spec;
     }
 
-    /// <summary>Replaces LabRunner's table with <paramref name="change"/> applied, in one nft transaction.</summary>
+    /// <summary>
+    /// Replaces LabRunner's table with <paramref name="change"/> applied, in one nft transaction. The table is the
+    /// whole namespace's (every lab's NAT and port rules, whatever its registry), so it is read again under the
+    /// namespace's nft lock and replaced before the lock is released: a batch never writes back a stale copy.
+    /// <paramref name="change"/> returns its argument itself when there is nothing to change.
+    /// </summary>
     private async Task ChangeNftAsync(BatchContext context, Func<NftRulesetSpec, NftRulesetSpec> change, CancellationToken ct)
     {
-        var next = change(await SpecAsync(context, ct).ConfigureAwait(false));
+        using var held = await NetnsLock.AcquireAsync(NetnsLock.NftPath(_options.LockDirectory, _options.NetworkNamespace), _options.NftLockTimeout, ct).ConfigureAwait(false);
+        var current = (await ReadNftAsync(ct).ConfigureAwait(false)).Spec;
+        context.Spec = current;
+        var next = change(current);
+        if (ReferenceEquals(next, current)) return;
         var empty = next.Masquerades.IsEmpty && next.PortForwards.IsEmpty && next.NoForwards.IsEmpty;
         await RunCheckedAsync(QemuCommands.NftApply(empty ? NftRuleset.RenderDelete() : NftRuleset.Render(next)), ct).ConfigureAwait(false);
         context.Spec = next;

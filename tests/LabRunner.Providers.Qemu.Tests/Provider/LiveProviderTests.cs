@@ -43,12 +43,13 @@ public sealed class LiveProviderTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private QemuProvider ProviderIn(TestNamespace ns, bool checkForward = true) =>
-        new(new QemuProviderOptions(new VmRegistry(Path.Combine(_directory, "registry")), new CliWrapHostCommandRunner())
+    private QemuProvider ProviderIn(TestNamespace ns, bool checkForward = true, IHostCommandRunner? runner = null, string registry = "registry") =>
+        new(new QemuProviderOptions(new VmRegistry(Path.Combine(_directory, registry)), runner ?? new CliWrapHostCommandRunner())
         {
             NetworkNamespace = ns.Name,
             AcceleratorProbe = new FixedProbe(new AcceleratorFacts(false, "not used by tests", false, "tcg")),
             CheckForwardPolicy = checkForward,
+            LockDirectory = Path.Combine(_directory, "locks"),
         });
 
     private static ImmutableArray<HostOperation> NetworkUp() =>
@@ -108,6 +109,56 @@ public sealed class LiveProviderTests : IAsyncLifetime
         Assert.Equal(foreignBefore, (await ns.RunAsync("nft", "-j", "list", "table", "ip", "filter")).StandardOutput);
         var host = IpJsonParser.ParseInterfaces((await HostTools.RunAsync("ip", "-j", "link", "show")).StandardOutput);
         Assert.DoesNotContain(host, i => i.Name == Nat || i.Name == Isolated);
+    }
+
+    [LiveNetworkFact]
+    public async Task Two_labs_with_different_registries_in_one_namespace_at_once_both_keep_their_nat_and_port_rules()
+    {
+        HostTools.Require(needsRoot: true, "ip", "nft", "sysctl");
+        await using var ns = await TestNamespace.CreateAsync();
+        // Lab A's first write to the nft table waits until lab B has read the table: the interleaving that lost
+        // rules when each batch replaced the table from the copy it read at its start.
+        var bRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var a = ProviderIn(ns, runner: new Gated(before: c => IsNftWrite(c) ? bRead.Task.WaitAsync(TimeSpan.FromMinutes(1)) : Task.CompletedTask), registry: "registry-a");
+        var b = ProviderIn(ns, runner: new Gated(after: c => { if (IsNftRead(c)) bRead.TrySetResult(); }), registry: "registry-b");
+        var otherNat = InterfaceNames.Bridge("other", "nat");
+        const string OtherMark = "labrunner:v1 lab=other project=4567cdef";
+
+        var applied = await Task.WhenAll(
+            a.ApplyAsync(new OperationBatch("network", NetworkUp()), null, CancellationToken.None),
+            b.ApplyAsync(new OperationBatch("network",
+            [
+                new CreateSwitch(otherNat, SwitchKind.Internal, null, OtherMark),
+                new AssignHostIp(otherNat, Ipv4Address.Parse("10.78.0.1"), 24),
+                new CreateNat(otherNat, Ipv4Subnet.Parse("10.78.0.0/24")),
+                new AddPortMapping(otherNat, PortProtocol.Tcp, Ipv4Address.Parse("0.0.0.0"), 8081, Ipv4Address.Parse("10.78.0.10"), 80),
+            ]), null, CancellationToken.None));
+        var inventory = await a.GetInventoryAsync([], CancellationToken.None);
+
+        Assert.All(applied, r => Assert.True(r.Succeeded, string.Join("; ", r.Errors.Select(e => e.Error.Message))));
+        Assert.Equal(
+            [new HostNat(Nat, Ipv4Subnet.Parse("10.77.0.0/24"), Mark), new HostNat(otherNat, Ipv4Subnet.Parse("10.78.0.0/24"), OtherMark)],
+            inventory.Nats.OrderBy(n => n.InternalPrefix.ToString()));
+        Assert.Equal([5353, 8080, 8081], inventory.PortMappings.Select(m => m.ExternalPort).Order());
+        Assert.Equal(a.LockPath, b.LockPath);
+    }
+
+    private static bool IsNftWrite(HostCommand c) => c.ToArgv().SkipWhile(x => x != "nft").Take(3).SequenceEqual(["nft", "-f", "-"]);
+
+    private static bool IsNftRead(HostCommand c) => c.ToArgv().SkipWhile(x => x != "nft").SequenceEqual(["nft", "-j", "list", "ruleset"]);
+
+    /// <summary>The real runner, with a hook before and after each command.</summary>
+    private sealed class Gated(Func<HostCommand, Task>? before = null, Action<HostCommand>? after = null) : IHostCommandRunner
+    {
+        private readonly CliWrapHostCommandRunner _inner = new();
+
+        public async Task<HostCommandResult> RunAsync(HostCommand command, CancellationToken cancellationToken)
+        {
+            if (before is not null) await before(command);
+            var result = await _inner.RunAsync(command, cancellationToken);
+            after?.Invoke(command);
+            return result;
+        }
     }
 
     [LiveNetworkFact]

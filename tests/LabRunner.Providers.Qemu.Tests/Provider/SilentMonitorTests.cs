@@ -34,6 +34,7 @@ public sealed class SilentMonitorTests : IDisposable
             AcceleratorProbe = new FixedProbe(),
             PollInterval = TimeSpan.FromMilliseconds(1),
             TurnOffTimeout = TimeSpan.FromMilliseconds(50),
+            LockDirectory = Path.Combine(_directory, "locks"),
         });
     }
 
