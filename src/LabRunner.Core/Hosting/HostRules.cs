@@ -57,6 +57,15 @@ public abstract class HostRules
     /// <summary>One line for people on how to reach a forwarded port from the host itself and from elsewhere.</summary>
     public abstract string ForwardedPortNote { get; }
 
+    /// <summary>
+    /// For a host that does not make a switch on a physical adapter itself (Linux: the user makes the bridge, so the
+    /// host keeps its own connection on it), why bridged network <paramref name="network"/> cannot use
+    /// <paramref name="adapter"/>, which is none of the host's existing <paramref name="bridges"/>, and how to make
+    /// one; <paramref name="isAdapter"/> says whether the host has an adapter of that name at all. Null (the
+    /// default, Hyper-V) when the host makes the switch on the adapter.
+    /// </summary>
+    public virtual string? ExistingBridgeRequired(string network, string adapter, bool isAdapter, IReadOnlyList<string> bridges) => null;
+
 
     public StringComparison PathComparison => PathComparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 

@@ -170,6 +170,13 @@ public static class Reconciler
             }
             _switchOf[net.Name] = net.Switch;
             if (r.Mode == ReconcileMode.Halt) return;
+            var bridges = Inv.Switches.Where(s => s.Kind == SwitchKind.External).Select(s => s.NetAdapterName ?? s.Name).ToList();
+            var isAdapter = Inv.NetAdapters.Any(a => string.Equals(a.Name, adapter, StringComparison.OrdinalIgnoreCase));
+            if (r.Rules.ExistingBridgeRequired(net.Name, adapter, isAdapter, bridges) is { } needed)
+            {
+                _conflicts.Add(new Conflict(needed));
+                return;
+            }
             var physical = Inv.NetAdapters.Where(a => a.IsPhysical).ToList();
             if (!physical.Any(a => string.Equals(a.Name, adapter, StringComparison.OrdinalIgnoreCase)))
             {
