@@ -1,5 +1,6 @@
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
+using LabRunner.Core.Net;
 using LabRunner.Providers.Qemu.Network;
 
 namespace LabRunner.Providers.Qemu;
@@ -47,6 +48,16 @@ public sealed class QemuRules : HostRules
     public override string OverlayExtension(string boxPath) => ".qcow2";
 
     public override StringComparer PathComparer => StringComparer.Ordinal;
+
+    /// <summary>
+    /// A DNAT on 127.0.0.1 never fires: connections from the host to itself skip prerouting, the output rule leaves
+    /// 127.0.0.0/8 alone, and Linux would not route a loopback-sourced packet to a guest anyway (route_localnet).
+    /// </summary>
+    public override string? UnreachableHostIp(Ipv4Address hostIp) => IsLoopback(hostIp)
+        ? $"LabRunner's nftables DNAT cannot forward {hostIp}: connections the host makes to itself on loopback never pass the prerouting hook, " +
+          "and Linux does not route loopback-sourced packets to a guest. Leave host_ip out (all the host's addresses) " +
+          "and, from this host, connect to the guest's own address, or to one of the host's own non-loopback addresses and the host port"
+        : null;
 
     /// <summary>
     /// LabRunner does not put a bridge on a physical adapter (moving the host's address onto it is the network

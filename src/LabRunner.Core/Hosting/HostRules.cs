@@ -1,4 +1,5 @@
 using LabRunner.Core.Labfile;
+using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 
 namespace LabRunner.Core.Hosting;
@@ -56,6 +57,16 @@ public abstract class HostRules
 
     /// <summary>One line for people on how to reach a forwarded port from the host itself and from elsewhere.</summary>
     public abstract string ForwardedPortNote { get; }
+
+    /// <summary>
+    /// Why this host's port forwarding can never be reached on <paramref name="hostIp"/> (a forwarded port's
+    /// <c>host_ip</c>), with what to use instead; null when it can. Loopback is the case: neither WinNAT nor a DNAT
+    /// in prerouting sees connections the host makes to itself on 127.0.0.0/8.
+    /// </summary>
+    public virtual string? UnreachableHostIp(Ipv4Address hostIp) => null;
+
+    /// <summary>Whether <paramref name="address"/> is in 127.0.0.0/8.</summary>
+    public static bool IsLoopback(Ipv4Address address) => address.Value >> 24 == 127;
 
     /// <summary>
     /// For a host that does not make a switch on a physical adapter itself (Linux: the user makes the bridge, so the
@@ -123,5 +134,11 @@ public sealed class HyperVRules : HostRules
 
     public override string ForwardedPortNote =>
         "WinNAT does not loop back: from this host, connect to the guest's own address; other machines use the host's address and port.";
+
+    /// <summary>A NetNat static mapping on 127.0.0.1 is accepted by Windows, but WinNAT never sees loopback connections.</summary>
+    public override string? UnreachableHostIp(Ipv4Address hostIp) => IsLoopback(hostIp)
+        ? $"WinNAT never sees connections the host makes to itself, so a mapping on {hostIp} can be reached by nothing. " +
+          "Leave host_ip out (all the host's addresses, for other machines) and, from this host, connect to the guest's own address and port"
+        : null;
 
 }

@@ -296,6 +296,11 @@ public static class Reconciler
                                   string.Equals(r.Rules.HostInterfaceName(s.Name), adapter.Name, StringComparison.OrdinalIgnoreCase))
             || r.Plan.Networks.Any(n => n.HasHostVnic && string.Equals(r.Rules.HostInterfaceName(n.Switch), adapter.Name, StringComparison.OrdinalIgnoreCase));
 
+        /// <summary>Whether the host has <paramref name="address"/> now, or gets it in this run (a gateway of the lab's networks).</summary>
+        private bool HostHas(Ipv4Address address) =>
+            Inv.NetAdapters.Any(a => a.Addresses.Any(x => x.Address == address))
+            || r.Plan.Networks.Any(n => n.HasHostVnic && n.Gateway == address);
+
         private void PlanPorts()
         {
             if (_natName is null || r.Mode == ReconcileMode.Halt) return;
@@ -325,6 +330,14 @@ public static class Reconciler
                         continue;
                     }
 
+                    if (p.HostIp is { } hostIp && hostIp != AnyAddress && !HostHas(hostIp))
+                    {
+                        var own = Inv.NetAdapters.SelectMany(a => a.Addresses).Select(a => a.Address).Where(a => !HostRules.IsLoopback(a)).Distinct().Select(a => a.ToString()).ToList();
+                        _conflicts.Add(new Conflict($"host_ip {hostIp} of forwarded port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is not an address of this host, " +
+                            $"so nothing could ever reach the port. Leave host_ip out (all the host's addresses) or use one the host has " +
+                            $"({(own.Count == 0 ? "it has none" : string.Join(", ", own))}); a laptop's address changes with its network."));
+                        continue;
+                    }
                     var port = p.HostPort;
                     var holder = Holder(port);
                     if (holder is not null)
