@@ -34,6 +34,9 @@ public sealed class QemuProvider : IHostProvider
     private readonly QemuProviderOptions _options;
     private readonly Lazy<AcceleratorDecision> _accelerator;
 
+    /// <summary>LabRunner's nft table as the last inventory read it: what --what-if's nft scripts start from.</summary>
+    private NftRulesetSpec? _inventorySpec;
+
     public QemuProvider(QemuProviderOptions options)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -87,6 +90,7 @@ public sealed class QemuProvider : IHostProvider
         var interfaces = await ReadInterfacesAsync(cancellationToken).ConfigureAwait(false);
         var nft = await ReadNftForInventoryAsync(interfaces, cancellationToken).ConfigureAwait(false);
         var spec = nft is null ? NftRulesetSpec.Empty : nft.Value.Spec;
+        _inventorySpec = spec;
 
         var adapters = interfaces
             .Where(i => i.Name != "lo" && i.Kind is not (HostInterfaceKind.Tap or HostInterfaceKind.Macvtap))
@@ -256,7 +260,7 @@ public sealed class QemuProvider : IHostProvider
         {
             if (errors.Any(e => batch.SkipsAfter(e.Index, i))) continue;
             cancellationToken.ThrowIfCancellationRequested();
-            var operation = operations[i];
+            var operation = operations[i].In(Rules.Words);
             progress?.Report(new OperationProgress(batch, i, operation, Done: false));
             var error = await TryApplyAsync(operation, context, cancellationToken).ConfigureAwait(false);
             if (error is not null)
@@ -743,27 +747,49 @@ public sealed class QemuProvider : IHostProvider
     // ---------------------------------------------------------------- preview and running
 
     /// <summary>
-    /// What <c>lab up --what-if</c> prints: per operation, the commands it runs (argument vectors, display-quoted,
-    /// with their standard input) and, as <c>#</c> lines, the registry and file changes. Commands whose
-    /// arguments depend on the host at the time (nft's whole table, stale taps) are shown as they would be now.
+    /// What <c>lab up --what-if</c> prints: per operation, in this host's words, every command it runs in full
+    /// (argument vectors, display-quoted, with their standard input) and, as <c>#</c> lines, the registry, file
+    /// and QMP steps. Commands whose arguments depend on the host at the time are shown as they would be now: nft's
+    /// whole table from the table the last inventory read, with the batch's earlier changes applied; a VM's QEMU
+    /// command line from its registry entry as the batch's earlier operations leave it.
     /// </summary>
     public string? Preview(OperationBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Operations.IsDefaultOrEmpty) return null;
+        var state = new PreviewState(_inventorySpec ?? NftRulesetSpec.Empty);
         var lines = new List<string>();
         foreach (var operation in batch.Operations)
         {
-            lines.Add("# " + operation.Describe());
-            lines.AddRange(PreviewOf(operation));
+            lines.Add("# " + operation.In(Rules.Words).Describe());
+            lines.AddRange(PreviewOf(operation, state));
         }
         return string.Join('\n', lines) + "\n";
     }
 
-    private IEnumerable<string> PreviewOf(HostOperation operation)
+    /// <summary>What a preview carries from one operation to the next: the nft table and the VM entries as the batch leaves them.</summary>
+    private sealed class PreviewState(NftRulesetSpec spec)
+    {
+        public NftRulesetSpec Spec { get; set; } = spec;
+
+        public Dictionary<string, VmEntry> Vms { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public Dictionary<string, OwnershipMark> BridgeMarks { get; } = new(StringComparer.Ordinal);
+    }
+
+    private IEnumerable<string> PreviewOf(HostOperation operation, PreviewState state)
     {
         string Show(HostCommand c) => QemuCommands.Display(c.InNamespace(_options.NetworkNamespace));
-        const string Nft = "nft -f -  # replaces table inet labrunner with its rules";
+        string Nft(Func<NftRulesetSpec, NftRulesetSpec> change)
+        {
+            state.Spec = change(state.Spec);
+            var empty = state.Spec.Masquerades.IsEmpty && state.Spec.PortForwards.IsEmpty && state.Spec.NoForwards.IsEmpty;
+            return Show(QemuCommands.NftApply(empty ? NftRuleset.RenderDelete() : NftRuleset.Render(state.Spec)));
+        }
+        OwnershipMark MarkOfBridge(string bridge, string? given) =>
+            MarkOf(given) ?? (state.BridgeMarks.TryGetValue(bridge, out var m) ? m : null)
+            ?? state.Spec.Masquerades.Where(x => x.Nat == bridge).Select(x => new OwnershipMark(x.Lab, x.Project)).FirstOrDefault()
+            ?? new OwnershipMark("unknown");
         switch (operation)
         {
             case CreateSwitch { Kind: SwitchKind.External } op:
@@ -771,25 +797,45 @@ public sealed class QemuProvider : IHostProvider
                 break;
             case CreateSwitch op:
                 yield return Show(QemuCommands.BridgeCreate(op.Name, op.Kind == SwitchKind.Private ? op.Notes + PrivateSuffix : op.Notes));
-                if (op.Kind == SwitchKind.Private) yield return Nft + $" + forward drop for {op.Name}";
+                if (MarkOf(op.Notes) is { } bridgeMark) state.BridgeMarks[op.Name] = bridgeMark;
+                if (op.Kind == SwitchKind.Private)
+                {
+                    var mark = MarkOf(op.Notes) ?? new OwnershipMark("unknown");
+                    yield return Nft(s => s with { NoForwards = [.. s.NoForwards.Where(n => n.Bridge != op.Name), new NftNoForward(mark.Lab, op.Name) { Project = mark.Project }] });
+                }
                 break;
             case AssignHostIp op:
                 yield return Show(QemuCommands.AddressAdd(op.Ip.ToString(), op.PrefixLength, op.SwitchName));
                 break;
             case CreateNat op:
-                yield return Nft + $" + masquerade {op.InternalPrefix} (nat {op.Name})";
+            {
+                var mark = MarkOfBridge(op.Name, op.Mark);
+                var subnet = IPNetwork.Parse(op.InternalPrefix.ToString());
+                yield return Nft(s => s with { Masquerades = [.. s.Masquerades.Where(m => m.Nat != op.Name), new NftMasquerade(mark.Lab, subnet) { Project = mark.Project, Nat = op.Name }] });
                 yield return Show(QemuCommands.EnableForwarding());
                 break;
+            }
             case RemoveNat op:
-                yield return Nft + $" - masquerade of nat {op.Name}";
+                yield return Nft(s => s with { Masquerades = [.. s.Masquerades.Where(m => m.Nat != op.Name)] });
                 break;
             case AddPortMapping op:
-                yield return Nft + $" + dnat {op.Protocol.ToString().ToLowerInvariant()} {op.ExternalIp}:{op.ExternalPort} to {op.InternalIp}:{op.InternalPort}";
+            {
+                var mark = MarkOfBridge(op.NatName, null);
+                var forward = new NftPortForward(mark.Lab, op.Protocol == PortProtocol.Tcp ? NftProtocol.Tcp : NftProtocol.Udp,
+                    op.ExternalIp == AnyAddress ? null : IPAddress.Parse(op.ExternalIp.ToString()), op.ExternalPort, IPAddress.Parse(op.InternalIp.ToString()), op.InternalPort)
+                {
+                    Project = mark.Project,
+                    Nat = OwnershipMark.IsToken(op.NatName) ? op.NatName : null,
+                };
+                yield return Nft(s => s with { PortForwards = s.PortForwards.Add(forward) });
                 break;
+            }
             case RemovePortMapping op:
-                yield return Nft + $" - dnat {op.Protocol.ToString().ToLowerInvariant()} {op.ExternalIp}:{op.ExternalPort} to {op.InternalIp}:{op.InternalPort}";
+                yield return Nft(s => s with { PortForwards = [.. s.PortForwards.Where(f => !Same(f, op))] });
                 break;
             case RemoveSwitch op:
+                if (state.Spec.NoForwards.Any(n => n.Bridge == op.Name))
+                    yield return Nft(s => s with { NoForwards = [.. s.NoForwards.Where(n => n.Bridge != op.Name)] });
                 yield return Show(QemuCommands.LinkDelete(op.Name));
                 break;
             case SetSwitchNotes op:
@@ -800,39 +846,66 @@ public sealed class QemuProvider : IHostProvider
                 yield return Show(QemuCommands.OverlayCreate(Path.GetFullPath(op.Path), Path.GetFullPath(op.ParentPath), format));
                 break;
             case CreateVm op:
-                yield return $"#   write {Registry.EntryPath(op.VmName)}" + (op.Generation == 2 ? $"; copy {_options.OvmfVarsTemplate} to {Path.Combine(op.Path, "OVMF_VARS.fd")}" : "");
+                var vars = op.Generation == 2 ? Path.Combine(op.Path, "OVMF_VARS.fd") : null;
+                state.Vms[op.VmName] = new VmEntry(op.VmName, op.Notes, op.Generation, 1, op.MemoryBytes, op.Path, op.DiskPath, null, vars, []);
+                yield return $"#   write {Registry.EntryPath(op.VmName)}" + (vars is null ? "" : $"; copy {_options.OvmfVarsTemplate} to {vars}");
                 break;
             case StartVm op:
-                foreach (var line in PreviewStart(op)) yield return line;
+                foreach (var line in PreviewStart(op, PreviewEntry(op.VmName, state))) yield return line;
                 break;
             case StopVm op:
                 yield return op.TurnOff ? $"#   QMP quit on {Registry.QmpSocket(op.VmName)}, SIGKILL after {_options.TurnOffTimeout.TotalSeconds:0} s; delete its taps"
-                    : $"#   QMP system_powerdown on {Registry.QmpSocket(op.VmName)}, wait for the guest to power off; delete its taps";
+                    : $"#   QMP system_powerdown on {Registry.QmpSocket(op.VmName)}, wait for the guest to power off (SIGKILL if QMP does not answer); delete its taps";
                 break;
             case ResumeVm op:
                 yield return $"#   QMP cont on {Registry.QmpSocket(op.VmName)}";
                 break;
             case RemoveVm op:
+                state.Vms.Remove(op.VmName);
                 yield return $"#   delete the VM's taps, {Registry.EntryPath(op.VmName)} and its UEFI variables";
                 break;
             case RemoveFile op:
                 yield return $"#   delete {op.Path}";
                 break;
             case ConnectVmAdapter op:
+                Fold(op.VmName, e => e with { Adapters = [.. e.Adapters.Select(a => SameName(a.Name, op.AdapterName) ? a with { Switch = op.SwitchName } : a)] });
                 yield return $"#   update {Registry.EntryPath(op.VmName)} (a running VM's tap moves to {op.SwitchName} at once)";
                 break;
             default:
+                switch (operation)
+                {
+                    case SetVmHardware op:
+                        Fold(op.VmName, e => e with { Cpus = op.Cpus, MemoryBytes = op.MemoryBytes });
+                        break;
+                    case AddVmAdapter op:
+                        Fold(op.VmName, e => e with { Adapters = e.Adapters.Add(new VmAdapterEntry(op.AdapterName, op.SwitchName, op.Mac.ToString(':').ToLowerInvariant(), InterfaceNames.TapOf(e.Name, op.AdapterName))) });
+                        break;
+                    case RemoveVmAdapter op:
+                        Fold(op.VmName, e => e with { Adapters = [.. e.Adapters.Where(a => !SameName(a.Name, op.AdapterName))] });
+                        break;
+                    case AttachSeed op:
+                        Fold(op.VmName, e => e with { Seed = op.IsoPath });
+                        break;
+                }
                 yield return $"#   update {Registry.EntryPath(operation.Vm ?? "")}".TrimEnd();
                 break;
         }
+
+        void Fold(string vm, Func<VmEntry, VmEntry> change)
+        {
+            if (PreviewEntry(vm, state) is { } entry) state.Vms[vm] = change(entry);
+        }
     }
 
-    private IEnumerable<string> PreviewStart(StartVm op)
+    /// <summary>The VM's entry as the batch so far leaves it: made or changed earlier in the batch, else the registry's.</summary>
+    private VmEntry? PreviewEntry(string vm, PreviewState state) =>
+        state.Vms.TryGetValue(vm, out var entry) ? entry : Registry.Find(vm);
+
+    private IEnumerable<string> PreviewStart(StartVm op, VmEntry? entry)
     {
-        var entry = Registry.Find(op.VmName);
         if (entry is null)
         {
-            yield return $"#   ip -batch - (a tap per adapter on its bridge), then qemu-system-x86_64 … -daemonize, as {Registry.EntryPath(op.VmName)} will say";
+            yield return $"#   refused: there is no VM '{op.VmName}' in the QEMU registry ({Registry.Directory}) or earlier in this batch";
             yield break;
         }
         if (entry.Adapters.Length > 0)

@@ -77,6 +77,13 @@ public sealed class QemuRules : HostRules
             $"or by hand 'ip link add br0 type bridge; ip link set {nic} master br0; ip link set br0 up' (then move the host's address from {nic} to br0). Nothing was changed.";
     }
 
+    /// <summary>A Linux host's words: bridges (with a host address, isolated, or the existing one a bridged network names) and nftables masquerades.</summary>
+    public override HostWords Words { get; } = new("bridge", "isolated bridge", "existing bridge", "bridge", "nftables masquerade");
+
+    /// <summary>No shared NAT object: each NAT network's subnet is masqueraded in LabRunner's own nftables table.</summary>
+    public override string NatSummary(string natName, Ipv4Subnet prefix) =>
+        $"an nftables masquerade per NAT network (table inet labrunner), subnets from {prefix}";
+
     /// <summary>The DNAT rules also match the host's own non-loopback addresses (the output chain), unlike WinNAT.</summary>
     public override string ForwardedPortNote =>
         "From this host, connect to the guest's own address or to one of the host's own addresses (not 127.0.0.1) and the host port; other machines use the host's address and port.";

@@ -58,6 +58,12 @@ public abstract class HostRules
     /// <summary>One line for people on how to reach a forwarded port from the host itself and from elsewhere.</summary>
     public abstract string ForwardedPortNote { get; }
 
+    /// <summary>What this host calls switches and NAT, in every description of an operation (Hyper-V's by default).</summary>
+    public virtual HostWords Words => HostWords.HyperV;
+
+    /// <summary>One line for people on how the lab's NAT networks are translated on this host (the plan's heading).</summary>
+    public virtual string NatSummary(string natName, Ipv4Subnet prefix) => $"{natName} {prefix} (shared by every lab on the host)";
+
     /// <summary>
     /// Why this host's port forwarding can never be reached on <paramref name="hostIp"/> (a forwarded port's
     /// <c>host_ip</c>), with what to use instead; null when it can. Loopback is the case: neither WinNAT nor a DNAT

@@ -17,7 +17,15 @@ public static class Reconciler
     private static readonly Ipv4Address AnyAddress = new(0);
 
     public static Reconciliation Reconcile(ReconcileRequest request) =>
-        request.Mode == ReconcileMode.Down ? Down(request) : new Converger(request).Run();
+        InWords(request.Mode == ReconcileMode.Down ? Down(request) : new Converger(request).Run(), request.Rules.Words);
+
+    /// <summary>Every operation described in the host's own words (bridges and nftables on Linux, switches and NetNat on Hyper-V).</summary>
+    private static Reconciliation InWords(Reconciliation result, HostWords words) => result with
+    {
+        Network = [.. result.Network.Select(o => o.In(words))],
+        Vms = [.. result.Vms.Select(v => (v.Vm, ImmutableArray.CreateRange(v.Operations.Select(o => o.In(words)))))],
+        Teardown = [.. result.Teardown.Select(o => o.In(words))],
+    };
 
     public static string SecureBootTemplate(GuestOs os) =>
         os == GuestOs.Windows ? "MicrosoftWindows" : "MicrosoftUEFICertificateAuthority";

@@ -94,6 +94,25 @@ public sealed class QemuProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task What_if_prints_in_full_every_command_up_then_runs_in_the_hosts_own_words()
+    {
+        var batch = new OperationBatch("up", UpBatch());
+
+        var preview = _provider.Preview(batch)!;
+        await _provider.ApplyAsync(batch, null, CancellationToken.None);
+
+        // Every command line of the preview is one that up ran, in order (up also reads the host: ip link, nft -j).
+        var shown = preview.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var ran = _runner.Transcript(_directory, _directory).Split('\n').Where(l => l.Length > 0 && !l.StartsWith("nft -j list", StringComparison.Ordinal) && !l.StartsWith("ip -d -j", StringComparison.Ordinal)).ToList();
+        Assert.Equal(ran, shown);
+        Assert.DoesNotContain("…", preview, StringComparison.Ordinal);
+        Assert.DoesNotContain("switch", preview, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("NetNat", preview, StringComparison.Ordinal);
+        Assert.Contains($"# create nftables masquerade '{Nat}' for 10.20.0.0/24", preview, StringComparison.Ordinal);
+        Assert.Contains($"# create isolated bridge '{Isolated}'", preview, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void What_if_shows_the_commands_of_an_up_batch()
     {
         var preview = _provider.Preview(new OperationBatch("up", UpBatch()));
