@@ -16,19 +16,27 @@ public sealed class SilentMonitorTests : IDisposable
 {
     private const string Vm = "lab-web";
     private const string Mark = "labrunner:v1 lab=lab project=0123abcd";
+    // Only the silence being tested is short: a monitor that greets late on a loaded machine must not look like one that never greets.
     private static readonly QmpClientOptions Short = new(TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(300));
+    private static readonly QmpClientOptions ShortAnswers = new(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(300));
 
     private readonly string _directory = Directory.CreateTempSubdirectory("lr-silent-").FullName;
     private readonly VmRegistry _registry;
     private readonly ProcessTable _processes = new();
-    private readonly QemuProvider _provider;
+    private QemuProvider _provider;
 
     public SilentMonitorTests()
     {
         _registry = new VmRegistry(Path.Combine(_directory, "registry"));
+        _provider = Provider(Short);
+    }
+
+    private QemuProvider Provider(QmpClientOptions qmp)
+    {
+        _processes.Qmp = new LinuxVmProcesses(qmp);
         _registry.Save(new VmEntry(Vm, Mark, 1, 1, 512L * 1024 * 1024, Path.Combine(_directory, "vm"), Path.Combine(_directory, "vm", "disk.qcow2"), null, null, []));
         _processes.Running[_registry.PidFile(Vm)] = 4242;
-        _provider = new QemuProvider(new QemuProviderOptions(_registry, new FakeHostCommandRunner())
+        return new QemuProvider(new QemuProviderOptions(_registry, new FakeHostCommandRunner())
         {
             Processes = _processes,
             AcceleratorProbe = new FixedProbe(),
@@ -60,6 +68,7 @@ public sealed class SilentMonitorTests : IDisposable
     [Fact]
     public async Task A_monitor_that_greets_and_never_answers_makes_the_state_unknown_with_why()
     {
+        _provider = Provider(ShortAnswers);
         await using var monitor = new FakeQmpServer(_registry.QmpSocket(Vm));
         var silent = Task.Run(async () =>
         {
@@ -93,6 +102,7 @@ public sealed class SilentMonitorTests : IDisposable
     [Fact]
     public async Task Halt_with_a_monitor_that_greets_and_never_answers_falls_through_to_the_kill()
     {
+        _provider = Provider(ShortAnswers);
         await using var monitor = new FakeQmpServer(_registry.QmpSocket(Vm));
         var silent = Task.Run(async () =>
         {
@@ -110,7 +120,7 @@ public sealed class SilentMonitorTests : IDisposable
     /// <summary>The real QMP side of <see cref="LinuxVmProcesses"/> with short timeouts; the processes are a table.</summary>
     private sealed class ProcessTable : IVmProcesses
     {
-        private readonly LinuxVmProcesses _qmp = new(Short);
+        public LinuxVmProcesses Qmp { get; set; } = new(Short);
 
         public Dictionary<string, int> Running { get; } = new(StringComparer.Ordinal);
 
@@ -118,9 +128,9 @@ public sealed class SilentMonitorTests : IDisposable
 
         public LinuxProcess? FindRunning(string pidFile) => Running.TryGetValue(pidFile, out var pid) ? new LinuxProcess(pid, 1) : null;
 
-        public Task<string?> QueryStatusAsync(string qmpSocket, CancellationToken cancellationToken) => _qmp.QueryStatusAsync(qmpSocket, cancellationToken);
+        public Task<string?> QueryStatusAsync(string qmpSocket, CancellationToken cancellationToken) => Qmp.QueryStatusAsync(qmpSocket, cancellationToken);
 
-        public Task ExecuteAsync(string qmpSocket, string command, CancellationToken cancellationToken) => _qmp.ExecuteAsync(qmpSocket, command, cancellationToken);
+        public Task ExecuteAsync(string qmpSocket, string command, CancellationToken cancellationToken) => Qmp.ExecuteAsync(qmpSocket, command, cancellationToken);
 
         public bool IsAlive(LinuxProcess process) => Running.ContainsValue(process.Pid);
 
