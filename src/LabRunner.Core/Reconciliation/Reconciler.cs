@@ -152,13 +152,13 @@ public static class Reconciler
                 }
                 else if (!r.Identity.Owns(existing.Notes))
                 {
-                    _conflicts.Add(new Conflict(ForeignObject("switch", net.Switch, existing.Notes) + $" Rename network '{net.Name}' or the lab."));
+                    _conflicts.Add(new Conflict(ForeignObject(r.Rules.Words.Switch, net.Switch, existing.Notes) + $" Rename network '{net.Name}' or the lab."));
                     continue;
                 }
                 else if (existing.Kind != kind)
                 {
                     _conflicts.Add(new Conflict($"network '{net.Name}' was {existing.Kind.ToString().ToLowerInvariant()} and is now {net.Type.ToString().ToLowerInvariant()}; " +
-                        "LabRunner does not recreate a switch VMs are connected to. Run 'lab down' and then 'lab up'."));
+                        $"LabRunner does not recreate a {r.Rules.Words.Switch} VMs are connected to. Run 'lab down' and then 'lab up'."));
                     continue;
                 }
                 if (r.Mode != ReconcileMode.Halt && net.HasHostVnic && net.Gateway is { } gateway && net.Subnet is { } subnet)
@@ -195,7 +195,7 @@ public static class Reconciler
             }
             if (Inv.Switch(net.Switch) is { } clash)
             {
-                _conflicts.Add(new Conflict(ForeignObject("switch", clash.Name, clash.Notes)));
+                _conflicts.Add(new Conflict(ForeignObject(r.Rules.Words.Switch, clash.Name, clash.Notes)));
                 return;
             }
             _network.Add(new CreateSwitch(net.Switch, SwitchKind.External, adapter, LabIdentity.SharedMark));

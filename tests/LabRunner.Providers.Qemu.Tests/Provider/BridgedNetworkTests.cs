@@ -4,6 +4,7 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 using LabRunner.Core.Reconciliation;
+using LabRunner.Providers.Qemu.Network;
 
 namespace LabRunner.Providers.Qemu.Tests.Provider;
 
@@ -69,6 +70,20 @@ public class BridgedNetworkTests
         Assert.Contains("Its Linux bridges: 'br7'", conflict, StringComparison.Ordinal);
         Assert.DoesNotContain("'eth0'", conflict, StringComparison.Ordinal);
         Assert.DoesNotContain("physical adapter named", conflict, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_foreign_interface_with_a_planned_bridge_name_is_called_a_bridge()
+    {
+        var back = InterfaceNames.Bridge("shop", "back");
+        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Labfile("br7")), null, LabContext.Default with { Rules = QemuRules.Instance }).Plan!;
+        var host = Host with { Switches = [.. Host.Switches, new HostSwitch(back, SwitchKind.External, back, "")] };
+        var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.qcow2", $"/p/.lab/vms/{v.Name}/seed.iso", "/boxes/debian.qcow2"));
+
+        var result = Reconciler.Reconcile(new ReconcileRequest(plan, host, Me, ReconcileMode.Up, files, "/p/.lab", [], [], HostRules: QemuRules.Instance));
+
+        var conflict = Assert.Single(result.Conflicts).Message;
+        Assert.Contains($"a bridge named '{back}' already exists and was not created by LabRunner", conflict, StringComparison.Ordinal);
     }
 
     [Fact]
