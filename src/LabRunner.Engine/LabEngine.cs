@@ -91,6 +91,9 @@ public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterP
 
     /// <summary>The store box (name and version) the VM was created on; null for a 'path' box.</summary>
     public VmBox? Box { get; init; }
+
+    /// <summary>Why <see cref="State"/> is <c>unknown</c> (the host could not tell, e.g. the VM's monitor did not answer); null otherwise.</summary>
+    public string? StateReason { get; init; }
 }
 
 public sealed record StatusResult(ImmutableArray<Diagnostic> Diagnostics, LabPlan? Plan, ImmutableArray<VmStatus> Vms, ImmutableArray<string> Strays);
@@ -399,6 +402,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             var host = inventory.Vm(vm.HostVmName);
             var stateName = host is null ? "not_created"
                 : !identity.Owns(host.Notes) ? "foreign"
+                : host.UnknownStateReason is not null ? "unknown"
                 : host.State switch
                 {
                     VmState.Running => "running",
@@ -421,6 +425,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                 MemoryBytes = owned ? host!.MemoryBytes : null,
                 Pending = pending.FirstOrDefault(c => string.Equals(c.Vm, vm.Name, StringComparison.OrdinalIgnoreCase)),
                 Box = host is null ? null : savedState.Boxes.GetValueOrDefault(vm.Name),
+                StateReason = owned ? host!.UnknownStateReason : null,
             };
         }).ToImmutableArray();
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HostVmName, v.Name, StringComparison.OrdinalIgnoreCase)))

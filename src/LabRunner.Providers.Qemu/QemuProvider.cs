@@ -34,6 +34,9 @@ public sealed class QemuProvider : IHostProvider
     private readonly QemuProviderOptions _options;
     private readonly Lazy<AcceleratorDecision> _accelerator;
 
+    /// <summary>LabRunner's nft table as the last inventory read it: what --what-if's nft scripts start from.</summary>
+    private NftRulesetSpec? _inventorySpec;
+
     public QemuProvider(QemuProviderOptions options)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -54,6 +57,12 @@ public sealed class QemuProvider : IHostProvider
     }
 
     public VmRegistry Registry => _options.Registry;
+
+    /// <summary>
+    /// The engine's lock for this host: one per network namespace (bridges, addresses, host ports and the nft table
+    /// are the namespace's), in a fixed host-wide folder, so labs with different registries still exclude each other.
+    /// </summary>
+    public string LockPath => NetnsLock.EnginePath(_options.LockDirectory, _options.NetworkNamespace);
 
     public HostRules Rules => QemuRules.Instance;
 
@@ -81,6 +90,7 @@ public sealed class QemuProvider : IHostProvider
         var interfaces = await ReadInterfacesAsync(cancellationToken).ConfigureAwait(false);
         var nft = await ReadNftForInventoryAsync(interfaces, cancellationToken).ConfigureAwait(false);
         var spec = nft is null ? NftRulesetSpec.Empty : nft.Value.Spec;
+        _inventorySpec = spec;
 
         var adapters = interfaces
             .Where(i => i.Name != "lo" && i.Kind is not (HostInterfaceKind.Tap or HostInterfaceKind.Macvtap))
@@ -126,9 +136,9 @@ public sealed class QemuProvider : IHostProvider
             : new HostSwitch(bridge.Name, SwitchKind.Internal, null, alias);
     }
 
-    private static HostVm VmOf(VmEntry entry, VmState state) => new(
+    private static HostVm VmOf(VmEntry entry, (VmState State, string? UnknownBecause) state) => new(
         entry.Name,
-        state,
+        state.State,
         entry.Notes,
         entry.Generation,
         entry.MemoryBytes,
@@ -136,20 +146,35 @@ public sealed class QemuProvider : IHostProvider
         [.. entry.Adapters.Select(a => new HostVmAdapter(a.Name, a.Switch, MacAddress.Parse(a.Mac)))],
         [entry.Disk],
         entry.Seed is null ? [] : [new HostDvdDrive(0, 0, entry.Seed)],
-        SecureBoot: false);
+        SecureBoot: false,
+        UnknownStateReason: state.UnknownBecause);
 
-    /// <summary>Off unless the pid file names a live QEMU of this VM; then what QMP says (running when it does not answer, as the process is there).</summary>
-    private async Task<VmState> StateOfAsync(VmEntry entry, CancellationToken cancellationToken)
+    /// <summary>
+    /// Off unless the pid file names a live QEMU of this VM; then what QMP says. When the monitor does not
+    /// answer, the state is unknown, with why: the process is there, so it counts as running for planning
+    /// (halt and down stop it, falling back to a kill).
+    /// </summary>
+    private async Task<(VmState State, string? UnknownBecause)> StateOfAsync(VmEntry entry, CancellationToken cancellationToken)
     {
-        if (_options.Processes.FindRunning(Registry.PidFile(entry.Name)) is null) return VmState.Off;
-        var status = await _options.Processes.QueryStatusAsync(Registry.QmpSocket(entry.Name), cancellationToken).ConfigureAwait(false);
-        return status switch
+        var socket = Registry.QmpSocket(entry.Name);
+        if (_options.Processes.FindRunning(Registry.PidFile(entry.Name)) is not { } process) return (VmState.Off, null);
+        string? status;
+        try
+        {
+            status = await _options.Processes.QueryStatusAsync(socket, cancellationToken).ConfigureAwait(false);
+        }
+        catch (QmpException e)
+        {
+            if (!_options.Processes.IsAlive(process)) return (VmState.Off, null);
+            return (VmState.Running, $"QEMU ({process}) runs, but its monitor {socket} did not answer: {e.Message}");
+        }
+        return (status switch
         {
             null or "running" => VmState.Running,
             "paused" or "prelaunch" or "suspended" => VmState.Paused,
             "shutdown" => VmState.Stopping,
             _ => VmState.Other,
-        };
+        }, null);
     }
 
     private async Task<ImmutableArray<HostInterface>> ReadInterfacesAsync(CancellationToken cancellationToken)
@@ -235,7 +260,7 @@ public sealed class QemuProvider : IHostProvider
         {
             if (errors.Any(e => batch.SkipsAfter(e.Index, i))) continue;
             cancellationToken.ThrowIfCancellationRequested();
-            var operation = operations[i];
+            var operation = operations[i].In(Rules.Words);
             progress?.Report(new OperationProgress(batch, i, operation, Done: false));
             var error = await TryApplyAsync(operation, context, cancellationToken).ConfigureAwait(false);
             if (error is not null)
@@ -399,7 +424,7 @@ public sealed class QemuProvider : IHostProvider
             throw Refuse(HostErrorKind.Conflict, op, $"'{op.Name}' does not carry LabRunner's mark; LabRunner never removes an interface it did not create.");
         var spec = await SpecAsync(context, ct).ConfigureAwait(false);
         if (spec.NoForwards.Any(n => n.Bridge == op.Name))
-            await ChangeNftAsync(context, s => s with { NoForwards = [.. s.NoForwards.Where(n => n.Bridge != op.Name)] }, ct).ConfigureAwait(false);
+            await ChangeNftAsync(context, s => s.NoForwards.Any(n => n.Bridge == op.Name) ? s with { NoForwards = [.. s.NoForwards.Where(n => n.Bridge != op.Name)] } : s, ct).ConfigureAwait(false);
         if (existing is not null)
             await RunCheckedAsync(QemuCommands.LinkDelete(op.Name), ct).ConfigureAwait(false);
     }
@@ -430,19 +455,20 @@ public sealed class QemuProvider : IHostProvider
         var mark = nat is not null ? new OwnershipMark(nat.Lab, nat.Project) : await NatMarkAsync(op, op.NatName, ct).ConfigureAwait(false);
         var protocol = op.Protocol == PortProtocol.Tcp ? NftProtocol.Tcp : NftProtocol.Udp;
         IPAddress? host = op.ExternalIp == AnyAddress ? null : IPAddress.Parse(op.ExternalIp.ToString());
-        var clash = spec.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == op.ExternalPort
-            && (f.HostAddress is null || host is null || f.HostAddress.Equals(host)));
-        if (clash is not null)
-        {
-            if (clash.GuestAddress.Equals(IPAddress.Parse(op.InternalIp.ToString())) && clash.GuestPort == op.InternalPort && Equals(clash.HostAddress, host)) return;
-            throw Refuse(HostErrorKind.Conflict, op, $"host port {op.Protocol.ToString().ToLowerInvariant()}/{op.ExternalPort} is already forwarded to {clash.GuestAddress}:{clash.GuestPort} (lab '{clash.Lab}').");
-        }
         var forward = new NftPortForward(mark.Lab, protocol, host, op.ExternalPort, IPAddress.Parse(op.InternalIp.ToString()), op.InternalPort)
         {
             Project = mark.Project,
             Nat = OwnershipMark.IsToken(op.NatName) ? op.NatName : null,
         };
-        await ChangeNftAsync(context, s => s with { PortForwards = s.PortForwards.Add(forward) }, ct).ConfigureAwait(false);
+        // The clash is checked on the table as read under the lock, where another lab's new rule is seen.
+        await ChangeNftAsync(context, s =>
+        {
+            var clash = s.PortForwards.FirstOrDefault(f => f.Protocol == protocol && f.HostPort == op.ExternalPort
+                && (f.HostAddress is null || host is null || f.HostAddress.Equals(host)));
+            if (clash is null) return s with { PortForwards = s.PortForwards.Add(forward) };
+            if (clash.GuestAddress.Equals(forward.GuestAddress) && clash.GuestPort == op.InternalPort && Equals(clash.HostAddress, host)) return s;
+            throw Refuse(HostErrorKind.Conflict, op, $"host port {op.Protocol.ToString().ToLowerInvariant()}/{op.ExternalPort} is already forwarded to {clash.GuestAddress}:{clash.GuestPort} (lab '{clash.Lab}').");
+        }, ct).ConfigureAwait(false);
     }
 
     private static bool Same(NftPortForward f, RemovePortMapping op) =>
@@ -470,10 +496,19 @@ public sealed class QemuProvider : IHostProvider
         return context.Spec;
     }
 
-    /// <summary>Replaces LabRunner's table with <paramref name="change"/> applied, in one nft transaction.</summary>
+    /// <summary>
+    /// Replaces LabRunner's table with <paramref name="change"/> applied, in one nft transaction. The table is the
+    /// whole namespace's (every lab's NAT and port rules, whatever its registry), so it is read again under the
+    /// namespace's nft lock and replaced before the lock is released: a batch never writes back a stale copy.
+    /// <paramref name="change"/> returns its argument itself when there is nothing to change.
+    /// </summary>
     private async Task ChangeNftAsync(BatchContext context, Func<NftRulesetSpec, NftRulesetSpec> change, CancellationToken ct)
     {
-        var next = change(await SpecAsync(context, ct).ConfigureAwait(false));
+        using var held = await NetnsLock.AcquireAsync(NetnsLock.NftPath(_options.LockDirectory, _options.NetworkNamespace), _options.NftLockTimeout, ct).ConfigureAwait(false);
+        var current = (await ReadNftAsync(ct).ConfigureAwait(false)).Spec;
+        context.Spec = current;
+        var next = change(current);
+        if (ReferenceEquals(next, current)) return;
         var empty = next.Masquerades.IsEmpty && next.PortForwards.IsEmpty && next.NoForwards.IsEmpty;
         await RunCheckedAsync(QemuCommands.NftApply(empty ? NftRuleset.RenderDelete() : NftRuleset.Render(next)), ct).ConfigureAwait(false);
         context.Spec = next;
@@ -617,11 +652,12 @@ public sealed class QemuProvider : IHostProvider
     {
         var entry = Entry(op);
         var socket = Registry.QmpSocket(entry.Name);
-        if (_options.Processes.FindRunning(Registry.PidFile(entry.Name)) is { } pid)
+        if (_options.Processes.FindRunning(Registry.PidFile(entry.Name)) is { } qemu)
         {
             if (!op.TurnOff)
             {
                 // ACPI power button; the guest shuts down in its own time. The engine cancels after its halt timeout and turns the VM off.
+                var pressed = true;
                 try
                 {
                     await _options.Processes.ExecuteAsync(socket, "system_powerdown", ct).ConfigureAwait(false);
@@ -630,7 +666,13 @@ public sealed class QemuProvider : IHostProvider
                 {
                     // Exiting already.
                 }
-                await WaitForExitAsync(pid, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                catch (QmpException)
+                {
+                    // A silent or broken monitor cannot press the button: nothing else would ever stop this QEMU.
+                    pressed = false;
+                }
+                if (pressed) await WaitForExitAsync(qemu, Timeout.InfiniteTimeSpan, ct).ConfigureAwait(false);
+                else await KillAsync(op, qemu, ct).ConfigureAwait(false);
             }
             else
             {
@@ -642,12 +684,8 @@ public sealed class QemuProvider : IHostProvider
                 {
                     // No answer: killed below.
                 }
-                if (!await WaitForExitAsync(pid, _options.TurnOffTimeout, ct).ConfigureAwait(false))
-                {
-                    _options.Processes.Kill(pid);
-                    if (!await WaitForExitAsync(pid, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false))
-                        throw Refuse(HostErrorKind.Failed, op, $"QEMU (pid {pid}) did not exit after SIGKILL.");
-                }
+                if (!await WaitForExitAsync(qemu, _options.TurnOffTimeout, ct).ConfigureAwait(false))
+                    await KillAsync(op, qemu, ct).ConfigureAwait(false);
             }
         }
         await DeleteTapsAsync(entry, ct).ConfigureAwait(false);
@@ -655,11 +693,20 @@ public sealed class QemuProvider : IHostProvider
         File.Delete(Registry.PidFile(entry.Name));
     }
 
-    /// <summary>Whether process <paramref name="pid"/> exited within <paramref name="timeout"/> (infinite: until cancelled).</summary>
-    private async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout, CancellationToken ct)
+    /// <summary>SIGKILL to the QEMU found at the start (never to a process that took its pid since), then waits for it to go.</summary>
+    private async Task KillAsync(StopVm op, LinuxProcess qemu, CancellationToken ct)
+    {
+        if (!_options.Processes.IsAlive(qemu)) return;
+        _options.Processes.Kill(qemu);
+        if (!await WaitForExitAsync(qemu, TimeSpan.FromSeconds(10), ct).ConfigureAwait(false))
+            throw Refuse(HostErrorKind.Failed, op, $"QEMU ({qemu}) did not exit after SIGKILL.");
+    }
+
+    /// <summary>Whether <paramref name="qemu"/> exited within <paramref name="timeout"/> (infinite: until cancelled); a reused pid counts as exited.</summary>
+    private async Task<bool> WaitForExitAsync(LinuxProcess qemu, TimeSpan timeout, CancellationToken ct)
     {
         var deadline = timeout == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : DateTimeOffset.UtcNow + timeout;
-        while (_options.Processes.IsAlive(pid))
+        while (_options.Processes.IsAlive(qemu))
         {
             if (DateTimeOffset.UtcNow >= deadline) return false;
             await Task.Delay(_options.PollInterval, ct).ConfigureAwait(false);
@@ -697,27 +744,49 @@ public sealed class QemuProvider : IHostProvider
     // ---------------------------------------------------------------- preview and running
 
     /// <summary>
-    /// What <c>lab up --what-if</c> prints: per operation, the commands it runs (argument vectors, display-quoted,
-    /// with their standard input) and, as <c>#</c> lines, the registry and file changes. Commands whose
-    /// arguments depend on the host at the time (nft's whole table, stale taps) are shown as they would be now.
+    /// What <c>lab up --what-if</c> prints: per operation, in this host's words, every command it runs in full
+    /// (argument vectors, display-quoted, with their standard input) and, as <c>#</c> lines, the registry, file
+    /// and QMP steps. Commands whose arguments depend on the host at the time are shown as they would be now: nft's
+    /// whole table from the table the last inventory read, with the batch's earlier changes applied; a VM's QEMU
+    /// command line from its registry entry as the batch's earlier operations leave it.
     /// </summary>
     public string? Preview(OperationBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         if (batch.Operations.IsDefaultOrEmpty) return null;
+        var state = new PreviewState(_inventorySpec ?? NftRulesetSpec.Empty);
         var lines = new List<string>();
         foreach (var operation in batch.Operations)
         {
-            lines.Add("# " + operation.Describe());
-            lines.AddRange(PreviewOf(operation));
+            lines.Add("# " + operation.In(Rules.Words).Describe());
+            lines.AddRange(PreviewOf(operation, state));
         }
         return string.Join('\n', lines) + "\n";
     }
 
-    private IEnumerable<string> PreviewOf(HostOperation operation)
+    /// <summary>What a preview carries from one operation to the next: the nft table and the VM entries as the batch leaves them.</summary>
+    private sealed class PreviewState(NftRulesetSpec spec)
+    {
+        public NftRulesetSpec Spec { get; set; } = spec;
+
+        public Dictionary<string, VmEntry> Vms { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+        public Dictionary<string, OwnershipMark> BridgeMarks { get; } = new(StringComparer.Ordinal);
+    }
+
+    private IEnumerable<string> PreviewOf(HostOperation operation, PreviewState state)
     {
         string Show(HostCommand c) => QemuCommands.Display(c.InNamespace(_options.NetworkNamespace));
-        const string Nft = "nft -f -  # replaces table inet labrunner with its rules";
+        string Nft(Func<NftRulesetSpec, NftRulesetSpec> change)
+        {
+            state.Spec = change(state.Spec);
+            var empty = state.Spec.Masquerades.IsEmpty && state.Spec.PortForwards.IsEmpty && state.Spec.NoForwards.IsEmpty;
+            return Show(QemuCommands.NftApply(empty ? NftRuleset.RenderDelete() : NftRuleset.Render(state.Spec)));
+        }
+        OwnershipMark MarkOfBridge(string bridge, string? given) =>
+            MarkOf(given) ?? (state.BridgeMarks.TryGetValue(bridge, out var m) ? m : null)
+            ?? state.Spec.Masquerades.Where(x => x.Nat == bridge).Select(x => new OwnershipMark(x.Lab, x.Project)).FirstOrDefault()
+            ?? new OwnershipMark("unknown");
         switch (operation)
         {
             case CreateSwitch { Kind: SwitchKind.External } op:
@@ -725,25 +794,45 @@ public sealed class QemuProvider : IHostProvider
                 break;
             case CreateSwitch op:
                 yield return Show(QemuCommands.BridgeCreate(op.Name, op.Kind == SwitchKind.Private ? op.Notes + PrivateSuffix : op.Notes));
-                if (op.Kind == SwitchKind.Private) yield return Nft + $" + forward drop for {op.Name}";
+                if (MarkOf(op.Notes) is { } bridgeMark) state.BridgeMarks[op.Name] = bridgeMark;
+                if (op.Kind == SwitchKind.Private)
+                {
+                    var mark = MarkOf(op.Notes) ?? new OwnershipMark("unknown");
+                    yield return Nft(s => s with { NoForwards = [.. s.NoForwards.Where(n => n.Bridge != op.Name), new NftNoForward(mark.Lab, op.Name) { Project = mark.Project }] });
+                }
                 break;
             case AssignHostIp op:
                 yield return Show(QemuCommands.AddressAdd(op.Ip.ToString(), op.PrefixLength, op.SwitchName));
                 break;
             case CreateNat op:
-                yield return Nft + $" + masquerade {op.InternalPrefix} (nat {op.Name})";
+            {
+                var mark = MarkOfBridge(op.Name, op.Mark);
+                var subnet = IPNetwork.Parse(op.InternalPrefix.ToString());
+                yield return Nft(s => s with { Masquerades = [.. s.Masquerades.Where(m => m.Nat != op.Name), new NftMasquerade(mark.Lab, subnet) { Project = mark.Project, Nat = op.Name }] });
                 yield return Show(QemuCommands.EnableForwarding());
                 break;
+            }
             case RemoveNat op:
-                yield return Nft + $" - masquerade of nat {op.Name}";
+                yield return Nft(s => s with { Masquerades = [.. s.Masquerades.Where(m => m.Nat != op.Name)] });
                 break;
             case AddPortMapping op:
-                yield return Nft + $" + dnat {op.Protocol.ToString().ToLowerInvariant()} {op.ExternalIp}:{op.ExternalPort} to {op.InternalIp}:{op.InternalPort}";
+            {
+                var mark = MarkOfBridge(op.NatName, null);
+                var forward = new NftPortForward(mark.Lab, op.Protocol == PortProtocol.Tcp ? NftProtocol.Tcp : NftProtocol.Udp,
+                    op.ExternalIp == AnyAddress ? null : IPAddress.Parse(op.ExternalIp.ToString()), op.ExternalPort, IPAddress.Parse(op.InternalIp.ToString()), op.InternalPort)
+                {
+                    Project = mark.Project,
+                    Nat = OwnershipMark.IsToken(op.NatName) ? op.NatName : null,
+                };
+                yield return Nft(s => s with { PortForwards = s.PortForwards.Add(forward) });
                 break;
+            }
             case RemovePortMapping op:
-                yield return Nft + $" - dnat {op.Protocol.ToString().ToLowerInvariant()} {op.ExternalIp}:{op.ExternalPort} to {op.InternalIp}:{op.InternalPort}";
+                yield return Nft(s => s with { PortForwards = [.. s.PortForwards.Where(f => !Same(f, op))] });
                 break;
             case RemoveSwitch op:
+                if (state.Spec.NoForwards.Any(n => n.Bridge == op.Name))
+                    yield return Nft(s => s with { NoForwards = [.. s.NoForwards.Where(n => n.Bridge != op.Name)] });
                 yield return Show(QemuCommands.LinkDelete(op.Name));
                 break;
             case SetSwitchNotes op:
@@ -754,39 +843,66 @@ public sealed class QemuProvider : IHostProvider
                 yield return Show(QemuCommands.OverlayCreate(Path.GetFullPath(op.Path), Path.GetFullPath(op.ParentPath), format));
                 break;
             case CreateVm op:
-                yield return $"#   write {Registry.EntryPath(op.VmName)}" + (op.Generation == 2 ? $"; copy {_options.OvmfVarsTemplate} to {Path.Combine(op.Path, "OVMF_VARS.fd")}" : "");
+                var vars = op.Generation == 2 ? Path.Combine(op.Path, "OVMF_VARS.fd") : null;
+                state.Vms[op.VmName] = new VmEntry(op.VmName, op.Notes, op.Generation, 1, op.MemoryBytes, op.Path, op.DiskPath, null, vars, []);
+                yield return $"#   write {Registry.EntryPath(op.VmName)}" + (vars is null ? "" : $"; copy {_options.OvmfVarsTemplate} to {vars}");
                 break;
             case StartVm op:
-                foreach (var line in PreviewStart(op)) yield return line;
+                foreach (var line in PreviewStart(op, PreviewEntry(op.VmName, state))) yield return line;
                 break;
             case StopVm op:
                 yield return op.TurnOff ? $"#   QMP quit on {Registry.QmpSocket(op.VmName)}, SIGKILL after {_options.TurnOffTimeout.TotalSeconds:0} s; delete its taps"
-                    : $"#   QMP system_powerdown on {Registry.QmpSocket(op.VmName)}, wait for the guest to power off; delete its taps";
+                    : $"#   QMP system_powerdown on {Registry.QmpSocket(op.VmName)}, wait for the guest to power off (SIGKILL if QMP does not answer); delete its taps";
                 break;
             case ResumeVm op:
                 yield return $"#   QMP cont on {Registry.QmpSocket(op.VmName)}";
                 break;
             case RemoveVm op:
+                state.Vms.Remove(op.VmName);
                 yield return $"#   delete the VM's taps, {Registry.EntryPath(op.VmName)} and its UEFI variables";
                 break;
             case RemoveFile op:
                 yield return $"#   delete {op.Path}";
                 break;
             case ConnectVmAdapter op:
+                Fold(op.VmName, e => e with { Adapters = [.. e.Adapters.Select(a => SameName(a.Name, op.AdapterName) ? a with { Switch = op.SwitchName } : a)] });
                 yield return $"#   update {Registry.EntryPath(op.VmName)} (a running VM's tap moves to {op.SwitchName} at once)";
                 break;
             default:
+                switch (operation)
+                {
+                    case SetVmHardware op:
+                        Fold(op.VmName, e => e with { Cpus = op.Cpus, MemoryBytes = op.MemoryBytes });
+                        break;
+                    case AddVmAdapter op:
+                        Fold(op.VmName, e => e with { Adapters = e.Adapters.Add(new VmAdapterEntry(op.AdapterName, op.SwitchName, op.Mac.ToString(':').ToLowerInvariant(), InterfaceNames.TapOf(e.Name, op.AdapterName))) });
+                        break;
+                    case RemoveVmAdapter op:
+                        Fold(op.VmName, e => e with { Adapters = [.. e.Adapters.Where(a => !SameName(a.Name, op.AdapterName))] });
+                        break;
+                    case AttachSeed op:
+                        Fold(op.VmName, e => e with { Seed = op.IsoPath });
+                        break;
+                }
                 yield return $"#   update {Registry.EntryPath(operation.Vm ?? "")}".TrimEnd();
                 break;
         }
+
+        void Fold(string vm, Func<VmEntry, VmEntry> change)
+        {
+            if (PreviewEntry(vm, state) is { } entry) state.Vms[vm] = change(entry);
+        }
     }
 
-    private IEnumerable<string> PreviewStart(StartVm op)
+    /// <summary>The VM's entry as the batch so far leaves it: made or changed earlier in the batch, else the registry's.</summary>
+    private VmEntry? PreviewEntry(string vm, PreviewState state) =>
+        state.Vms.TryGetValue(vm, out var entry) ? entry : Registry.Find(vm);
+
+    private IEnumerable<string> PreviewStart(StartVm op, VmEntry? entry)
     {
-        var entry = Registry.Find(op.VmName);
         if (entry is null)
         {
-            yield return $"#   ip -batch - (a tap per adapter on its bridge), then qemu-system-x86_64 … -daemonize, as {Registry.EntryPath(op.VmName)} will say";
+            yield return $"#   refused: there is no VM '{op.VmName}' in the QEMU registry ({Registry.Directory}) or earlier in this batch";
             yield break;
         }
         if (entry.Adapters.Length > 0)

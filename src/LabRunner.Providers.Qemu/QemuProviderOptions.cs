@@ -32,6 +32,15 @@ public sealed record QemuProviderOptions(VmRegistry Registry, IHostCommandRunner
     /// <summary>How long a turned-off VM (QMP <c>quit</c>) may take to exit before it is killed.</summary>
     public TimeSpan TurnOffTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The host-wide folder of the per-network-namespace locks (<see cref="Network.NetnsLock"/>): fixed, so that labs with
+    /// different registries still share them. Tests point it at a folder of their own.
+    /// </summary>
+    public string LockDirectory { get; init; } = Network.NetnsLock.DefaultDirectory;
+
+    /// <summary>How long a change to LabRunner's nft table waits for another one in the same namespace.</summary>
+    public TimeSpan NftLockTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Whether NAT changes are refused while another table drops forwarded packets (Docker's FORWARD policy).</summary>
     public bool CheckForwardPolicy { get; init; } = true;
 }

@@ -48,6 +48,25 @@ public sealed class HostSelectionTests : IDisposable
     }
 
     [Fact]
+    public async Task Plan_speaks_each_providers_own_words()
+    {
+        using var project = new TempProject().With("Labfile.yml", Repo.Labfile("everything.yml"));
+
+        var qemu = await Lab.RunAsync(project.Root, new Dictionary<string, string> { ["LABRUNNER_PROVIDER"] = "qemu" }, "plan");
+        var hyperv = await Lab.RunAsync(project.Root, new Dictionary<string, string> { ["LABRUNNER_PROVIDER"] = "hyperv" }, "plan");
+
+        Assert.True(qemu.ExitCode == 0, qemu.ToString());
+        Assert.Contains("an nftables masquerade per NAT network", qemu.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Bridge", qemu.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(isolated)", qemu.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("LabRunnerNAT", qemu.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("(internal)", qemu.Stdout, StringComparison.Ordinal);
+        Assert.True(hyperv.ExitCode == 0, hyperv.ToString());
+        Assert.Contains("LabRunnerNAT", hyperv.Stdout, StringComparison.Ordinal);
+        Assert.Contains("(internal)", hyperv.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Plan_json_with_the_qemu_provider_names_bridges_within_linux_interface_limits()
     {
         using var project = new TempProject().With("Labfile.yml", Repo.Labfile("everything.yml"));

@@ -105,6 +105,20 @@ public class PortTests
     }
 
     [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("127.1.2.3")]
+    public void A_loopback_host_ip_is_refused_with_why_and_what_to_use_instead(string hostIp)
+    {
+        var text = Lab($"[{{ guest: 80, host: 8080, host_ip: {hostIp} }}]");
+
+        var d = Expect.OnlyError(Labfiles.Load(text).Diagnostics, "LAB404", text, "{ guest: 80");
+
+        Assert.Contains($"host_ip {hostIp}", d.Message);
+        Assert.Contains("WinNAT never sees connections the host makes to itself", d.Message);
+        Assert.Contains("Leave host_ip out", d.Message);
+    }
+
+    [Theory]
     [InlineData("true", true)]
     [InlineData("yes", true)]
     [InlineData("off", false)]

@@ -282,7 +282,7 @@ public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper out
         var firstVm = await KillUpWhenAsync("the first QEMU process, the second VM's overlay held",
             () => Task.FromResult(lab.Host.QemuProcesses().Count > 0 && File.Exists(creates) && File.ReadAllText(creates).Trim() == "2"),
             new Dictionary<string, string> { ["PATH"] = slowPath }, "--parallel", "1");
-        foreach (var held in lab.Host.Processes("sleep")) Process.GetProcessById(held).Kill();
+        foreach (var held in lab.Host.LiveProcesses("sleep")) held.Kill();
         var startedBeforeConverging = lab.Host.QemuProcesses().Count;
         Assert.Equal(1, startedBeforeConverging);
         var watch = Stopwatch.StartNew();

@@ -40,9 +40,9 @@ public static class DefaultServices
         {
             if (!OperatingSystem.IsLinux())
                 throw new UsageException("the qemu provider needs Linux with QEMU; use --provider hyperv on Windows or --provider simulated");
-            // The registry (LABRUNNER_QEMU_STATE, default /var/lib/labrunner/qemu) is host-wide, and so is the engine's lock beside it.
+            // The engine's lock is per network namespace in a fixed folder (/run/labrunner), whatever registry LABRUNNER_QEMU_STATE names.
             var qemu = QemuProvider.ForLocalHost(env.GetVariable);
-            return new HostSelection(qemu, qemu.Registry.LockPath, qemu.Preview) { PreviewHeading = label => $"commands for '{label}' (argument vectors; nothing is run through a shell)" };
+            return new HostSelection(qemu, qemu.LockPath, qemu.Preview) { PreviewHeading = label => $"commands for '{label}' (argument vectors; nothing is run through a shell)" };
         }
         if (!OperatingSystem.IsWindows())
             throw new UsageException("the hyperv provider needs Windows with Hyper-V; use --provider qemu or --provider simulated on this machine");

@@ -29,7 +29,7 @@ public static class PlanCommand
                     DiagnosticPrinter.WriteJson(json, result.Diagnostics);
                 }));
             else
-                PlanTable.Write(env.Out, result.Plan, rules.ForwardedPortNote, boxes);
+                PlanTable.Write(env.Out, result.Plan, rules, boxes);
             return ExitCodes.Success;
         });
         return command;

@@ -39,6 +39,8 @@ public static class StatusCommand
             }
             env.Out.MarkupLine($"[bold]Lab[/] {Markup.Escape(status.Plan.Lab)} on {Markup.Escape(host.Provider.Description)}");
             env.Out.Write(table);
+            foreach (var vm in status.Vms.Where(v => v.StateReason is not null))
+                env.Stdout.WriteLine($"State of '{vm.Name}' is unknown: {vm.StateReason}");
             foreach (var vm in status.Vms.Where(v => v.Pending is not null))
                 env.Stdout.WriteLine($"Pending on '{vm.Name}', for '{vm.Pending!.Command}': {string.Join("; ", vm.Pending.Changes)}");
             foreach (var vm in status.Vms.Where(v => v.Box is not null))
@@ -67,6 +69,7 @@ public static class StatusCommand
             json.WriteStartObject();
             json.WriteString("name", vm.Name);
             json.WriteString("state", vm.State);
+            json.WriteStringOrNull("state_reason", vm.StateReason);
             if (vm.Cpus is { } cpus) json.WriteNumber("cpus", cpus);
             else json.WriteNull("cpus");
             if (vm.MemoryBytes is { } bytes) json.WriteNumber("memory_mb", bytes / (1024 * 1024));

@@ -1,4 +1,5 @@
 using LabRunner.Cli.Commands;
+using LabRunner.Core.Hosting;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 using Spectre.Console;
@@ -8,20 +9,22 @@ namespace LabRunner.Cli.Rendering;
 /// <summary>The human view of a plan: networks, then VMs with one row per adapter, then store boxes, then forwarded ports.</summary>
 public static class PlanTable
 {
-    public static void Write(IAnsiConsole console, LabPlan plan, string forwardedPortNote, IReadOnlyList<PlannedBox> boxes)
+    /// <summary>Writes the plan in the words of the host <paramref name="rules"/> describe (switches and NetNat, or bridges and nftables).</summary>
+    public static void Write(IAnsiConsole console, LabPlan plan, HostRules rules, IReadOnlyList<PlannedBox> boxes)
     {
         ArgumentNullException.ThrowIfNull(boxes);
+        ArgumentNullException.ThrowIfNull(rules);
         console.MarkupLine($"[bold]Lab[/] {Markup.Escape(plan.Lab)}" +
-            (plan.Nat is { } nat ? $"   [bold]NAT[/] {Markup.Escape(nat.Name)} {nat.Prefix} (shared by every lab on the host)" : ""));
+            (plan.Nat is { } nat ? $"   [bold]NAT[/] {Markup.Escape(rules.NatSummary(nat.Name, nat.Prefix))}" : ""));
         console.WriteLine();
 
         var networks = new Table().Border(TableBorder.Rounded).Title("Networks")
-            .AddColumns("Network", "Type", "Switch", "Subnet", "Host / gateway", "DNS");
+            .AddColumns("Network", "Type", Capitalized(rules.Words.Switch), "Subnet", "Host / gateway", "DNS");
         foreach (var n in plan.Networks)
             networks.AddRow(
                 Markup.Escape(n.Name),
                 n.Type.ToString().ToLowerInvariant(),
-                Markup.Escape($"{n.Switch} ({n.SwitchKind.ToLowerInvariant()})"),
+                Markup.Escape(rules.Words.KindOf(Enum.Parse<SwitchKind>(n.SwitchKind, ignoreCase: true)) is { Length: > 0 } kind ? $"{n.Switch} ({kind})" : n.Switch),
                 n.Subnet?.ToString() ?? (n.Type == Core.Labfile.NetworkType.Bridged ? "LAN (DHCP)" : "-"),
                 n.Gateway?.ToString() ?? "-",
                 n.Dns.IsEmpty ? "-" : string.Join(", ", n.Dns));
@@ -73,6 +76,8 @@ public static class PlanTable
                 $"{p.GuestIp}:{p.GuestPort}/{protocol}", $"{p.GuestIp}:{p.GuestPort}");
         }
         console.Write(table);
-        console.MarkupLine($"[grey]{Markup.Escape(forwardedPortNote)}[/]");
+        console.MarkupLine($"[grey]{Markup.Escape(rules.ForwardedPortNote)}[/]");
     }
+
+    private static string Capitalized(string word) => word.Length == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..];
 }

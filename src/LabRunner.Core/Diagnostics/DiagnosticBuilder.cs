@@ -135,6 +135,9 @@ public static class DiagnosticBuilder
         Error(s, "LAB401", F($"{which} port must be between 1 and 65535, not {Printable(value)}"));
     public static Diagnostic PortWithoutNat(SourceSpan s, string vm) =>
         Error(s, "LAB402", F($"VM '{Printable(vm)}' forwards ports but has no NAT network; WinNAT static mappings only reach guests on the NAT network"));
+    public static Diagnostic UnreachableHostIp(SourceSpan s, string vm, string hostIp, string why) =>
+        Error(s, "LAB404", F($"host_ip {hostIp} of a forwarded port of VM '{Printable(vm)}' cannot be reached on this provider: {why}"));
+
     public static Diagnostic DuplicateHostPort(SourceSpan s, string protocol, int port, string firstVm, SourceSpan first) =>
         Error(s, "LAB403", F($"host port {protocol}/{port} is already forwarded to VM '{Printable(firstVm)}' (at {first.File}:{first.Line}:{first.Column})"));
 

@@ -89,6 +89,11 @@ public enum VmState
 /// Set-VM -AutomaticCheckpointsEnabled: on, Start-VM takes a checkpoint and the VM's disk becomes its
 /// .avhdx. Windows 10/11 turn it on for every new VM.
 /// </param>
+/// <param name="UnknownStateReason">
+/// Why the host could not tell the VM's state (e.g. its monitor does not answer), or null when it could. The VM
+/// still has <see cref="State"/> as the best guess for planning (a process that is there counts as running, so
+/// halt and down still stop it); status shows the state as unknown, with this reason.
+/// </param>
 public sealed record HostVm(
     string Name,
     VmState State,
@@ -101,7 +106,8 @@ public sealed record HostVm(
     ImmutableArray<HostDvdDrive> DvdDrives,
     bool SecureBoot,
     string? SecureBootTemplate = null,
-    bool AutomaticCheckpoints = false)
+    bool AutomaticCheckpoints = false,
+    string? UnknownStateReason = null)
 {
     /// <summary>Every file the VM holds: its hard disks and the discs in its DVD drives.</summary>
     public IEnumerable<string> Files => HardDisks.Concat(DvdDrives.Where(d => !d.IsEmpty).Select(d => d.Path));

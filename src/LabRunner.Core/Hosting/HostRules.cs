@@ -1,4 +1,5 @@
 using LabRunner.Core.Labfile;
+using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 
 namespace LabRunner.Core.Hosting;
@@ -57,6 +58,31 @@ public abstract class HostRules
     /// <summary>One line for people on how to reach a forwarded port from the host itself and from elsewhere.</summary>
     public abstract string ForwardedPortNote { get; }
 
+    /// <summary>What this host calls switches and NAT, in every description of an operation (Hyper-V's by default).</summary>
+    public virtual HostWords Words => HostWords.HyperV;
+
+    /// <summary>One line for people on how the lab's NAT networks are translated on this host (the plan's heading).</summary>
+    public virtual string NatSummary(string natName, Ipv4Subnet prefix) => $"{natName} {prefix} (shared by every lab on the host)";
+
+    /// <summary>
+    /// Why this host's port forwarding can never be reached on <paramref name="hostIp"/> (a forwarded port's
+    /// <c>host_ip</c>), with what to use instead; null when it can. Loopback is the case: neither WinNAT nor a DNAT
+    /// in prerouting sees connections the host makes to itself on 127.0.0.0/8.
+    /// </summary>
+    public virtual string? UnreachableHostIp(Ipv4Address hostIp) => null;
+
+    /// <summary>Whether <paramref name="address"/> is in 127.0.0.0/8.</summary>
+    public static bool IsLoopback(Ipv4Address address) => address.Value >> 24 == 127;
+
+    /// <summary>
+    /// For a host that does not make a switch on a physical adapter itself (Linux: the user makes the bridge, so the
+    /// host keeps its own connection on it), why bridged network <paramref name="network"/> cannot use
+    /// <paramref name="adapter"/>, which is none of the host's existing <paramref name="bridges"/>, and how to make
+    /// one; <paramref name="isAdapter"/> says whether the host has an adapter of that name at all. Null (the
+    /// default, Hyper-V) when the host makes the switch on the adapter.
+    /// </summary>
+    public virtual string? ExistingBridgeRequired(string network, string adapter, bool isAdapter, IReadOnlyList<string> bridges) => null;
+
 
     public StringComparison PathComparison => PathComparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 
@@ -114,5 +140,11 @@ public sealed class HyperVRules : HostRules
 
     public override string ForwardedPortNote =>
         "WinNAT does not loop back: from this host, connect to the guest's own address; other machines use the host's address and port.";
+
+    /// <summary>A NetNat static mapping on 127.0.0.1 is accepted by Windows, but WinNAT never sees loopback connections.</summary>
+    public override string? UnreachableHostIp(Ipv4Address hostIp) => IsLoopback(hostIp)
+        ? $"WinNAT never sees connections the host makes to itself, so a mapping on {hostIp} can be reached by nothing. " +
+          "Leave host_ip out (all the host's addresses, for other machines) and, from this host, connect to the guest's own address and port"
+        : null;
 
 }

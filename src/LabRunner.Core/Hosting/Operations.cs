@@ -14,8 +14,55 @@ public abstract record HostOperation
     /// <summary>The VM this operation belongs to, or null for host networking. VM operations of different VMs may run in parallel.</summary>
     public virtual string? Vm => null;
 
-    /// <summary>One line for people: what this does to which object.</summary>
+    /// <summary>
+    /// The host's words for what the operation makes (a Linux bridge, an nftables masquerade; or a Hyper-V switch,
+    /// a NetNat), set from the provider's <see cref="HostRules.Words"/> where operations are planned. Not part of
+    /// the operation's identity: two operations that differ only in words are equal.
+    /// </summary>
+    public HostWords Words { get; init; } = HostWords.HyperV;
+
+    /// <summary>One line for people: what this does to which object, in the host's words.</summary>
     public abstract string Describe();
+
+    /// <summary>This operation described in <paramref name="words"/>.</summary>
+    public HostOperation In(HostWords words) => this with { Words = words ?? throw new ArgumentNullException(nameof(words)) };
+
+    public virtual bool Equals(HostOperation? other) => other is not null && EqualityContract == other.EqualityContract;
+
+    public override int GetHashCode() => EqualityContract.GetHashCode();
+
+    /// <summary>As the compiler would print it, without <see cref="Words"/>.</summary>
+    protected virtual bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Append("Vm = ").Append(Vm);
+        return true;
+    }
+}
+
+/// <summary>What a host calls the things LabRunner makes on it, for every line that describes an operation.</summary>
+/// <param name="InternalSwitch">A network the host is on (Hyper-V: an internal switch; Linux: a bridge with a host address).</param>
+/// <param name="PrivateSwitch">A network of VMs only (Hyper-V: a private switch; Linux: a bridge without one).</param>
+/// <param name="ExternalSwitch">A network on a physical adapter.</param>
+/// <param name="Switch">Any of them.</param>
+/// <param name="Nat">The address translation of a NAT network (Hyper-V: the NetNat; Linux: an nftables masquerade).</param>
+public sealed record HostWords(string InternalSwitch, string PrivateSwitch, string ExternalSwitch, string Switch, string Nat)
+{
+    public static HostWords HyperV { get; } = new("internal switch", "private switch", "external switch", "switch", "NetNat");
+
+    public string SwitchOf(SwitchKind kind) => kind switch
+    {
+        SwitchKind.Internal => InternalSwitch,
+        SwitchKind.Private => PrivateSwitch,
+        _ => ExternalSwitch,
+    };
+
+    /// <summary>The kind alone, beside a name already called a <see cref="Switch"/> ("internal", "isolated"; "" when the word says no more).</summary>
+    public string KindOf(SwitchKind kind)
+    {
+        var words = SwitchOf(kind);
+        return words.EndsWith(Switch, StringComparison.Ordinal) ? words[..^Switch.Length].TrimEnd() : words;
+    }
 }
 
 // Host networking
@@ -24,20 +71,20 @@ public abstract record HostOperation
 public sealed record CreateSwitch(string Name, SwitchKind Kind, string? NetAdapterName, string Notes) : HostOperation
 {
     public override string Describe() => Kind == SwitchKind.External
-        ? $"create external switch '{Name}' on adapter '{NetAdapterName}'"
-        : $"create {Kind.ToString().ToLowerInvariant()} switch '{Name}'";
+        ? $"create {Words.ExternalSwitch} '{Name}' on adapter '{NetAdapterName}'"
+        : $"create {Words.SwitchOf(Kind)} '{Name}'";
 }
 
 /// <summary>New-NetIPAddress on the switch's host vNIC <c>vEthernet (NAME)</c>.</summary>
 public sealed record AssignHostIp(string SwitchName, Ipv4Address Ip, int PrefixLength) : HostOperation
 {
-    public override string Describe() => $"give the host the address {Ip}/{PrefixLength} on switch '{SwitchName}'";
+    public override string Describe() => $"give the host the address {Ip}/{PrefixLength} on {Words.Switch} '{SwitchName}'";
 }
 
 /// <summary>New-NetNat -InternalIPInterfaceAddressPrefix: the one NetNat of the host.</summary>
 public sealed record CreateNat(string Name, Ipv4Subnet InternalPrefix, string? Mark = null) : HostOperation
 {
-    public override string Describe() => $"create NetNat '{Name}' for {InternalPrefix}";
+    public override string Describe() => $"create {Words.Nat} '{Name}' for {InternalPrefix}";
 }
 
 /// <summary>Add-NetNatStaticMapping: host port to guest address and port.</summary>
@@ -55,13 +102,13 @@ public sealed record RemovePortMapping(string NatName, PortProtocol Protocol, Ip
 /// <summary>Remove-VMSwitch (its host vNIC and addresses go with it).</summary>
 public sealed record RemoveSwitch(string Name) : HostOperation
 {
-    public override string Describe() => $"remove switch '{Name}'";
+    public override string Describe() => $"remove {Words.Switch} '{Name}'";
 }
 
 /// <summary>Remove-NetNat: only LabRunner's own, and only when no lab uses it any more.</summary>
 public sealed record RemoveNat(string Name) : HostOperation
 {
-    public override string Describe() => $"remove NetNat '{Name}'";
+    public override string Describe() => $"remove {Words.Nat} '{Name}'";
 }
 
 // VMs
@@ -205,7 +252,7 @@ public sealed record RemoveFile(string VmName, string Path) : HostOperation
 /// <summary>Set-VMSwitch -Notes: marks a switch of this lab as this project's (lab up/down --adopt).</summary>
 public sealed record SetSwitchNotes(string Name, string Notes) : HostOperation
 {
-    public override string Describe() => $"mark switch '{Name}' as this project's";
+    public override string Describe() => $"mark {Words.Switch} '{Name}' as this project's";
 }
 
 /// <summary>Set-VM -Notes: marks a VM of this lab as this project's (lab up/down --adopt).</summary>

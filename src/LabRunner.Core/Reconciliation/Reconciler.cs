@@ -17,7 +17,15 @@ public static class Reconciler
     private static readonly Ipv4Address AnyAddress = new(0);
 
     public static Reconciliation Reconcile(ReconcileRequest request) =>
-        request.Mode == ReconcileMode.Down ? Down(request) : new Converger(request).Run();
+        InWords(request.Mode == ReconcileMode.Down ? Down(request) : new Converger(request).Run(), request.Rules.Words);
+
+    /// <summary>Every operation described in the host's own words (bridges and nftables on Linux, switches and NetNat on Hyper-V).</summary>
+    private static Reconciliation InWords(Reconciliation result, HostWords words) => result with
+    {
+        Network = [.. result.Network.Select(o => o.In(words))],
+        Vms = [.. result.Vms.Select(v => (v.Vm, ImmutableArray.CreateRange(v.Operations.Select(o => o.In(words)))))],
+        Teardown = [.. result.Teardown.Select(o => o.In(words))],
+    };
 
     public static string SecureBootTemplate(GuestOs os) =>
         os == GuestOs.Windows ? "MicrosoftWindows" : "MicrosoftUEFICertificateAuthority";
@@ -144,13 +152,13 @@ public static class Reconciler
                 }
                 else if (!r.Identity.Owns(existing.Notes))
                 {
-                    _conflicts.Add(new Conflict(ForeignObject("switch", net.Switch, existing.Notes) + $" Rename network '{net.Name}' or the lab."));
+                    _conflicts.Add(new Conflict(ForeignObject(r.Rules.Words.Switch, net.Switch, existing.Notes) + $" Rename network '{net.Name}' or the lab."));
                     continue;
                 }
                 else if (existing.Kind != kind)
                 {
                     _conflicts.Add(new Conflict($"network '{net.Name}' was {existing.Kind.ToString().ToLowerInvariant()} and is now {net.Type.ToString().ToLowerInvariant()}; " +
-                        "LabRunner does not recreate a switch VMs are connected to. Run 'lab down' and then 'lab up'."));
+                        $"LabRunner does not recreate a {r.Rules.Words.Switch} VMs are connected to. Run 'lab down' and then 'lab up'."));
                     continue;
                 }
                 if (r.Mode != ReconcileMode.Halt && net.HasHostVnic && net.Gateway is { } gateway && net.Subnet is { } subnet)
@@ -170,6 +178,13 @@ public static class Reconciler
             }
             _switchOf[net.Name] = net.Switch;
             if (r.Mode == ReconcileMode.Halt) return;
+            var bridges = Inv.Switches.Where(s => s.Kind == SwitchKind.External).Select(s => s.NetAdapterName ?? s.Name).ToList();
+            var isAdapter = Inv.NetAdapters.Any(a => string.Equals(a.Name, adapter, StringComparison.OrdinalIgnoreCase));
+            if (r.Rules.ExistingBridgeRequired(net.Name, adapter, isAdapter, bridges) is { } needed)
+            {
+                _conflicts.Add(new Conflict(needed));
+                return;
+            }
             var physical = Inv.NetAdapters.Where(a => a.IsPhysical).ToList();
             if (!physical.Any(a => string.Equals(a.Name, adapter, StringComparison.OrdinalIgnoreCase)))
             {
@@ -180,7 +195,7 @@ public static class Reconciler
             }
             if (Inv.Switch(net.Switch) is { } clash)
             {
-                _conflicts.Add(new Conflict(ForeignObject("switch", clash.Name, clash.Notes)));
+                _conflicts.Add(new Conflict(ForeignObject(r.Rules.Words.Switch, clash.Name, clash.Notes)));
                 return;
             }
             _network.Add(new CreateSwitch(net.Switch, SwitchKind.External, adapter, LabIdentity.SharedMark));
@@ -289,6 +304,11 @@ public static class Reconciler
                                   string.Equals(r.Rules.HostInterfaceName(s.Name), adapter.Name, StringComparison.OrdinalIgnoreCase))
             || r.Plan.Networks.Any(n => n.HasHostVnic && string.Equals(r.Rules.HostInterfaceName(n.Switch), adapter.Name, StringComparison.OrdinalIgnoreCase));
 
+        /// <summary>Whether the host has <paramref name="address"/> now, or gets it in this run (a gateway of the lab's networks).</summary>
+        private bool HostHas(Ipv4Address address) =>
+            Inv.NetAdapters.Any(a => a.Addresses.Any(x => x.Address == address))
+            || r.Plan.Networks.Any(n => n.HasHostVnic && n.Gateway == address);
+
         private void PlanPorts()
         {
             if (_natName is null || r.Mode == ReconcileMode.Halt) return;
@@ -318,6 +338,14 @@ public static class Reconciler
                         continue;
                     }
 
+                    if (p.HostIp is { } hostIp && hostIp != AnyAddress && !HostHas(hostIp))
+                    {
+                        var own = Inv.NetAdapters.SelectMany(a => a.Addresses).Select(a => a.Address).Where(a => !HostRules.IsLoopback(a)).Distinct().Select(a => a.ToString()).ToList();
+                        _conflicts.Add(new Conflict($"host_ip {hostIp} of forwarded port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is not an address of this host, " +
+                            $"so nothing could ever reach the port. Leave host_ip out (all the host's addresses) or use one the host has " +
+                            $"({(own.Count == 0 ? "it has none" : string.Join(", ", own))}); a laptop's address changes with its network."));
+                        continue;
+                    }
                     var port = p.HostPort;
                     var holder = Holder(port);
                     if (holder is not null)

@@ -83,6 +83,8 @@ public static class LabValidator
                     d.Add(DiagnosticBuilder.PortWithoutNat(port.Span, vm.Name));
                     break;
                 }
+                if (port.HostIp is { } hostIp && context.Rules.UnreachableHostIp(hostIp) is { } why)
+                    d.Add(DiagnosticBuilder.UnreachableHostIp(port.Span, vm.Name, hostIp.ToString(), why));
                 // One external port per protocol and external address; 0.0.0.0 (all addresses) clashes with every address.
                 var key = (port.Protocol, port.HostIp?.Value ?? 0u, port.Host);
                 var clash = hostPorts.Keys.FirstOrDefault(k => k.Item1 == key.Protocol && k.Item3 == key.Host && (k.Item2 == key.Item2 || k.Item2 == 0 || key.Item2 == 0));

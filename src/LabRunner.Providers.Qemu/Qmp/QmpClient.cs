@@ -58,7 +58,7 @@ public sealed class QmpClient : IAsyncDisposable
 
     /// <summary>Connects to the QMP socket at <paramref name="socketPath"/> and negotiates capabilities.</summary>
     /// <exception cref="QmpException">Nothing listens there, the path is too long, or the peer is not a QMP server.</exception>
-    /// <exception cref="TimeoutException">No greeting or negotiation within <see cref="QmpClientOptions.ConnectTimeout"/>.</exception>
+    /// <exception cref="QmpTimeoutException">No greeting or negotiation within <see cref="QmpClientOptions.ConnectTimeout"/>.</exception>
     public static async Task<QmpClient> ConnectAsync(string socketPath, QmpClientOptions? options, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(socketPath);
@@ -101,7 +101,7 @@ public sealed class QmpClient : IAsyncDisposable
         }
     }
 
-    private static TimeoutException TimedOut(string socketPath, QmpClientOptions options) =>
+    private static QmpTimeoutException TimedOut(string socketPath, QmpClientOptions options) =>
         new($"QMP at {socketPath} did not greet and negotiate within {options.ConnectTimeout.TotalSeconds:0.#} s.");
 
     /// <summary>
@@ -109,7 +109,7 @@ public sealed class QmpClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="QmpCommandException">QEMU answered with an error.</exception>
     /// <exception cref="QmpConnectionClosedException">The connection closed before the answer.</exception>
-    /// <exception cref="TimeoutException">No answer within <see cref="QmpClientOptions.CommandTimeout"/>.</exception>
+    /// <exception cref="QmpTimeoutException">No answer within <see cref="QmpClientOptions.CommandTimeout"/>.</exception>
     public async Task<JsonElement> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(command);
@@ -139,9 +139,9 @@ public sealed class QmpClient : IAsyncDisposable
             {
                 return await pending.Response.Task.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             }
-            catch (TimeoutException)
+            catch (TimeoutException e)
             {
-                throw new TimeoutException($"QMP command '{command}' got no answer within {_options.CommandTimeout.TotalSeconds:0.#} s.");
+                throw new QmpTimeoutException($"QMP command '{command}' got no answer within {_options.CommandTimeout.TotalSeconds:0.#} s.", e);
             }
         }
         finally
@@ -181,7 +181,14 @@ public sealed class QmpClient : IAsyncDisposable
         {
             return;
         }
-        await _closed.Task.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _closed.Task.WaitAsync(_options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new QmpTimeoutException($"QEMU answered 'quit' but kept the QMP connection open for {_options.CommandTimeout.TotalSeconds:0.#} s.", e);
+        }
     }
 
     /// <summary>

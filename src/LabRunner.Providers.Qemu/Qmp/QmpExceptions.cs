@@ -26,3 +26,10 @@ public sealed class QmpConnectionClosedException(string message, Exception? inne
 
 /// <summary>The peer does not speak QMP as specified (no greeting, malformed message).</summary>
 public sealed class QmpProtocolException(string message) : QmpException(message);
+
+/// <summary>
+/// The peer said nothing in time: no greeting, or no answer to a command. The socket may be QEMU's own monitor
+/// of a process that hangs, or something that accepted and stays silent; either way QMP cannot be relied on.
+/// </summary>
+public sealed class QmpTimeoutException(string message, Exception? inner = null)
+    : QmpException(message, inner ?? new TimeoutException(message));

@@ -17,9 +17,6 @@ public sealed class VmRegistry(string directory)
 
     public string Directory { get; } = Path.GetFullPath(directory);
 
-    /// <summary>Where this host's engine lock lives: beside the registry, so every lab on the host shares it.</summary>
-    public string LockPath => Path.Combine(Directory, "host.lock");
-
     public static VmRegistry FromEnvironment(Func<string, string?> getVariable)
     {
         ArgumentNullException.ThrowIfNull(getVariable);

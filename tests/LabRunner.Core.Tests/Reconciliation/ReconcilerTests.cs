@@ -162,6 +162,32 @@ public class ReconcilerTests
     }
 
     [Fact]
+    public void A_host_ip_the_host_does_not_have_is_a_conflict_before_any_change_that_lists_its_addresses()
+    {
+        var text = Lab.Replace("{ guest: 80, host: 8080 }", "{ guest: 80, host: 8080, host_ip: 192.168.1.99 }", StringComparison.Ordinal);
+
+        var r = Run(Host(), text: text);
+
+        var conflict = Assert.Single(r.Conflicts).Message;
+        Assert.Contains("host_ip 192.168.1.99 of forwarded port tcp/8080 of VM 'web' is not an address of this host", conflict, StringComparison.Ordinal);
+        Assert.Contains("192.168.1.50", conflict, StringComparison.Ordinal);
+        Assert.Empty(r.Network.OfType<AddPortMapping>());
+    }
+
+    [Theory]
+    [InlineData("192.168.1.50")]
+    [InlineData("10.188.5.1")] // the lab's own NAT gateway, which this run puts on the host
+    public void A_host_ip_the_host_has_is_mapped(string hostIp)
+    {
+        var text = Lab.Replace("{ guest: 80, host: 8080 }", $"{{ guest: 80, host: 8080, host_ip: {hostIp} }}", StringComparison.Ordinal);
+
+        var r = Run(Host(), text: text);
+
+        Assert.Empty(r.Conflicts);
+        Assert.Equal(Ipv4Address.Parse(hostIp), Assert.Single(r.Network.OfType<AddPortMapping>()).ExternalIp);
+    }
+
+    [Fact]
     public void Auto_correct_picks_the_next_free_host_port_and_says_so()
     {
         var text = Lab.Replace("{ guest: 80, host: 8080 }", "{ guest: 80, host: 8080, auto_correct: true }", StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using LabRunner.HostCommon.Running;
 using System.Globalization;
 using LabRunner.Providers.Qemu.CommandLine;
 using System.Text.Json.Nodes;
@@ -42,7 +43,7 @@ public sealed class QemuAcceptsTheCommandLineTests : IDisposable
         // Act: the exact argv, paused, daemonized; QEMU exits 0 once the VM is set up.
         var result = await HostTools.Runner.RunAsync(line.WithStartPaused(true).ToHostCommand().InNamespace(ns.Name), CancellationToken.None);
         var pid = File.Exists(line.PidFile) ? int.Parse((await File.ReadAllTextAsync(line.PidFile!)).Trim(), CultureInfo.InvariantCulture) : 0;
-        if (pid > 0) ns.Track(pid);
+        if (pid > 0 && LinuxProcess.Find(pid) is { } qemu) ns.Track(qemu);
 
         // Assert
         Assert.True(result.Succeeded, $"qemu exited {result.ExitCode}: {result.StandardError}");

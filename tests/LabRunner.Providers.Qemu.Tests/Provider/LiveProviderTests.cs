@@ -43,12 +43,13 @@ public sealed class LiveProviderTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private QemuProvider ProviderIn(TestNamespace ns, bool checkForward = true) =>
-        new(new QemuProviderOptions(new VmRegistry(Path.Combine(_directory, "registry")), new CliWrapHostCommandRunner())
+    private QemuProvider ProviderIn(TestNamespace ns, bool checkForward = true, IHostCommandRunner? runner = null, string registry = "registry") =>
+        new(new QemuProviderOptions(new VmRegistry(Path.Combine(_directory, registry)), runner ?? new CliWrapHostCommandRunner())
         {
             NetworkNamespace = ns.Name,
             AcceleratorProbe = new FixedProbe(new AcceleratorFacts(false, "not used by tests", false, "tcg")),
             CheckForwardPolicy = checkForward,
+            LockDirectory = Path.Combine(_directory, "locks"),
         });
 
     private static ImmutableArray<HostOperation> NetworkUp() =>
@@ -111,6 +112,56 @@ public sealed class LiveProviderTests : IAsyncLifetime
     }
 
     [LiveNetworkFact]
+    public async Task Two_labs_with_different_registries_in_one_namespace_at_once_both_keep_their_nat_and_port_rules()
+    {
+        HostTools.Require(needsRoot: true, "ip", "nft", "sysctl");
+        await using var ns = await TestNamespace.CreateAsync();
+        // Lab A's first write to the nft table waits until lab B has read the table: the interleaving that lost
+        // rules when each batch replaced the table from the copy it read at its start.
+        var bRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var a = ProviderIn(ns, runner: new Gated(before: c => IsNftWrite(c) ? bRead.Task.WaitAsync(TimeSpan.FromMinutes(1)) : Task.CompletedTask), registry: "registry-a");
+        var b = ProviderIn(ns, runner: new Gated(after: c => { if (IsNftRead(c)) bRead.TrySetResult(); }), registry: "registry-b");
+        var otherNat = InterfaceNames.Bridge("other", "nat");
+        const string OtherMark = "labrunner:v1 lab=other project=4567cdef";
+
+        var applied = await Task.WhenAll(
+            a.ApplyAsync(new OperationBatch("network", NetworkUp()), null, CancellationToken.None),
+            b.ApplyAsync(new OperationBatch("network",
+            [
+                new CreateSwitch(otherNat, SwitchKind.Internal, null, OtherMark),
+                new AssignHostIp(otherNat, Ipv4Address.Parse("10.78.0.1"), 24),
+                new CreateNat(otherNat, Ipv4Subnet.Parse("10.78.0.0/24")),
+                new AddPortMapping(otherNat, PortProtocol.Tcp, Ipv4Address.Parse("0.0.0.0"), 8081, Ipv4Address.Parse("10.78.0.10"), 80),
+            ]), null, CancellationToken.None));
+        var inventory = await a.GetInventoryAsync([], CancellationToken.None);
+
+        Assert.All(applied, r => Assert.True(r.Succeeded, string.Join("; ", r.Errors.Select(e => e.Error.Message))));
+        Assert.Equal(
+            [new HostNat(Nat, Ipv4Subnet.Parse("10.77.0.0/24"), Mark), new HostNat(otherNat, Ipv4Subnet.Parse("10.78.0.0/24"), OtherMark)],
+            inventory.Nats.OrderBy(n => n.InternalPrefix.ToString()));
+        Assert.Equal([5353, 8080, 8081], inventory.PortMappings.Select(m => m.ExternalPort).Order());
+        Assert.Equal(a.LockPath, b.LockPath);
+    }
+
+    private static bool IsNftWrite(HostCommand c) => c.ToArgv().SkipWhile(x => x != "nft").Take(3).SequenceEqual(["nft", "-f", "-"]);
+
+    private static bool IsNftRead(HostCommand c) => c.ToArgv().SkipWhile(x => x != "nft").SequenceEqual(["nft", "-j", "list", "ruleset"]);
+
+    /// <summary>The real runner, with a hook before and after each command.</summary>
+    private sealed class Gated(Func<HostCommand, Task>? before = null, Action<HostCommand>? after = null) : IHostCommandRunner
+    {
+        private readonly CliWrapHostCommandRunner _inner = new();
+
+        public async Task<HostCommandResult> RunAsync(HostCommand command, CancellationToken cancellationToken)
+        {
+            if (before is not null) await before(command);
+            var result = await _inner.RunAsync(command, cancellationToken);
+            after?.Invoke(command);
+            return result;
+        }
+    }
+
+    [LiveNetworkFact]
     public async Task A_forward_chain_that_drops_by_default_is_a_conflict_before_anything_changes()
     {
         HostTools.Require(needsRoot: true, "ip", "nft");
@@ -144,7 +195,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
         await File.WriteAllBytesAsync(seed, new byte[64 * 1024]);
         var disk = Path.Combine(folder, "web.qcow2");
         var mac = MacAddress.Parse("52-54-00-12-34-56");
-        int? pid = null;
+        LinuxProcess? qemu = null;
         try
         {
             var network = await provider.ApplyAsync(new OperationBatch("network", [new CreateSwitch(Nat, SwitchKind.Internal, null, Mark)]), null, CancellationToken.None);
@@ -157,8 +208,9 @@ public sealed class LiveProviderTests : IAsyncLifetime
                 new AttachSeed(vm, seed),
                 new StartVm(vm),
             ]), null, CancellationToken.None);
-            pid = provider.Registry.Find(vm) is { } entry ? ReadPid(provider.Registry.PidFile(entry.Name)) : null;
-            if (pid is { } started) ns.Track(started);
+            // Pid and start time, read at once: cleanup never signals a process that took the pid later.
+            qemu = provider.Registry.Find(vm) is { } entry && ReadPid(provider.Registry.PidFile(entry.Name)) is { } pid ? LinuxProcess.Find(pid) : null;
+            if (qemu is { } started) ns.Track(started);
 
             Assert.True(network.Succeeded && up.Succeeded, string.Join("; ", up.Errors.Select(e => e.Error.Message)));
             var running = await provider.GetInventoryAsync([disk, seed], CancellationToken.None);
@@ -168,7 +220,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
             Assert.Equal([disk], host.HardDisks.AsEnumerable());
             Assert.Equal([new HostDvdDrive(0, 0, seed)], host.DvdDrives.AsEnumerable());
             Assert.Equal([disk, seed], running.Files.AsEnumerable());
-            Assert.True(ns.Contains(pid!.Value), "QEMU runs in the test's namespace");
+            Assert.True(ns.Contains(qemu!.Value.Pid), "QEMU runs in the test's namespace");
 
             // The tap is on the bridge, marked; QEMU's NIC has the planned MAC.
             var tap = InterfaceNames.TapOf(vm, "eth0");
@@ -190,7 +242,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
 
             Assert.True(off.Succeeded, string.Join("; ", off.Errors.Select(e => e.Error.Message)));
             Assert.Equal(VmState.Off, Assert.Single(stopped.Vms).State);
-            Assert.False(new LinuxVmProcesses().IsAlive(pid.Value), "QEMU exited");
+            Assert.False(qemu.Value.IsAlive, "QEMU exited");
 
             var removed = await provider.ApplyAsync(new OperationBatch("vm web", [new RemoveVm(vm), new RemoveFile(vm, disk)]), null, CancellationToken.None);
             var after = await provider.GetInventoryAsync([disk], CancellationToken.None);
@@ -205,7 +257,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
         }
         finally
         {
-            if (pid is { } p && new LinuxVmProcesses().IsAlive(p)) new LinuxVmProcesses().Kill(p);
+            qemu?.Kill();
         }
     }
 

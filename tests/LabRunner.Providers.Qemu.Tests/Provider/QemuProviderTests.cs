@@ -35,6 +35,18 @@ public sealed class QemuProviderTests : IDisposable
         File.WriteAllBytes(Box, DiskImages.Qcow2());
         File.WriteAllBytes(Path.Combine(_directory, "OVMF_VARS_4M.fd"), new byte[4096]);
         _runner.Links = FakeHostCommandRunner.BridgesJson((Nat, Mark), (Isolated, Mark + QemuProvider.PrivateSuffix));
+        // nft keeps what was written: the provider reads the table again before each change.
+        var table = NftRulesetSpec.Empty;
+        _runner.Respond = c =>
+        {
+            var argv = c.ToArgv();
+            if (argv.SequenceEqual(["nft", "-f", "-"]))
+            {
+                table = SpecOf(c.StandardInput ?? "");
+                return null;
+            }
+            return argv.SequenceEqual(["nft", "-j", "list", "ruleset"]) ? new HostCommandResult(0, NftJsonOf(table), "") : null;
+        };
         _provider = new QemuProvider(new QemuProviderOptions(new VmRegistry(Path.Combine(_directory, "registry")), _runner)
         {
             Processes = _processes,
@@ -42,6 +54,7 @@ public sealed class QemuProviderTests : IDisposable
             OvmfVarsTemplate = Path.Combine(_directory, "OVMF_VARS_4M.fd"),
             HostName = "testhost",
             PollInterval = TimeSpan.FromMilliseconds(1),
+            LockDirectory = Path.Combine(_directory, "locks"),
         });
     }
 
@@ -78,6 +91,25 @@ public sealed class QemuProviderTests : IDisposable
 
         Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Error.Message)));
         Golden("up.commands", _runner.Transcript(_directory, "$TMP"));
+    }
+
+    [Fact]
+    public async Task What_if_prints_in_full_every_command_up_then_runs_in_the_hosts_own_words()
+    {
+        var batch = new OperationBatch("up", UpBatch());
+
+        var preview = _provider.Preview(batch)!;
+        await _provider.ApplyAsync(batch, null, CancellationToken.None);
+
+        // Every command line of the preview is one that up ran, in order (up also reads the host: ip link, nft -j).
+        var shown = preview.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
+        var ran = _runner.Transcript(_directory, _directory).Split('\n').Where(l => l.Length > 0 && !l.StartsWith("nft -j list", StringComparison.Ordinal) && !l.StartsWith("ip -d -j", StringComparison.Ordinal)).ToList();
+        Assert.Equal(ran, shown);
+        Assert.DoesNotContain("…", preview, StringComparison.Ordinal);
+        Assert.DoesNotContain("switch", preview, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("NetNat", preview, StringComparison.Ordinal);
+        Assert.Contains($"# create nftables masquerade '{Nat}' for 10.20.0.0/24", preview, StringComparison.Ordinal);
+        Assert.Contains($"# create isolated bridge '{Isolated}'", preview, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -249,7 +281,7 @@ public sealed class QemuProviderTests : IDisposable
     {
         await _provider.ApplyAsync(new OperationBatch("up", UpBatch()), null, CancellationToken.None);
         var processes = new StubbornProcesses();
-        var provider = new QemuProvider(new QemuProviderOptions(_provider.Registry, _runner) { Processes = processes, PollInterval = TimeSpan.FromMilliseconds(5) });
+        var provider = new QemuProvider(new QemuProviderOptions(_provider.Registry, _runner) { Processes = processes, PollInterval = TimeSpan.FromMilliseconds(5), LockDirectory = Path.Combine(_directory, "locks") });
         using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => provider.ApplyAsync(new OperationBatch("vm", [new StopVm(Vm, TurnOff: false)]), null, timeout.Token));
@@ -271,6 +303,37 @@ public sealed class QemuProviderTests : IDisposable
         Assert.Contains("name that bridge as the network's 'adapter'", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>What a table written by <see cref="NftRuleset.Render"/> holds (the forms it writes, host address "any" only).</summary>
+    private static NftRulesetSpec SpecOf(string script)
+    {
+        var spec = NftRulesetSpec.Empty;
+        string? chain = null;
+        foreach (var line in script.Split('\n').Select(l => l.Trim()))
+        {
+            if (line.StartsWith("chain ", StringComparison.Ordinal)) chain = line.Split(' ')[1];
+            if (!line.Contains("comment \"", StringComparison.Ordinal)) continue;
+            var mark = OwnershipMark.TryParse(line[(line.IndexOf("comment \"", StringComparison.Ordinal) + 9)..^1])!;
+            var words = line.Split(' ');
+            if (chain == "postrouting")
+                spec = spec with { Masquerades = spec.Masquerades.Add(new NftMasquerade(mark.Lab, System.Net.IPNetwork.Parse(words[2])) { Project = mark.Project, Nat = mark.Nat }) };
+            else if (chain == "prerouting")
+            {
+                var to = words[Array.IndexOf(words, "to") + 1].Split(':');
+                var protocol = words[Array.IndexOf(words, "dport") - 1] == "tcp" ? NftProtocol.Tcp : NftProtocol.Udp;
+                var port = int.Parse(words[Array.IndexOf(words, "dport") + 1], System.Globalization.CultureInfo.InvariantCulture);
+                var forward = new NftPortForward(mark.Lab, protocol, null, port, System.Net.IPAddress.Parse(to[0]), int.Parse(to[1], System.Globalization.CultureInfo.InvariantCulture))
+                {
+                    Project = mark.Project,
+                    Nat = mark.Nat,
+                };
+                spec = spec with { PortForwards = spec.PortForwards.Add(forward) };
+            }
+            else if (chain == "forward" && words[0] == "iifname")
+                spec = spec with { NoForwards = spec.NoForwards.Add(new NftNoForward(mark.Lab, words[1].Trim('"')) { Project = mark.Project }) };
+        }
+        return spec;
+    }
+
     private static string NftJsonOf(NftRulesetSpec spec)
     {
         // What nft -j prints for the rendered table: read back through the same reader the live tests check against the real nft.
@@ -283,7 +346,7 @@ public sealed class QemuProviderTests : IDisposable
                 $$$"""{"match":{"op":"==","left":{"payload":{"protocol":"{{{f.Protocol.ToString().ToLowerInvariant()}}}","field":"dport"}},"right":{{{f.HostPort}}}}},{"dnat":{"family":"ip","addr":"{{{f.GuestAddress}}}","port":{{{f.GuestPort}}}}}"""));
         foreach (var n in spec.NoForwards)
             rules.Add(Rule("forward", new OwnershipMark(n.Lab, n.Project).Render(), $$$"""{"match":{"op":"==","left":{"meta":{"key":"iifname"}},"right":"{{{n.Bridge}}}"}},{"drop":null}"""));
-        return """{"nftables":[{"table":{"family":"inet","name":"labrunner","handle":1}},""" + string.Join(",", rules) + "]}";
+        return """{"nftables":[{"table":{"family":"inet","name":"labrunner","handle":1}}""" + string.Concat(rules.Select(r => "," + r)) + "]}";
 
         static string Rule(string chain, string comment, string expr) =>
             $$$"""{"rule":{"family":"inet","table":"labrunner","chain":"{{{chain}}}","handle":2,"comment":"{{{comment}}}","expr":[{{{expr}}}]}}""";
@@ -307,7 +370,7 @@ public sealed class QemuProviderTests : IDisposable
     {
         public List<string> Sent { get; } = [];
 
-        public int? FindRunning(string pidFile) => 4242;
+        public LinuxProcess? FindRunning(string pidFile) => new LinuxProcess(4242, 1);
 
         public Task<string?> QueryStatusAsync(string qmpSocket, CancellationToken cancellationToken) => Task.FromResult<string?>("running");
 
@@ -317,9 +380,9 @@ public sealed class QemuProviderTests : IDisposable
             return Task.CompletedTask;
         }
 
-        public bool IsAlive(int pid) => true;
+        public bool IsAlive(LinuxProcess process) => true;
 
-        public void Kill(int pid)
+        public void Kill(LinuxProcess process)
         {
         }
     }

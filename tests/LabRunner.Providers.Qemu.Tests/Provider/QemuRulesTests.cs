@@ -34,6 +34,20 @@ public class QemuRulesTests
     }
 
     [Fact]
+    public void A_loopback_host_ip_is_a_labfile_error_on_qemu_with_why_and_what_to_use()
+    {
+        var labfile = Lab.Replace("networks: [frontend-network, backend, lan]",
+            "networks: [frontend-network, backend, lan]\n    forwarded_ports: [{ guest: 80, host: 8080, host_ip: 127.0.0.1 }]", StringComparison.Ordinal);
+
+        var result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.Default with { Rules = QemuRules.Instance });
+
+        var error = Assert.Single(result.Diagnostics, d => d.Code == "LAB404");
+        Assert.Contains("nftables DNAT cannot forward 127.0.0.1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("connect to the guest's own address", error.Message, StringComparison.Ordinal);
+        Assert.Null(QemuRules.Instance.UnreachableHostIp(Core.Net.Ipv4Address.Parse("192.168.1.5")));
+    }
+
+    [Fact]
     public void The_rules_say_what_qemu_can_do()
     {
         var rules = QemuRules.Instance;

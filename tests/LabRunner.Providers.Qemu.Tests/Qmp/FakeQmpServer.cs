@@ -9,15 +9,18 @@ public sealed class FakeQmpServer : IAsyncDisposable
 {
     public const string Greeting = """{"QMP": {"version": {"qemu": {"micro": 19, "minor": 2, "major": 7}, "package": "Debian 1:7.2+dfsg-7"}, "capabilities": ["oob"]}}""";
 
-    private readonly string _directory = Directory.CreateTempSubdirectory("lr-qmp-").FullName;
+    private readonly string? _directory;
     private readonly Socket _listener = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
     private Socket? _connection;
     private NetworkStream? _stream;
     private StreamReader? _reader;
 
-    public FakeQmpServer()
+    /// <summary>Listens at <paramref name="socketPath"/> (a VM's QMP socket in a test registry), or in a temp directory of its own.</summary>
+    public FakeQmpServer(string? socketPath = null)
     {
-        SocketPath = Path.Combine(_directory, "qmp.sock");
+        if (socketPath is null) _directory = Directory.CreateTempSubdirectory("lr-qmp-").FullName;
+        SocketPath = socketPath ?? Path.Combine(_directory!, "qmp.sock");
+        Directory.CreateDirectory(Path.GetDirectoryName(SocketPath)!);
         _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
         _listener.Listen(1);
     }
@@ -72,7 +75,8 @@ public sealed class FakeQmpServer : IAsyncDisposable
     {
         CloseConnection();
         _listener.Dispose();
-        Directory.Delete(_directory, recursive: true);
+        if (_directory is not null) Directory.Delete(_directory, recursive: true);
+        else File.Delete(SocketPath);
         return ValueTask.CompletedTask;
     }
 }

@@ -179,7 +179,7 @@ public class QmpClientProtocolTests
 
         var querying = client.QueryStatusAsync(CancellationToken.None);
         var late = await server.ReceiveAsync();
-        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => querying);
+        var timeout = await Assert.ThrowsAsync<QmpTimeoutException>(() => querying);
         await server.AnswerAsync(late, """{"running": true, "status": "running"}""");
 
         // The connection still works: the next command gets its own answer, not the late one.
@@ -224,7 +224,8 @@ public class QmpClientProtocolTests
         var connecting = QmpClient.ConnectAsync(server.SocketPath, new QmpClientOptions(TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5)), CancellationToken.None);
         await server.AcceptAsync();
 
-        await Assert.ThrowsAsync<TimeoutException>(() => connecting);
+        var error = await Assert.ThrowsAsync<QmpTimeoutException>(() => connecting);
+        Assert.Contains("did not greet", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Qmp;
 using LabRunner.Providers.Qemu.Tests.Support;
 
@@ -10,24 +10,17 @@ namespace LabRunner.Providers.Qemu.Tests.Qmp;
 public sealed class QmpClientQemuTests : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("lr-qmpq-").FullName;
-    private int _pid;
+    private LinuxProcess? _qemu;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        if (_pid > 0)
+        if (_qemu is { } qemu)
         {
-            try
-            {
-                using var process = Process.GetProcessById(_pid);
-                process.Kill();
-                await process.WaitForExitAsync();
-            }
-            catch (ArgumentException)
-            {
-                // Already exited (the test quit it).
-            }
+            // Only the QEMU this test started (pid and start time): if it exited, a process that took its pid is left alone.
+            qemu.Kill();
+            await qemu.WaitForExitAsync(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
         }
         Directory.Delete(_directory, recursive: true);
     }
@@ -40,7 +33,7 @@ public sealed class QmpClientQemuTests : IAsyncLifetime
         await HostTools.RunAsync("qemu-system-x86_64",
             "-machine", "q35", "-accel", "tcg", "-nodefaults", "-no-user-config", "-display", "none", "-m", "64M",
             "-qmp", $"unix:{socket},server=on,wait=off", "-pidfile", pidFile, "-daemonize");
-        _pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture);
+        _qemu = LinuxProcess.Find(int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), CultureInfo.InvariantCulture));
         return socket;
     }
 
@@ -87,13 +80,13 @@ public sealed class QmpClientQemuTests : IAsyncLifetime
     {
         var socket = await StartQemuAsync();
         await using var client = await QmpClient.ConnectAsync(socket, null, CancellationToken.None);
-        using var process = Process.GetProcessById(_pid);
+        var qemu = _qemu!.Value;
 
         await client.QuitAsync(CancellationToken.None);
         await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await qemu.WaitForExitAsync(TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(50));
 
-        Assert.True(process.HasExited);
+        Assert.False(qemu.IsAlive);
         await Assert.ThrowsAsync<QmpConnectionClosedException>(() => client.QueryStatusAsync(CancellationToken.None));
     }
 }

@@ -46,7 +46,7 @@ public sealed class FakeVmProcesses : LabRunner.Providers.Qemu.Vms.IVmProcesses
 
     public List<string> Sent { get; } = [];
 
-    public int? FindRunning(string pidFile) => Running.TryGetValue(pidFile, out var pid) ? pid : null;
+    public LinuxProcess? FindRunning(string pidFile) => Running.TryGetValue(pidFile, out var pid) ? new LinuxProcess(pid, 1) : null;
 
     public Task<string?> QueryStatusAsync(string qmpSocket, CancellationToken cancellationToken) => Task.FromResult(Status);
 
@@ -57,7 +57,7 @@ public sealed class FakeVmProcesses : LabRunner.Providers.Qemu.Vms.IVmProcesses
         return Task.CompletedTask;
     }
 
-    public bool IsAlive(int pid) => Running.ContainsValue(pid);
+    public bool IsAlive(LinuxProcess process) => Running.ContainsValue(process.Pid);
 
-    public void Kill(int pid) => Running.Clear();
+    public void Kill(LinuxProcess process) => Running.Clear();
 }

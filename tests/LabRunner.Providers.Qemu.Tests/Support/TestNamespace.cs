@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using LabRunner.HostCommon.Running;
 
@@ -11,7 +10,7 @@ namespace LabRunner.Providers.Qemu.Tests.Support;
 /// </summary>
 public sealed class TestNamespace : IAsyncDisposable
 {
-    private readonly List<int> _processes = [];
+    private readonly List<LinuxProcess> _processes = [];
 
     private TestNamespace(string name) => Name = name;
 
@@ -48,8 +47,11 @@ public sealed class TestNamespace : IAsyncDisposable
         return result;
     }
 
-    /// <summary>Makes <see cref="DisposeAsync"/> kill process <paramref name="pid"/> before deleting the namespace.</summary>
-    public void Track(int pid) => _processes.Add(pid);
+    /// <summary>
+    /// Makes <see cref="DisposeAsync"/> kill <paramref name="process"/> before deleting the namespace — that very
+    /// process (pid and start time), never another that took its pid after it exited.
+    /// </summary>
+    public void Track(LinuxProcess process) => _processes.Add(process);
 
     /// <summary>Whether process <paramref name="pid"/> lives in this namespace (same network namespace inode).</summary>
     public bool Contains(int pid)
@@ -68,21 +70,10 @@ public sealed class TestNamespace : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var pid in _processes)
+        foreach (var process in _processes)
         {
-            try
-            {
-                using var process = Process.GetProcessById(pid);
-                process.Kill();
-                await process.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token);
-            }
-            catch (ArgumentException)
-            {
-                // Already gone.
-            }
-            catch (InvalidOperationException)
-            {
-            }
+            process.Kill();
+            await process.WaitForExitAsync(TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50));
         }
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await HostTools.Runner.RunAsync(new HostCommand("ip", ["netns", "del", Name]), timeout.Token);

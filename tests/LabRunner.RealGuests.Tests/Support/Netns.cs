@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using LabRunner.HostCommon.Running;
 
 namespace LabRunner.RealGuests.Tests.Support;
 
@@ -57,19 +58,25 @@ public sealed class Netns
     }
 
     /// <summary>Processes that live in this namespace (their /proc/PID/ns/net is this namespace), optionally by executable name.</summary>
-    public IReadOnlyList<int> Processes(string? commPrefix = null)
+    public IReadOnlyList<int> Processes(string? commPrefix = null) => [.. LiveProcesses(commPrefix).Select(p => p.Pid)];
+
+    /// <summary>
+    /// As <see cref="Processes"/>, each with its start time, read before its namespace and name and confirmed after:
+    /// what is found is that very process, and signals to it never reach one that took its pid later.
+    /// </summary>
+    public IReadOnlyList<LinuxProcess> LiveProcesses(string? commPrefix = null)
     {
         var inode = Inode();
-        var found = new List<int>();
+        var found = new List<LinuxProcess>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || LinuxProcess.Find(pid) is not { } process) continue;
             try
             {
                 var target = File.ResolveLinkTarget(Path.Combine(dir, "ns", "net"), returnFinalTarget: false)?.Name;
                 if (target != $"net:[{inode}]") continue;
                 if (commPrefix is not null && !File.ReadAllText(Path.Combine(dir, "comm")).StartsWith(commPrefix, StringComparison.Ordinal)) continue;
-                found.Add(pid);
+                if (process.IsAlive) found.Add(process);
             }
             catch (IOException)
             {
@@ -84,32 +91,24 @@ public sealed class Netns
 
     /// <summary>QEMU processes in this namespace with their start times (clock ticks since boot): same pid and start = same process.</summary>
     public IReadOnlyDictionary<int, string> QemuProcesses() =>
-        Processes("qemu-system").ToDictionary(pid => pid, pid => StartTime(pid) ?? "gone");
+        LiveProcesses("qemu-system").ToDictionary(p => p.Pid, p => p.StartTicks.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    private static string? StartTime(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return fields[19]; // field 22 of stat(5), counted after "pid (comm)"
-        }
-        catch (IOException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Kills, by pid, every process still in this namespace (QEMU first, gracefully, then anything left).</summary>
+    /// <summary>
+    /// Kills every process still in this namespace (QEMU first, gracefully, then anything left), each by pid only
+    /// after checking that the pid still has the start time it had when found.
+    /// </summary>
     public async Task KillEverythingInsideAsync()
     {
         foreach (var round in new[] { "TERM", "KILL" })
         {
-            var pids = Processes();
-            if (pids.Count == 0) return;
-            foreach (var pid in pids)
-                await Proc.RunAsync("kill", [$"-{round}", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
-            for (var i = 0; i < 50 && Processes().Count > 0; i++) await Task.Delay(200);
+            var processes = LiveProcesses();
+            if (processes.Count == 0) return;
+            foreach (var process in processes)
+            {
+                if (!process.IsAlive) continue;
+                await Proc.RunAsync("kill", [$"-{round}", process.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(10));
+            }
+            for (var i = 0; i < 50 && processes.Any(p => p.IsAlive); i++) await Task.Delay(200);
         }
     }
 
