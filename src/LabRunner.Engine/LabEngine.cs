@@ -121,7 +121,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var inventory = await provider.GetInventoryAsync(FilesOfInterest(lab), cancellationToken).ConfigureAwait(false);
         targets = ResolveTargets(lab, identity, inventory, mode, targets);
 
-        var context = HostAwareContext(lab, identity, inventory, options.Adopt);
+        var context = HostAwareContext(lab, identity, inventory, options.Adopt) with { Allocations = AllocationState.Held(state, Exists(identity, inventory, state, options.Adopt)) };
         // A box file the host does not have, or a store box the store does not have, is the Labfile's problem
         // (LAB308, LAB301, LAB313) when VMs may be created; halt and down never need one.
         if (mode is ReconcileMode.Up or ReconcileMode.Reload)
@@ -160,7 +160,11 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (options.WhatIf)
             return Result(EngineOutcome.WhatIf, [.. diagnostics], plan, reconciliation, batches);
         if (reconciliation.IsEmpty)
+        {
+            // A lab made before allocations were recorded gets its record here, before any edit could move it.
+            RecordAllocations(lab, plan, identity, inventory, options.Adopt);
             return Result(EngineOutcome.NothingToDo, [.. diagnostics], plan, reconciliation, batches) with { ForwardedPorts = reconciliation.Ports };
+        }
 
         // Seeds first (local files the VMs will mount), then the intent to create, then the host.
         foreach (var (vm, ops) in reconciliation.Vms)
@@ -190,12 +194,28 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         catch (OperationCanceledException)
         {
             var interrupted = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
+            RecordAllocations(lab, plan, identity, interrupted, options.Adopt);
             return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures)
                 with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, interrupted) };
         }
         var after = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
+        RecordAllocations(lab, plan, identity, after, options.Adopt);
         return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures)
             with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, after) };
+    }
+
+    /// <summary>A Labfile VM name of this lab is on the host as this project's (or one whose creation it started, or one being adopted).</summary>
+    private Func<string, bool> Exists(LabIdentity identity, HostInventory inventory, ProjectState state, bool adopt) => name =>
+    {
+        var hostName = provider.Rules.VmName(identity.Lab, name);
+        return inventory.Vm(hostName) is { } vm && (identity.Owns(vm.Notes) || adopt || state.PendingVms.Contains(hostName, StringComparer.OrdinalIgnoreCase));
+    };
+
+    /// <summary>What the lab's VMs on the host now hold, for the next plan (see <see cref="AllocationState"/>); not for a lab under an earlier name.</summary>
+    private void RecordAllocations(LabDefinition lab, LabPlan plan, LabIdentity identity, HostInventory inventory, bool adopt)
+    {
+        if (!string.Equals(identity.Lab, lab.Name, StringComparison.Ordinal)) return;
+        ProjectState.Update(project.StateDirectory, s => AllocationState.Record(s, lab, plan, Exists(identity, inventory, s, adopt)));
     }
 
     private static ImmutableArray<EffectivePortMapping> Mapped(Reconciliation reconciliation, HostInventory inventory) =>
@@ -381,7 +401,8 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var lab = loaded.Lab;
         var identity = new LabIdentity(lab.Name, project.ProjectId);
         var inventory = await provider.GetInventoryAsync([], cancellationToken).ConfigureAwait(false);
-        var planned = project.Plan(HostAwareContext(lab, identity, inventory));
+        var savedState = ProjectState.LoadOrCreate(project.StateDirectory);
+        var planned = project.Plan(HostAwareContext(lab, identity, inventory) with { Allocations = AllocationState.Held(savedState, Exists(identity, inventory, savedState, adopt: false)) });
         if (planned.Plan is null)
             return new StatusResult(planned.Diagnostics, null, [], []);
 
@@ -389,7 +410,6 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // rendered here (a Windows seed could ask for a password): each VM's current seed counts as current.
         var files = planned.Plan.Vms.ToImmutableDictionary(v => v.Name,
             v => FilesOf(lab, v, null) with { SeedPath = inventory.Vm(v.HostVmName)?.DvdDrives.FirstOrDefault(d => !d.IsEmpty)?.Path ?? "" }, StringComparer.OrdinalIgnoreCase);
-        var savedState = ProjectState.LoadOrCreate(project.StateDirectory);
         var pendingVms = savedState.PendingVms;
         var pending = Reconciler.Reconcile(new ReconcileRequest(planned.Plan, inventory, identity, ReconcileMode.Up, files, project.StateDirectory,
             [], [.. pendingVms], HostRules: provider.Rules)).Pending;

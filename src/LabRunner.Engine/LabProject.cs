@@ -63,6 +63,14 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     /// <summary>The id in the ownership mark of the lab's switches and VMs, from the folder's path (see <see cref="ProjectIdentity"/>).</summary>
     public string ProjectId => ProjectIdentity.Of(ProjectDirectory);
 
+    /// <summary>
+    /// This project planning with the addresses and MACs its VMs held at the end of the last run (.lab/state.json),
+    /// for commands that do not read the host ('plan', 'seed'); unchanged for a project with no state.
+    /// </summary>
+    public LabProject WithRecordedAllocations() => File.Exists(ProjectState.PathIn(StateDirectory))
+        ? this with { Context = Context with { Allocations = AllocationState.Held(ProjectState.LoadOrCreate(StateDirectory), _ => true) } }
+        : this;
+
     public LoadResult Load() => LabfileLoader.Load(Labfile, Local, Context);
 
     public PlanResult Plan() => LabfileLoader.LoadAndPlan(Labfile, Local, Context);

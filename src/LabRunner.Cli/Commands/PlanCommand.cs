@@ -13,7 +13,8 @@ public static class PlanCommand
             "each adapter's MAC and IP, and the forwarded ports. Changes nothing.");
         command.SetAction(parse =>
         {
-            var project = LabBoxes.Open(parse, global, env);
+            // Addresses the lab's VMs already hold stay theirs, as 'lab up' will keep them.
+            var project = LabBoxes.Open(parse, global, env).WithRecordedAllocations();
             // Switch and VM names on the host are the provider's: plan for the one 'lab up' would use.
             var rules = HostSelection.RulesFor(parse.GetValue(global.Provider), env);
             // A box named alone (or by 'version' alone) that the store does not have is an error here, as in 'up'.

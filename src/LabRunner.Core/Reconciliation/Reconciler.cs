@@ -295,74 +295,80 @@ public static class Reconciler
             var ours = NatSubnets(r.Plan);
             bool IsOurs(HostPortMapping m) => ours.Any(s => s.Contains(m.InternalIp));
 
-            var taken = Inv.PortMappings.Select(m => (m.Protocol, m.ExternalIp, m.ExternalPort)).ToList();
+            // First what the host already maps as asked; then this lab's mappings nobody asks for any more are
+            // known, and (on a whole-lab run, which removes them first) their ports are free for the rest.
             var kept = new HashSet<HostPortMapping>();
-            var adds = new List<HostOperation>();
+            var found = new List<(VmPlan Vm, PortMappingPlan Port, HostPortMapping? Existing)>();
             foreach (var vm in Targets)
             {
                 foreach (var p in vm.ForwardedPorts)
                 {
                     var externalIp = p.HostIp ?? AnyAddress;
                     var existing = Inv.PortMappings.FirstOrDefault(m => m.Protocol == p.Protocol && m.ExternalIp == externalIp &&
-                        m.ExternalPort == p.HostPort && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort);
+                        m.ExternalPort == p.HostPort && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort && !kept.Contains(m));
                     if (existing is null && p.AutoCorrect)
                     {
                         // A port corrected by an earlier 'lab up' stays where it went.
                         existing = Inv.PortMappings.FirstOrDefault(m => IsOurs(m) && m.Protocol == p.Protocol && m.ExternalIp == externalIp &&
                             m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort && !kept.Contains(m));
                     }
-                    if (existing is not null)
+                    if (existing is not null) kept.Add(existing);
+                    found.Add((vm, p, existing));
+                }
+            }
+            var stale = r.TargetVms.IsEmpty ? Inv.PortMappings.Where(m => IsOurs(m) && !kept.Contains(m)).ToHashSet() : [];
+            var taken = Inv.PortMappings.Where(m => !stale.Contains(m)).Select(m => (m.Protocol, m.ExternalIp, m.ExternalPort)).ToList();
+            var adds = new List<HostOperation>();
+            foreach (var (vm, p, existing) in found)
+            {
+                var externalIp = p.HostIp ?? AnyAddress;
+                if (existing is not null)
+                {
+                    _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, existing.ExternalPort, p.GuestIp, p.GuestPort));
+                    continue;
+                }
+
+                var port = p.HostPort;
+                var holder = Holder(port);
+                if (holder is not null)
+                {
+                    if (!p.AutoCorrect)
                     {
-                        kept.Add(existing);
-                        _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, existing.ExternalPort, p.GuestIp, p.GuestPort));
+                        _conflicts.Add(new Conflict($"host port {Proto(p.Protocol)}/{port} of VM '{vm.Name}' is already forwarded to {holder}. " +
+                            "Choose another 'host' port, or set 'auto_correct: true' to let LabRunner pick a free one."));
                         continue;
                     }
-
-                    var port = p.HostPort;
-                    var holder = Holder(port);
-                    if (holder is not null)
+                    port = FreePortAfter(port);
+                    if (port == 0)
                     {
-                        if (!p.AutoCorrect)
-                        {
-                            _conflicts.Add(new Conflict($"host port {Proto(p.Protocol)}/{port} of VM '{vm.Name}' is already forwarded to {holder}. " +
-                                "Choose another 'host' port, or set 'auto_correct: true' to let LabRunner pick a free one."));
-                            continue;
-                        }
-                        port = FreePortAfter(port);
-                        if (port == 0)
-                        {
-                            _conflicts.Add(new Conflict($"no free host port is left for {Proto(p.Protocol)} on VM '{vm.Name}'"));
-                            continue;
-                        }
-                        _notices.Add($"host port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is taken ({holder}); auto_correct chose {port}.");
+                        _conflicts.Add(new Conflict($"no free host port is left for {Proto(p.Protocol)} on VM '{vm.Name}'"));
+                        continue;
                     }
-                    taken.Add((p.Protocol, externalIp, port));
-                    adds.Add(new AddPortMapping(NatFor(p.GuestIp), p.Protocol, externalIp, port, p.GuestIp, p.GuestPort));
-                    _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, port, p.GuestIp, p.GuestPort));
+                    _notices.Add($"host port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is taken ({holder}); auto_correct chose {port}.");
+                }
+                taken.Add((p.Protocol, externalIp, port));
+                adds.Add(new AddPortMapping(NatFor(p.GuestIp), p.Protocol, externalIp, port, p.GuestIp, p.GuestPort));
+                _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, port, p.GuestIp, p.GuestPort));
 
-                    string? Holder(int candidate)
-                    {
-                        var clash = Inv.PortMappings.FirstOrDefault(m => Clashes(m.Protocol, m.ExternalIp, m.ExternalPort, p.Protocol, externalIp, candidate));
-                        if (clash is not null)
-                            return $"{clash.InternalIp}:{clash.InternalPort}" + (IsOurs(clash) ? " in this lab" : " by another lab or tool");
-                        return taken.Any(t => Clashes(t.Protocol, t.ExternalIp, t.ExternalPort, p.Protocol, externalIp, candidate)) ? "another VM of this lab" : null;
-                    }
+                string? Holder(int candidate)
+                {
+                    var clash = Inv.PortMappings.FirstOrDefault(m => !stale.Contains(m) && Clashes(m.Protocol, m.ExternalIp, m.ExternalPort, p.Protocol, externalIp, candidate));
+                    if (clash is not null)
+                        return $"{clash.InternalIp}:{clash.InternalPort}" + (IsOurs(clash) ? " in this lab" : " by another lab or tool");
+                    return taken.Any(t => Clashes(t.Protocol, t.ExternalIp, t.ExternalPort, p.Protocol, externalIp, candidate)) ? "another VM of this lab" : null;
+                }
 
-                    int FreePortAfter(int start)
-                    {
-                        for (var c = start + 1; c != start; c = c >= 65535 ? 1024 : c + 1)
-                            if (Holder(c) is null) return c;
-                        return 0;
-                    }
+                int FreePortAfter(int start)
+                {
+                    for (var c = start + 1; c != start; c = c >= 65535 ? 1024 : c + 1)
+                        if (Holder(c) is null) return c;
+                    return 0;
                 }
             }
 
             // Mappings of this lab that the Labfile no longer asks for go first, which frees their ports.
-            if (r.TargetVms.IsEmpty)
-            {
-                foreach (var stale in Inv.PortMappings.Where(m => IsOurs(m) && !kept.Contains(m)))
-                    _network.Add(new RemovePortMapping(stale.NatName, stale.Protocol, stale.ExternalIp, stale.ExternalPort, stale.InternalIp, stale.InternalPort));
-            }
+            foreach (var m in Inv.PortMappings.Where(stale.Contains))
+                _network.Add(new RemovePortMapping(m.NatName, m.Protocol, m.ExternalIp, m.ExternalPort, m.InternalIp, m.InternalPort));
             _network.AddRange(adds);
         }
 
