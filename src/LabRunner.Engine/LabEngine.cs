@@ -93,6 +93,7 @@ public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterP
     public VmBox? Box { get; init; }
 }
 
+/// <summary>What 'lab status' shows; <see cref="Strays"/> are this lab's VMs on the host no longer in the Labfile, by their Labfile names.</summary>
 public sealed record StatusResult(ImmutableArray<Diagnostic> Diagnostics, LabPlan? Plan, ImmutableArray<VmStatus> Vms, ImmutableArray<string> Strays);
 
 /// <summary>
@@ -444,7 +445,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             };
         }).ToImmutableArray();
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HostVmName, v.Name, StringComparison.OrdinalIgnoreCase)))
-            .Select(v => v.Name).ToImmutableArray();
+            .Select(v => PlanRules.LabfileVmName(identity.Lab, v.Name) ?? v.Name).ToImmutableArray();
         return new StatusResult(planned.Diagnostics, planned.Plan, vms, strays);
     }
 

@@ -111,6 +111,22 @@ public sealed class PortsAndPendingTests : IDisposable
     }
 
     [Fact]
+    public async Task Status_names_a_VM_removed_from_the_Labfile_as_the_Labfile_did_with_the_command_that_removes_only_it()
+    {
+        await Lab("up");
+        _project.With("Labfile.yml", Labfile[..Labfile.IndexOf("  - name: db", StringComparison.Ordinal)]);
+
+        var up = await Lab("up");
+        var status = await Lab("status");
+        var json = Json(await Lab("status", "--json"));
+
+        Assert.Contains("'lab down db' removes it", up.Stdout, StringComparison.Ordinal);
+        Assert.Contains("VM 'db' (shop-db) of this lab is no longer in the Labfile; 'lab down db' removes it.", status.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("'lab down' removes", status.Stdout, StringComparison.Ordinal);
+        Assert.Equal(["db"], json.GetProperty("stray_vms").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
     public async Task Status_shows_no_pending_change_when_the_lab_is_as_the_Labfile_says()
     {
         await Lab("up");
