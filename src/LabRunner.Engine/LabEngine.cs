@@ -149,7 +149,8 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // Seeds are this project's own local files: whether each is still there is read here.
         var missingSeeds = files.Values.Select(f => f.SeedPath).Where(p => p.Length > 0 && !File.Exists(p)).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
         var reconciliation = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, identity, mode, files, project.StateDirectory,
-            targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds, provider.Rules));
+            targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds, provider.Rules,
+            BootedSeeds.Of(state, plan, inventory)));
 
         var batches = Batches(reconciliation, options.Parallelism);
         if (!reconciliation.Conflicts.IsEmpty)
@@ -181,6 +182,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                 state.Boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
         state.ProjectId = identity.ProjectId;
         state.ProjectPath = project.ProjectDirectory;
+        BootedSeeds.Assume(state, plan, inventory, identity, project.StateDirectory);
         state.Save(project.StateDirectory);
 
         var log = new RunLog();
@@ -196,11 +198,13 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         {
             var interrupted = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
             RecordAllocations(lab, plan, identity, interrupted, options.Adopt);
+            RecordBoots(plan, inventory, interrupted, log, reconciliation);
             return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures)
                 with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, interrupted) };
         }
         var after = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
         RecordAllocations(lab, plan, identity, after, options.Adopt);
+        RecordBoots(plan, inventory, after, log, reconciliation);
         return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures)
             with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, after) };
     }
@@ -219,6 +223,10 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         ProjectState.Update(project.StateDirectory, s => AllocationState.Record(s, lab, plan, Exists(identity, inventory, s, adopt)));
     }
 
+    /// <summary>Which seed each VM that booted in this run booted with (see <see cref="BootedSeeds"/>).</summary>
+    private void RecordBoots(LabPlan plan, HostInventory before, HostInventory after, RunLog log, Reconciliation reconciliation) =>
+        ProjectState.Update(project.StateDirectory, s => BootedSeeds.Record(s, plan, before, after, log.Succeeded, reconciliation, project.StateDirectory));
+
     private static ImmutableArray<EffectivePortMapping> Mapped(Reconciliation reconciliation, HostInventory inventory) =>
         [.. reconciliation.Ports.Where(p => inventory.PortMappings.Any(m =>
             m.Protocol == p.Protocol && m.ExternalPort == p.HostPort && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort))];
@@ -233,6 +241,11 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         public void Done(HostOperation operation)
         {
             lock (_operations) _operations[operation] = null;
+        }
+
+        public bool Succeeded(HostOperation operation)
+        {
+            lock (_operations) return _operations.TryGetValue(operation, out var failure) && failure is null;
         }
 
         public void Failed(OperationFailure failure, bool report)
@@ -413,7 +426,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             v => FilesOf(lab, v, null) with { SeedPath = inventory.Vm(v.HostVmName)?.DvdDrives.FirstOrDefault(d => !d.IsEmpty)?.Path ?? "" }, StringComparer.OrdinalIgnoreCase);
         var pendingVms = savedState.PendingVms;
         var pending = Reconciler.Reconcile(new ReconcileRequest(planned.Plan, inventory, identity, ReconcileMode.Up, files, project.StateDirectory,
-            [], [.. pendingVms], HostRules: provider.Rules)).Pending;
+            [], [.. pendingVms], HostRules: provider.Rules, BootedSeeds: BootedSeeds.Of(savedState, planned.Plan, inventory))).Pending;
 
         var vms = planned.Plan.Vms.Select(vm =>
         {

@@ -65,6 +65,13 @@ public sealed class ProjectState
     /// </summary>
     public Dictionary<string, AllocationRecord> Allocations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// The seed each running VM of the lab last booted with (Labfile VM name → the seed's path as the host holds it):
+    /// a VM holding a newer seed than the one it booted with has a change waiting for 'lab reload' (issue 14.2),
+    /// said by every 'lab up' and 'lab status' until it is applied. Dropped when the VM is off or gone.
+    /// </summary>
+    public Dictionary<string, string> BootedSeeds { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Serialises read-modify-write of state.json between the threads of one process (guests run in parallel).</summary>
     public static readonly Lock Gate = new();
 

@@ -521,7 +521,10 @@ public static class Reconciler
                     Pending(vm.Name, [.. offline.Select(o => o.Describe())], $"VM '{vm.Name}' is running; 'lab reload {vm.Name}' applies what needs it off: " +
                         string.Join("; ", offline.Select(o => o.Describe())) + ".");
                 }
-                if (seedChanged && offline.Count == 0)
+                // A seed put in while the VM ran, by this run or an earlier one, waits for its next boot.
+                var notBooted = r.BootedSeeds?.GetValueOrDefault(vm.Name) is { } booted && files.SeedPath.Length > 0
+                    && !string.Equals(booted, files.SeedPath, StringComparison.OrdinalIgnoreCase);
+                if ((seedChanged || notBooted) && offline.Count == 0)
                 {
                     if (vm.Os == GuestOs.Windows)
                         // Windows reads an answer file only while it is set up; a restart applies nothing.
