@@ -36,6 +36,7 @@ public static class SeedCommand
         {
             var name = parse.GetValue(vm);
             var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable).WithRecordedAllocations();
+            LabBoxes.NoteLocal(project, env, parse);
             var result = project.Plan();
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
