@@ -28,6 +28,8 @@ public static class Reconciler
         private readonly List<(string, ImmutableArray<HostOperation>)> _vms = [];
         private readonly List<Conflict> _conflicts = [];
         private readonly List<string> _notices = [];
+        private readonly List<HostOperation> _teardown = [];
+        private readonly HashSet<string> _removedSwitches = new(StringComparer.OrdinalIgnoreCase);
         private readonly List<PendingChange> _pending = [];
         private readonly List<EffectivePortMapping> _ports = [];
         private readonly Dictionary<string, string> _switchOf = new(StringComparer.OrdinalIgnoreCase);
@@ -60,6 +62,8 @@ public static class Reconciler
                 PlanVm(vm);
             if (r.Mode == ReconcileMode.Halt)
                 HaltStrayVms();
+            if (r.Mode is ReconcileMode.Up or ReconcileMode.Reload && r.TargetVms.IsEmpty)
+                RemoveStaleNetworks();
             if (r.Mode == ReconcileMode.Up)
                 NoticeStrays();
 
@@ -68,7 +72,7 @@ public static class Reconciler
             return new Reconciliation(
                 blocked ? [] : [.. _network],
                 blocked ? [] : [.. _vms.Where(v => !v.Item2.IsEmpty)],
-                [],
+                blocked ? [] : [.. _teardown],
                 [.. _conflicts],
                 [.. _notices],
                 [.. _ports],
@@ -580,6 +584,65 @@ public static class Reconciler
             _pending.Add(new PendingChange(vm, changes, $"lab reload {vm}", notice));
         }
 
+        /// <summary>
+        /// A whole-lab 'up' or 'reload' removes this lab's switches (with their host addresses, mappings and own
+        /// NAT) whose network is no longer in the Labfile, once this run has taken every VM's adapter off them —
+        /// after the VMs, as 'down' does, and under the same rules: only what carries this lab's mark, never a
+        /// switch a VM is still connected to, the shared NAT only when no other lab or mapping uses it.
+        /// </summary>
+        private void RemoveStaleNetworks()
+        {
+            var planned = r.Plan.Networks.Select(n => n.Switch).Concat(_switchOf.Values).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var ops = _vms.SelectMany(v => v.Item2).ToList();
+            var removedVms = ops.OfType<RemoveVm>().Select(o => o.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            bool StillOn(HostVm vm, HostVmAdapter adapter, string switchName) =>
+                string.Equals(adapter.SwitchName, switchName, StringComparison.OrdinalIgnoreCase)
+                && !removedVms.Contains(vm.Name)
+                && !ops.OfType<RemoveVmAdapter>().Any(o => string.Equals(o.VmName, vm.Name, StringComparison.OrdinalIgnoreCase) && string.Equals(o.AdapterName, adapter.Name, StringComparison.OrdinalIgnoreCase))
+                && !ops.OfType<ConnectVmAdapter>().Any(o => string.Equals(o.VmName, vm.Name, StringComparison.OrdinalIgnoreCase) && string.Equals(o.AdapterName, adapter.Name, StringComparison.OrdinalIgnoreCase));
+            List<HostVm> Users(string switchName) => [.. Inv.Vms.Where(v => v.Adapters.Any(a => StillOn(v, a, switchName)))];
+
+            foreach (var sw in Inv.Switches.Where(s => r.Identity.Owns(s.Notes) && !planned.Contains(s.Name)))
+            {
+                var users = Users(sw.Name);
+                if (users.Count > 0)
+                {
+                    var foreign = users.Where(u => !r.Identity.Owns(u.Notes)).Select(u => $"'{u.Name}'").ToList();
+                    var ours = users.Where(u => r.Identity.Owns(u.Notes)).Select(u => PlanRules.LabfileVmName(r.Identity.Lab, u.Name) ?? u.Name).ToList();
+                    _notices.Add(foreign.Count > 0
+                        ? $"switch '{sw.Name}' of this lab is no longer in the Labfile, but {string.Join(", ", foreign)}, which this lab did not create, is connected to it; it stays until that is disconnected."
+                        : $"switch '{sw.Name}' of this lab is no longer in the Labfile; it is removed once no VM is connected ({string.Join(", ", ours.Select(o => $"'lab reload {o}'"))} takes {(ours.Count == 1 ? "the VM" : "the VMs")} off it).");
+                    continue;
+                }
+                var subnets = Inv.HostInterfaceOf(r.Rules, sw.Name)?.Addresses.Select(ip => ip.Subnet).ToList() ?? [];
+                foreach (var m in Inv.PortMappings.Where(m => subnets.Any(s => s.Contains(m.InternalIp)) && !r.Plan.Networks.Any(n => n.Subnet is { } planSubnet && planSubnet.Contains(m.InternalIp))))
+                    _teardown.Add(new RemovePortMapping(m.NatName, m.Protocol, m.ExternalIp, m.ExternalPort, m.InternalIp, m.InternalPort));
+                foreach (var own in Inv.Nats.Where(n => n.Mark is not null && r.Identity.Owns(n.Mark) && string.Equals(n.Name, sw.Name, StringComparison.OrdinalIgnoreCase)))
+                    _teardown.Add(new RemoveNat(own.Name));
+                _teardown.Add(new RemoveSwitch(sw.Name));
+                _removedSwitches.Add(sw.Name);
+            }
+
+            // An external switch LabRunner made (shared by labs) goes when no VM is on it any more, as in 'down'.
+            foreach (var bridge in Inv.Switches.Where(s => s.Notes == LabIdentity.SharedMark && !planned.Contains(s.Name) && Users(s.Name).Count == 0))
+            {
+                _teardown.Add(new RemoveSwitch(bridge.Name));
+                _removedSwitches.Add(bridge.Name);
+            }
+
+            // The shared NetNat, when this lab has no NAT network left and nothing else uses it.
+            if (_removedSwitches.Count > 0 && !r.Plan.Networks.Any(n => n.Type == NetworkType.Nat)
+                && Inv.Nats.FirstOrDefault(n => n.Name == PlanRules.NatName) is { } nat)
+            {
+                var otherLabs = Inv.Switches.Any(s => LabIdentity.IsLabRunner(s.Notes) && !_removedSwitches.Contains(s.Name) && s.Kind == SwitchKind.Internal &&
+                    Inv.HostInterfaceOf(r.Rules, s.Name) is { } vnic && vnic.Addresses.Any(ip => nat.InternalPrefix.Contains(ip.Address)));
+                var removedMappings = _teardown.OfType<RemovePortMapping>().ToList();
+                var otherMappings = Inv.PortMappings.Any(m => m.NatName == nat.Name && !removedMappings.Any(x => x.ExternalPort == m.ExternalPort && x.Protocol == m.Protocol && x.InternalIp == m.InternalIp));
+                if (!otherLabs && !otherMappings)
+                    _teardown.Add(new RemoveNat(nat.Name));
+            }
+        }
+
         private void NoticeStrays()
         {
             var planned = r.Plan.Vms.Select(v => v.HostVmName).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -590,8 +653,8 @@ public static class Reconciler
                     (stray.State == VmState.Off ? "." : $", 'lab halt {name}' stops it."));
             }
             var switches = r.Plan.Networks.Select(n => n.Switch).ToHashSet(StringComparer.OrdinalIgnoreCase);
-            foreach (var stray in Inv.Switches.Where(s => r.Identity.Owns(s.Notes) && !switches.Contains(s.Name)))
-                _notices.Add($"switch '{stray.Name}' of this lab is no longer in the Labfile (its network was renamed or removed); 'lab down' removes it with the rest of the lab.");
+            foreach (var stray in Inv.Switches.Where(s => r.Identity.Owns(s.Notes) && !switches.Contains(s.Name) && !_removedSwitches.Contains(s.Name) && !r.TargetVms.IsEmpty))
+                _notices.Add($"switch '{stray.Name}' of this lab is no longer in the Labfile (its network was renamed or removed); 'lab up' of the whole lab removes it once no VM is on it.");
         }
     }
 
