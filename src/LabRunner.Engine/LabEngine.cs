@@ -96,6 +96,7 @@ public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterP
     public string? StateReason { get; init; }
 }
 
+/// <summary>What 'lab status' shows; <see cref="Strays"/> are this lab's VMs on the host no longer in the Labfile, by their Labfile names.</summary>
 public sealed record StatusResult(ImmutableArray<Diagnostic> Diagnostics, LabPlan? Plan, ImmutableArray<VmStatus> Vms, ImmutableArray<string> Strays);
 
 /// <summary>
@@ -124,7 +125,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var inventory = await provider.GetInventoryAsync(FilesOfInterest(lab), cancellationToken).ConfigureAwait(false);
         targets = ResolveTargets(lab, identity, inventory, mode, targets);
 
-        var context = HostAwareContext(lab, identity, inventory, options.Adopt);
+        var context = HostAwareContext(lab, identity, inventory, options.Adopt) with { Allocations = AllocationState.Held(state, Exists(identity, inventory, state, options.Adopt)) };
         // A box file the host does not have, or a store box the store does not have, is the Labfile's problem
         // (LAB308, LAB301, LAB313) when VMs may be created; halt and down never need one.
         if (mode is ReconcileMode.Up or ReconcileMode.Reload)
@@ -151,7 +152,8 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // Seeds are this project's own local files: whether each is still there is read here.
         var missingSeeds = files.Values.Select(f => f.SeedPath).Where(p => p.Length > 0 && !File.Exists(p)).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
         var reconciliation = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, identity, mode, files, project.StateDirectory,
-            targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds, provider.Rules));
+            targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds, provider.Rules,
+            BootedSeeds.Of(state, plan, inventory)));
 
         var batches = Batches(reconciliation, options.Parallelism);
         if (!reconciliation.Conflicts.IsEmpty)
@@ -163,7 +165,11 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (options.WhatIf)
             return Result(EngineOutcome.WhatIf, [.. diagnostics], plan, reconciliation, batches);
         if (reconciliation.IsEmpty)
+        {
+            // A lab made before allocations were recorded gets its record here, before any edit could move it.
+            RecordAllocations(lab, plan, identity, inventory, options.Adopt);
             return Result(EngineOutcome.NothingToDo, [.. diagnostics], plan, reconciliation, batches) with { ForwardedPorts = reconciliation.Ports };
+        }
 
         // Seeds first (local files the VMs will mount), then the intent to create, then the host.
         foreach (var (vm, ops) in reconciliation.Vms)
@@ -179,6 +185,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                 state.Boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
         state.ProjectId = identity.ProjectId;
         state.ProjectPath = project.ProjectDirectory;
+        BootedSeeds.Assume(state, plan, inventory, identity, project.StateDirectory);
         state.Save(project.StateDirectory);
 
         var log = new RunLog();
@@ -193,13 +200,35 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         catch (OperationCanceledException)
         {
             var interrupted = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
+            RecordAllocations(lab, plan, identity, interrupted, options.Adopt);
+            RecordBoots(plan, inventory, interrupted, log, reconciliation);
             return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures)
                 with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, interrupted) };
         }
         var after = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
+        RecordAllocations(lab, plan, identity, after, options.Adopt);
+        RecordBoots(plan, inventory, after, log, reconciliation);
         return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures)
             with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, after) };
     }
+
+    /// <summary>A Labfile VM name of this lab is on the host as this project's (or one whose creation it started, or one being adopted).</summary>
+    private Func<string, bool> Exists(LabIdentity identity, HostInventory inventory, ProjectState state, bool adopt) => name =>
+    {
+        var hostName = provider.Rules.VmName(identity.Lab, name);
+        return inventory.Vm(hostName) is { } vm && (identity.Owns(vm.Notes) || adopt || state.PendingVms.Contains(hostName, StringComparer.OrdinalIgnoreCase));
+    };
+
+    /// <summary>What the lab's VMs on the host now hold, for the next plan (see <see cref="AllocationState"/>); not for a lab under an earlier name.</summary>
+    private void RecordAllocations(LabDefinition lab, LabPlan plan, LabIdentity identity, HostInventory inventory, bool adopt)
+    {
+        if (!string.Equals(identity.Lab, lab.Name, StringComparison.Ordinal)) return;
+        ProjectState.Update(project.StateDirectory, s => AllocationState.Record(s, lab, plan, Exists(identity, inventory, s, adopt)));
+    }
+
+    /// <summary>Which seed each VM that booted in this run booted with (see <see cref="BootedSeeds"/>).</summary>
+    private void RecordBoots(LabPlan plan, HostInventory before, HostInventory after, RunLog log, Reconciliation reconciliation) =>
+        ProjectState.Update(project.StateDirectory, s => BootedSeeds.Record(s, plan, before, after, log.Succeeded, reconciliation, project.StateDirectory));
 
     private static ImmutableArray<EffectivePortMapping> Mapped(Reconciliation reconciliation, HostInventory inventory) =>
         [.. reconciliation.Ports.Where(p => inventory.PortMappings.Any(m =>
@@ -215,6 +244,11 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         public void Done(HostOperation operation)
         {
             lock (_operations) _operations[operation] = null;
+        }
+
+        public bool Succeeded(HostOperation operation)
+        {
+            lock (_operations) return _operations.TryGetValue(operation, out var failure) && failure is null;
         }
 
         public void Failed(OperationFailure failure, bool report)
@@ -384,7 +418,8 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var lab = loaded.Lab;
         var identity = new LabIdentity(lab.Name, project.ProjectId);
         var inventory = await provider.GetInventoryAsync([], cancellationToken).ConfigureAwait(false);
-        var planned = project.Plan(HostAwareContext(lab, identity, inventory));
+        var savedState = ProjectState.LoadOrCreate(project.StateDirectory);
+        var planned = project.Plan(HostAwareContext(lab, identity, inventory) with { Allocations = AllocationState.Held(savedState, Exists(identity, inventory, savedState, adopt: false)) });
         if (planned.Plan is null)
             return new StatusResult(planned.Diagnostics, null, [], []);
 
@@ -392,10 +427,9 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         // rendered here (a Windows seed could ask for a password): each VM's current seed counts as current.
         var files = planned.Plan.Vms.ToImmutableDictionary(v => v.Name,
             v => FilesOf(lab, v, null) with { SeedPath = inventory.Vm(v.HostVmName)?.DvdDrives.FirstOrDefault(d => !d.IsEmpty)?.Path ?? "" }, StringComparer.OrdinalIgnoreCase);
-        var savedState = ProjectState.LoadOrCreate(project.StateDirectory);
         var pendingVms = savedState.PendingVms;
         var pending = Reconciler.Reconcile(new ReconcileRequest(planned.Plan, inventory, identity, ReconcileMode.Up, files, project.StateDirectory,
-            [], [.. pendingVms], HostRules: provider.Rules)).Pending;
+            [], [.. pendingVms], HostRules: provider.Rules, BootedSeeds: BootedSeeds.Of(savedState, planned.Plan, inventory))).Pending;
 
         var vms = planned.Plan.Vms.Select(vm =>
         {
@@ -429,7 +463,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
             };
         }).ToImmutableArray();
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HostVmName, v.Name, StringComparison.OrdinalIgnoreCase)))
-            .Select(v => v.Name).ToImmutableArray();
+            .Select(v => PlanRules.LabfileVmName(identity.Lab, v.Name) ?? v.Name).ToImmutableArray();
         return new StatusResult(planned.Diagnostics, planned.Plan, vms, strays);
     }
 

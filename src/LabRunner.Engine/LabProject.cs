@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
+using LabRunner.Guest;
+using LabRunner.Guest.Ssh;
 using LabRunner.HostCommon.Disks;
 
 namespace LabRunner.Engine;
@@ -64,6 +66,14 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
     /// <summary>The id in the ownership mark of the lab's switches and VMs, from the folder's path (see <see cref="ProjectIdentity"/>).</summary>
     public string ProjectId => ProjectIdentity.Of(ProjectDirectory);
 
+    /// <summary>
+    /// This project planning with the addresses and MACs its VMs held at the end of the last run (.lab/state.json),
+    /// for commands that do not read the host ('plan', 'seed'); unchanged for a project with no state.
+    /// </summary>
+    public LabProject WithRecordedAllocations() => File.Exists(ProjectState.PathIn(StateDirectory))
+        ? this with { Context = Context with { Allocations = AllocationState.Held(ProjectState.LoadOrCreate(StateDirectory), _ => true) } }
+        : this;
+
     public LoadResult Load() => LabfileLoader.Load(Labfile, Local, Context);
 
     public PlanResult Plan() => LabfileLoader.LoadAndPlan(Labfile, Local, Context);
@@ -115,6 +125,31 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         }
         return context with { RefusedBoxFiles = refused };
     }
+
+    /// <summary>
+    /// <paramref name="result"/> with every VM's guest files rendered from the project's templates as 'lab up' and
+    /// 'lab seed' render them, so 'validate' and 'plan' report template problems (LAB6xx) too. Stand-in secrets
+    /// (a fresh key pair, a placeholder password) are used: nothing is read from or written to .lab/, and no
+    /// password is asked for. A template error makes the result fail like any Labfile error.
+    /// </summary>
+    public PlanResult CheckingTemplates(PlanResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.Plan is not { } plan || result.HasErrors) return result;
+        var renderer = new GuestConfigRenderer(new ProjectTemplateSource(ProjectDirectory));
+        var keys = SshKeys.Generate(plan.Lab);
+        var diagnostics = result.Diagnostics.ToList();
+        foreach (var vm in plan.Vms)
+        {
+            var secrets = new GuestSecrets(keys.PublicKey, vm.Os == GuestOs.Windows ? StandInPassword : null) { SshHostKey = vm.Os == GuestOs.Linux ? keys : null };
+            diagnostics.AddRange(renderer.Render(plan.Lab, vm, secrets).Diagnostics);
+        }
+        var all = diagnostics.Distinct().ToImmutableArray();
+        return new PlanResult(result.Lab, all.Any(d => d.IsError) ? null : plan, all);
+    }
+
+    /// <summary>Meets Windows' password rules, so a template renders as it would with the real one.</summary>
+    private const string StandInPassword = "Stand-in-Passw0rd";
 
     /// <summary><paramref name="context"/> knowing which provisioner files (scripts, file sources) are missing next to the Labfile (LAB703).</summary>
     public LabContext WithMissingProvisionFiles(LabContext context, LabDefinition lab) =>

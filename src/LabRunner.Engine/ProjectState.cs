@@ -57,6 +57,21 @@ public sealed class ProjectState
     /// </summary>
     public List<string> ReadyVms { get; set; } = [];
 
+    /// <summary>
+    /// What each VM of the lab that exists on the host holds (VM → adapter key → IP, and → MAC), written after
+    /// every run that changed the host and passed back to the planner, so an existing VM never changes address
+    /// or MAC because other VMs were added, removed or reordered (issue 14.1). A VM no longer in the Labfile
+    /// keeps its entry while it exists; entries of VMs gone from the host are dropped.
+    /// </summary>
+    public Dictionary<string, AllocationRecord> Allocations { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The seed each running VM of the lab last booted with (Labfile VM name → the seed's path as the host holds it):
+    /// a VM holding a newer seed than the one it booted with has a change waiting for 'lab reload' (issue 14.2),
+    /// said by every 'lab up' and 'lab status' until it is applied. Dropped when the VM is off or gone.
+    /// </summary>
+    public Dictionary<string, string> BootedSeeds { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Serialises read-modify-write of state.json between the threads of one process (guests run in parallel).</summary>
     public static readonly Lock Gate = new();
 
@@ -131,6 +146,9 @@ public sealed class ProjectState
         AtomicFile.WriteAllText(PathIn(stateDirectory), JsonSerializer.Serialize(this, EngineJson.Default.ProjectState));
     }
 }
+
+/// <summary>One VM's recorded allocation in state.json: adapter key (its network's name) → IP, and → MAC.</summary>
+public sealed record AllocationRecord(Dictionary<string, string> Ips, Dictionary<string, string> Macs);
 
 /// <summary>A store box version a VM runs on.</summary>
 public sealed record VmBox(string Name, string Version, string Provider);

@@ -223,7 +223,9 @@ public partial class CliTests
         using var json = JsonDocument.Parse(good.Stdout);
         Assert.Equal(6, json.RootElement.GetProperty("vms")[1].GetProperty("cpus").GetInt32());
         Assert.Equal(1, bad.ExitCode);
-        Assert.StartsWith(Path.Combine("lab", "Labfile.local.yml") + ":3:11: error LAB304", bad.Stderr);
+        var lines = bad.Stderr.Split('\n');
+        Assert.Equal($"lab: note: {Path.Combine("lab", "Labfile.local.yml")} is merged over {Path.Combine("lab", "Labfile.yml")}", lines[0]);
+        Assert.StartsWith(Path.Combine("lab", "Labfile.local.yml") + ":3:11: error LAB304", lines[1]);
     }
 
     [Fact]
@@ -290,8 +292,8 @@ public partial class CliTests
     [Fact]
     public async Task Plan_json_is_byte_identical_across_runs_and_project_folders()
     {
-        using var first = new TempProject().With("Labfile.yml", Repo.Example).With("Labfile.local.yml", "vms:\n  - { name: extra }\n");
-        using var copy = new TempProject().With("deeper/still/Labfile.yml", Repo.Example).With("deeper/still/Labfile.local.yml", "vms:\n  - { name: extra }\n");
+        using var first = new TempProject().With("Labfile.yml", Repo.Example).With("Labfile.local.yml", "vms:\n  - { name: extra, add: true }\n");
+        using var copy = new TempProject().With("deeper/still/Labfile.yml", Repo.Example).With("deeper/still/Labfile.local.yml", "vms:\n  - { name: extra, add: true }\n");
 
         var a = await Lab.RunAsync(first.Root, "plan", "--json");
         var b = await Lab.RunAsync(first.Root, "plan", "--json");

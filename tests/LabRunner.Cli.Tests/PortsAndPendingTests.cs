@@ -111,6 +111,48 @@ public sealed class PortsAndPendingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_new_seed_stays_pending_in_up_and_status_until_reload_applies_it()
+    {
+        await Lab("up");
+        _project.With("Labfile.yml", Labfile.Replace("  - name: db\n", "  - name: db\n    hostname: database\n", StringComparison.Ordinal));
+
+        var first = await Lab("up");
+        var second = await Lab("up");
+        var status = await Lab("status");
+        var json = Json(await Lab("status", "--json"));
+        var reload = await Lab("reload", "db");
+        var afterReload = await Lab("up");
+        var statusAfter = Json(await Lab("status", "--json"));
+
+        Assert.Contains("'lab reload db' restarts it", first.Stdout, StringComparison.Ordinal);
+        Assert.True(second.ExitCode == 0, second.ToString());
+        Assert.StartsWith("Nothing to do, except what waits for 'lab reload db'", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("db: apply the new seed", second.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Pending on 'db', for 'lab reload db'", status.Stdout, StringComparison.Ordinal);
+        var db = json.GetProperty("vms").EnumerateArray().Single(v => v.GetProperty("name").GetString() == "db");
+        Assert.Equal("lab reload db", db.GetProperty("pending_changes").GetProperty("command").GetString());
+        Assert.True(reload.ExitCode == 0, reload.ToString());
+        Assert.DoesNotContain("reload", afterReload.Stdout, StringComparison.Ordinal);
+        Assert.All(statusAfter.GetProperty("vms").EnumerateArray(), v => Assert.Equal(JsonValueKind.Null, v.GetProperty("pending_changes").ValueKind));
+    }
+
+    [Fact]
+    public async Task Status_names_a_VM_removed_from_the_Labfile_as_the_Labfile_did_with_the_command_that_removes_only_it()
+    {
+        await Lab("up");
+        _project.With("Labfile.yml", Labfile[..Labfile.IndexOf("  - name: db", StringComparison.Ordinal)]);
+
+        var up = await Lab("up");
+        var status = await Lab("status");
+        var json = Json(await Lab("status", "--json"));
+
+        Assert.Contains("'lab down db' removes it", up.Stdout, StringComparison.Ordinal);
+        Assert.Contains("VM 'db' (shop-db) of this lab is no longer in the Labfile; 'lab down db' removes it.", status.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("'lab down' removes", status.Stdout, StringComparison.Ordinal);
+        Assert.Equal(["db"], json.GetProperty("stray_vms").EnumerateArray().Select(v => v.GetString()));
+    }
+
+    [Fact]
     public async Task Status_shows_no_pending_change_when_the_lab_is_as_the_Labfile_says()
     {
         await Lab("up");

@@ -41,11 +41,48 @@ public class LocalOverrideTests
     }
 
     [Fact]
-    public void A_VM_only_in_the_local_file_is_appended()
+    public void A_VM_only_in_the_local_file_is_appended_when_it_says_add()
     {
-        var plan = Labfiles.ValidPlan(Main, local: "vms:\n  - { name: extra, networks: [lan] }\n");
+        var plan = Labfiles.ValidPlan(Main, local: "vms:\n  - { name: extra, add: true, networks: [lan] }\n");
 
         Assert.Equal(["web", "db", "extra"], plan.Vms.Select(v => v.Name));
+        Assert.Equal("lan", plan.Vms[2].Adapters.Single().Network);
+    }
+
+    [Fact]
+    public void A_VM_only_in_the_local_file_without_add_is_left_out_with_a_warning_and_did_you_mean()
+    {
+        const string local = "vms:\n  - { name: wbe, memory: 4GB }\n";
+
+        var result = Labfiles.Plan(Main, local);
+
+        Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
+        Assert.Equal(["web", "db"], result.Plan!.Vms.Select(v => v.Name));
+        Assert.Equal(1 * ByteSize.GiB, result.Plan.Vms[0].MemoryBytes);
+        var warning = Assert.Single(result.Diagnostics);
+        Assert.Equal(("LAB015", Core.Diagnostics.DiagnosticLevel.Warning, Labfiles.LocalPath), (warning.Code, warning.Level, warning.Span.File));
+        Assert.Equal(Where.Is(local, "wbe"), (warning.Span.Line, warning.Span.Column));
+        Assert.Contains("VM 'wbe'", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("did you mean 'web'?", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("'add: true'", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_network_only_in_the_local_file_without_add_is_left_out_with_a_warning()
+    {
+        var result = Labfiles.Plan(Main, "networks:\n  - { name: office, type: bridged, adapter: Wi-Fi }\n");
+
+        Assert.Equal(["lan"], result.Plan!.Networks.Select(n => n.Name));
+        Assert.Equal("LAB015", Assert.Single(result.Diagnostics).Code);
+    }
+
+    [Fact]
+    public void Add_on_a_VM_the_Labfile_has_merges_it_as_usual()
+    {
+        var plan = Labfiles.ValidPlan(Main, local: "vms:\n  - { name: db, add: true, memory: 4GB }\n");
+
+        Assert.Equal(["web", "db"], plan.Vms.Select(v => v.Name));
+        Assert.Equal(4 * ByteSize.GiB, plan.Vms[1].MemoryBytes);
     }
 
     [Fact]

@@ -21,7 +21,18 @@ public static class LabBoxes
     {
         ArgumentNullException.ThrowIfNull(global);
         ArgumentNullException.ThrowIfNull(env);
-        return WithStore(LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable), env, Target(parse, global, env));
+        var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
+        NoteLocal(project, env, parse);
+        return WithStore(project, env, Target(parse, global, env));
+    }
+
+    /// <summary>Says on stderr (not with --json) that a Labfile.local.yml is merged: what it changes is nowhere in the Labfile.</summary>
+    public static void NoteLocal(LabProject project, CliEnvironment env, ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(env);
+        if (project.Local is { } local && !Json.Requested(parse))
+            env.Error.WriteLine($"lab: note: {local.Path} is merged over {project.Labfile.Path}");
     }
 
     /// <summary>The project with the user's box store for <paramref name="target"/>: its store boxes (by 'url', by 'version', by name alone) resolve there.</summary>

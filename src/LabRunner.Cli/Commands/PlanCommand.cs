@@ -13,11 +13,12 @@ public static class PlanCommand
             "each adapter's MAC and IP, and the forwarded ports. Changes nothing.");
         command.SetAction(parse =>
         {
-            var project = LabBoxes.Open(parse, global, env);
+            // Addresses the lab's VMs already hold stay theirs, as 'lab up' will keep them.
+            var project = LabBoxes.Open(parse, global, env).WithRecordedAllocations();
             // Switch and VM names on the host are the provider's: plan for the one 'lab up' would use.
             var rules = HostSelection.RulesFor(parse.GetValue(global.Provider), env);
             // A box named alone (or by 'version' alone) that the store does not have is an error here, as in 'up'.
-            var result = project.PlanCheckingStoreBoxes(project.Context with { Rules = rules });
+            var result = project.CheckingTemplates(project.PlanCheckingStoreBoxes(project.Context with { Rules = rules }));
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
             // Store boxes are planned against the version installed here; one not installed yet is 'lab up''s to add.

@@ -35,7 +35,8 @@ public static class SeedCommand
         command.SetAction(parse =>
         {
             var name = parse.GetValue(vm);
-            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
+            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable).WithRecordedAllocations();
+            LabBoxes.NoteLocal(project, env, parse);
             var result = project.Plan();
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;

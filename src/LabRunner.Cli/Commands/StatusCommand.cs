@@ -46,7 +46,7 @@ public static class StatusCommand
             foreach (var vm in status.Vms.Where(v => v.Box is not null))
                 env.Stdout.WriteLine($"VM '{vm.Name}' runs on box '{vm.Box!.Name}' {vm.Box.Version} ({vm.Box.Provider}).");
             foreach (var stray in status.Strays)
-                env.Stdout.WriteLine($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down' removes it.");
+                env.Stdout.WriteLine($"VM '{stray}' ({host.Provider.Rules.VmName(status.Plan.Lab, stray)}) of this lab is no longer in the Labfile; 'lab down {stray}' removes it.");
             return ExitCodes.Success;
         });
         return command;

@@ -14,7 +14,8 @@ public static class ValidateCommand
         command.SetAction(parse =>
         {
             var project = LabBoxes.Open(parse, global, env);
-            var result = project.PlanCheckingBoxFiles();
+            // Templates too: a project template 'up' and 'seed' would refuse (LAB6xx) makes the Labfile invalid here.
+            var result = project.CheckingTemplates(project.PlanCheckingBoxFiles());
             if (parse.GetValue(global.Json))
             {
                 env.Stdout.WriteLine(Json.Write(json =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LabRunner.Core.Labfile;
 
 namespace LabRunner.Core.Diagnostics;
 
@@ -37,6 +38,10 @@ public static class DiagnosticBuilder
     public static Diagnostic EmptyLabfile(SourceSpan s) => Error(s, "LAB008", "the Labfile is empty; it needs at least 'name' and 'vms'");
     public static Diagnostic NotApplicable(SourceSpan s, string key, string reason) =>
         Error(s, "LAB009", F($"'{Printable(key)}' does not apply here: {reason}"));
+    public static Diagnostic LocalItemNotInLabfile(SourceSpan s, string what, string name, string list, string? suggestion) =>
+        Warning(s, "LAB015", F($"the local file names {what} '{Printable(name)}', which the Labfile's '{Printable(list)}' does not have, so it is ignored") +
+            (suggestion is null ? "" : F($"; did you mean '{Printable(suggestion)}'?")) +
+            F($" To add a {what} for yourself only, give it '{LocalOverride.AddKey}: true'."));
 
     // LAB1xx — names
     public static Diagnostic InvalidName(SourceSpan s, string what, string name, string rule) =>

@@ -31,7 +31,7 @@ public static class LabfileLoader
             var localRoot = YamlReader.Read(local.Path, local.Text, diagnostics);
             // When the Labfile itself is not a mapping, the binder reports it; the local file is then moot.
             if (localRoot is YamlMapping && root is YamlMapping)
-                root = LocalOverride.Merge(root, localRoot);
+                root = LocalOverride.Merge(root, localRoot, null, diagnostics);
             else if (localRoot is not null and not YamlScalar { IsNull: true } and not YamlMapping)
                 diagnostics.Add(DiagnosticBuilder.WrongType(localRoot.Span, "the local override", "a mapping that mirrors the Labfile", localRoot.Kind));
         }

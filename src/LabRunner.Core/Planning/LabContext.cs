@@ -26,6 +26,13 @@ public sealed record LabContext(
     public ImmutableDictionary<string, Ipv4Subnet> CurrentSlices { get; init; } = ImmutableDictionary<string, Ipv4Subnet>.Empty;
 
     /// <summary>
+    /// What the lab's existing VMs hold (Labfile VM name → its IPs and MACs), honoured before anything is
+    /// allocated (see <see cref="Planning.Allocations"/>). Empty for a fresh lab, which then plans from the
+    /// Labfile alone.
+    /// </summary>
+    public ImmutableDictionary<string, VmAllocation> Allocations { get; init; } = ImmutableDictionary.Create<string, VmAllocation>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
     /// Paths of 'boxes' entries, as written in the Labfile, whose file the caller found missing (the CLI
     /// on this machine for 'lab validate', the engine from the host for 'lab up'). A VM whose box is
     /// one of them is a Labfile error (LAB308). Empty when nobody looked.

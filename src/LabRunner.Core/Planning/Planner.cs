@@ -25,6 +25,7 @@ public static class Planner
         taken.UnionWith(networks.Where(n => n.Gateway is not null).Select(n => n.Gateway!.Value));
         var macs = new HashSet<MacAddress>(lab.Vms.SelectMany(v => v.Adapters).Where(a => a.Mac is not null).Select(a => a.Mac!.Value));
         var cursors = new Dictionary<string, Ipv4Address>(StringComparer.OrdinalIgnoreCase);
+        var (keptIps, keptMacs) = Honour(lab, inputs.Allocations, byName, taken, macs);
 
         var vms = ImmutableArray.CreateBuilder<VmPlan>(lab.Vms.Length);
         foreach (var vm in lab.Vms)
@@ -35,8 +36,8 @@ public static class Planner
             {
                 var declared = vm.Adapters[i];
                 if (!byName.TryGetValue(declared.Network, out var network)) continue;
-                var mac = declared.Mac ?? UniqueMac(lab.Name, vm.Name, i, macs);
-                var ip = declared.Ip;
+                var mac = declared.Mac ?? (keptMacs.TryGetValue((vm.Name, i), out var kept) ? kept : UniqueMac(lab.Name, vm.Name, i, macs));
+                var ip = declared.Ip ?? (keptIps.TryGetValue((vm.Name, i), out var keptIp) ? keptIp : null);
                 int? prefix = network.Subnet?.PrefixLength ?? declared.IpPrefixLength;
                 // A bridged network's subnet is the LAN's, there to give static IPs their prefix: an adapter
                 // without one uses the LAN's DHCP, and an address taken from the LAN would collide with its leases.
@@ -64,6 +65,46 @@ public static class Planner
         var nat = networks.Any(n => n.Type == NetworkType.Nat) ? new NatPlan(PlanRules.NatName, natPrefix) : null;
         return new LabPlan(lab.Name, nat, networks, vms.MoveToImmutable());
     }
+
+    /// <summary>
+    /// Claims, before anything is allocated, what existing VMs hold (see <see cref="Allocations"/>): a recorded IP
+    /// the adapter's network still contains (not the gateway, not another VM's static IP) and a recorded MAC no
+    /// adapter declares. Records of VMs no longer in the Labfile only reserve theirs. Labfile VMs first, in order.
+    /// </summary>
+    private static (Dictionary<(string, int), Ipv4Address> Ips, Dictionary<(string, int), MacAddress> Macs) Honour(
+        LabDefinition lab, ImmutableDictionary<string, VmAllocation> records, Dictionary<string, NetworkPlan> networks,
+        HashSet<Ipv4Address> taken, HashSet<MacAddress> macs)
+    {
+        var ips = new Dictionary<(string, int), Ipv4Address>();
+        var keptMacs = new Dictionary<(string, int), MacAddress>();
+        if (records.IsEmpty) return (ips, keptMacs);
+        var declaredMacs = macs.ToHashSet();
+        foreach (var vm in lab.Vms)
+        {
+            if (!records.TryGetValue(vm.Name, out var record)) continue;
+            for (var i = 0; i < vm.Adapters.Length; i++)
+            {
+                var adapter = vm.Adapters[i];
+                if (!networks.TryGetValue(adapter.Network, out var network)) continue;
+                var key = Allocations.AdapterKey(vm.Adapters, i);
+                if (adapter.Mac is null && record.Macs.TryGetValue(Allocations.MacKey(i), out var mac) && !declaredMacs.Contains(mac) && macs.Add(mac))
+                    keptMacs[(vm.Name, i)] = mac;
+                if (adapter.Ip is null && network.Type != NetworkType.Bridged && network.Subnet is { } subnet
+                    && record.Ips.TryGetValue(key, out var ip) && IsHost(subnet, ip) && taken.Add(ip))
+                    ips[(vm.Name, i)] = ip;
+            }
+        }
+        // A VM removed from the Labfile that still exists keeps its addresses out of others' hands.
+        foreach (var (name, record) in records)
+        {
+            if (lab.Vms.Any(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase))) continue;
+            taken.UnionWith(record.Ips.Values);
+            macs.UnionWith(record.Macs.Values);
+        }
+        return (ips, keptMacs);
+    }
+
+    private static bool IsHost(Ipv4Subnet subnet, Ipv4Address ip) => subnet.Contains(ip) && ip >= subnet.FirstHost && ip <= subnet.LastHost;
 
     private static ImmutableArray<NetworkPlan> PlanNetworks(LabDefinition lab, Ipv4Subnet natPrefix, LabContext inputs, ICollection<Diagnostic> diagnostics)
     {

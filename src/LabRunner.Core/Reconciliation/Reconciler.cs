@@ -36,6 +36,8 @@ public static class Reconciler
         private readonly List<(string, ImmutableArray<HostOperation>)> _vms = [];
         private readonly List<Conflict> _conflicts = [];
         private readonly List<string> _notices = [];
+        private readonly List<HostOperation> _teardown = [];
+        private readonly HashSet<string> _removedSwitches = new(StringComparer.OrdinalIgnoreCase);
         private readonly List<PendingChange> _pending = [];
         private readonly List<EffectivePortMapping> _ports = [];
         private readonly Dictionary<string, string> _switchOf = new(StringComparer.OrdinalIgnoreCase);
@@ -68,6 +70,8 @@ public static class Reconciler
                 PlanVm(vm);
             if (r.Mode == ReconcileMode.Halt)
                 HaltStrayVms();
+            if (r.Mode is ReconcileMode.Up or ReconcileMode.Reload && r.TargetVms.IsEmpty)
+                RemoveStaleNetworks();
             if (r.Mode == ReconcileMode.Up)
                 NoticeStrays();
 
@@ -76,7 +80,7 @@ public static class Reconciler
             return new Reconciliation(
                 blocked ? [] : [.. _network],
                 blocked ? [] : [.. _vms.Where(v => !v.Item2.IsEmpty)],
-                [],
+                blocked ? [] : [.. _teardown],
                 [.. _conflicts],
                 [.. _notices],
                 [.. _ports],
@@ -315,82 +319,88 @@ public static class Reconciler
             var ours = NatSubnets(r.Plan);
             bool IsOurs(HostPortMapping m) => ours.Any(s => s.Contains(m.InternalIp));
 
-            var taken = Inv.PortMappings.Select(m => (m.Protocol, m.ExternalIp, m.ExternalPort)).ToList();
+            // First what the host already maps as asked; then this lab's mappings nobody asks for any more are
+            // known, and (on a whole-lab run, which removes them first) their ports are free for the rest.
             var kept = new HashSet<HostPortMapping>();
-            var adds = new List<HostOperation>();
+            var found = new List<(VmPlan Vm, PortMappingPlan Port, HostPortMapping? Existing)>();
             foreach (var vm in Targets)
             {
                 foreach (var p in vm.ForwardedPorts)
                 {
                     var externalIp = p.HostIp ?? AnyAddress;
                     var existing = Inv.PortMappings.FirstOrDefault(m => m.Protocol == p.Protocol && m.ExternalIp == externalIp &&
-                        m.ExternalPort == p.HostPort && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort);
+                        m.ExternalPort == p.HostPort && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort && !kept.Contains(m));
                     if (existing is null && p.AutoCorrect)
                     {
                         // A port corrected by an earlier 'lab up' stays where it went.
                         existing = Inv.PortMappings.FirstOrDefault(m => IsOurs(m) && m.Protocol == p.Protocol && m.ExternalIp == externalIp &&
                             m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort && !kept.Contains(m));
                     }
-                    if (existing is not null)
+                    if (existing is not null) kept.Add(existing);
+                    found.Add((vm, p, existing));
+                }
+            }
+            var stale = r.TargetVms.IsEmpty ? Inv.PortMappings.Where(m => IsOurs(m) && !kept.Contains(m)).ToHashSet() : [];
+            var taken = Inv.PortMappings.Where(m => !stale.Contains(m)).Select(m => (m.Protocol, m.ExternalIp, m.ExternalPort)).ToList();
+            var adds = new List<HostOperation>();
+            foreach (var (vm, p, existing) in found)
+            {
+                var externalIp = p.HostIp ?? AnyAddress;
+                if (existing is not null)
+                {
+                    _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, existing.ExternalPort, p.GuestIp, p.GuestPort));
+                    continue;
+                }
+
+                if (p.HostIp is { } hostIp && hostIp != AnyAddress && !HostHas(hostIp))
+                {
+                    var own = Inv.NetAdapters.SelectMany(a => a.Addresses).Select(a => a.Address).Where(a => !HostRules.IsLoopback(a)).Distinct().Select(a => a.ToString()).ToList();
+                    _conflicts.Add(new Conflict($"host_ip {hostIp} of forwarded port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is not an address of this host, " +
+                        $"so nothing could ever reach the port. Leave host_ip out (all the host's addresses) or use one the host has " +
+                        $"({(own.Count == 0 ? "it has none" : string.Join(", ", own))}); a laptop's address changes with its network."));
+                    continue;
+                }
+                var port = p.HostPort;
+                var holder = Holder(port);
+                if (holder is not null)
+                {
+                    if (!p.AutoCorrect)
                     {
-                        kept.Add(existing);
-                        _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, existing.ExternalPort, p.GuestIp, p.GuestPort));
+                        _conflicts.Add(new Conflict($"host port {Proto(p.Protocol)}/{port} of VM '{vm.Name}' is already forwarded to {holder}. " +
+                            "Choose another 'host' port, or set 'auto_correct: true' to let LabRunner pick a free one."));
                         continue;
                     }
-
-                    if (p.HostIp is { } hostIp && hostIp != AnyAddress && !HostHas(hostIp))
+                    port = FreePortAfter(port);
+                    if (port == 0)
                     {
-                        var own = Inv.NetAdapters.SelectMany(a => a.Addresses).Select(a => a.Address).Where(a => !HostRules.IsLoopback(a)).Distinct().Select(a => a.ToString()).ToList();
-                        _conflicts.Add(new Conflict($"host_ip {hostIp} of forwarded port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is not an address of this host, " +
-                            $"so nothing could ever reach the port. Leave host_ip out (all the host's addresses) or use one the host has " +
-                            $"({(own.Count == 0 ? "it has none" : string.Join(", ", own))}); a laptop's address changes with its network."));
+                        _conflicts.Add(new Conflict($"no free host port is left for {Proto(p.Protocol)} on VM '{vm.Name}'"));
                         continue;
                     }
-                    var port = p.HostPort;
-                    var holder = Holder(port);
-                    if (holder is not null)
-                    {
-                        if (!p.AutoCorrect)
-                        {
-                            _conflicts.Add(new Conflict($"host port {Proto(p.Protocol)}/{port} of VM '{vm.Name}' is already forwarded to {holder}. " +
-                                "Choose another 'host' port, or set 'auto_correct: true' to let LabRunner pick a free one."));
-                            continue;
-                        }
-                        port = FreePortAfter(port);
-                        if (port == 0)
-                        {
-                            _conflicts.Add(new Conflict($"no free host port is left for {Proto(p.Protocol)} on VM '{vm.Name}'"));
-                            continue;
-                        }
-                        _notices.Add($"host port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is taken ({holder}); auto_correct chose {port}.");
-                    }
-                    taken.Add((p.Protocol, externalIp, port));
-                    adds.Add(new AddPortMapping(NatFor(p.GuestIp), p.Protocol, externalIp, port, p.GuestIp, p.GuestPort));
-                    _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, port, p.GuestIp, p.GuestPort));
+                    _notices.Add($"host port {Proto(p.Protocol)}/{p.HostPort} of VM '{vm.Name}' is taken ({holder}); auto_correct chose {port}.");
+                }
+                taken.Add((p.Protocol, externalIp, port));
+                adds.Add(new AddPortMapping(NatFor(p.GuestIp), p.Protocol, externalIp, port, p.GuestIp, p.GuestPort));
+                _ports.Add(new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, port, p.GuestIp, p.GuestPort));
 
-                    string? Holder(int candidate)
-                    {
-                        var clash = Inv.PortMappings.FirstOrDefault(m => Clashes(m.Protocol, m.ExternalIp, m.ExternalPort, p.Protocol, externalIp, candidate));
-                        if (clash is not null)
-                            return $"{clash.InternalIp}:{clash.InternalPort}" + (IsOurs(clash) ? " in this lab" : " by another lab or tool");
-                        return taken.Any(t => Clashes(t.Protocol, t.ExternalIp, t.ExternalPort, p.Protocol, externalIp, candidate)) ? "another VM of this lab" : null;
-                    }
+                string? Holder(int candidate)
+                {
+                    var clash = Inv.PortMappings.FirstOrDefault(m => !stale.Contains(m) && Clashes(m.Protocol, m.ExternalIp, m.ExternalPort, p.Protocol, externalIp, candidate));
+                    if (clash is not null)
+                        return $"{clash.InternalIp}:{clash.InternalPort}" + (IsOurs(clash) ? " in this lab" : " by another lab or tool");
+                    return taken.Any(t => Clashes(t.Protocol, t.ExternalIp, t.ExternalPort, p.Protocol, externalIp, candidate)) ? "another VM of this lab" : null;
+                }
 
-                    int FreePortAfter(int start)
-                    {
-                        for (var c = start + 1; c != start; c = c >= 65535 ? 1024 : c + 1)
-                            if (Holder(c) is null) return c;
-                        return 0;
-                    }
+                int FreePortAfter(int start)
+                {
+                    for (var c = start + 1; c != start; c = c >= 65535 ? 1024 : c + 1)
+                        if (Holder(c) is null) return c;
+                    return 0;
                 }
             }
 
             // Mappings of this lab that the Labfile no longer asks for go first, which frees their ports.
-            if (r.TargetVms.IsEmpty)
-            {
-                foreach (var stale in Inv.PortMappings.Where(m => IsOurs(m) && !kept.Contains(m)))
-                    _network.Add(new RemovePortMapping(stale.NatName, stale.Protocol, stale.ExternalIp, stale.ExternalPort, stale.InternalIp, stale.InternalPort));
-            }
+            foreach (var m in Inv.PortMappings.Where(stale.Contains))
+                _network.Add(new RemovePortMapping(m.NatName, m.Protocol, m.ExternalIp, m.ExternalPort, m.InternalIp, m.InternalPort));
             _network.AddRange(adds);
         }
 
@@ -543,7 +553,10 @@ public static class Reconciler
                     Pending(vm.Name, [.. offline.Select(o => o.Describe())], $"VM '{vm.Name}' is running; 'lab reload {vm.Name}' applies what needs it off: " +
                         string.Join("; ", offline.Select(o => o.Describe())) + ".");
                 }
-                if (seedChanged && offline.Count == 0)
+                // A seed put in while the VM ran, by this run or an earlier one, waits for its next boot.
+                var notBooted = r.BootedSeeds?.GetValueOrDefault(vm.Name) is { } booted && files.SeedPath.Length > 0
+                    && !string.Equals(booted, files.SeedPath, StringComparison.OrdinalIgnoreCase);
+                if ((seedChanged || notBooted) && offline.Count == 0)
                 {
                     if (vm.Os == GuestOs.Windows)
                         // Windows reads an answer file only while it is set up; a restart applies nothing.
@@ -599,6 +612,65 @@ public static class Reconciler
             _pending.Add(new PendingChange(vm, changes, $"lab reload {vm}", notice));
         }
 
+        /// <summary>
+        /// A whole-lab 'up' or 'reload' removes this lab's switches (with their host addresses, mappings and own
+        /// NAT) whose network is no longer in the Labfile, once this run has taken every VM's adapter off them —
+        /// after the VMs, as 'down' does, and under the same rules: only what carries this lab's mark, never a
+        /// switch a VM is still connected to, the shared NAT only when no other lab or mapping uses it.
+        /// </summary>
+        private void RemoveStaleNetworks()
+        {
+            var planned = r.Plan.Networks.Select(n => n.Switch).Concat(_switchOf.Values).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            var ops = _vms.SelectMany(v => v.Item2).ToList();
+            var removedVms = ops.OfType<RemoveVm>().Select(o => o.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            bool StillOn(HostVm vm, HostVmAdapter adapter, string switchName) =>
+                string.Equals(adapter.SwitchName, switchName, StringComparison.OrdinalIgnoreCase)
+                && !removedVms.Contains(vm.Name)
+                && !ops.OfType<RemoveVmAdapter>().Any(o => string.Equals(o.VmName, vm.Name, StringComparison.OrdinalIgnoreCase) && string.Equals(o.AdapterName, adapter.Name, StringComparison.OrdinalIgnoreCase))
+                && !ops.OfType<ConnectVmAdapter>().Any(o => string.Equals(o.VmName, vm.Name, StringComparison.OrdinalIgnoreCase) && string.Equals(o.AdapterName, adapter.Name, StringComparison.OrdinalIgnoreCase));
+            List<HostVm> Users(string switchName) => [.. Inv.Vms.Where(v => v.Adapters.Any(a => StillOn(v, a, switchName)))];
+
+            foreach (var sw in Inv.Switches.Where(s => r.Identity.Owns(s.Notes) && !planned.Contains(s.Name)))
+            {
+                var users = Users(sw.Name);
+                if (users.Count > 0)
+                {
+                    var foreign = users.Where(u => !r.Identity.Owns(u.Notes)).Select(u => $"'{u.Name}'").ToList();
+                    var ours = users.Where(u => r.Identity.Owns(u.Notes)).Select(u => PlanRules.LabfileVmName(r.Identity.Lab, u.Name) ?? u.Name).ToList();
+                    _notices.Add(foreign.Count > 0
+                        ? $"switch '{sw.Name}' of this lab is no longer in the Labfile, but {string.Join(", ", foreign)}, which this lab did not create, is connected to it; it stays until that is disconnected."
+                        : $"switch '{sw.Name}' of this lab is no longer in the Labfile; it is removed once no VM is connected ({string.Join(", ", ours.Select(o => $"'lab reload {o}'"))} takes {(ours.Count == 1 ? "the VM" : "the VMs")} off it).");
+                    continue;
+                }
+                var subnets = Inv.HostInterfaceOf(r.Rules, sw.Name)?.Addresses.Select(ip => ip.Subnet).ToList() ?? [];
+                foreach (var m in Inv.PortMappings.Where(m => subnets.Any(s => s.Contains(m.InternalIp)) && !r.Plan.Networks.Any(n => n.Subnet is { } planSubnet && planSubnet.Contains(m.InternalIp))))
+                    _teardown.Add(new RemovePortMapping(m.NatName, m.Protocol, m.ExternalIp, m.ExternalPort, m.InternalIp, m.InternalPort));
+                foreach (var own in Inv.Nats.Where(n => n.Mark is not null && r.Identity.Owns(n.Mark) && string.Equals(n.Name, sw.Name, StringComparison.OrdinalIgnoreCase)))
+                    _teardown.Add(new RemoveNat(own.Name));
+                _teardown.Add(new RemoveSwitch(sw.Name));
+                _removedSwitches.Add(sw.Name);
+            }
+
+            // An external switch LabRunner made (shared by labs) goes when no VM is on it any more, as in 'down'.
+            foreach (var bridge in Inv.Switches.Where(s => s.Notes == LabIdentity.SharedMark && !planned.Contains(s.Name) && Users(s.Name).Count == 0))
+            {
+                _teardown.Add(new RemoveSwitch(bridge.Name));
+                _removedSwitches.Add(bridge.Name);
+            }
+
+            // The shared NetNat, when this lab has no NAT network left and nothing else uses it.
+            if (_removedSwitches.Count > 0 && !r.Plan.Networks.Any(n => n.Type == NetworkType.Nat)
+                && Inv.Nats.FirstOrDefault(n => n.Name == PlanRules.NatName) is { } nat)
+            {
+                var otherLabs = Inv.Switches.Any(s => LabIdentity.IsLabRunner(s.Notes) && !_removedSwitches.Contains(s.Name) && s.Kind == SwitchKind.Internal &&
+                    Inv.HostInterfaceOf(r.Rules, s.Name) is { } vnic && vnic.Addresses.Any(ip => nat.InternalPrefix.Contains(ip.Address)));
+                var removedMappings = _teardown.OfType<RemovePortMapping>().ToList();
+                var otherMappings = Inv.PortMappings.Any(m => m.NatName == nat.Name && !removedMappings.Any(x => x.ExternalPort == m.ExternalPort && x.Protocol == m.Protocol && x.InternalIp == m.InternalIp));
+                if (!otherLabs && !otherMappings)
+                    _teardown.Add(new RemoveNat(nat.Name));
+            }
+        }
+
         private void NoticeStrays()
         {
             var planned = r.Plan.Vms.Select(v => v.HostVmName).ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -609,8 +681,8 @@ public static class Reconciler
                     (stray.State == VmState.Off ? "." : $", 'lab halt {name}' stops it."));
             }
             var switches = r.Plan.Networks.Select(n => n.Switch).ToHashSet(StringComparer.OrdinalIgnoreCase);
-            foreach (var stray in Inv.Switches.Where(s => r.Identity.Owns(s.Notes) && !switches.Contains(s.Name)))
-                _notices.Add($"switch '{stray.Name}' of this lab is no longer in the Labfile (its network was renamed or removed); 'lab down' removes it with the rest of the lab.");
+            foreach (var stray in Inv.Switches.Where(s => r.Identity.Owns(s.Notes) && !switches.Contains(s.Name) && !_removedSwitches.Contains(s.Name) && !r.TargetVms.IsEmpty))
+                _notices.Add($"switch '{stray.Name}' of this lab is no longer in the Labfile (its network was renamed or removed); 'lab up' of the whole lab removes it once no VM is on it.");
         }
     }
 

@@ -29,6 +29,8 @@ public sealed record VmFiles(string Folder, string DiskPath, string SeedPath, st
 /// the Labfile). With <see cref="Adopt"/>, this lab's VMs and switches marked by another project folder
 /// are marked as this project's first and then treated as its own. <see cref="MissingSeeds"/> are seed
 /// files the project should have but does not (its .lab folder was lost): VMs holding them get them again.
+/// <see cref="BootedSeeds"/> are the seeds running VMs booted with (Labfile name → path): a running VM that
+/// holds another seed has not applied it yet, and that stays pending until it boots again.
 /// </summary>
 public sealed record ReconcileRequest(
     LabPlan Plan,
@@ -41,7 +43,8 @@ public sealed record ReconcileRequest(
     ImmutableHashSet<string> PendingVms,
     bool Adopt = false,
     ImmutableHashSet<string>? MissingSeeds = null,
-    HostRules? HostRules = null)
+    HostRules? HostRules = null,
+    ImmutableDictionary<string, string>? BootedSeeds = null)
 {
     /// <summary>The host's rules (Hyper-V's unless the provider says otherwise).</summary>
     public HostRules Rules => HostRules ?? Core.Hosting.HyperVRules.Instance;
