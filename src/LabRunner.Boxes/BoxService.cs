@@ -306,6 +306,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         }
         if (!force)
         {
+            store.RequireKnownUses();
             var inUse = matches.Select(b => (Box: b, Users: store.UsersOf(b))).Where(x => x.Users.Count > 0).ToList();
             if (inUse.Count > 0)
                 throw new BoxException(BoxErrorKind.InUse, string.Join(" ", inUse.Select(x =>
@@ -366,6 +367,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
     public async Task<IReadOnlyList<InstalledBox>> PruneAsync(bool dryRun, CancellationToken cancellationToken)
     {
         using var _ = await store.LockAsync(LockTimeout, null, cancellationToken).ConfigureAwait(false);
+        store.RequireKnownUses();
         var removed = new List<InstalledBox>();
         foreach (var group in store.List().GroupBy(b => (b.Name, b.Provider)))
         {

@@ -298,6 +298,7 @@ public static class BoxCommands
         BoxErrorKind.Usage or BoxErrorKind.NotFound => (ExitCodes.Usage, "usage_error"),
         BoxErrorKind.InUse => (ExitCodes.Conflict, "in_use"),
         BoxErrorKind.ChecksumMismatch => (ExitCodes.HostFailure, "checksum_mismatch"),
+        BoxErrorKind.Damaged => (ExitCodes.HostFailure, "store_damaged"),
         _ => (ExitCodes.HostFailure, "source_failed"),
     };
 
