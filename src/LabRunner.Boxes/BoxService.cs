@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 using LabRunner.HostCommon.Disks;
 
 namespace LabRunner.Boxes;
@@ -70,7 +71,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         var constraintOnly = false;
         var isUrl = BoxSource.IsUrl(source, out var url);
         if (!isUrl && !File.Exists(source))
-            throw new BoxException(BoxErrorKind.Source, $"'{source}' is neither an http(s) URL nor an existing file.");
+            throw new BoxException(BoxErrorKind.Usage, $"'{OutsideText.Escape(source)}' is neither an http(s) URL nor an existing file; give the path of a .box, a disk or a catalog, or its URL.");
 
         // A catalog is read first: it decides the version, the file and its checksum.
         var catalog = request.IsCatalog || LooksLikeCatalog(source)
@@ -249,7 +250,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         }
         else
         {
-            if (!File.Exists(source)) throw new BoxException(BoxErrorKind.Source, $"The catalog '{source}' does not exist.");
+            if (!File.Exists(source)) throw new BoxException(BoxErrorKind.Usage, $"The catalog '{OutsideText.Escape(source)}' does not exist.");
             if (new FileInfo(source).Length > BoxCatalog.MaxLength)
                 throw new BoxException(BoxErrorKind.Source, $"{source} is larger than a box catalog can be (16 MiB).");
             bytes = await File.ReadAllBytesAsync(source, cancellationToken).ConfigureAwait(false);

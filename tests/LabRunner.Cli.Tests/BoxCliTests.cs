@@ -71,6 +71,17 @@ public sealed class BoxCliTests : IAsyncLifetime, IDisposable
         Assert.Contains(option, result.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("box", "add", "x", "/nonexistent/labrunner.box")]
+    [InlineData("box", "add", "acme/x", "--catalog", "/nonexistent/labrunner.json")]
+    public async Task Box_add_from_a_missing_local_file_is_a_usage_error(params string[] args)
+    {
+        var result = await Lab(args);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("/nonexistent/labrunner.", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Box_list_json_and_remove_refused_while_a_lab_uses_the_box()
     {
