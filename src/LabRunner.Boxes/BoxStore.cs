@@ -172,6 +172,28 @@ public sealed class BoxStore
             DeleteQuietly(dir);
     }
 
+    /// <summary>
+    /// What interrupted commands left in <see cref="TempFolder"/>: partial downloads (<c>download-*.part</c> and
+    /// their validators), old catalog downloads, staging folders and trash. A download in progress holds the
+    /// store's lock, so under the lock every entry is a leftover.
+    /// </summary>
+    public IReadOnlyList<string> Leftovers() => Directory.Exists(TempFolder)
+        ? [.. Directory.EnumerateFileSystemEntries(TempFolder).Order(StringComparer.Ordinal)]
+        : [];
+
+    /// <summary>Deletes <see cref="Leftovers"/>. Call under the lock.</summary>
+    public void DeleteLeftovers()
+    {
+        CleanTemp();
+        if (!Directory.Exists(TempFolder)) return;
+        foreach (var file in Directory.EnumerateFiles(TempFolder))
+        {
+            try { File.Delete(file); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
     internal static void DeleteQuietly(string folder)
     {
         try { Directory.Delete(folder, recursive: true); }

@@ -214,7 +214,7 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
 
         var pruned = await _store.Service.PruneAsync(dryRun: false, default);
 
-        Assert.Equal(["1.1.0"], pruned.Select(b => b.Manifest.Version));
+        Assert.Equal(["1.1.0"], pruned.Boxes.Select(b => b.Manifest.Version));
         Assert.Equal(["1.2.0", "1.0.0"], _store.Store.List().Select(b => b.Manifest.Version));
     }
 }

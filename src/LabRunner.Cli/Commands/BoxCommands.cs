@@ -3,6 +3,7 @@ using System.Text.Json;
 using LabRunner.Boxes;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 using LabRunner.Engine;
 using LabRunner.HostCommon.Running;
 using Spectre.Console;
@@ -103,7 +104,9 @@ public static class BoxCommands
                     env.Stdout.WriteLine(result.AlreadyInstalled
                         ? $"Box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}) is already installed; --force adds it again."
                         : $"Added box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}{(b.Manifest.ConvertedFrom is { } f ? $", converted from {f}" : "")}, {Sizes.Human(b.Manifest.Size)})" +
-                          (b.Manifest.Checksum is null ? "; no checksum was given, so the download was not verified." : $"; {b.Manifest.Checksum.Split(':')[0]} verified."));
+                          (b.Manifest.Checksum is not null ? $"; {b.Manifest.Checksum.Split(':')[0]} verified."
+                           : BoxSource.IsUrl(b.Manifest.Source, out _) ? "; no checksum was given, so the download was not verified."
+                           : "; no checksum was given, so the file was not verified."));
                 }
                 return ExitCodes.Success;
             }).ConfigureAwait(false);
@@ -252,10 +255,26 @@ public static class BoxCommands
             var json = parse.GetValue(global.Json);
             return await Run(env, json, async () =>
             {
-                var removed = await Service(env).PruneAsync(parse.GetValue(dryRun), ct).ConfigureAwait(false);
-                if (json) WriteList(env, "box prune", parse.GetValue(dryRun) ? "would_remove" : "removed", removed);
-                else if (removed.Count == 0) env.Stdout.WriteLine("Nothing to prune.");
-                else foreach (var b in removed) env.Stdout.WriteLine($"{(parse.GetValue(dryRun) ? "Would remove" : "Removed")} box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}).");
+                var pruned = await Service(env).PruneAsync(parse.GetValue(dryRun), ct).ConfigureAwait(false);
+                var removed = pruned.Boxes;
+                var would = parse.GetValue(dryRun);
+                if (json)
+                {
+                    env.Stdout.WriteLine(Json.Write(j =>
+                    {
+                        j.WriteString("command", "box prune");
+                        WriteBoxes(j, would ? "would_remove" : "removed", removed);
+                        j.WriteStartArray(would ? "would_remove_leftovers" : "removed_leftovers");
+                        foreach (var path in pruned.Leftovers) j.WriteStringValue(path);
+                        j.WriteEndArray();
+                        j.WriteNumber("leftover_bytes", pruned.LeftoverBytes);
+                    }));
+                    return ExitCodes.Success;
+                }
+                if (removed.Count == 0 && pruned.Leftovers.Count == 0) env.Stdout.WriteLine("Nothing to prune.");
+                foreach (var b in removed) env.Stdout.WriteLine($"{(would ? "Would remove" : "Removed")} box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}).");
+                if (pruned.Leftovers.Count > 0)
+                    env.Stdout.WriteLine($"{(would ? "Would remove" : "Removed")} {pruned.Leftovers.Count} leftover(s) of interrupted downloads or adds ({Sizes.Human(pruned.LeftoverBytes)}) from {Path.GetDirectoryName(pruned.Leftovers[0])}.");
                 return ExitCodes.Success;
             }).ConfigureAwait(false);
         });
@@ -287,8 +306,10 @@ public static class BoxCommands
         catch (BoxException e)
         {
             var (code, outcome) = ExitOf(e.Kind);
-            env.Error.WriteLine($"lab: {e.Message}");
-            if (json) Json.WriteFailure(env, "box", outcome, code, e.Message, []);
+            // The message may quote a catalog, an archive or a server: no control character reaches the terminal.
+            var message = OutsideText.Escape(e.Message, int.MaxValue);
+            env.Error.WriteLine($"lab: {message}");
+            if (json) Json.WriteFailure(env, "box", outcome, code, message, []);
             return code;
         }
     }
@@ -307,18 +328,23 @@ public static class BoxCommands
         env.Stdout.WriteLine(Json.Write(j =>
         {
             j.WriteString("command", command);
-            j.WriteStartArray(key);
-            foreach (var b in boxes)
-            {
-                j.WriteStartObject();
-                j.WriteString("name", b.Name);
-                j.WriteString("version", b.Manifest.Version);
-                j.WriteString("provider", b.Provider);
-                j.WriteString("format", b.Manifest.Format);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
+            WriteBoxes(j, key, boxes);
         }));
+    }
+
+    private static void WriteBoxes(Utf8JsonWriter j, string key, IEnumerable<InstalledBox> boxes)
+    {
+        j.WriteStartArray(key);
+        foreach (var b in boxes)
+        {
+            j.WriteStartObject();
+            j.WriteString("name", b.Name);
+            j.WriteString("version", b.Manifest.Version);
+            j.WriteString("provider", b.Provider);
+            j.WriteString("format", b.Manifest.Format);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
     }
 
     private static void WriteBox(Utf8JsonWriter j, InstalledBox b, BoxStore store)

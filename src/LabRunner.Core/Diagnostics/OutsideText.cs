@@ -14,11 +14,14 @@ public static class OutsideText
     /// <summary>Longer text is cut, so a hostile document cannot flood a message.</summary>
     public const int MaxLength = 512;
 
-    public static string Escape(string? text)
+    public static string Escape(string? text) => Escape(text, MaxLength);
+
+    /// <summary>As <see cref="Escape(string?)"/>, cut at <paramref name="maxLength"/> characters (a whole message of LabRunner's: <see cref="int.MaxValue"/>).</summary>
+    public static string Escape(string? text, int maxLength)
     {
         if (text is null) return "";
-        var cut = text.Length > MaxLength;
-        if (cut) text = text[..MaxLength];
+        var cut = text.Length > maxLength;
+        if (cut) text = text[..maxLength];
         if (!cut && !text.Any(NeedsEscape)) return text;
         var b = new StringBuilder(text.Length + 16);
         foreach (var c in text)
