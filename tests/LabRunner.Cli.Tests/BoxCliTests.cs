@@ -126,6 +126,27 @@ public sealed class BoxCliTests : IAsyncLifetime, IDisposable
         Assert.DoesNotContain("1.0.0", list.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Box_add_with_credentials_in_the_catalog_URL_never_prints_or_stores_them()
+    {
+        ServeCatalog("1.0.0");
+        _server.RequireBasicAuth("catalog.json", "alice", "hunter2");
+        var withCredentials = new UriBuilder(_server.Url("catalog.json")) { UserName = "alice", Password = "hunter2" }.Uri.ToString();
+        var wrong = new UriBuilder(_server.Url("catalog.json")) { UserName = "alice", Password = "hunter3" }.Uri.ToString();
+
+        var added = await Lab("box", "add", "acme/debian", "--catalog", withCredentials);
+        var refused = await Lab("box", "add", "acme/other", "--catalog", wrong, "--json");
+        var list = await Lab("box", "list", "--json");
+
+        Assert.True(added.ExitCode == 0, added.ToString());
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Contains("401", refused.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter", refused.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains(_server.Url("catalog.json").ToString(), list.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", string.Concat(Directory.EnumerateFiles(StoreRoot, "*.json", SearchOption.AllDirectories).Select(File.ReadAllText)), StringComparison.Ordinal);
+    }
+
     private void ServeCatalog(params string[] versions)
     {
         var entries = versions.Select(v =>
