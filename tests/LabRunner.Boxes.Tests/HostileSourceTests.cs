@@ -186,6 +186,47 @@ public sealed class HostileSourceTests : IAsyncLifetime, IDisposable
         Assert.Equal(catalog.ToString(), result.Box.Manifest.Catalog);
     }
 
+    [Fact]
+    public async Task Catalog_text_with_escape_sequences_reaches_messages_escaped()
+    {
+        var catalog = _server.Serve("c.json", """
+            {"versions":[{"version":"1.0","providers":[
+              {"name":"libvirt\u001b[2J","url":"a.box","architecture":"sparc\u001b]0;pwned\u0007"},
+              {"name":"hyperv","url":"b.box","architecture":"mips\n\u009b31m"}]}]}
+            """);
+
+        var ex = await Assert.ThrowsAsync<BoxException>(() => AddAsync(catalog.ToString(), catalog: true));
+
+        Assert.Equal(BoxErrorKind.NotFound, ex.Kind);
+        Assert.DoesNotContain(ex.Message, char.IsControl);
+        Assert.Contains("libvirt\\x1b[2J/sparc\\x1b]0;pwned\\x07", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("hyperv/mips\\n\\x9b31m", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("debian\n", false)]
+    [InlineData("debian\r", false)]
+    [InlineData("acme/debian\n", false)]
+    [InlineData("acme/debian", true)]
+    [InlineData("debian-12.1_x", true)]
+    [InlineData("acme/../x", false)]
+    public void Box_names_end_where_the_text_ends(string name, bool valid)
+    {
+        Assert.Equal(valid, BoxNames.IsValid(name));
+    }
+
+    [Fact]
+    public async Task A_box_name_with_a_trailing_newline_is_refused()
+    {
+        var disk = _files.RandomRaw("disk.img", 64 << 10);
+
+        var ex = await Assert.ThrowsAsync<BoxException>(() => AddAsync(disk, name: "debian\n"));
+
+        Assert.Equal(BoxErrorKind.Usage, ex.Kind);
+        Assert.Contains("box name 'debian\\n' is not allowed", ex.Message, StringComparison.Ordinal);
+        Assert.Empty(_store.Store.List());
+    }
+
     private static async Task WaitForAsync(Func<bool> condition)
     {
         for (var i = 0; i < 500 && !condition(); i++) await Task.Delay(20);

@@ -147,6 +147,35 @@ public sealed class BoxCliTests : IAsyncLifetime, IDisposable
         Assert.DoesNotContain("hunter2", string.Concat(Directory.EnumerateFiles(StoreRoot, "*.json", SearchOption.AllDirectories).Select(File.ReadAllText)), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Box_add_never_prints_a_catalogs_control_characters()
+    {
+        var catalog = _server.Serve("evil.json", """
+            {"name":"acme/x\u001b[2J","versions":[{"version":"1.0","providers":[
+              {"name":"libvirt","url":"a.box","architecture":"sparc\u001b]0;pwned\u0007\nlab: forged"}]}]}
+            """);
+
+        var plain = await Lab("box", "add", "acme/x", "--catalog", catalog.ToString());
+        var json = await Lab("box", "add", "acme/x", "--catalog", catalog.ToString(), "--json");
+
+        Assert.Equal(2, plain.ExitCode);
+        Assert.Contains("libvirt/sparc\\x1b]0;pwned\\x07\\nlab: forged", plain.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(plain.Stderr + plain.Stdout + json.Stderr + json.Stdout, c => char.IsControl(c) && c is not '\n' and not '\r');
+        Assert.Single(plain.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Box_add_from_a_local_file_without_a_checksum_does_not_speak_of_a_download()
+    {
+        var disk = _files.RandomRaw("disk.img", 64 << 10);
+
+        var result = await Lab("box", "add", "tiny", disk);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("no checksum was given, so the file was not verified.", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("download", result.Stdout, StringComparison.Ordinal);
+    }
+
     private void ServeCatalog(params string[] versions)
     {
         var entries = versions.Select(v =>
