@@ -47,10 +47,10 @@ public static class BoxCommands
     {
         var command = new Command("add", "Add a box from a Vagrant .box (tar, tar.gz, zip; hyperv or libvirt), a bare disk (vhdx, vhd, qcow2, raw) or a Vagrant catalog, by local path or http(s) URL. Downloads resume, and are verified before anything is installed.");
         var name = new Argument<string>("NAME") { Description = "The box's name (as the Labfile's 'box:' names it), or owner/name with --catalog" };
-        var source = new Argument<string?>("SOURCE") { Description = "A path or http(s) URL of a .box, a disk or a catalog (JSON)", Arity = ArgumentArity.ZeroOrOne };
+        var source = new Argument<string?>("SOURCE") { Description = "A path, file:// URL or http(s) URL of a .box, a disk or a catalog (JSON)", Arity = ArgumentArity.ZeroOrOne };
         var version = new Option<string?>("--version") { Description = "A catalog: the versions allowed, e.g. '~> 1.2' or '>= 1.0, < 2' (newest that fits is added). A .box or disk: the version to record [0]", HelpName = "V" };
         var checksum = new Option<string?>("--checksum") { Description = "The file's expected digest: md5, sha1, sha256, sha384 or sha512, as ALGO:HEX", HelpName = "ALGO:HEX" };
-        var catalog = new Option<string?>("--catalog") { Description = "Read NAME's versions from this Vagrant box catalog (URL or path)", HelpName = "URL" };
+        var catalog = new Option<string?>("--catalog") { Description = "Read NAME's versions from this Vagrant box catalog (http(s) or file:// URL, or path)", HelpName = "URL" };
         var force = new Option<bool>("--force") { Description = "Add again even when this version is already installed" };
         OptionValues.RefuseOptionsAsNames(name);
         command.Add(name);
@@ -247,7 +247,7 @@ public static class BoxCommands
 
     private static Command Prune(GlobalOptions global, CliEnvironment env)
     {
-        var command = new Command("prune", "Remove every box version that no lab on this machine uses and that is not the newest of its box.");
+        var command = new Command("prune", "Remove every box version that no lab on this machine uses and that is not the newest of its box, and what interrupted downloads left behind.");
         var dryRun = new Option<bool>("--dry-run") { Description = "Only say what would be removed" };
         command.Add(dryRun);
         command.SetAction(async (parse, ct) =>
