@@ -53,9 +53,12 @@ public static class BoxSource
         Uri.TryCreate(source, UriKind.Absolute, out var u) && !u.IsFile && u.Scheme != Uri.UriSchemeHttp && u.Scheme != Uri.UriSchemeHttps
         && source.Contains("://", StringComparison.Ordinal);
 
+    /// <summary>A source to show or store: a URL without its user:password (see <see cref="Downloader.Redact"/>), a path as it is.</summary>
+    public static string Redact(string source) =>
+        IsUrl(source, out var url) ? Downloader.Redact(url!) : source;
+
     /// <summary>A source as messages quote it: a URL without its user:password, control characters escaped.</summary>
-    public static string Display(string source) =>
-        IsUrl(source, out var url) ? Downloader.Display(url!) : OutsideText.Escape(source);
+    public static string Display(string source) => OutsideText.Escape(Redact(source));
 
     /// <summary>Tells what the file at <paramref name="path"/> is; <paramref name="name"/> (its URL or path) only decides whether an unrecognised file may be a raw disk.</summary>
     public static SourceKind Sniff(string path, string name)
