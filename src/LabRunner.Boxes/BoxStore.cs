@@ -236,11 +236,14 @@ public sealed class BoxStore
     private BoxUsesFile ReadUses()
     {
         var path = Path.Combine(Root, UsesFile);
+        if (Directory.Exists(path))
+            throw new BoxException(BoxErrorKind.Damaged,
+                $"The box store's record of which labs use which boxes, {path}, is a folder, not a file, so nothing was changed. Move it away; then run 'lab up' in each lab that uses store boxes to record them again.");
         if (!File.Exists(path)) return new BoxUsesFile();
         string why;
         try
         {
-            var file = JsonSerializer.Deserialize(File.ReadAllBytes(path), BoxJsonContext.Default.BoxUsesFile);
+            var file = JsonSerializer.Deserialize(ReadUsesBytes(path), BoxJsonContext.Default.BoxUsesFile);
             if (file is { Labs: not null } && file.Labs.All(l => l is { Project: not null, Lab: not null, Boxes: not null }
                 && l.Boxes.All(b => b is { Name: not null, Version: not null, Provider: not null })))
                 return file;
@@ -258,6 +261,18 @@ public sealed class BoxStore
         throw new BoxException(BoxErrorKind.Damaged,
             $"The box store's record of which labs use which boxes, {path}, is damaged ({OutsideText.Escape(why)}), so nothing was changed; it was moved to {aside}. " +
             DamagedAdvice(aside));
+    }
+
+    private static byte[] ReadUsesBytes(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BoxException(BoxErrorKind.Source, $"Could not read the box store's record of which labs use which boxes, {path}: {e.Message} Nothing was changed.", e);
+        }
     }
 
     private static string DamagedAdvice(string aside) =>

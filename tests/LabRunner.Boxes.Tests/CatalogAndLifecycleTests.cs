@@ -145,6 +145,19 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_uses_record_that_is_a_folder_refuses_remove_instead_of_reading_as_no_uses()
+    {
+        await AddFromCatalogAsync(ServeCatalog("1.0.0"));
+        Directory.CreateDirectory(Path.Combine(_store.Store.Root, "uses.json"));
+
+        var ex = await Assert.ThrowsAsync<BoxException>(() => _store.Service.RemoveAsync("acme/debian", null, false, false, null, default));
+
+        Assert.Equal(BoxErrorKind.Damaged, ex.Kind);
+        Assert.Contains("uses.json, is a folder", ex.Message, StringComparison.Ordinal);
+        Assert.Single(_store.Store.List());
+    }
+
+    [Fact]
     public async Task A_damaged_uses_record_is_not_replaced_by_the_next_lab_that_records_its_uses()
     {
         var uses = Path.Combine(_store.Store.Root, "uses.json");
