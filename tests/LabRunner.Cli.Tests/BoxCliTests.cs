@@ -176,6 +176,26 @@ public sealed class BoxCliTests : IAsyncLifetime, IDisposable
         Assert.DoesNotContain("download", result.Stdout, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Box_add_from_a_file_URL_and_prune_of_download_leftovers()
+    {
+        var disk = _files.RandomRaw("disk.img", 64 << 10);
+        var leftover = Path.Combine(StoreRoot, ".tmp", "download-0123456789abcdef01234567.part");
+
+        var added = await Lab("box", "add", "local", new Uri(disk).AbsoluteUri);
+        Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
+        File.WriteAllBytes(leftover, new byte[3000]);
+        var dry = await Lab("box", "prune", "--dry-run", "--json");
+        var prune = await Lab("box", "prune");
+
+        Assert.True(added.ExitCode == 0, added.ToString());
+        Assert.Contains("Added box 'local' 0 (qemu, raw", added.Stdout, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(dry.Stdout))
+            Assert.Equal(leftover, doc.RootElement.GetProperty("would_remove_leftovers")[0].GetString());
+        Assert.Contains("Removed 1 leftover(s) of interrupted downloads or adds", prune.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(leftover));
+    }
+
     private void ServeCatalog(params string[] versions)
     {
         var entries = versions.Select(v =>
