@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 
 namespace LabRunner.Boxes;
 
@@ -25,6 +26,8 @@ public sealed record BoxCatalog(string? Name, string? Description, ImmutableArra
     /// <exception cref="BoxException">Not a catalog, or a version/checksum/URL in it is malformed.</exception>
     public static BoxCatalog Parse(ReadOnlySpan<byte> utf8, Uri? baseUri, string where)
     {
+        // A UTF-8 byte order mark, as some editors write (Labfiles with one are read too).
+        if (utf8 is [0xEF, 0xBB, 0xBF, ..]) utf8 = utf8[3..];
         try
         {
             using var doc = JsonDocument.Parse(utf8.ToArray(), new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
@@ -34,25 +37,29 @@ public sealed record BoxCatalog(string? Name, string? Description, ImmutableArra
             var list = ImmutableArray.CreateBuilder<CatalogVersion>();
             foreach (var v in versions.EnumerateArray())
             {
+                if (v.ValueKind != JsonValueKind.Object)
+                    throw Bad(where, $"an entry of 'versions' is {Kind(v)}, not a mapping with 'version' and 'providers'");
                 var text = String(v, "version");
                 if (!BoxVersion.TryParse(text, out var version))
-                    throw Bad(where, $"version '{text}' is not a version such as 1.2.3");
+                    throw Bad(where, $"version '{OutsideText.Escape(text)}' is not a version such as 1.2.3");
                 var providers = ImmutableArray.CreateBuilder<CatalogProvider>();
                 if (v.TryGetProperty("providers", out var ps) && ps.ValueKind == JsonValueKind.Array)
                 {
                     foreach (var p in ps.EnumerateArray())
                     {
+                        if (p.ValueKind != JsonValueKind.Object)
+                            throw Bad(where, $"a provider of version {text} is {Kind(p)}, not a mapping with 'name' and 'url'");
                         var name = String(p, "name") ?? throw Bad(where, $"a provider of version {text} has no 'name'");
-                        var url = String(p, "url") ?? throw Bad(where, $"provider '{name}' of version {text} has no 'url'");
-                        if (!Uri.TryCreate(baseUri, url, out var uri) && !Uri.TryCreate(url, UriKind.Absolute, out uri))
-                            throw Bad(where, $"provider '{name}' of version {text} has a malformed url '{url}'");
+                        var url = String(p, "url") ?? throw Bad(where, $"provider '{OutsideText.Escape(name)}' of version {text} has no 'url'");
+                        if (!TryResolve(baseUri, url, out var uri))
+                            throw Bad(where, $"provider '{OutsideText.Escape(name)}' of version {text} has a malformed url '{OutsideText.Escape(url)}'");
                         Checksum? checksum = null;
                         var type = String(p, "checksum_type");
                         var sum = String(p, "checksum");
                         if (!string.IsNullOrEmpty(type) || !string.IsNullOrEmpty(sum))
                         {
                             if (!Checksum.TryCreate(type, sum, out checksum, out var error))
-                                throw Bad(where, $"provider '{name}' of version {text}: {error}");
+                                throw Bad(where, $"provider '{OutsideText.Escape(name)}' of version {text}: {OutsideText.Escape(error)}");
                         }
                         var isDefault = p.TryGetProperty("default_architecture", out var d) && d.ValueKind == JsonValueKind.True;
                         providers.Add(new CatalogProvider(name, uri, checksum, String(p, "architecture"), isDefault));
@@ -64,7 +71,7 @@ public sealed record BoxCatalog(string? Name, string? Description, ImmutableArra
         }
         catch (JsonException e)
         {
-            throw Bad(where, $"it is not valid JSON ({e.Message})");
+            throw Bad(where, $"it is not valid JSON ({OutsideText.Escape(e.Message)})");
         }
     }
 
@@ -97,8 +104,33 @@ public sealed record BoxCatalog(string? Name, string? Description, ImmutableArra
         return null;
     }
 
+    /// <summary>
+    /// A provider's URL: relative to the catalog's own URL or path (<paramref name="baseUri"/>), or absolute.
+    /// A URL that names no host (<c>http:x.box</c>) is refused rather than guessed at.
+    /// </summary>
+    private static bool TryResolve(Uri? baseUri, string url, out Uri uri)
+    {
+        uri = null!;
+        if (url.Length == 0 || url.Any(char.IsControl)) return false;
+        Uri? resolved = null;
+        var ok = baseUri is not null ? Uri.TryCreate(baseUri, url, out resolved) : Uri.TryCreate(url, UriKind.Absolute, out resolved);
+        if (!ok || resolved is null || !resolved.IsAbsoluteUri) return false;
+        if (!resolved.IsFile && resolved.Host.Length == 0) return false;
+        uri = resolved;
+        return true;
+    }
+
+    private static string Kind(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Null => "null",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "text",
+        JsonValueKind.Number => "a number",
+        _ => "true or false",
+    };
+
     private static string? String(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var v) ? v.ValueKind switch
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) ? v.ValueKind switch
         {
             JsonValueKind.String => v.GetString(),
             JsonValueKind.Number => v.GetRawText(),

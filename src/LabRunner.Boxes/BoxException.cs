@@ -17,6 +17,9 @@ public enum BoxErrorKind
 
     /// <summary>The box is used by a lab on this machine.</summary>
     InUse,
+
+    /// <summary>A file of the store is damaged: it was moved aside and nothing was done on a guess.</summary>
+    Damaged,
 }
 
 /// <summary>A box operation that could not be done; the message says why and what to do.</summary>

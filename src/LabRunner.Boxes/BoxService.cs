@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 using LabRunner.HostCommon.Disks;
 
 namespace LabRunner.Boxes;
@@ -71,15 +72,18 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(reporter);
         if (!BoxNames.IsValid(request.Name))
-            throw new BoxException(BoxErrorKind.Usage, $"box name '{request.Name}' is not allowed: {BoxNames.Rule}");
+            throw new BoxException(BoxErrorKind.Usage, $"box name '{OutsideText.Escape(request.Name)}' is not allowed: {BoxNames.Rule}");
 
-        var source = request.Source;
+        // A file: URL is the local path it names, as Vagrant reads it.
+        var source = BoxSource.FileUrlPath(request.Source) ?? request.Source;
         var checksum = request.Checksum;
         string? catalogUrl = null;
         string? catalogArchitecture = null;
         BoxVersion version;
         var constraintOnly = false;
         var isUrl = BoxSource.IsUrl(source, out var url);
+        if (!isUrl && BoxSource.HasOtherScheme(source))
+            throw new BoxException(BoxErrorKind.Usage, $"'{BoxSource.Display(source)}' is a URL LabRunner cannot read; give an http(s) or file:// URL, or a path.");
         if (!isUrl) BoxSource.RequireLocalFile(source);
         // The provider the box will be installed for, when known before the file is read (asked for, or a catalog's entry).
         var expected = request.Target;
@@ -92,10 +96,28 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         {
             var pick = catalog.Pick(request.Version, request.CatalogTarget.VagrantProviders(), BoxCatalog.HostArchitecture)
                 ?? throw new BoxException(BoxErrorKind.NotFound, NoFit(catalog, request, source));
-            catalogUrl = source;
-            source = pick.Provider.Url.ToString();
+            // What box.json keeps: a URL without its user:password (never stored), or the catalog file's full path.
+            catalogUrl = isUrl ? Downloader.Redact(url!) : Path.GetFullPath(source);
+            var named = pick.Provider.Url;
+            if (named.Scheme == Uri.UriSchemeHttp || named.Scheme == Uri.UriSchemeHttps)
+            {
+                source = named.ToString();
+            }
+            else if (named.IsFile && !isUrl)
+            {
+                // A local catalog may name local files (relative ones are relative to the catalog's folder).
+                source = named.LocalPath;
+                if (!File.Exists(source))
+                    throw new BoxException(BoxErrorKind.Source, $"The catalog {BoxSource.Display(catalogUrl)} names {OutsideText.Escape(source)} for {pick.Version.Version}, which does not exist.");
+            }
+            else
+            {
+                // A document from the network must never make LabRunner read this machine's files.
+                throw new BoxException(BoxErrorKind.Source, named.IsFile && isUrl
+                    ? $"The catalog {BoxSource.Display(catalogUrl)} is served over {url!.Scheme} but names a file on this machine for {pick.Version.Version} ({Downloader.Display(named)}); a remote catalog may only name http(s) URLs."
+                    : $"The catalog's file for {pick.Version.Version} is neither an http(s) URL nor a file: {Downloader.Display(named)}");
+            }
             isUrl = BoxSource.IsUrl(source, out url);
-            if (!isUrl) throw new BoxException(BoxErrorKind.Source, $"The catalog's file for {pick.Version.Version} is not an http(s) URL: {source}");
             checksum = pick.Provider.Checksum ?? checksum;
             version = pick.Version.Version;
             catalogArchitecture = pick.Provider.Architecture;
@@ -129,7 +151,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         else
         {
             file = Path.GetFullPath(source);
-            if (checksum is not null) await Downloader.VerifyAsync(file, checksum, source, cancellationToken).ConfigureAwait(false);
+            if (checksum is not null) await Downloader.VerifyAsync(file, checksum, OutsideText.Escape(source), cancellationToken).ConfigureAwait(false);
         }
 
         var staging = store.NewStagingFolder();
@@ -139,13 +161,13 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             if (kind == SourceKind.Catalog)
             {
                 if (catalogUrl is not null)
-                    throw new BoxException(BoxErrorKind.Source, $"{source} is a box catalog, but a catalog may not point to another catalog.");
+                    throw new BoxException(BoxErrorKind.Source, $"{BoxSource.Display(source)} is a box catalog, but a catalog may not point to another catalog.");
                 if (downloaded) Downloader.TryDelete(file);
                 throw new CatalogFoundException();
             }
             if (constraintOnly)
                 throw new BoxException(BoxErrorKind.Usage,
-                    $"version '{request.Version.Text}' is a constraint, but {source} is a single box, not a catalog; give it one exact version (such as 1.2.3), or none.");
+                    $"version '{request.Version.Text}' is a constraint, but {BoxSource.Display(source)} is a single box, not a catalog; give it one exact version (such as 1.2.3), or none.");
             string disk;
             ExtractedBox? extracted = null;
             BoxTarget target;
@@ -166,7 +188,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             }
             else
             {
-                extracted = await VagrantBoxReader.ExtractAsync(file, kind, staging, source, request.Name, reporter, cancellationToken).ConfigureAwait(false);
+                extracted = await ExtractAsync(file, kind, staging, source, request.Name, reporter, cancellationToken).ConfigureAwait(false);
                 disk = extracted.DiskPath;
                 // A .box is installed for the provider it was made for, unless another was asked for.
                 target = request.Target ?? OwnTarget(extracted.VagrantProvider);
@@ -241,6 +263,34 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
     private static BoxTarget OwnTarget(string vagrantProvider) =>
         string.Equals(vagrantProvider, "hyperv", StringComparison.OrdinalIgnoreCase) ? BoxTarget.HyperV : BoxTarget.Qemu;
 
+    /// <summary>
+    /// Extracts a <c>.box</c>; a truncated or damaged archive, or one compressed in a way the readers do not
+    /// know, is a source that failed (with why), not a crash.
+    /// </summary>
+    private static async Task<ExtractedBox> ExtractAsync(string file, SourceKind kind, string staging, string source, string box, IBoxReporter reporter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await VagrantBoxReader.ExtractAsync(file, kind, staging, source, box, reporter, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or NotSupportedException or ArgumentException)
+        {
+            throw new BoxException(BoxErrorKind.Source,
+                $"{BoxSource.Display(source)} is not a readable {KindName(kind)} archive (truncated, damaged, or compressed in a way LabRunner does not read): {OutsideText.Escape(e.Message)}", e);
+        }
+        catch (IOException e)
+        {
+            throw new BoxException(BoxErrorKind.Source, $"Could not extract {BoxSource.Display(source)}: {OutsideText.Escape(e.Message)}", e);
+        }
+    }
+
+    private static string KindName(SourceKind kind) => kind switch
+    {
+        SourceKind.TarGz => "tar.gz",
+        SourceKind.Zip => "zip",
+        _ => "tar",
+    };
+
     private InstalledBox? Installed(string name, BoxVersion version, BoxTarget target) =>
         store.Versions(name, target).FirstOrDefault(b => b.Version == version);
 
@@ -254,44 +304,47 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
     {
         var providers = string.Join(", ", request.CatalogTarget.VagrantProviders());
         var available = catalog.Versions.OrderByDescending(v => v.Version).Take(10)
-            .Select(v => $"{v.Version} ({string.Join(", ", v.Providers.Select(p => p.Architecture is null ? p.Name : $"{p.Name}/{p.Architecture}"))})");
-        return $"The catalog {source} has no version matching '{request.Version}' for {providers} on {BoxCatalog.HostArchitecture}. " +
+            .Select(v => $"{v.Version} ({string.Join(", ", v.Providers.Select(p => OutsideText.Escape(p.Architecture is null ? p.Name : $"{p.Name}/{p.Architecture}")))})");
+        return $"The catalog {BoxSource.Display(source)} has no version matching '{request.Version}' for {providers} on {BoxCatalog.HostArchitecture}. " +
             (catalog.Versions.IsEmpty ? "It lists no versions." : $"It has: {string.Join("; ", available)}.");
     }
 
-    /// <summary>Reads a catalog from a URL or a file.</summary>
+    /// <summary>Reads a catalog from an http(s) URL, a file: URL or a path; at most <see cref="BoxCatalog.MaxLength"/> bytes are read.</summary>
     public async Task<BoxCatalog> ReadCatalogAsync(string source, IBoxReporter reporter, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(reporter);
         byte[] bytes;
-        Uri? baseUri = null;
+        Uri? baseUri;
         if (BoxSource.IsUrl(source, out var url))
         {
             baseUri = url;
-            var part = Path.Combine(store.TempFolder, "catalog-" + Guid.NewGuid().ToString("N") + ".json");
-            Directory.CreateDirectory(store.TempFolder);
-            try
-            {
-                await downloader.DownloadAsync(url!, part, null, "catalog", NullBoxReporter.Instance, cancellationToken).ConfigureAwait(false);
-                if (new FileInfo(part).Length > BoxCatalog.MaxLength)
-                    throw new BoxException(BoxErrorKind.Source, $"{source} is larger than a box catalog can be (16 MiB).");
-                bytes = await File.ReadAllBytesAsync(part, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                Downloader.TryDelete(part);
-                Downloader.TryDelete(part + ".validator");
-            }
+            bytes = await downloader.ReadSmallAsync(url!, BoxCatalog.MaxLength, "a box catalog", cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            if (!File.Exists(source)) throw new BoxException(BoxErrorKind.Source, $"The catalog '{source}' does not exist.");
-            if (new FileInfo(source).Length > BoxCatalog.MaxLength)
-                throw new BoxException(BoxErrorKind.Source, $"{source} is larger than a box catalog can be (16 MiB).");
-            bytes = await File.ReadAllBytesAsync(source, cancellationToken).ConfigureAwait(false);
-            baseUri = new Uri(Path.GetFullPath(source));
+            var path = BoxSource.FileUrlPath(source) ?? source;
+            if (!File.Exists(path)) throw new BoxException(BoxErrorKind.Usage, $"The catalog '{OutsideText.Escape(path)}' does not exist.");
+            path = Path.GetFullPath(path);
+            try
+            {
+                await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0);
+                var buffer = new byte[BoxCatalog.MaxLength + 1];
+                var length = 0;
+                int n;
+                while (length < buffer.Length && (n = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false)) > 0)
+                    length += n;
+                if (length > BoxCatalog.MaxLength)
+                    throw new BoxException(BoxErrorKind.Source, $"{OutsideText.Escape(path)} is larger than a box catalog can be (16 MiB).");
+                bytes = buffer[..length];
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new BoxException(BoxErrorKind.Source, $"Could not read the catalog {OutsideText.Escape(path)}: {e.Message}", e);
+            }
+            baseUri = new Uri(path);
         }
-        return BoxCatalog.Parse(bytes, baseUri, source);
+        return BoxCatalog.Parse(bytes, baseUri, BoxSource.Display(source));
     }
 
     /// <summary>The partial file of a URL's download: the same URL resumes the same file.</summary>
@@ -342,6 +395,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         }
         if (!force)
         {
+            store.RequireKnownUses();
             var inUse = matches.Select(b => (Box: b, Users: store.UsersOf(b))).Where(x => x.Users.Count > 0).ToList();
             if (inUse.Count > 0)
                 throw new BoxException(BoxErrorKind.InUse, string.Join(" ", inUse.Select(x =>
@@ -398,10 +452,14 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         return added;
     }
 
-    /// <summary>Removes every version no lab uses that is not the newest of its box and provider.</summary>
-    public async Task<IReadOnlyList<InstalledBox>> PruneAsync(bool dryRun, CancellationToken cancellationToken)
+    /// <summary>
+    /// Removes every version no lab uses that is not the newest of its box and provider, and what interrupted
+    /// downloads and adds left in the store's temporary folder (never a download in progress: that one holds the lock).
+    /// </summary>
+    public async Task<PruneResult> PruneAsync(bool dryRun, CancellationToken cancellationToken)
     {
         using var _ = await store.LockAsync(LockTimeout, null, cancellationToken).ConfigureAwait(false);
+        store.RequireKnownUses();
         var removed = new List<InstalledBox>();
         foreach (var group in store.List().GroupBy(b => (b.Name, b.Provider)))
         {
@@ -412,6 +470,26 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
                 removed.Add(box);
             }
         }
-        return removed;
+        var leftovers = store.Leftovers();
+        var bytes = leftovers.Sum(SizeOf);
+        if (!dryRun) store.DeleteLeftovers();
+        return new PruneResult(removed, leftovers, bytes);
+    }
+
+    private static long SizeOf(string path)
+    {
+        try
+        {
+            return Directory.Exists(path)
+                ? new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
+                : new FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
     }
 }
+
+/// <summary>What <c>box prune</c> removed (or would): box versions, and leftovers of interrupted downloads and adds with their size.</summary>
+public sealed record PruneResult(IReadOnlyList<InstalledBox> Boxes, IReadOnlyList<string> Leftovers, long LeftoverBytes);

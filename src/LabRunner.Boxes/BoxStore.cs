@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 
 namespace LabRunner.Boxes;
 
@@ -170,6 +172,28 @@ public sealed class BoxStore
             DeleteQuietly(dir);
     }
 
+    /// <summary>
+    /// What interrupted commands left in <see cref="TempFolder"/>: partial downloads (<c>download-*.part</c> and
+    /// their validators), old catalog downloads, staging folders and trash. A download in progress holds the
+    /// store's lock, so under the lock every entry is a leftover.
+    /// </summary>
+    public IReadOnlyList<string> Leftovers() => Directory.Exists(TempFolder)
+        ? [.. Directory.EnumerateFileSystemEntries(TempFolder).Order(StringComparer.Ordinal)]
+        : [];
+
+    /// <summary>Deletes <see cref="Leftovers"/>. Call under the lock.</summary>
+    public void DeleteLeftovers()
+    {
+        CleanTemp();
+        if (!Directory.Exists(TempFolder)) return;
+        foreach (var file in Directory.EnumerateFiles(TempFolder))
+        {
+            try { File.Delete(file); }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
     internal static void DeleteQuietly(string folder)
     {
         try { Directory.Delete(folder, recursive: true); }
@@ -205,18 +229,67 @@ public sealed class BoxStore
         WriteUses(file);
     }
 
+    /// <summary>
+    /// Reads <c>uses.json</c>. A damaged one (not JSON, or not the shape LabRunner writes) is never read as
+    /// "no lab uses anything": it is moved aside to <c>uses.json.damaged-TIMESTAMP</c> and the command is refused.
+    /// </summary>
     private BoxUsesFile ReadUses()
     {
         var path = Path.Combine(Root, UsesFile);
+        if (Directory.Exists(path))
+            throw new BoxException(BoxErrorKind.Damaged,
+                $"The box store's record of which labs use which boxes, {path}, is a folder, not a file, so nothing was changed. Move it away; then run 'lab up' in each lab that uses store boxes to record them again.");
         if (!File.Exists(path)) return new BoxUsesFile();
+        string why;
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllBytes(path), BoxJsonContext.Default.BoxUsesFile) ?? new BoxUsesFile();
+            var file = JsonSerializer.Deserialize(ReadUsesBytes(path), BoxJsonContext.Default.BoxUsesFile);
+            if (file is { Labs: not null } && file.Labs.All(l => l is { Project: not null, Lab: not null, Boxes: not null }
+                && l.Boxes.All(b => b is { Name: not null, Version: not null, Provider: not null })))
+                return file;
+            why = "it is not the list of labs LabRunner writes";
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return new BoxUsesFile();
+            why = "it is not valid JSON: " + e.Message;
         }
+        var stamp = DateTime.UtcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var aside = $"{path}.damaged-{stamp}";
+        for (var n = 2; File.Exists(aside) || Directory.Exists(aside); n++)
+            aside = string.Create(CultureInfo.InvariantCulture, $"{path}.damaged-{stamp}-{n}");
+        File.Move(path, aside);
+        throw new BoxException(BoxErrorKind.Damaged,
+            $"The box store's record of which labs use which boxes, {path}, is damaged ({OutsideText.Escape(why)}), so nothing was changed; it was moved to {aside}. " +
+            DamagedAdvice(aside));
+    }
+
+    private static byte[] ReadUsesBytes(string path)
+    {
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BoxException(BoxErrorKind.Source, $"Could not read the box store's record of which labs use which boxes, {path}: {e.Message} Nothing was changed.", e);
+        }
+    }
+
+    private static string DamagedAdvice(string aside) =>
+        $"Run 'lab up' in each lab that uses store boxes to record them again, then delete {aside}; until then 'lab box remove' and 'lab box prune' refuse (remove --force still removes).";
+
+    /// <summary>Damaged records moved aside by <see cref="ReadUses"/> that the user has not deleted yet: which boxes are used is not known for sure.</summary>
+    public IReadOnlyList<string> DamagedUses() => Directory.Exists(Root)
+        ? [.. Directory.EnumerateFiles(Root, UsesFile + ".damaged-*").Order(StringComparer.Ordinal)]
+        : [];
+
+    /// <summary>Refuses while a damaged record of uses lies aside (see <see cref="DamagedUses"/>), and reads the current one (which may itself be damaged).</summary>
+    internal void RequireKnownUses()
+    {
+        ReadUses();
+        if (DamagedUses() is [var first, ..])
+            throw new BoxException(BoxErrorKind.Damaged,
+                $"Which labs use which boxes is not known for sure: the box store's record was damaged and lies at {first}. " + DamagedAdvice(first));
     }
 
     private void WriteUses(BoxUsesFile file)

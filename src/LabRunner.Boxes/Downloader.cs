@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 
 namespace LabRunner.Boxes;
 
@@ -32,8 +33,9 @@ public sealed class Downloader(HttpClient http)
         {
             // The bytes as served: a checksum is of the file, and a Range is of the file.
             AutomaticDecompression = DecompressionMethods.None,
-            AllowAutoRedirect = true,
-            MaxAutomaticRedirections = 10,
+            // Redirects are followed by SendAsync, which refuses any target that is not http(s) and keeps
+            // a URL's credentials for its own origin.
+            AllowAutoRedirect = false,
             ConnectTimeout = TimeSpan.FromSeconds(30),
         };
         var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
@@ -67,17 +69,23 @@ public sealed class Downloader(HttpClient http)
             }
             catch (Exception e) when (attempt < Attempts && IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
-                reporter.Note($"{box}: the transfer broke ({e.Message}); resuming");
+                var kept = Kept(partPath, validatorPath);
+                reporter.Note($"{box}: {(kept > 0 ? "the transfer broke" : "the download failed")} ({OutsideText.Escape(e.Message)}); " +
+                    (kept > 0 ? $"resuming from {kept} bytes" : "trying again") + $" (attempt {attempt + 1} of {Attempts})");
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 throw new BoxException(BoxErrorKind.Source,
-                    $"Could not download {Redact(url)}: {e.Message}. What was fetched is kept; run the command again to resume.", e);
+                    $"Could not download {Display(url)} after {Attempts} attempts: {OutsideText.Escape(e.Message)}. {Leftover(partPath, validatorPath)}", e);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new BoxException(BoxErrorKind.Source, $"Could not write the download of {Display(url)} to {partPath}: {e.Message}", e);
             }
         }
         var total = new FileInfo(partPath).Length;
-        if (checksum is not null) Verify(actual!, checksum, partPath, Redact(url));
+        if (checksum is not null) Verify(actual!, checksum, partPath, Display(url));
         TryDelete(validatorPath);
         return new DownloadResult(total, fetched, Math.Max(resumed, 0));
     }
@@ -85,21 +93,16 @@ public sealed class Downloader(HttpClient http)
     private async Task<(long Length, long Fetched, long Had, string? Digest)> FetchAsync(Uri url, string partPath, string validatorPath, Checksum? checksum, string box, IBoxReporter reporter, CancellationToken cancellationToken)
     {
         var have = File.Exists(partPath) ? new FileInfo(partPath).Length : 0;
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        var validator = have > 0 && File.Exists(validatorPath) ? await File.ReadAllTextAsync(validatorPath, cancellationToken).ConfigureAwait(false) : null;
-        if (have > 0 && !string.IsNullOrEmpty(validator))
-        {
-            request.Headers.Range = new RangeHeaderValue(have, null);
-            request.Headers.IfRange = validator.StartsWith('"') || validator.StartsWith("W/", StringComparison.Ordinal)
-                ? new RangeConditionHeaderValue(EntityTagHeaderValue.Parse(validator))
-                : new RangeConditionHeaderValue(DateTimeOffset.Parse(validator, CultureInfo.InvariantCulture));
-        }
-        else
-        {
-            have = 0;
-        }
+        var condition = have > 0 ? await ReadValidatorAsync(validatorPath, cancellationToken).ConfigureAwait(false) : null;
+        // Without a validator the bytes on disk cannot be proved to be the same file's: start over.
+        if (condition is null) have = 0;
 
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        using var response = await SendAsync(url, request =>
+        {
+            if (condition is null) return;
+            request.Headers.Range = new RangeHeaderValue(have, null);
+            request.Headers.IfRange = condition;
+        }, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable && have > 0)
         {
             // Everything was already here (the server knows no bytes past the end).
@@ -110,7 +113,7 @@ public sealed class Downloader(HttpClient http)
             throw new IOException("the server refused to resume; starting over");
         }
         if (!response.IsSuccessStatusCode)
-            throw new BoxException(BoxErrorKind.Source, $"Could not download {Redact(url)}: the server answered {(int)response.StatusCode} {response.ReasonPhrase}.");
+            throw new BoxException(BoxErrorKind.Source, Refused(url, response));
 
         var append = response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.From == have;
         if (!append) have = 0;
@@ -179,6 +182,160 @@ public sealed class Downloader(HttpClient http)
             throw new IOException($"the server sent {done - have} of {expected - have} bytes");
         return (done, fetched, have, hash is null ? null : Convert.ToHexStringLower(hash.GetHashAndReset()));
     }
+
+    /// <summary>The partial file's <c>If-Range</c> condition; a missing or damaged validator is none (and a damaged one is deleted).</summary>
+    private static async Task<RangeConditionHeaderValue?> ReadValidatorAsync(string validatorPath, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(validatorPath)) return null;
+        string text;
+        try
+        {
+            if (new FileInfo(validatorPath).Length > 1024) throw new IOException("too long");
+            text = (await File.ReadAllTextAsync(validatorPath, cancellationToken).ConfigureAwait(false)).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(validatorPath);
+            return null;
+        }
+        if ((text.StartsWith('"') && EntityTagHeaderValue.TryParse(text, out var etag) && !etag.IsWeak))
+            return new RangeConditionHeaderValue(etag);
+        if (!text.StartsWith('"') && DateTimeOffset.TryParseExact(text, "R", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var date))
+            return new RangeConditionHeaderValue(date);
+        TryDelete(validatorPath);
+        return null;
+    }
+
+    /// <summary>How many bytes of a partial download the next attempt can resume from (0 when it must start over).</summary>
+    private static long Kept(string partPath, string validatorPath) =>
+        File.Exists(partPath) && File.Exists(validatorPath) ? new FileInfo(partPath).Length : 0;
+
+    /// <summary>What a failed download leaves, said as it is: nothing, bytes to resume from, or bytes that cannot be resumed (deleted).</summary>
+    private static string Leftover(string partPath, string validatorPath)
+    {
+        var kept = Kept(partPath, validatorPath);
+        if (kept > 0) return $"The {kept} bytes fetched are kept; run the command again to resume.";
+        var had = File.Exists(partPath) && new FileInfo(partPath).Length > 0;
+        TryDelete(partPath);
+        TryDelete(validatorPath);
+        return had
+            ? "The server names no version of the file (no ETag or Last-Modified), so a download cannot resume safely; what was fetched was deleted and the next attempt starts over."
+            : "Nothing was fetched.";
+    }
+
+    /// <summary>
+    /// Sends a GET for <paramref name="url"/> and follows up to 10 redirects, each only to http(s) (never from
+    /// https to http). Credentials in the URL (<c>http://user:password@host/…</c>) go as HTTP Basic auth to
+    /// that URL's origin only, never to another host a redirect names.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(Uri url, Action<HttpRequestMessage> configure, CancellationToken cancellationToken)
+    {
+        var credentials = BasicCredentials(url);
+        var current = url;
+        for (var hops = 0; ; hops++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            configure(request);
+            if (credentials is not null && SameOrigin(current, url))
+                request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credentials);
+            var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if ((int)response.StatusCode is not (301 or 302 or 303 or 307 or 308) || response.Headers.Location is not { } location)
+                return response;
+            response.Dispose();
+            if (hops >= 10)
+                throw new BoxException(BoxErrorKind.Source, $"Could not download {Display(url)}: it redirects more than 10 times.");
+            Uri target;
+            try
+            {
+                target = location.IsAbsoluteUri ? location : new Uri(current, location);
+            }
+            catch (UriFormatException)
+            {
+                throw new BoxException(BoxErrorKind.Source, $"Could not download {Display(url)}: it redirects to a malformed address.");
+            }
+            if (target.Scheme != Uri.UriSchemeHttp && target.Scheme != Uri.UriSchemeHttps)
+                throw new BoxException(BoxErrorKind.Source,
+                    $"Could not download {Display(url)}: it redirects to a {OutsideText.Escape(target.Scheme)}: address ({Display(target)}), and LabRunner follows redirects only to http(s).");
+            if (current.Scheme == Uri.UriSchemeHttps && target.Scheme == Uri.UriSchemeHttp)
+                throw new BoxException(BoxErrorKind.Source,
+                    $"Could not download {Display(url)}: it redirects from https to plain http ({Display(target)}), which LabRunner does not follow.");
+            current = target;
+        }
+    }
+
+    private static string? BasicCredentials(Uri url)
+    {
+        if (string.IsNullOrEmpty(url.UserInfo)) return null;
+        var colon = url.UserInfo.IndexOf(':', StringComparison.Ordinal);
+        var user = Uri.UnescapeDataString(colon < 0 ? url.UserInfo : url.UserInfo[..colon]);
+        var password = colon < 0 ? "" : Uri.UnescapeDataString(url.UserInfo[(colon + 1)..]);
+        return Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":" + password));
+    }
+
+    private static bool SameOrigin(Uri a, Uri b) =>
+        a.Scheme == b.Scheme && string.Equals(a.IdnHost, b.IdnHost, StringComparison.OrdinalIgnoreCase) && a.Port == b.Port;
+
+    /// <summary>The message for an error status; a 401/403 says how to give credentials (they are never stored).</summary>
+    private static string Refused(Uri url, HttpResponseMessage response)
+    {
+        var status = $"{(int)response.StatusCode} {OutsideText.Escape(response.ReasonPhrase)}".TrimEnd();
+        var message = $"Could not download {Display(url)}: the server answered {status}.";
+        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            message += string.IsNullOrEmpty(url.UserInfo)
+                ? " If it needs a user and password, give them in the URL (https://USER:PASSWORD@host/...): LabRunner sends them as HTTP Basic auth and never stores them, so 'lab box update' and 'outdated' need them again the same way ('lab box add NAME --catalog URL')."
+                : " The user and password in the URL were sent (HTTP Basic auth) and refused.";
+        return message;
+    }
+
+    /// <summary>
+    /// Reads a small document (a catalog) into memory, and stops as soon as it grows past <paramref name="maxLength"/>:
+    /// an endless or huge answer never fills the memory or the disk.
+    /// </summary>
+    public async Task<byte[]> ReadSmallAsync(Uri url, int maxLength, string what, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var response = await SendAsync(url, _ => { }, cancellationToken).ConfigureAwait(false);
+                if (!response.IsSuccessStatusCode) throw new BoxException(BoxErrorKind.Source, Refused(url, response));
+                if (response.Content.Headers.ContentLength > maxLength) throw TooLarge(url, what, maxLength);
+                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var buffer = new MemoryStream();
+                var chunk = new byte[81920];
+                while (true)
+                {
+                    idle.CancelAfter(IdleTimeout);
+                    int n;
+                    try
+                    {
+                        n = await body.ReadAsync(chunk, idle.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        throw new IOException("the server sent nothing for too long");
+                    }
+                    if (n == 0) break;
+                    if (buffer.Length + n > maxLength) throw TooLarge(url, what, maxLength);
+                    buffer.Write(chunk, 0, n);
+                }
+                return buffer.ToArray();
+            }
+            catch (Exception e) when (attempt < Attempts && IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                throw new BoxException(BoxErrorKind.Source, $"Could not read {what} {Display(url)} after {Attempts} attempts: {OutsideText.Escape(e.Message)}.", e);
+            }
+        }
+    }
+
+    private static BoxException TooLarge(Uri url, string what, int maxLength) =>
+        new(BoxErrorKind.Source, $"{Display(url)} is larger than {what} can be ({maxLength >> 20} MiB); it was not read further.");
 
     private static async Task HashPrefixAsync(string path, long length, IncrementalHash hash, CancellationToken cancellationToken)
     {
@@ -272,8 +429,16 @@ public sealed class Downloader(HttpClient http)
 
     private static bool IsTransient(Exception e) => e is IOException or HttpRequestException or TimeoutException;
 
-    /// <summary>A URL for messages, without any user:password it may carry.</summary>
-    public static string Redact(Uri url) => string.IsNullOrEmpty(url?.UserInfo) ? url?.ToString() ?? "" : url.ToString().Replace(url.UserInfo + "@", "", StringComparison.Ordinal);
+    /// <summary>A URL to store or show, without any user:password it may carry.</summary>
+    public static string Redact(Uri url)
+    {
+        if (url is null) return "";
+        if (string.IsNullOrEmpty(url.UserInfo)) return url.ToString();
+        return new UriBuilder(url) { UserName = "", Password = "" }.Uri.ToString();
+    }
+
+    /// <summary>A URL as a message quotes it: redacted (<see cref="Redact"/>) and with control characters escaped.</summary>
+    public static string Display(Uri url) => OutsideText.Escape(Redact(url));
 
     internal static void TryDelete(string path)
     {

@@ -114,6 +114,63 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
         Assert.False(Directory.Exists(Path.Combine(_store.Store.Root, "acme-VAGRANTSLASH-debian")));
     }
 
+    [Theory]
+    [InlineData("{ \"labs\": [ {\"project\": ")]
+    [InlineData("{ \"labs\": null }")]
+    [InlineData("{ \"labs\": [null] }")]
+    [InlineData("null")]
+    public async Task A_damaged_uses_record_is_moved_aside_and_nothing_is_removed_on_a_guess(string damaged)
+    {
+        await AddFromCatalogAsync(ServeCatalog("1.0.0"));
+        using var project = new TempFolder();
+        Directory.CreateDirectory(Path.Combine(project.Path, ".lab"));
+        await _store.Store.RecordUsesAsync(project.Path, "webshop", [new BoxUse("acme/debian", "1.0.0", "qemu")], default);
+        var uses = Path.Combine(_store.Store.Root, "uses.json");
+        File.WriteAllText(uses, damaged);
+
+        var remove = await Assert.ThrowsAsync<BoxException>(() => _store.Service.RemoveAsync("acme/debian", null, false, false, null, default));
+        var again = await Assert.ThrowsAsync<BoxException>(() => _store.Service.RemoveAsync("acme/debian", null, false, false, null, default));
+        var prune = await Assert.ThrowsAsync<BoxException>(() => _store.Service.PruneAsync(dryRun: false, default));
+
+        Assert.Equal(BoxErrorKind.Damaged, remove.Kind);
+        Assert.Contains(uses + ", is damaged", remove.Message, StringComparison.Ordinal);
+        var aside = Assert.Single(_store.Store.DamagedUses());
+        Assert.StartsWith(uses + ".damaged-", aside, StringComparison.Ordinal);
+        Assert.Equal(damaged, File.ReadAllText(aside));
+        Assert.Contains("moved to " + aside, remove.Message, StringComparison.Ordinal);
+        Assert.Equal(BoxErrorKind.Damaged, again.Kind);
+        Assert.Contains(aside, again.Message, StringComparison.Ordinal);
+        Assert.Equal(BoxErrorKind.Damaged, prune.Kind);
+        Assert.Single(_store.Store.List());
+    }
+
+    [Fact]
+    public async Task A_uses_record_that_is_a_folder_refuses_remove_instead_of_reading_as_no_uses()
+    {
+        await AddFromCatalogAsync(ServeCatalog("1.0.0"));
+        Directory.CreateDirectory(Path.Combine(_store.Store.Root, "uses.json"));
+
+        var ex = await Assert.ThrowsAsync<BoxException>(() => _store.Service.RemoveAsync("acme/debian", null, false, false, null, default));
+
+        Assert.Equal(BoxErrorKind.Damaged, ex.Kind);
+        Assert.Contains("uses.json, is a folder", ex.Message, StringComparison.Ordinal);
+        Assert.Single(_store.Store.List());
+    }
+
+    [Fact]
+    public async Task A_damaged_uses_record_is_not_replaced_by_the_next_lab_that_records_its_uses()
+    {
+        var uses = Path.Combine(_store.Store.Root, "uses.json");
+        Directory.CreateDirectory(_store.Store.Root);
+        File.WriteAllText(uses, "{\"labs\": [{\"project\": \"/srv/other\", \"lab\": \"other\", \"boxes\": [");
+
+        var ex = await Assert.ThrowsAsync<BoxException>(() => _store.Store.RecordUsesAsync("/srv/mine", "mine", [new BoxUse("b", "1", "qemu")], default));
+
+        Assert.Equal(BoxErrorKind.Damaged, ex.Kind);
+        Assert.False(File.Exists(uses));
+        Assert.Contains("/srv/other", File.ReadAllText(Assert.Single(_store.Store.DamagedUses())), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_lab_whose_project_is_gone_no_longer_holds_its_box()
     {
@@ -170,7 +227,7 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
 
         var pruned = await _store.Service.PruneAsync(dryRun: false, default);
 
-        Assert.Equal(["1.1.0"], pruned.Select(b => b.Manifest.Version));
+        Assert.Equal(["1.1.0"], pruned.Boxes.Select(b => b.Manifest.Version));
         Assert.Equal(["1.2.0", "1.0.0"], _store.Store.List().Select(b => b.Manifest.Version));
     }
 }

@@ -71,6 +71,17 @@ public sealed class BoxCliTests : IAsyncLifetime, IDisposable
         Assert.Contains(option, result.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("box", "add", "x", "/nonexistent/labrunner.box")]
+    [InlineData("box", "add", "acme/x", "--catalog", "/nonexistent/labrunner.json")]
+    public async Task Box_add_from_a_missing_local_file_is_a_usage_error(params string[] args)
+    {
+        var result = await Lab(args);
+
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.Contains("/nonexistent/labrunner.", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Box_list_json_and_remove_refused_while_a_lab_uses_the_box()
     {
@@ -113,6 +124,76 @@ public sealed class BoxCliTests : IAsyncLifetime, IDisposable
         Assert.Contains("Removed box 'acme/debian' 1.0.0", prune.Stdout, StringComparison.Ordinal);
         Assert.Contains("1.1.0", list.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("1.0.0", list.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Box_add_with_credentials_in_the_catalog_URL_never_prints_or_stores_them()
+    {
+        ServeCatalog("1.0.0");
+        _server.RequireBasicAuth("catalog.json", "alice", "hunter2");
+        var withCredentials = new UriBuilder(_server.Url("catalog.json")) { UserName = "alice", Password = "hunter2" }.Uri.ToString();
+        var wrong = new UriBuilder(_server.Url("catalog.json")) { UserName = "alice", Password = "hunter3" }.Uri.ToString();
+
+        var added = await Lab("box", "add", "acme/debian", "--catalog", withCredentials);
+        var refused = await Lab("box", "add", "acme/other", "--catalog", wrong, "--json");
+        var list = await Lab("box", "list", "--json");
+
+        Assert.True(added.ExitCode == 0, added.ToString());
+        Assert.Equal(3, refused.ExitCode);
+        Assert.Contains("401", refused.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter", refused.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", list.Stdout, StringComparison.Ordinal);
+        Assert.Contains(_server.Url("catalog.json").ToString(), list.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", string.Concat(Directory.EnumerateFiles(StoreRoot, "*.json", SearchOption.AllDirectories).Select(File.ReadAllText)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Box_add_never_prints_a_catalogs_control_characters()
+    {
+        var catalog = _server.Serve("evil.json", """
+            {"name":"acme/x\u001b[2J","versions":[{"version":"1.0","providers":[
+              {"name":"libvirt","url":"a.box","architecture":"sparc\u001b]0;pwned\u0007\nlab: forged"}]}]}
+            """);
+
+        var plain = await Lab("box", "add", "acme/x", "--catalog", catalog.ToString());
+        var json = await Lab("box", "add", "acme/x", "--catalog", catalog.ToString(), "--json");
+
+        Assert.Equal(2, plain.ExitCode);
+        Assert.Contains("libvirt/sparc\\x1b]0;pwned\\x07\\nlab: forged", plain.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain(plain.Stderr + plain.Stdout + json.Stderr + json.Stdout, c => char.IsControl(c) && c is not '\n' and not '\r');
+        Assert.Single(plain.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Box_add_from_a_local_file_without_a_checksum_does_not_speak_of_a_download()
+    {
+        var disk = _files.RandomRaw("disk.img", 64 << 10);
+
+        var result = await Lab("box", "add", "tiny", disk);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("no checksum was given, so the file was not verified.", result.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("download", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Box_add_from_a_file_URL_and_prune_of_download_leftovers()
+    {
+        var disk = _files.RandomRaw("disk.img", 64 << 10);
+        var leftover = Path.Combine(StoreRoot, ".tmp", "download-0123456789abcdef01234567.part");
+
+        var added = await Lab("box", "add", "local", new Uri(disk).AbsoluteUri);
+        Directory.CreateDirectory(Path.GetDirectoryName(leftover)!);
+        File.WriteAllBytes(leftover, new byte[3000]);
+        var dry = await Lab("box", "prune", "--dry-run", "--json");
+        var prune = await Lab("box", "prune");
+
+        Assert.True(added.ExitCode == 0, added.ToString());
+        Assert.Contains("Added box 'local' 0 (qemu, raw", added.Stdout, StringComparison.Ordinal);
+        using (var doc = JsonDocument.Parse(dry.Stdout))
+            Assert.Equal(leftover, doc.RootElement.GetProperty("would_remove_leftovers")[0].GetString());
+        Assert.Contains("Removed 1 leftover(s) of interrupted downloads or adds", prune.Stdout, StringComparison.Ordinal);
+        Assert.False(File.Exists(leftover));
     }
 
     private void ServeCatalog(params string[] versions)

@@ -72,6 +72,23 @@ public sealed class LabfileBoxUrlTests : IAsyncLifetime, IDisposable
         Assert.True(result.ExitCode == 0, result.ToString());
     }
 
+    [Fact]
+    public async Task Plan_and_up_never_show_the_password_of_a_box_url()
+    {
+        var url = new UriBuilder(_server.Url("missing.json")) { UserName = "alice", Password = "hunter2" }.Uri;
+        _project.With("Labfile.yml", Labfile($"    url: {url}"));
+
+        var plan = await Lab("plan");
+        var planJson = await Lab("plan", "--json");
+        var up = await Lab("up");
+
+        Assert.True(plan.ExitCode == 0, plan.ToString());
+        Assert.Contains(_server.Url("missing.json").ToString(), plan.Stdout + planJson.Stdout, StringComparison.Ordinal);
+        Assert.Equal(3, up.ExitCode);
+        Assert.Contains("404", up.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", plan.ToString() + planJson + up, StringComparison.Ordinal);
+    }
+
     [ToolFact("qemu-img")]
     public async Task Up_adds_the_missing_box_from_its_catalog_records_the_version_per_VM_and_status_shows_it()
     {

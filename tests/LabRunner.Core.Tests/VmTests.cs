@@ -28,6 +28,39 @@ public class VmTests
         Assert.Contains("boxes/ubunto.vhdx", d.Message);
     }
 
+    [Theory]
+    [InlineData("    box: \"ubuntu\\n\"", "\"ubuntu")]
+    [InlineData("    box: ../../etc/shadow", "../../etc")]
+    [InlineData("    box: \"ubuntu\\e[31m\"", "\"ubuntu")]
+    [InlineData("    box: acme/deb/ian", "acme/deb")]
+    public void A_VM_box_that_is_no_box_name_is_reported_at_its_position(string vm, string at)
+    {
+        var text = Lab(vm);
+
+        var d = Expect.OnlyError(Labfiles.Load(text).Diagnostics, "LAB315", text, at);
+
+        Assert.Contains("is not a box name", d.Message);
+        Assert.DoesNotContain('\n', d.Message);
+        Assert.DoesNotContain('\u001b', d.Message);
+    }
+
+    [Fact]
+    public void A_bad_box_in_defaults_is_reported_once_for_every_VM_that_takes_it()
+    {
+        var text = Lab("  - name: db", defaults: "  box: \"ubuntu\\n\"");
+
+        Expect.OnlyError(Labfiles.Load(text).Diagnostics, "LAB315", text, "\"ubuntu");
+    }
+
+    [Fact]
+    public void A_VM_box_may_name_a_catalog_box_as_owner_slash_name()
+    {
+        var text = Lab("    box: acme/debian-12", boxes: "  ubuntu: boxes/ubuntu.vhdx");
+        var context = LabContext.Default with { BoxStoreProvider = "qemu", StoreBoxNames = ["acme/debian-12"] };
+
+        Assert.DoesNotContain(Labfiles.Load(text, context: context).Diagnostics, x => x.Code == "LAB315");
+    }
+
     [Fact]
     public void A_box_found_on_disk_needs_no_declaration()
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using LabRunner.Boxes;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 using LabRunner.Engine;
 using LabRunner.HostCommon.Running;
 using Spectre.Console;
@@ -50,10 +51,10 @@ public static class BoxCommands
             "--provider P stores it for P instead, converting its disk once when P cannot boot it (Hyper-V boots only VHDX and VHD; needs qemu-img). " +
             "A bare disk names no provider: it is stored for --provider, else for this machine's provider (LABRUNNER_PROVIDER, else hyperv on Windows, qemu elsewhere).");
         var name = new Argument<string>("NAME") { Description = "The box's name (as the Labfile's 'box:' names it), or owner/name with --catalog" };
-        var source = new Argument<string?>("SOURCE") { Description = "A path or http(s) URL of a .box, a disk or a catalog (JSON)", Arity = ArgumentArity.ZeroOrOne };
+        var source = new Argument<string?>("SOURCE") { Description = "A path, file:// URL or http(s) URL of a .box, a disk or a catalog (JSON)", Arity = ArgumentArity.ZeroOrOne };
         var version = new Option<string?>("--version") { Description = "A catalog: the versions allowed, e.g. '~> 1.2' or '>= 1.0, < 2' (newest that fits is added). A .box or disk: the version to record [0]", HelpName = "V" };
         var checksum = new Option<string?>("--checksum") { Description = "The file's expected digest: md5, sha1, sha256, sha384 or sha512, as ALGO:HEX", HelpName = "ALGO:HEX" };
-        var catalog = new Option<string?>("--catalog") { Description = "Read NAME's versions from this Vagrant box catalog (URL or path)", HelpName = "URL" };
+        var catalog = new Option<string?>("--catalog") { Description = "Read NAME's versions from this Vagrant box catalog (http(s) or file:// URL, or path)", HelpName = "URL" };
         var force = new Option<bool>("--force") { Description = "Add again even when this version is already installed" };
         OptionValues.RefuseOptionsAsNames(name);
         command.Add(name);
@@ -109,7 +110,9 @@ public static class BoxCommands
                     env.Stdout.WriteLine(result.AlreadyInstalled
                         ? $"Box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}) is already installed; --force adds it again."
                         : $"Added box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}{(b.Manifest.ConvertedFrom is { } f ? $", converted from {f}" : "")}, {Sizes.Human(b.Manifest.Size)})" +
-                          (b.Manifest.Checksum is null ? "; no checksum was given, so the download was not verified." : $"; {b.Manifest.Checksum.Split(':')[0]} verified."));
+                          (b.Manifest.Checksum is not null ? $"; {b.Manifest.Checksum.Split(':')[0]} verified."
+                           : BoxSource.IsUrl(b.Manifest.Source, out _) ? "; no checksum was given, so the download was not verified."
+                           : "; no checksum was given, so the file was not verified."));
                 }
                 return ExitCodes.Success;
             }).ConfigureAwait(false);
@@ -250,7 +253,7 @@ public static class BoxCommands
 
     private static Command Prune(GlobalOptions global, CliEnvironment env)
     {
-        var command = new Command("prune", "Remove every box version that no lab on this machine uses and that is not the newest of its box.");
+        var command = new Command("prune", "Remove every box version that no lab on this machine uses and that is not the newest of its box, and what interrupted downloads left behind.");
         var dryRun = new Option<bool>("--dry-run") { Description = "Only say what would be removed" };
         command.Add(dryRun);
         command.SetAction(async (parse, ct) =>
@@ -258,10 +261,26 @@ public static class BoxCommands
             var json = parse.GetValue(global.Json);
             return await Run(env, json, async () =>
             {
-                var removed = await Service(env).PruneAsync(parse.GetValue(dryRun), ct).ConfigureAwait(false);
-                if (json) WriteList(env, "box prune", parse.GetValue(dryRun) ? "would_remove" : "removed", removed);
-                else if (removed.Count == 0) env.Stdout.WriteLine("Nothing to prune.");
-                else foreach (var b in removed) env.Stdout.WriteLine($"{(parse.GetValue(dryRun) ? "Would remove" : "Removed")} box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}).");
+                var pruned = await Service(env).PruneAsync(parse.GetValue(dryRun), ct).ConfigureAwait(false);
+                var removed = pruned.Boxes;
+                var would = parse.GetValue(dryRun);
+                if (json)
+                {
+                    env.Stdout.WriteLine(Json.Write(j =>
+                    {
+                        j.WriteString("command", "box prune");
+                        WriteBoxes(j, would ? "would_remove" : "removed", removed);
+                        j.WriteStartArray(would ? "would_remove_leftovers" : "removed_leftovers");
+                        foreach (var path in pruned.Leftovers) j.WriteStringValue(path);
+                        j.WriteEndArray();
+                        j.WriteNumber("leftover_bytes", pruned.LeftoverBytes);
+                    }));
+                    return ExitCodes.Success;
+                }
+                if (removed.Count == 0 && pruned.Leftovers.Count == 0) env.Stdout.WriteLine("Nothing to prune.");
+                foreach (var b in removed) env.Stdout.WriteLine($"{(would ? "Would remove" : "Removed")} box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}).");
+                if (pruned.Leftovers.Count > 0)
+                    env.Stdout.WriteLine($"{(would ? "Would remove" : "Removed")} {pruned.Leftovers.Count} leftover(s) of interrupted downloads or adds ({Sizes.Human(pruned.LeftoverBytes)}) from {Path.GetDirectoryName(pruned.Leftovers[0])}.");
                 return ExitCodes.Success;
             }).ConfigureAwait(false);
         });
@@ -293,8 +312,10 @@ public static class BoxCommands
         catch (BoxException e)
         {
             var (code, outcome) = ExitOf(e.Kind);
-            env.Error.WriteLine($"lab: {e.Message}");
-            if (json) Json.WriteFailure(env, "box", outcome, code, e.Message, []);
+            // The message may quote a catalog, an archive or a server: no control character reaches the terminal.
+            var message = OutsideText.Escape(e.Message, int.MaxValue);
+            env.Error.WriteLine($"lab: {message}");
+            if (json) Json.WriteFailure(env, "box", outcome, code, message, []);
             return code;
         }
     }
@@ -304,6 +325,7 @@ public static class BoxCommands
         BoxErrorKind.Usage or BoxErrorKind.NotFound => (ExitCodes.Usage, "usage_error"),
         BoxErrorKind.InUse => (ExitCodes.Conflict, "in_use"),
         BoxErrorKind.ChecksumMismatch => (ExitCodes.HostFailure, "checksum_mismatch"),
+        BoxErrorKind.Damaged => (ExitCodes.HostFailure, "store_damaged"),
         _ => (ExitCodes.HostFailure, "source_failed"),
     };
 
@@ -312,18 +334,23 @@ public static class BoxCommands
         env.Stdout.WriteLine(Json.Write(j =>
         {
             j.WriteString("command", command);
-            j.WriteStartArray(key);
-            foreach (var b in boxes)
-            {
-                j.WriteStartObject();
-                j.WriteString("name", b.Name);
-                j.WriteString("version", b.Manifest.Version);
-                j.WriteString("provider", b.Provider);
-                j.WriteString("format", b.Manifest.Format);
-                j.WriteEndObject();
-            }
-            j.WriteEndArray();
+            WriteBoxes(j, key, boxes);
         }));
+    }
+
+    private static void WriteBoxes(Utf8JsonWriter j, string key, IEnumerable<InstalledBox> boxes)
+    {
+        j.WriteStartArray(key);
+        foreach (var b in boxes)
+        {
+            j.WriteStartObject();
+            j.WriteString("name", b.Name);
+            j.WriteString("version", b.Manifest.Version);
+            j.WriteString("provider", b.Provider);
+            j.WriteString("format", b.Manifest.Format);
+            j.WriteEndObject();
+        }
+        j.WriteEndArray();
     }
 
     private static void WriteBox(Utf8JsonWriter j, InstalledBox b, BoxStore store)

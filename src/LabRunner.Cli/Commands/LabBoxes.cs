@@ -2,6 +2,7 @@ using System.CommandLine;
 using LabRunner.Boxes;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Labfile;
 using LabRunner.Engine;
 
@@ -76,7 +77,7 @@ public static class LabBoxes
                     Target = target,
                     HostTarget = target,
                 };
-                if (!json) env.Stdout.WriteLine($"==> Adding box '{box.Name}' from {box.Url}");
+                if (!json) env.Stdout.WriteLine($"==> Adding box '{box.Name}' from {BoxSource.Display(box.Url!)}");
                 var added = await BoxCommands.WithProgress(env, json, reporter => service.AddAsync(request, reporter, ct)).ConfigureAwait(false);
                 if (!json) env.Stdout.WriteLine($"    box '{added.Box.Name}' {added.Box.Manifest.Version} ({added.Box.Provider}, {added.Box.Manifest.Format}) is in the store");
             }
@@ -85,9 +86,9 @@ public static class LabBoxes
         catch (BoxException e)
         {
             var (code, outcome) = BoxCommands.ExitOf(e.Kind);
-            env.Error.WriteLine($"lab: {e.Message}");
+            env.Error.WriteLine($"lab: {OutsideText.Escape(e.Message, int.MaxValue)}");
             env.Error.WriteLine("Nothing was created: 'lab up' adds a lab's boxes before anything else.");
-            if (json) Json.WriteFailure(env, "up", outcome, code, e.Message, []);
+            if (json) Json.WriteFailure(env, "up", outcome, code, OutsideText.Escape(e.Message, int.MaxValue), []);
             return code;
         }
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LabRunner.Boxes;
 using LabRunner.Cli.Commands;
 using LabRunner.Core.Planning;
 
@@ -90,7 +91,7 @@ public static class PlanJson
         {
             json.WriteStartObject();
             json.WriteString("name", box.Name);
-            json.WriteStringOrNull("url", box.Url);
+            json.WriteStringOrNull("url", box.Url is null ? null : BoxSource.Redact(box.Url)); // never a password
             json.WriteStringOrNull("constraint", box.Constraint);
             json.WriteBoolean("in_store", box.Stored is not null);
             json.WriteStringOrNull("version", box.Stored?.Version);

@@ -1,3 +1,4 @@
+using LabRunner.Boxes;
 using LabRunner.Cli.Commands;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Net;
@@ -61,7 +62,7 @@ public static class PlanTable
                     Markup.Escape(b.Constraint ?? "any"),
                     b.Stored is { } s ? Markup.Escape($"{s.Version} ({s.Provider})")
                         : b.Url is null ? Markup.Escape($"not in the store: 'lab box add {b.Name} SOURCE'") : "not in the store: 'lab up' adds it",
-                    Markup.Escape(b.Url ?? "the box store ('lab box add')"));
+                    Markup.Escape(b.Url is null ? "the box store ('lab box add')" : BoxSource.Display(b.Url)));
             console.Write(store);
         }
 

@@ -129,6 +129,8 @@ public static class DiagnosticBuilder
         Error(s, "LAB311", F($"box url '{Printable(url)}' is not an http:// or https:// URL (of a box catalog, a Vagrant .box or a disk); for a file on this machine use 'path'"));
     public static Diagnostic BoxPathAndUrl(SourceSpan s, string box) =>
         Error(s, "LAB312", F($"box '{Printable(box)}' has both 'path' and 'url'; keep one: 'path' for a disk you provide, 'url' for a box LabRunner downloads into its store"));
+    public static Diagnostic InvalidBoxReference(SourceSpan s, string box, string rule) =>
+        Error(s, "LAB315", F($"box '{Printable(box)}' is not a box name: {rule}"));
     public static Diagnostic StoreBoxMissing(SourceSpan s, string box, string? constraint, string storeProvider, string vm) =>
         Error(s, "LAB313", F($"box '{Printable(box)}' has no version in the box store (for {storeProvider}) that fits '{Printable(constraint ?? "any")}' (VM '{Printable(vm)}' uses it); add one with 'lab box add {Printable(box)} SOURCE --version V', or give the entry a 'url' for 'lab up' to add it from"));
 

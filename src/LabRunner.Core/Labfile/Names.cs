@@ -12,6 +12,7 @@ public static partial class Names
     public const string NetworkRule = "use 1-32 letters, digits, hyphens or underscores, starting and ending with a letter or digit";
     public const string VmRule = "use 1-63 letters, digits or hyphens, starting and ending with a letter or digit (the name is also the default hostname)";
     public const string BoxRule = "use 1-64 letters, digits, dots, hyphens or underscores, starting with a letter or digit";
+    public const string BoxReferenceRule = "use 1-64 letters, digits, dots, hyphens or underscores, starting with a letter or digit, optionally as owner/name (a box catalog's name)";
     public const string UserRule = "use 1-32 lower-case letters, digits, hyphens or underscores, starting with a letter or underscore, and not 'root'";
     public const string HostnameRule = "use dot-separated labels of 1-63 letters, digits or hyphens that do not start or end with a hyphen, 253 characters at most";
     public const string WindowsHostnameRule = "a Windows computer name has at most 15 characters, no dots, and not only digits";
@@ -29,6 +30,9 @@ public static partial class Names
     public static bool IsNetworkName(string s) => NetworkPattern().IsMatch(s);
     public static bool IsVmName(string s) => VmPattern().IsMatch(s);
     public static bool IsBoxName(string s) => BoxPattern().IsMatch(s);
+
+    /// <summary>What a VM's <c>box:</c> and the box store take: a box name, or a catalog's <c>owner/name</c>.</summary>
+    public static bool IsBoxReference(string s) => BoxReferencePattern().IsMatch(s);
     public static bool IsUserName(string s) => UserPattern().IsMatch(s) && s != "root";
 
     public static bool IsHostname(string s) =>
@@ -61,6 +65,10 @@ public static partial class Names
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\\z")]
     private static partial Regex BoxPattern();
+
+    // \z, never $: $ also matches before a final newline, so "debian\n" would pass.
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,63})?\\z")]
+    private static partial Regex BoxReferencePattern();
 
     [GeneratedRegex("^[a-z_][a-z0-9_-]{0,31}\\z")]
     private static partial Regex UserPattern();

@@ -25,6 +25,7 @@ public static class LabValidator
         var macs = new Dictionary<MacAddress, VmDefinition>();
         var hostPorts = new Dictionary<(PortProtocol, uint, int), (VmDefinition Vm, SourceSpan Span)>();
         var provisionReported = new HashSet<SourceSpan>();
+        var badBoxReported = new HashSet<SourceSpan>();
 
         foreach (var vm in lab.Vms)
         {
@@ -33,6 +34,12 @@ public static class LabValidator
 
             if (vm.Box is null)
                 d.Add(DiagnosticBuilder.BoxRequired(vm.NameSpan, vm.Name));
+            else if (!Names.IsBoxReference(vm.Box))
+            {
+                // A box from 'defaults' (or a VM with 'count') shares one position: reported once.
+                if (badBoxReported.Add(vm.BoxSpan ?? vm.NameSpan))
+                    d.Add(DiagnosticBuilder.InvalidBoxReference(vm.BoxSpan ?? vm.NameSpan, vm.Box, Names.BoxReferenceRule));
+            }
             else if (!boxNames.Contains(vm.Box))
             {
                 // With a box store, a name the project does not know is the store's box; only one it lacks is a problem.
