@@ -113,12 +113,12 @@ public static class LifecycleCommands
         // A halted or removed VM is no longer known ready: when it runs again (through LabRunner or not), 'up' waits for it.
         if (mode is ReconcileMode.Halt or ReconcileMode.Down && !options.WhatIf && result.Plan is { } planned)
             ProjectState.SetReady(project.StateDirectory, planned.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)).Select(v => v.Name), ready: false);
-        if (guest is null || options.WhatIf) return EngineResultRenderer.Render(result, mode, host, env, json);
+        if (guest is null || options.WhatIf) return EngineResultRenderer.Render(result, mode, host, env, json, targets: targets);
         // Then into the guests: wait until each is ready, and provision it. With --json the one document comes
         // at the end and includes the guests; otherwise the host's summary is shown before the wait.
-        var exit = json ? ExitCodes.Success : EngineResultRenderer.Render(result, mode, host, env, json);
+        var exit = json ? ExitCodes.Success : EngineResultRenderer.Render(result, mode, host, env, json, targets: targets);
         var (guestExit, guests) = await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, targets, ct).ConfigureAwait(false);
-        if (json) exit = EngineResultRenderer.Render(result, mode, host, env, json, guests);
+        if (json) return EngineResultRenderer.Render(result, mode, host, env, json, guests, guestExit, targets);
         return exit == ExitCodes.Success ? guestExit : exit;
     }
 }

@@ -28,15 +28,14 @@ public static class PortCommand
                 .SelectMany(v => v.Ports).ToList();
             if (parse.GetValue(global.Json))
             {
-                env.Stdout.WriteLine(Json.Write(json =>
+                Json.Emit(env, "port", "ok", ExitCodes.Success, null, status.Diagnostics, json =>
                 {
                     json.WriteString("lab", status.Plan.Lab);
                     json.WriteStartArray("forwarded_ports");
                     foreach (var p in ports) WritePort(json, p);
                     json.WriteEndArray();
                     json.WriteString("note", host.Provider.Rules.ForwardedPortNote);
-                    DiagnosticPrinter.WriteJson(json, status.Diagnostics);
-                }));
+                });
                 return ExitCodes.Success;
             }
             if (ports.Count == 0)

@@ -68,10 +68,9 @@ public static class SeedCommand
             var failed = written.Count < vms.Count;
             if (json)
             {
-                env.Stdout.WriteLine(Json.Write(w =>
+                Json.Emit(env, "seed", failed ? "invalid_labfile" : "done", failed ? ExitCodes.InvalidLabfile : ExitCodes.Success,
+                    failed ? Summary.Errors(all) : null, all, w =>
                 {
-                    w.WriteString("command", "seed");
-                    w.WriteString("outcome", failed ? "invalid_labfile" : "done");
                     w.WriteString("lab", result.Plan.Lab);
                     w.WriteStartArray("vms");
                     foreach (var (vmName, folder, files) in written)
@@ -85,8 +84,7 @@ public static class SeedCommand
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
-                    DiagnosticPrinter.WriteJson(w, all);
-                }));
+                });
             }
             return failed ? ExitCodes.InvalidLabfile : ExitCodes.Success;
         });

@@ -21,7 +21,7 @@ public static class StatusCommand
                 return ExitCodes.InvalidLabfile;
             if (parse.GetValue(global.Json))
             {
-                env.Stdout.WriteLine(Json.Write(json => Write(json, status)));
+                Json.Emit(env, "status", "ok", ExitCodes.Success, null, status.Diagnostics, json => Write(json, status));
                 return ExitCodes.Success;
             }
             var table = new Table().Border(TableBorder.Rounded).AddColumns("VM", "State", "CPUs", "Memory", "Network", "MAC", "IP");
@@ -88,6 +88,11 @@ public static class StatusCommand
                 json.WriteString("provider", box.Provider);
                 json.WriteEndObject();
             }
+            else
+            {
+                // A VM on a box file (or one not known yet) has no store box: null, so every VM has the same keys.
+                json.WriteNull("box");
+            }
             json.WriteStartArray("adapters");
             foreach (var a in vm.Adapters)
             {
@@ -108,6 +113,5 @@ public static class StatusCommand
         json.WriteStartArray("stray_vms");
         foreach (var s in status.Strays) json.WriteStringValue(s);
         json.WriteEndArray();
-        DiagnosticPrinter.WriteJson(json, status.Diagnostics);
     }
 }
