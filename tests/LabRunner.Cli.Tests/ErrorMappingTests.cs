@@ -138,3 +138,59 @@ public sealed class ErrorMappingTests : IDisposable
         Assert.True(result.ExitCode == ExitCodes.InternalError, result.ToString());
     }
 }
+
+/// <summary>Third-party exceptions the CLI itself can meet are wrapped where they are thrown.</summary>
+public sealed class CliEdgeTests : IDisposable
+{
+    private readonly TempProject _project = new TempProject().With("Labfile.yml", """
+        name: shop
+        vms:
+          - name: web
+            box: ubuntu
+        """).With("boxes/ubuntu.vhdx", "box");
+
+    public void Dispose() => _project.Dispose();
+
+    [UnixFact]
+    public async Task A_program_on_PATH_that_cannot_be_started_is_a_usage_error_not_a_bug()
+    {
+        // A file named ssh that is not executable: Process.Start throws Win32Exception.
+        var bin = Path.Combine(_project.Root, "bin");
+        Directory.CreateDirectory(bin);
+        File.WriteAllText(Path.Combine(bin, "ssh"), "not a program");
+        var env = new CliEnvironment(new Spectre.Console.Testing.TestConsole(), new StringWriter(), _project.Root, name => name == "PATH" ? bin : null);
+
+        var error = await Assert.ThrowsAsync<UsageException>(() => ProcessExec.RunAsync("ssh", ["-V"], env, CancellationToken.None));
+
+        Assert.Contains("could not be started", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Seed_into_a_folder_that_cannot_be_made_is_a_usage_error_naming_it()
+    {
+        _project.With("taken", "a file, not a folder");
+
+        var result = await Lab.RunAsync(_project.Root, "seed", "web", "--out", "taken");
+
+        Assert.True(result.ExitCode == ExitCodes.Usage, result.ToString());
+        Assert.Contains("taken' cannot be written", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Seed_in_a_lab_of_one_VM_takes_the_only_VM_as_ssh_does()
+    {
+        var result = await Lab.RunAsync(_project.Root, "seed");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("web: ", result.Stdout, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Runs only on Unix (file modes decide what can be executed).</summary>
+public sealed class UnixFactAttribute : FactAttribute
+{
+    public UnixFactAttribute()
+    {
+        if (OperatingSystem.IsWindows()) Skip = "Unix file modes only.";
+    }
+}

@@ -40,6 +40,9 @@ public static class DefaultServices
         {
             if (!OperatingSystem.IsLinux())
                 throw new UsageException("the qemu provider needs Linux with QEMU; use --provider hyperv on Windows or --provider simulated");
+            // A value that names no accelerator is a usage error before anything is read, not a warning in the host's description.
+            if (Providers.Qemu.Acceleration.AcceleratorPolicy.OverrideError(env.GetVariable(Providers.Qemu.Acceleration.AcceleratorPolicy.OverrideVariable)) is { } accelError)
+                throw new UsageException(accelError);
             // The registry (LABRUNNER_QEMU_STATE, default /var/lib/labrunner/qemu) is host-wide, and so is the engine's lock beside it.
             var qemu = QemuProvider.ForLocalHost(env.GetVariable);
             return new HostSelection(qemu, qemu.Registry.LockPath, qemu.Preview) { PreviewHeading = label => $"commands for '{label}' (argument vectors; nothing is run through a shell)" };

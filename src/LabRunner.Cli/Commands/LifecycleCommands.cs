@@ -72,6 +72,12 @@ public static class LifecycleCommands
             Description = "Remove this project's lab under an earlier name, after 'name:' in the Labfile changed",
             HelpName = "NAME",
         };
+        // The earlier name is matched against the host's marks: one that no Labfile could have given is a typo, not "nothing to do".
+        labName.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && !Core.Labfile.Names.IsLabName(result.Tokens[^1].Value))
+                result.AddError($"--lab must be a lab name (letters, digits and '-', up to 32, as 'name:' in a Labfile), not '{result.Tokens[^1].Value}'");
+        });
         command.Add(vms);
         command.Add(whatIf);
         command.Add(adopt);

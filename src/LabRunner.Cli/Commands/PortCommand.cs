@@ -23,7 +23,7 @@ public static class PortCommand
                 return ExitCodes.InvalidLabfile;
             var only = parse.GetValue(vm);
             if (only is not null && !status.Vms.Any(v => string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase)))
-                throw new UsageException($"no VM named '{only}' in the Labfile");
+                throw new UsageException($"no VM named '{only}' in the Labfile (it has {string.Join(", ", status.Vms.Select(v => v.Name))})");
             var ports = status.Vms.Where(v => only is null || string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase))
                 .SelectMany(v => v.Ports).ToList();
             if (parse.GetValue(global.Json))

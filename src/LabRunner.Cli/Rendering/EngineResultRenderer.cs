@@ -21,7 +21,7 @@ public static class EngineResultRenderer
         var exit = ExitCode(result.Outcome);
         if (json)
         {
-            var message = Message(result, mode, host);
+            var message = Message(result, mode, host, targets);
             if (exit == ExitCodes.Success && guestExit != ExitCodes.Success)
             {
                 exit = guestExit;
@@ -51,7 +51,7 @@ public static class EngineResultRenderer
                     env.Stdout.WriteLine($"  {p.Vm}: {string.Join("; ", p.Changes)}");
                 break;
             case EngineOutcome.NothingToDo:
-                env.Stdout.WriteLine($"Nothing to do: lab '{result.Plan!.Lab}' is {(mode == ReconcileMode.Down ? "not on this host" : "as the Labfile says")} ({host.Provider.Description}).");
+                env.Stdout.WriteLine(NothingToDo(result, mode, host, targets));
                 break;
             case EngineOutcome.Done:
                 env.Stdout.WriteLine($"Done: {Summary.Count(r!.OperationCount, "operation")} in {result.Batches.Length} batch{(result.Batches.Length == 1 ? "" : "es")} on {host.Provider.Description}.");
@@ -151,8 +151,22 @@ public static class EngineResultRenderer
         _ => outcome.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>Nothing to do, in the words of the command: 'halt' of stopped VMs says they are already stopped.</summary>
+    private static string NothingToDo(EngineResult result, ReconcileMode mode, HostSelection host, IReadOnlySet<string>? targets)
+    {
+        var lab = result.Plan?.Lab;
+        var state = mode switch
+        {
+            ReconcileMode.Down => $"lab '{lab}' is not on this host",
+            ReconcileMode.Halt when targets is { Count: > 0 } => $"{(targets.Count == 1 ? "VM" : "VMs")} {string.Join(", ", targets.Order(StringComparer.Ordinal).Select(t => $"'{t}'"))} of lab '{lab}' {(targets.Count == 1 ? "is" : "are")} already stopped",
+            ReconcileMode.Halt => $"the VMs of lab '{lab}' are already stopped",
+            _ => $"lab '{lab}' is as the Labfile says",
+        };
+        return $"Nothing to do: {state} ({host.Provider.Description}).";
+    }
+
     /// <summary>The run in one sentence, for the JSON document's <c>message</c>.</summary>
-    private static string Message(EngineResult result, ReconcileMode mode, HostSelection host)
+    private static string Message(EngineResult result, ReconcileMode mode, HostSelection host, IReadOnlySet<string>? targets)
     {
         var verb = mode.ToString().ToLowerInvariant();
         var r = result.Reconciliation;
@@ -164,7 +178,7 @@ public static class EngineResultRenderer
                 : $"lab {verb} --what-if: {Summary.Count(r!.OperationCount, "operation")} in {result.Batches.Length} batch(es); nothing was changed.",
             EngineOutcome.NothingToDo when r is { Pending.Length: > 0 } =>
                 $"Nothing to do, except what waits for {string.Join(" and ", r.Pending.Select(p => $"'{p.Command}'"))} ({host.Provider.Description}).",
-            EngineOutcome.NothingToDo => $"Nothing to do: lab '{result.Plan?.Lab}' is {(mode == ReconcileMode.Down ? "not on this host" : "as the Labfile says")} ({host.Provider.Description}).",
+            EngineOutcome.NothingToDo => NothingToDo(result, mode, host, targets),
             EngineOutcome.Done => $"Done: {Summary.Count(r?.OperationCount ?? 0, "operation")} in {result.Batches.Length} batch{(result.Batches.Length == 1 ? "" : "es")} on {host.Provider.Description}.",
             EngineOutcome.Interrupted => $"lab {verb}: interrupted. What was done stays; {NextStep(mode)}",
             _ => $"lab {verb}: {Summary.Count(result.Failures.Length, "operation")} failed. What succeeded stays. R{NextStep(mode)[1..]}",
