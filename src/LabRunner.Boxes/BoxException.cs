@@ -1,3 +1,5 @@
+using LabRunner.Core.Errors;
+
 namespace LabRunner.Boxes;
 
 /// <summary>What went wrong with a box, so the CLI can choose its exit code.</summary>
@@ -23,7 +25,15 @@ public enum BoxErrorKind
 }
 
 /// <summary>A box operation that could not be done; the message says why and what to do.</summary>
-public sealed class BoxException(BoxErrorKind kind, string message, Exception? inner = null) : Exception(message, inner)
+public sealed class BoxException(BoxErrorKind kind, string message, Exception? inner = null)
+    : LabRunnerException(CategoryOf(kind), message, inner)
 {
+    private static ErrorCategory CategoryOf(BoxErrorKind kind) => kind switch
+    {
+        BoxErrorKind.Usage or BoxErrorKind.NotFound => ErrorCategory.Usage,
+        BoxErrorKind.InUse => ErrorCategory.Conflict,
+        _ => ErrorCategory.HostFailure,
+    };
+
     public BoxErrorKind Kind { get; } = kind;
 }

@@ -16,6 +16,9 @@ public sealed record CliEnvironment(
     /// <summary>Asks for a secret without echoing it; null when nobody is at a terminal to answer.</summary>
     public Func<string, string?>? ReadSecret { get; init; }
 
+    /// <summary>The one --json document of a run (each <c>LabApp.RunAsync</c> starts a new one).</summary>
+    public Rendering.JsonDocumentGate JsonDocument { get; init; } = new();
+
     /// <summary>Plain standard output for JSON and one-line messages: no wrapping, no markup.</summary>
     public TextWriter Stdout => Out.Profile.Out.Writer;
 

@@ -14,11 +14,20 @@ public static class InputFile
     /// <summary>1 MiB: a Labfile is a few kilobytes, a 500-VM one about 50 KB. Documented in the README.</summary>
     public const int MaxBytes = 1024 * 1024;
 
-    /// <summary>The text of a file that must have content (the Labfile): an empty or special entry is a usage error.</summary>
-    public static string ReadRequired(string fullPath, string displayPath) =>
-        ReadText(fullPath, displayPath) is { Length: > 0 } text
-            ? text
-            : throw new UsageException($"'{displayPath}' is empty or not a regular file; a Labfile is a text file with at least 'name' and 'vms'");
+    /// <summary>
+    /// The text of the Labfile. An empty file is returned as it is: like one holding only comments it is an invalid
+    /// Labfile (LAB008, exit 1). A system entry with no size (a device such as /dev/zero) is not a Labfile at all.
+    /// </summary>
+    public static string ReadRequired(string fullPath, string displayPath)
+    {
+        var text = ReadText(fullPath, displayPath);
+        if (text.Length > 0 || !IsSystemEntry(fullPath)) return text;
+        throw new UsageException($"'{displayPath}' is not a regular file; a Labfile is a text file with at least 'name'");
+    }
+
+    // .NET tells a device from an empty file by neither size nor attributes; devices live under these folders.
+    private static bool IsSystemEntry(string fullPath) =>
+        !OperatingSystem.IsWindows() && (fullPath.StartsWith("/dev/", StringComparison.Ordinal) || fullPath.StartsWith("/proc/", StringComparison.Ordinal) || fullPath.StartsWith("/sys/", StringComparison.Ordinal));
 
     /// <summary>The text of a file (UTF-8, a leading byte order mark dropped); empty for an entry of size 0.</summary>
     public static string ReadText(string fullPath, string displayPath)

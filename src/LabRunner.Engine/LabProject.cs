@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LabRunner.Core.Errors;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
@@ -273,4 +274,4 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
 public sealed record StoreBox(string DiskPath, string Name, string Version, string Provider);
 
 /// <summary>Wrong usage the user can fix (missing Labfile, bad option value): exit code 2, one clear line.</summary>
-public sealed class UsageException(string message) : Exception(message);
+public sealed class UsageException(string message) : LabRunnerException(ErrorCategory.Usage, message);

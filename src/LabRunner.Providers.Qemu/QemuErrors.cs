@@ -1,3 +1,4 @@
+using LabRunner.Core.Errors;
 using LabRunner.Core.Hosting;
 using LabRunner.Providers.Qemu.Qmp;
 using LabRunner.HostCommon.Running;
@@ -80,7 +81,7 @@ public static class QemuErrors
 }
 
 /// <summary>An operation the provider refuses, with the error to report; thrown inside the provider and caught per operation.</summary>
-internal sealed class QemuOperationException(HostError error) : Exception(error.Message)
+internal sealed class QemuOperationException(HostError error) : LabRunnerException(ErrorCategory.HostFailure, error.Message)
 {
     public HostError Error { get; } = error;
 }

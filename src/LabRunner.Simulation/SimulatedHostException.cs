@@ -1,3 +1,4 @@
+using LabRunner.Core.Errors;
 using LabRunner.Core.Hosting;
 
 namespace LabRunner.Simulation;
@@ -8,10 +9,10 @@ namespace LabRunner.Simulation;
 /// before the comma, e.g. <c>InvalidState</c> or <c>Windows System Error 87</c>), so the emulated
 /// cmdlets can reproduce Windows' error records.
 /// </summary>
-public sealed class SimulatedHostException : Exception
+public sealed class SimulatedHostException : LabRunnerException
 {
     public SimulatedHostException(HostErrorKind kind, string errorId, string message)
-        : base(message)
+        : base(ErrorCategory.HostFailure, message)
     {
         Kind = kind;
         ErrorId = errorId;
@@ -28,7 +29,7 @@ public sealed class SimulatedHostException : Exception
     }
 
     public SimulatedHostException(string message, Exception innerException)
-        : base(message, innerException)
+        : base(ErrorCategory.HostFailure, message, innerException)
     {
         Kind = HostErrorKind.Failed;
         ErrorId = WindowsErrors.Unspecified;

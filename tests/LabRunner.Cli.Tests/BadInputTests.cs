@@ -143,32 +143,31 @@ public sealed class BadInputTests : IDisposable
         Assert.Contains(advice, error.ToString(), StringComparison.Ordinal);
     }
 
-    /// <summary>/dev/zero and /dev/urandom never end; a Unix special file is refused before a byte is read.</summary>
+    /// <summary>
+    /// /dev/zero and /dev/urandom never end; a Unix special file is refused before a byte is read (were it read, the
+    /// test would not end: --blame-hang-timeout names it). How fast is bench/bad-input.sh's to measure, not a unit test's.
+    /// </summary>
     [UnixTheory]
     [InlineData("/dev/zero")]
     [InlineData("/dev/urandom")]
-    public async Task A_device_given_to_f_is_refused_at_once(string device)
+    public async Task A_device_given_to_f_is_refused_unread(string device)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-
         var result = await Lab("validate", "-f", device);
 
         Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.Equal($"lab: '{device}' is empty or not a regular file; a Labfile is a text file with at least 'name' and 'vms'" + Environment.NewLine, result.Stderr);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.Equal($"lab: '{device}' is not a regular file; a Labfile is a text file with at least 'name'" + Environment.NewLine, result.Stderr);
     }
 
+    /// <summary>'@PATH' is no response file: it is a word like any other (an extra argument, an unknown VM), refused as one; the file is never opened.</summary>
     [UnixTheory]
     [InlineData("validate", "@/dev/zero")]
     [InlineData("up", "@/dev/zero")]
     public async Task A_response_file_is_not_read(params string[] args)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-
         var result = await Lab(args);
 
         Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.Contains("'@/dev/zero'", result.Stderr.Split('\n')[0], StringComparison.Ordinal);
     }
 
     [Theory]

@@ -33,6 +33,50 @@ public sealed class GuestProgressTests : IDisposable
     private readonly TempProject _project = new TempProject().With("Labfile.yml", Labfile).With("boxes/ubuntu.vhdx", "box")
         .With(".lab/id_ecdsa", "not a real key: the guests are fakes");
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private readonly CountingTime _timers;
+
+    public GuestProgressTests() => _timers = new CountingTime(_time);
+
+    /// <summary>The fake clock, counting the timers that are still waiting on it (a redraw loop is one).</summary>
+    private sealed class CountingTime(TimeProvider inner) : TimeProvider
+    {
+        private int _active;
+
+        public int Active => Volatile.Read(ref _active);
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override TimeZoneInfo LocalTimeZone => inner.LocalTimeZone;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Interlocked.Increment(ref _active);
+            return new Counted(inner.CreateTimer(callback, state, dueTime, period), () => Interlocked.Decrement(ref _active));
+        }
+
+        private sealed class Counted(ITimer timer, Action disposed) : ITimer
+        {
+            private int _disposed;
+
+            public bool Change(TimeSpan dueTime, TimeSpan period) => timer.Change(dueTime, period);
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0) disposed();
+                timer.Dispose();
+            }
+
+            public async ValueTask DisposeAsync()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0) disposed();
+                await timer.DisposeAsync();
+            }
+        }
+    }
 
     public void Dispose() => _project.Dispose();
 
@@ -50,7 +94,7 @@ public sealed class GuestProgressTests : IDisposable
             Host = (_, _, _) => throw new InvalidOperationException("no host in these tests"),
             Seeds = (_, _) => throw new InvalidOperationException("no seeds in these tests"),
             GuestConnector = guest,
-            Time = _time,
+            Time = _timers,
         };
         var exit = await GuestSteps.RunAsync(project, services, directAccess: null, env, quiet: false, plan, [.. vms.Select(v => new GuestRequest(v, Provision: true))], ct);
         return (exit, console.Output, error.ToString());
@@ -237,9 +281,10 @@ public sealed class GuestProgressTests : IDisposable
         var output = console.Output;
         Assert.Contains(Hide, output, StringComparison.Ordinal);
         Assert.True(output.LastIndexOf(Show, StringComparison.Ordinal) > output.LastIndexOf(Hide, StringComparison.Ordinal), output);
-        // No redraw after the display ended: the clock going on draws nothing more.
+        // No redraw after the display ended: nothing waits on the clock any more (the redraw loop was awaited),
+        // so the clock going on draws nothing more.
+        Assert.Equal(0, _timers.Active);
         _time.Advance(TimeSpan.FromSeconds(5));
-        await Task.Delay(50);
         Assert.Equal(output, console.Output);
     }
 

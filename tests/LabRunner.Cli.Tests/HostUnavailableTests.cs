@@ -60,17 +60,16 @@ public sealed class HostUnavailableTests : IDisposable
     }
 
     [Theory]
-    [InlineData("truncated", "{\"version\": 1, \"netAdapters\": [ { \"name\": \"Eth")]
-    [InlineData("nul bytes", "\0\0\0\0\0\0\0\0")]
-    [InlineData("empty", "")]
-    public async Task A_damaged_simulated_host_file_exits_3_and_says_to_repair_or_move_it(string what, string content)
+    [InlineData("{\"version\": 1, \"netAdapters\": [ { \"name\": \"Eth")] // truncated
+    [InlineData("\0\0\0\0\0\0\0\0")] // NUL bytes
+    [InlineData("")] // empty
+    public async Task A_damaged_simulated_host_file_exits_3_and_says_to_repair_or_move_it(string content)
     {
         File.WriteAllText(HostFile, content);
 
         var result = await Simulated("up");
 
         AssertHostProblem(result, HostFile, "not a valid simulated host", "move it away");
-        Assert.False(string.IsNullOrEmpty(what));
     }
 
     [Fact]

@@ -66,6 +66,12 @@ public sealed class JsonOutputTests : IDisposable
             throw new Xunit.Sdk.XunitException($"stdout is not one JSON object ({ex.Message}):\n{result}");
         }
         Assert.Equal(JsonValueKind.Object, json.ValueKind);
+        // The one documented shape: command, outcome, exit_code (the process's), message (text or null), diagnostics.
+        Assert.Equal(string.Join(' ', args.TakeWhile(a => !a.StartsWith('-') && a != "nope" && a != "web" && a != "tiny")), json.GetProperty("command").GetString());
+        Assert.Equal(JsonValueKind.String, json.GetProperty("outcome").ValueKind);
+        Assert.Equal(result.ExitCode, json.GetProperty("exit_code").GetInt32());
+        Assert.True(json.GetProperty("message").ValueKind is JsonValueKind.String or JsonValueKind.Null, result.ToString());
+        if (result.ExitCode != 0) Assert.Equal(JsonValueKind.String, json.GetProperty("message").ValueKind);
         Assert.Equal(JsonValueKind.Array, json.GetProperty("diagnostics").ValueKind);
         return (result, json);
     }
@@ -164,5 +170,81 @@ public sealed class JsonOutputTests : IDisposable
         Assert.Equal(3, result.ExitCode);
         Assert.Equal("host_failure", json.GetProperty("outcome").GetString());
         Assert.NotEmpty(json.GetProperty("failures").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("up")]
+    [InlineData("down")]
+    public async Task Up_and_down_with_an_invalid_Labfile_say_their_exit_code_and_why(string command)
+    {
+        _project.With("Labfile.yml", Invalid);
+
+        var (_, json) = await Lab(_env, command);
+
+        Assert.Equal("invalid_labfile", json.GetProperty("outcome").GetString());
+        Assert.Equal(1, json.GetProperty("exit_code").GetInt32());
+        Assert.Contains("1 error", json.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_idle_up_lists_every_VM_as_nothing_to_do()
+    {
+        _project.With("Labfile.yml", Valid);
+        await Lab(_env, "up");
+
+        var (_, json) = await Lab(_env, "up");
+
+        Assert.Equal("nothing_to_do", json.GetProperty("outcome").GetString());
+        var vm = Assert.Single(json.GetProperty("vm_outcomes").EnumerateArray());
+        Assert.Equal(("web", "nothing_to_do"), (vm.GetProperty("vm").GetString(), vm.GetProperty("outcome").GetString()));
+    }
+
+    [Fact]
+    public async Task Status_gives_every_VM_a_box_key_null_for_a_box_file()
+    {
+        _project.With("Labfile.yml", Valid);
+        await Lab(_env, "up");
+
+        var (_, json) = await Lab(_env, "status");
+
+        var vm = Assert.Single(json.GetProperty("vms").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, vm.GetProperty("box").ValueKind);
+    }
+
+    [Fact]
+    public async Task A_host_that_cannot_be_read_is_one_JSON_host_failure()
+    {
+        _project.With("Labfile.yml", Valid);
+        Directory.CreateDirectory(Path.Combine(_project.Root, "host.json"));
+
+        var (result, json) = await Lab(_env, "up");
+
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal("host_failure", json.GetProperty("outcome").GetString());
+        Assert.Contains("host.json", json.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_box_command_error_names_the_whole_command_and_has_diagnostics()
+    {
+        var home = new Dictionary<string, string>(_env) { ["LABRUNNER_HOME"] = Path.Combine(_project.Root, "home") };
+
+        var (result, json) = await Lab(home, "box", "remove", "tiny");
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal("box remove", json.GetProperty("command").GetString());
+        Assert.Contains("tiny", json.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Box_list_is_one_JSON_object_in_the_documented_shape()
+    {
+        var home = new Dictionary<string, string>(_env) { ["LABRUNNER_HOME"] = Path.Combine(_project.Root, "home") };
+
+        var (result, json) = await Lab(home, "box", "list");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("box list", json.GetProperty("command").GetString());
+        Assert.Equal(0, json.GetProperty("boxes").GetArrayLength());
     }
 }

@@ -88,21 +88,20 @@ public static class BoxCommands
                 request = request with { Checksum = sum };
             }
             var json = parse.GetValue(global.Json);
-            return await Run(env, json, async () =>
+            return await Run(async () =>
             {
                 var service = Service(env);
                 var result = await WithProgress(env, json, reporter => service.AddAsync(request, reporter, ct)).ConfigureAwait(false);
                 if (json)
                 {
-                    env.Stdout.WriteLine(Json.Write(j =>
+                    Json.Emit(env, "box add", result.AlreadyInstalled ? "nothing_to_do" : "done", ExitCodes.Success, null, [], j =>
                     {
-                        j.WriteString("command", "box add");
                         j.WriteBoolean("already_installed", result.AlreadyInstalled);
                         j.WriteNumber("fetched_bytes", result.Fetched);
                         j.WriteNumber("resumed_bytes", result.Resumed);
                         j.WritePropertyName("box");
                         WriteBox(j, result.Box, service.Store);
-                    }));
+                    });
                 }
                 else
                 {
@@ -129,13 +128,13 @@ public static class BoxCommands
             var boxes = store.List();
             if (parse.GetValue(global.Json))
             {
-                env.Stdout.WriteLine(Json.Write(j =>
+                Json.Emit(env, "box list", "ok", ExitCodes.Success, null, [], j =>
                 {
                     j.WriteString("store", store.Root);
                     j.WriteStartArray("boxes");
                     foreach (var b in boxes) WriteBox(j, b, store);
                     j.WriteEndArray();
-                }));
+                });
                 return ExitCodes.Success;
             }
             if (boxes.Count == 0)
@@ -175,7 +174,7 @@ public static class BoxCommands
                 throw new UsageException($"--version: '{text}' is not a version such as 1.2.3");
             if (v is not null && parse.GetValue(all)) throw new UsageException("give either --version or --all, not both");
             var json = parse.GetValue(global.Json);
-            return await Run(env, json, async () =>
+            return await Run(async () =>
             {
                 var removed = await Service(env).RemoveAsync(parse.GetValue(name)!, v, parse.GetValue(all), parse.GetValue(force), null, ct).ConfigureAwait(false);
                 if (json) WriteList(env, "box remove", "removed", removed);
@@ -192,12 +191,12 @@ public static class BoxCommands
         command.SetAction(async (parse, ct) =>
         {
             var json = parse.GetValue(global.Json);
-            return await Run(env, json, async () =>
+            return await Run(async () =>
             {
                 var outdated = await Service(env).OutdatedAsync(null, ct).ConfigureAwait(false);
                 if (json)
                 {
-                    env.Stdout.WriteLine(Json.Write(j =>
+                    Json.Emit(env, "box outdated", "ok", ExitCodes.Success, null, [], j =>
                     {
                         j.WriteStartArray("boxes");
                         foreach (var o in outdated)
@@ -213,7 +212,7 @@ public static class BoxCommands
                             j.WriteEndObject();
                         }
                         j.WriteEndArray();
-                    }));
+                    });
                     return ExitCodes.Success;
                 }
                 if (outdated.Count == 0) env.Stdout.WriteLine("No box was added from a catalog, so none can be outdated.");
@@ -238,7 +237,7 @@ public static class BoxCommands
         command.SetAction(async (parse, ct) =>
         {
             var json = parse.GetValue(global.Json);
-            return await Run(env, json, async () =>
+            return await Run(async () =>
             {
                 var service = Service(env);
                 var added = await WithProgress(env, json, reporter => service.UpdateAsync(parse.GetValue(name), reporter, ct)).ConfigureAwait(false);
@@ -259,22 +258,21 @@ public static class BoxCommands
         command.SetAction(async (parse, ct) =>
         {
             var json = parse.GetValue(global.Json);
-            return await Run(env, json, async () =>
+            return await Run(async () =>
             {
                 var pruned = await Service(env).PruneAsync(parse.GetValue(dryRun), ct).ConfigureAwait(false);
                 var removed = pruned.Boxes;
                 var would = parse.GetValue(dryRun);
                 if (json)
                 {
-                    env.Stdout.WriteLine(Json.Write(j =>
+                    Json.Emit(env, "box prune", "done", ExitCodes.Success, null, [], j =>
                     {
-                        j.WriteString("command", "box prune");
                         WriteBoxes(j, would ? "would_remove" : "removed", removed);
                         j.WriteStartArray(would ? "would_remove_leftovers" : "removed_leftovers");
                         foreach (var path in pruned.Leftovers) j.WriteStringValue(path);
                         j.WriteEndArray();
                         j.WriteNumber("leftover_bytes", pruned.LeftoverBytes);
-                    }));
+                    });
                     return ExitCodes.Success;
                 }
                 if (removed.Count == 0 && pruned.Leftovers.Count == 0) env.Stdout.WriteLine("Nothing to prune.");
@@ -302,24 +300,10 @@ public static class BoxCommands
         }).ConfigureAwait(false);
     }
 
-    /// <summary>Maps a box failure to its exit code: 2 for a wrong request or an unknown box, 3 for a source that failed (checksum, network, format), 4 for a box in use.</summary>
-    private static async Task<int> Run(CliEnvironment env, bool json, Func<Task<int>> body)
-    {
-        try
-        {
-            return await body().ConfigureAwait(false);
-        }
-        catch (BoxException e)
-        {
-            var (code, outcome) = ExitOf(e.Kind);
-            // The message may quote a catalog, an archive or a server: no control character reaches the terminal.
-            var message = OutsideText.Escape(e.Message, int.MaxValue);
-            env.Error.WriteLine($"lab: {message}");
-            if (json) Json.WriteFailure(env, "box", outcome, code, message, []);
-            return code;
-        }
-    }
+    /// <summary>Runs a box command's body; a <see cref="BoxException"/> is mapped to its exit code once, by <see cref="LabApp"/>.</summary>
+    private static Task<int> Run(Func<Task<int>> body) => body();
 
+    /// <summary>A box failure's exit code and JSON outcome: 2 for a wrong request or an unknown box, 3 for a source that failed (checksum, network, format), 4 for a box in use.</summary>
     public static (int Code, string Outcome) ExitOf(BoxErrorKind kind) => kind switch
     {
         BoxErrorKind.Usage or BoxErrorKind.NotFound => (ExitCodes.Usage, "usage_error"),
@@ -331,11 +315,10 @@ public static class BoxCommands
 
     private static void WriteList(CliEnvironment env, string command, string key, IEnumerable<InstalledBox> boxes)
     {
-        env.Stdout.WriteLine(Json.Write(j =>
+        Json.Emit(env, command, "done", ExitCodes.Success, null, [], j =>
         {
-            j.WriteString("command", command);
             WriteBoxes(j, key, boxes);
-        }));
+        });
     }
 
     private static void WriteBoxes(Utf8JsonWriter j, string key, IEnumerable<InstalledBox> boxes)

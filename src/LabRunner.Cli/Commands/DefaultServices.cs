@@ -40,6 +40,9 @@ public static class DefaultServices
         {
             if (!OperatingSystem.IsLinux())
                 throw new UsageException("the qemu provider needs Linux with QEMU; use --provider hyperv on Windows or --provider simulated");
+            // A value that names no accelerator is a usage error before anything is read, not a warning in the host's description.
+            if (Providers.Qemu.Acceleration.AcceleratorPolicy.OverrideError(env.GetVariable(Providers.Qemu.Acceleration.AcceleratorPolicy.OverrideVariable)) is { } accelError)
+                throw new UsageException(accelError);
             // The engine's lock is per network namespace in a fixed folder (/run/labrunner), whatever registry LABRUNNER_QEMU_STATE names.
             var qemu = QemuProvider.ForLocalHost(env.GetVariable);
             return new HostSelection(qemu, qemu.LockPath, qemu.Preview) { PreviewHeading = label => $"commands for '{label}' (argument vectors; nothing is run through a shell)" };

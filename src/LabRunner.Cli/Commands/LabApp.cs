@@ -1,8 +1,9 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using LabRunner.Cli.Rendering;
-using LabRunner.Core.Hosting;
-using LabRunner.Engine;
+using LabRunner.Boxes;
+using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Errors;
 
 namespace LabRunner.Cli.Commands;
 
@@ -65,6 +66,7 @@ public static class LabApp
         };
         // Usage lines say 'lab' however the program was started (dotnet lab.dll, a test host, a renamed copy).
         root.HelpName = "lab";
+        RootHelp.Install(root);
         return root;
     }
 
@@ -72,31 +74,52 @@ public static class LabApp
     private static IEnumerable<string> UsageErrors(ParseResult parsed)
     {
         var unmatched = parsed.UnmatchedTokens.Distinct(StringComparer.Ordinal).ToList();
+        var command = parsed.CommandResult.Command;
+        // A word where a command was expected is a mistyped command: name the closest one ('lab upp').
+        var unknownCommand = command.Subcommands.Count > 0 && unmatched.FirstOrDefault(t => !t.StartsWith('-')) is { } first ? first : null;
         foreach (var token in unmatched)
         {
+            if (token == unknownCommand)
+            {
+                var names = command.Subcommands.Where(c => !c.Hidden).SelectMany(c => c.Aliases.Append(c.Name)).ToList();
+                var closest = LabRunner.Core.Labfile.Suggest.Closest(token, names);
+                var words = OptionValues.CommandName(parsed.CommandResult);
+                yield return $"unknown command '{token}' for 'lab{(words.Length > 0 ? " " + words : "")}'" + (closest is null ? "" : $"; did you mean '{closest}'?");
+                continue;
+            }
             yield return token.StartsWith('-')
                 ? OptionValues.UnknownOption(token, parsed.CommandResult)
                 : $"unexpected argument '{token}' for 'lab {OptionValues.CommandName(parsed.CommandResult)}'".Replace("'lab '", "'lab'", StringComparison.Ordinal);
         }
         foreach (var error in parsed.Errors)
         {
+            // "Required command was not provided" says nothing more than the unknown command did.
+            if (unknownCommand is not null && error.SymbolResult is CommandResult) continue;
             if (!unmatched.Any(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal)))
                 yield return error.Message;
         }
     }
 
+    /// <summary>How long a command may take to stop after Ctrl+C before <c>lab</c> ends regardless (with its one --json document).</summary>
+    public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+
+    /// <param name="cancellationToken">Cancelled by Ctrl+C (see <see cref="Interruption"/>): the command stops between operations.</param>
     public static async Task<int> RunAsync(string[] args, CliEnvironment env, Services? services = null, CancellationToken cancellationToken = default)
     {
-        var root = Build(env, services ?? DefaultServices.Create());
+        ArgumentNullException.ThrowIfNull(env);
+        // Each run prints at most one --json document, and exactly one when --json was given.
+        env = env with { JsonDocument = new JsonDocumentGate() };
+        services ??= DefaultServices.Create();
+        var root = Build(env, services);
         var config = new InvocationConfiguration
         {
             Output = new AnsiTextWriter(env.Out),
             Error = env.Error,
             // Our own handlers below map every exception to a documented exit code.
             EnableDefaultExceptionHandler = false,
-            // Ctrl+C cancels the command's token; the engine stops between operations and records its
-            // state. Give it time to do so before the process is ended regardless.
-            ProcessTerminationTimeout = TimeSpan.FromSeconds(30),
+            // Ctrl+C is the caller's (Program registers it before anything else, so no signal ends the process
+            // unseen); the time a command gets to stop is ours, below, so the end always writes its document.
+            ProcessTerminationTimeout = null,
         };
         if (args.Length == 0)
         {
@@ -107,7 +130,7 @@ public static class LabApp
         // No response files: '@PATH' would read any file whole (lab up @/dev/zero), and lab has too few options to need them.
         var parsed = root.Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var json = Json.Requested(parsed);
-        var commandName = parsed.CommandResult.Command is RootCommand ? "lab" : parsed.CommandResult.Command.Name;
+        var commandName = OptionValues.CommandName(parsed.CommandResult) is { Length: > 0 } words ? words : "lab";
         if (parsed.Errors.Count > 0)
         {
             var messages = UsageErrors(parsed).ToList();
@@ -122,28 +145,42 @@ public static class LabApp
             }
             return ExitCodes.Usage;
         }
+        var exit = await InvokeAsync(parsed, config, env, services.Time, commandName, json, cancellationToken).ConfigureAwait(false);
+        if (!json) return exit;
+        // A command that ended without its document (or wrote it and then failed) still leaves exactly one.
+        Json.WriteFailure(env, commandName, OutcomeOf(exit), exit, null, []);
+        return env.JsonDocument.ExitCode ?? exit;
+    }
+
+    private static async Task<int> InvokeAsync(ParseResult parsed, InvocationConfiguration config, CliEnvironment env, TimeProvider time,
+        string commandName, bool json, CancellationToken cancellationToken)
+    {
+        using var stopWait = new CancellationTokenSource();
         try
         {
-            return await parsed.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+            var invocation = parsed.InvokeAsync(config, cancellationToken);
+            var deadline = StoppedTooLongAsync(time, cancellationToken, stopWait.Token);
+            if (await Task.WhenAny(invocation, deadline).ConfigureAwait(false) != invocation)
+            {
+                // The command did not stop in time: end with the interruption, whatever it still does.
+                return Interrupted(env, commandName, json, $"interrupted; the command did not stop within {StopTimeout.TotalSeconds:0} s. The next command finishes what was started");
+            }
+            return await invocation.ConfigureAwait(false);
         }
-        catch (UsageException ex)
+        catch (LabRunnerException ex)
         {
-            env.Error.WriteLine($"lab: {ex.Message}");
-            if (json) Json.WriteFailure(env, commandName, "usage_error", ExitCodes.Usage, ex.Message, []);
-            return ExitCodes.Usage;
+            // Every error LabRunner reports on purpose: a usage mistake, a host that refused or cannot be read
+            // (not elevated, Hyper-V off, a held lock), a conflict. The message says what to fix.
+            var (code, outcome) = ExitOf(ex);
+            // A box's message may quote a catalog, an archive or a server: no control character reaches the terminal.
+            var message = ex is BoxException ? OutsideText.Escape(ex.Message, int.MaxValue) : ex.Message;
+            env.Error.WriteLine($"lab: {message}");
+            if (json) Json.WriteFailure(env, commandName, outcome, code, message, []);
+            return code;
         }
-        catch (HostUnavailableException ex)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Not elevated, Hyper-V off, an unreadable host file, a held lock: the user's to fix, and the
-            // message says how. Nothing was changed.
-            env.Error.WriteLine($"lab: {ex.Error.Message}");
-            return ExitCodes.HostFailure;
-        }
-        catch (OperationCanceledException)
-        {
-            env.Error.WriteLine("lab: interrupted");
-            if (json) Json.WriteFailure(env, commandName, "interrupted", ExitCodes.Interrupted, "interrupted", []);
-            return ExitCodes.Interrupted;
+            return Interrupted(env, commandName, json, "interrupted; what was done stays, and the next command finishes it");
         }
 #pragma warning disable CA1031 // The last line of defence: a bug must not print a stack trace at a user.
         catch (Exception ex)
@@ -156,5 +193,50 @@ public static class LabApp
             if (json) Json.WriteFailure(env, commandName, "internal_error", ExitCodes.InternalError, $"{ex.GetType().Name}: {ex.Message}", []);
             return ExitCodes.InternalError;
         }
+        finally
+        {
+            await stopWait.CancelAsync().ConfigureAwait(false);
+        }
     }
+
+    private static int Interrupted(CliEnvironment env, string commandName, bool json, string message)
+    {
+        env.Error.WriteLine($"lab: {message}");
+        if (json) Json.WriteFailure(env, commandName, "interrupted", ExitCodes.Interrupted, message, []);
+        return ExitCodes.Interrupted;
+    }
+
+    /// <summary>Completes <see cref="StopTimeout"/> after <paramref name="interrupted"/> is cancelled; never while <paramref name="done"/> is not.</summary>
+    private static async Task StoppedTooLongAsync(TimeProvider time, CancellationToken interrupted, CancellationToken done)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (interrupted.Register(() => cancelled.TrySetResult()))
+            await cancelled.Task.WaitAsync(done).ConfigureAwait(false);
+        await Task.Delay(StopTimeout, time, done).ConfigureAwait(false);
+    }
+
+    /// <summary>The exit code and JSON outcome of an error LabRunner reports on purpose.</summary>
+    public static (int Code, string Outcome) ExitOf(LabRunnerException exception) => exception switch
+    {
+        null => throw new ArgumentNullException(nameof(exception)),
+        BoxException box => BoxCommands.ExitOf(box.Kind),
+        _ => exception.Category switch
+        {
+            ErrorCategory.Usage => (ExitCodes.Usage, "usage_error"),
+            ErrorCategory.Conflict => (ExitCodes.Conflict, "conflict"),
+            _ => (ExitCodes.HostFailure, "host_failure"),
+        },
+    };
+
+    /// <summary>The JSON outcome of a command that ended with <paramref name="exitCode"/> and said no more.</summary>
+    private static string OutcomeOf(int exitCode) => exitCode switch
+    {
+        ExitCodes.Success => "ok",
+        ExitCodes.InvalidLabfile => "invalid_labfile",
+        ExitCodes.Usage => "usage_error",
+        ExitCodes.HostFailure => "host_failure",
+        ExitCodes.Conflict => "conflict",
+        ExitCodes.Interrupted => "interrupted",
+        _ => "internal_error",
+    };
 }

@@ -72,6 +72,12 @@ public static class LifecycleCommands
             Description = "Remove this project's lab under an earlier name, after 'name:' in the Labfile changed",
             HelpName = "NAME",
         };
+        // The earlier name is matched against the host's marks: one that no Labfile could have given is a typo, not "nothing to do".
+        labName.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && !Core.Labfile.Names.IsLabName(result.Tokens[^1].Value))
+                result.AddError($"--lab must be a lab name (letters, digits and '-', up to 32, as 'name:' in a Labfile), not '{result.Tokens[^1].Value}'");
+        });
         command.Add(vms);
         command.Add(whatIf);
         command.Add(adopt);
@@ -113,12 +119,12 @@ public static class LifecycleCommands
         // A halted or removed VM is no longer known ready: when it runs again (through LabRunner or not), 'up' waits for it.
         if (mode is ReconcileMode.Halt or ReconcileMode.Down && !options.WhatIf && result.Plan is { } planned)
             ProjectState.SetReady(project.StateDirectory, planned.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)).Select(v => v.Name), ready: false);
-        if (guest is null || options.WhatIf) return EngineResultRenderer.Render(result, mode, host, env, json);
+        if (guest is null || options.WhatIf) return EngineResultRenderer.Render(result, mode, host, env, json, targets: targets);
         // Then into the guests: wait until each is ready, and provision it. With --json the one document comes
         // at the end and includes the guests; otherwise the host's summary is shown before the wait.
-        var exit = json ? ExitCodes.Success : EngineResultRenderer.Render(result, mode, host, env, json);
+        var exit = json ? ExitCodes.Success : EngineResultRenderer.Render(result, mode, host, env, json, targets: targets);
         var (guestExit, guests) = await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, targets, ct).ConfigureAwait(false);
-        if (json) exit = EngineResultRenderer.Render(result, mode, host, env, json, guests);
+        if (json) return EngineResultRenderer.Render(result, mode, host, env, json, guests, guestExit, targets);
         return exit == ExitCodes.Success ? guestExit : exit;
     }
 }

@@ -55,11 +55,13 @@ internal static class OptionValues
     public static string UnknownOption(string token, SymbolResult where) =>
         $"unknown option '{token}' for 'lab {CommandName(where)}'";
 
-    /// <summary>The command's words after 'lab' (empty for the root), as in usage lines.</summary>
+    /// <summary>The command's words after 'lab' ('box remove'; empty for the root), as in usage lines.</summary>
     public static string CommandName(SymbolResult? where)
     {
         while (where is not null and not CommandResult) where = where.Parent;
-        var command = (where as CommandResult)?.Command;
-        return command is null or RootCommand ? "" : command.Name;
+        var words = new List<string>();
+        for (var command = where as CommandResult; command is not null && command.Command is not RootCommand; command = command.Parent as CommandResult)
+            words.Insert(0, command.Command.Name);
+        return string.Join(' ', words);
     }
 }

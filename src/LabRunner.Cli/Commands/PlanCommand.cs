@@ -24,11 +24,7 @@ public static class PlanCommand
             // Store boxes are planned against the version installed here; one not installed yet is 'lab up''s to add.
             var boxes = LabBoxes.Planned(project, result.Lab!);
             if (parse.GetValue(global.Json))
-                env.Stdout.WriteLine(Json.Write(json =>
-                {
-                    PlanJson.Write(json, result.Plan, boxes);
-                    DiagnosticPrinter.WriteJson(json, result.Diagnostics);
-                }));
+                Json.Emit(env, "plan", "ok", ExitCodes.Success, null, result.Diagnostics, json => PlanJson.Write(json, result.Plan, boxes));
             else
                 PlanTable.Write(env.Out, result.Plan, rules, boxes);
             return ExitCodes.Success;

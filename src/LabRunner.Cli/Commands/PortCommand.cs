@@ -23,20 +23,19 @@ public static class PortCommand
                 return ExitCodes.InvalidLabfile;
             var only = parse.GetValue(vm);
             if (only is not null && !status.Vms.Any(v => string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase)))
-                throw new UsageException($"no VM named '{only}' in the Labfile");
+                throw new UsageException($"no VM named '{only}' in the Labfile (it has {string.Join(", ", status.Vms.Select(v => v.Name))})");
             var ports = status.Vms.Where(v => only is null || string.Equals(v.Name, only, StringComparison.OrdinalIgnoreCase))
                 .SelectMany(v => v.Ports).ToList();
             if (parse.GetValue(global.Json))
             {
-                env.Stdout.WriteLine(Json.Write(json =>
+                Json.Emit(env, "port", "ok", ExitCodes.Success, null, status.Diagnostics, json =>
                 {
                     json.WriteString("lab", status.Plan.Lab);
                     json.WriteStartArray("forwarded_ports");
                     foreach (var p in ports) WritePort(json, p);
                     json.WriteEndArray();
                     json.WriteString("note", host.Provider.Rules.ForwardedPortNote);
-                    DiagnosticPrinter.WriteJson(json, status.Diagnostics);
-                }));
+                });
                 return ExitCodes.Success;
             }
             if (ports.Count == 0)

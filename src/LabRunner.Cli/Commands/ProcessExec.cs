@@ -14,7 +14,17 @@ public static class ProcessExec
         // Not redirected: the child writes to this process's stdout and stderr, byte for byte, and reads its terminal.
         var start = new ProcessStartInfo(path) { UseShellExecute = false, WorkingDirectory = env.WorkingDirectory };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        using var process = Process.Start(start) ?? throw new UsageException($"'{path}' could not be started");
+        Process? started;
+        try
+        {
+            started = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            // Found but not startable: not executable, not a program, no permission.
+            throw new UsageException($"'{path}' could not be started: {e.Message}");
+        }
+        using var process = started ?? throw new UsageException($"'{path}' could not be started");
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);

@@ -12,8 +12,8 @@ public static class SeedCommand
         var command = new Command("seed",
             "Write what a VM's guest will receive - cloud-init meta-data, user-data and network-config, or unattend.xml - " +
             "and the seed ISO (seed.iso) that carries them, so you can inspect them. Changes no host.");
-        var vm = new Argument<string?>("VM") { Description = "The VM", Arity = ArgumentArity.ZeroOrOne };
-        var all = new Option<bool>("--all") { Description = "Every VM of the lab, each in its own folder under --out" };
+        var vm = new Argument<string?>("VM") { Description = "The VM [default: the lab's only VM]", Arity = ArgumentArity.ZeroOrOne };
+        var every = new Option<bool>("--all") { Description = "Every VM of the lab, each in its own folder under --out" };
         var outDir = new Option<string?>("--out", "-o")
         {
             Description = "Folder to write to [default: .lab/seed/VM next to the Labfile]",
@@ -26,11 +26,10 @@ public static class SeedCommand
             var given = result.GetValue(vm);
             var named = given is not null;
             if (given is not null && given.StartsWith('-')) result.AddError(OptionValues.UnknownOption(given, result));
-            else if (named && result.GetValue(all)) result.AddError("name one VM or pass --all, not both");
-            else if (!named && !result.GetValue(all)) result.AddError("name one VM, or pass --all");
+            else if (named && result.GetValue(every)) result.AddError("name one VM or pass --all, not both");
         });
         command.Add(vm);
-        command.Add(all);
+        command.Add(every);
         command.Add(outDir);
         command.SetAction(parse =>
         {
@@ -40,6 +39,13 @@ public static class SeedCommand
             var result = project.Plan();
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
+            // As 'lab ssh': a lab of one VM needs no name.
+            if (name is null && !parse.GetValue(every))
+            {
+                if (result.Plan.Vms.Length != 1)
+                    throw new UsageException($"the lab has {result.Plan.Vms.Length} VMs ({string.Join(", ", result.Plan.Vms.Select(v => v.Name))}); name one: lab seed VM, or pass --all");
+                name = result.Plan.Vms[0].Name;
+            }
             var vms = result.Plan.Vms.Where(v => name is null || string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
             if (vms.Count == 0)
                 throw new UsageException($"no VM named '{name}' in the Labfile (it has {string.Join(", ", result.Plan.Vms.Select(v => v.Name))})");
@@ -58,9 +64,16 @@ public static class SeedCommand
                 all.AddRange(diagnostics);
                 if (image is null) continue;
                 // Owner-only like every seed: the password of a Windows VM, tokens in a Linux VM's user_data.
-                foreach (var file in rendered.Files)
-                    AtomicFile.WriteAllBytes(Path.Combine(folder, file.Name), file.Content, secret: true);
-                AtomicFile.WriteAllBytes(Path.Combine(folder, "seed.iso"), image.Iso, secret: true);
+                try
+                {
+                    foreach (var file in rendered.Files)
+                        AtomicFile.WriteAllBytes(Path.Combine(folder, file.Name), file.Content, secret: true);
+                    AtomicFile.WriteAllBytes(Path.Combine(folder, "seed.iso"), image.Iso, secret: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    throw new UsageException($"'{folder}' cannot be written: {Core.Hosting.FileFailure.Reason(e)}; choose another folder with --out");
+                }
                 var files = rendered.Files.Select(f => f.Name).Append("seed.iso").ToList();
                 written.Add((plan.Name, folder, files));
                 if (!json)
@@ -69,10 +82,9 @@ public static class SeedCommand
             var failed = written.Count < vms.Count;
             if (json)
             {
-                env.Stdout.WriteLine(Json.Write(w =>
+                Json.Emit(env, "seed", failed ? "invalid_labfile" : "done", failed ? ExitCodes.InvalidLabfile : ExitCodes.Success,
+                    failed ? Summary.Errors(all) : null, all, w =>
                 {
-                    w.WriteString("command", "seed");
-                    w.WriteString("outcome", failed ? "invalid_labfile" : "done");
                     w.WriteString("lab", result.Plan.Lab);
                     w.WriteStartArray("vms");
                     foreach (var (vmName, folder, files) in written)
@@ -86,8 +98,7 @@ public static class SeedCommand
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
-                    DiagnosticPrinter.WriteJson(w, all);
-                }));
+                });
             }
             return failed ? ExitCodes.InvalidLabfile : ExitCodes.Success;
         });

@@ -13,15 +13,20 @@ public static class StatusCommand
     public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
     {
         var command = new Command("status", "Show each VM's state (running, off, not_created, …) and its adapters with their MACs and IPs.");
+        var vms = new Argument<string[]>("VM") { Description = "Only these VMs [default: all]", Arity = ArgumentArity.ZeroOrMore };
+        OptionValues.RefuseOptionsAsNames(vms);
+        command.Add(vms);
         command.SetAction(async (parse, ct) =>
         {
             var (_, host, engine) = services.Open(parse, global, env, quiet: true);
             var status = await engine.StatusAsync(ct).ConfigureAwait(false);
             if (DiagnosticPrinter.Failed(status.Diagnostics, status.Plan, env, parse))
                 return ExitCodes.InvalidLabfile;
+            status = Only(status, parse.GetValue(vms) ?? []);
+            ArgumentNullException.ThrowIfNull(status.Plan);
             if (parse.GetValue(global.Json))
             {
-                env.Stdout.WriteLine(Json.Write(json => Write(json, status)));
+                Json.Emit(env, "status", "ok", ExitCodes.Success, null, status.Diagnostics, json => Write(json, status));
                 return ExitCodes.Success;
             }
             var table = new Table().Border(TableBorder.Rounded).AddColumns("VM", "State", "CPUs", "Memory", "Network", "MAC", "IP");
@@ -50,6 +55,21 @@ public static class StatusCommand
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The status of the named VMs only (as the Labfile names them); an unknown name is a usage error that lists the lab's VMs.</summary>
+    private static StatusResult Only(StatusResult status, string[] names)
+    {
+        if (names.Length == 0) return status;
+        var unknown = names.Where(n => !status.Vms.Any(v => string.Equals(v.Name, n, StringComparison.OrdinalIgnoreCase))
+            && !status.Strays.Contains(n, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+            throw new UsageException($"no VM named {string.Join(", ", unknown.Select(u => $"'{u}'"))} in the Labfile (it has {string.Join(", ", status.Vms.Select(v => v.Name))})");
+        return status with
+        {
+            Vms = [.. status.Vms.Where(v => names.Contains(v.Name, StringComparer.OrdinalIgnoreCase))],
+            Strays = [.. status.Strays.Where(s => names.Contains(s, StringComparer.OrdinalIgnoreCase))],
+        };
     }
 
     private static string Colour(string state) => state switch
@@ -91,6 +111,11 @@ public static class StatusCommand
                 json.WriteString("provider", box.Provider);
                 json.WriteEndObject();
             }
+            else
+            {
+                // A VM on a box file (or one not known yet) has no store box: null, so every VM has the same keys.
+                json.WriteNull("box");
+            }
             json.WriteStartArray("adapters");
             foreach (var a in vm.Adapters)
             {
@@ -111,6 +136,5 @@ public static class StatusCommand
         json.WriteStartArray("stray_vms");
         foreach (var s in status.Strays) json.WriteStringValue(s);
         json.WriteEndArray();
-        DiagnosticPrinter.WriteJson(json, status.Diagnostics);
     }
 }

@@ -18,12 +18,12 @@ public static class ValidateCommand
             var result = project.CheckingTemplates(project.PlanCheckingBoxFiles());
             if (parse.GetValue(global.Json))
             {
-                env.Stdout.WriteLine(Json.Write(json =>
-                {
-                    json.WriteBoolean("valid", !result.HasErrors);
-                    json.WriteString("file", project.Labfile.Path);
-                    DiagnosticPrinter.WriteJson(json, result.Diagnostics);
-                }));
+                Json.Emit(env, "validate", result.HasErrors ? "invalid_labfile" : "ok", result.HasErrors ? ExitCodes.InvalidLabfile : ExitCodes.Success,
+                    result.HasErrors ? Summary.Errors(result.Diagnostics) : null, result.Diagnostics, json =>
+                    {
+                        json.WriteBoolean("valid", !result.HasErrors);
+                        json.WriteString("file", project.Labfile.Path);
+                    });
             }
             else
             {

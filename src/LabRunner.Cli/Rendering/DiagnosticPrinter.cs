@@ -35,7 +35,7 @@ public static class DiagnosticPrinter
         var list = diagnostics.ToList();
         if (!Failed(list, result, env.Error)) return false;
         if (Json.Requested(parse))
-            Json.WriteFailure(env, parse.CommandResult.Command.Name, "invalid_labfile", ExitCodes.InvalidLabfile, null, list);
+            Json.WriteFailure(env, Commands.OptionValues.CommandName(parse.CommandResult), "invalid_labfile", ExitCodes.InvalidLabfile, Summary.Errors(list), list);
         return true;
     }
 

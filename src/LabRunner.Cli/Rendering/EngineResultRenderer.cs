@@ -9,14 +9,25 @@ namespace LabRunner.Cli.Rendering;
 public static class EngineResultRenderer
 {
     /// <param name="guests">With --json after 'up' or 'reload' waited for the guests: each VM's readiness (the "guests" array).</param>
-    public static int Render(EngineResult result, ReconcileMode mode, HostSelection host, CliEnvironment env, bool json, System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests = null)
+    /// <param name="guestExit">With <paramref name="guests"/>: the exit code of the guest wait, which is the command's when the host part succeeded.</param>
+    /// <param name="targets">The VMs named on the command line (empty: all), for the VMs an idle run lists as having nothing to do.</param>
+    public static int Render(EngineResult result, ReconcileMode mode, HostSelection host, CliEnvironment env, bool json,
+        System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests = null, int guestExit = ExitCodes.Success, IReadOnlySet<string>? targets = null)
     {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(env);
         var verb = mode.ToString().ToLowerInvariant();
         DiagnosticPrinter.Print(result.Diagnostics, env.Error);
         var exit = ExitCode(result.Outcome);
         if (json)
         {
-            env.Stdout.WriteLine(Json.Write(w => WriteJson(w, result, verb, host, guests)));
+            var message = Message(result, mode, host, targets);
+            if (exit == ExitCodes.Success && guestExit != ExitCodes.Success)
+            {
+                exit = guestExit;
+                message += " Not every guest is ready: see 'guests'.";
+            }
+            Json.Emit(env, verb, OutcomeName(result.Outcome), exit, message, result.Diagnostics, w => WriteJson(w, result, host, guests, targets));
             return exit;
         }
 
@@ -40,7 +51,7 @@ public static class EngineResultRenderer
                     env.Stdout.WriteLine($"  {p.Vm}: {string.Join("; ", p.Changes)}");
                 break;
             case EngineOutcome.NothingToDo:
-                env.Stdout.WriteLine($"Nothing to do: lab '{result.Plan!.Lab}' is {(mode == ReconcileMode.Down ? "not on this host" : "as the Labfile says")} ({host.Provider.Description}).");
+                env.Stdout.WriteLine(NothingToDo(result, mode, host, targets));
                 break;
             case EngineOutcome.Done:
                 env.Stdout.WriteLine($"Done: {Summary.Count(r!.OperationCount, "operation")} in {result.Batches.Length} batch{(result.Batches.Length == 1 ? "" : "es")} on {host.Provider.Description}.");
@@ -130,12 +141,53 @@ public static class EngineResultRenderer
         }
     }
 
-    private static void WriteJson(Utf8JsonWriter json, EngineResult result, string verb, HostSelection host, System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests)
+    /// <summary>The JSON outcome: done, nothing_to_do, what_if, invalid_labfile, conflict, host_failure, interrupted.</summary>
+    private static string OutcomeName(EngineOutcome outcome) => outcome switch
     {
-        json.WriteString("command", verb);
-        json.WriteString("outcome", result.Outcome.ToString().ToLowerInvariant() switch { "nothingtodo" => "nothing_to_do", "whatif" => "what_if", "invalidlabfile" => "invalid_labfile", "hostfailure" => "host_failure", var o => o });
+        EngineOutcome.NothingToDo => "nothing_to_do",
+        EngineOutcome.WhatIf => "what_if",
+        EngineOutcome.InvalidLabfile => "invalid_labfile",
+        EngineOutcome.HostFailure => "host_failure",
+        _ => outcome.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Nothing to do, in the words of the command: 'halt' of stopped VMs says they are already stopped.</summary>
+    private static string NothingToDo(EngineResult result, ReconcileMode mode, HostSelection host, IReadOnlySet<string>? targets)
+    {
+        var lab = result.Plan?.Lab;
+        var state = mode switch
+        {
+            ReconcileMode.Down => $"lab '{lab}' is not on this host",
+            ReconcileMode.Halt when targets is { Count: > 0 } => $"{(targets.Count == 1 ? "VM" : "VMs")} {string.Join(", ", targets.Order(StringComparer.Ordinal).Select(t => $"'{t}'"))} of lab '{lab}' {(targets.Count == 1 ? "is" : "are")} already stopped",
+            ReconcileMode.Halt => $"the VMs of lab '{lab}' are already stopped",
+            _ => $"lab '{lab}' is as the Labfile says",
+        };
+        return $"Nothing to do: {state} ({host.Provider.Description}).";
+    }
+
+    /// <summary>The run in one sentence, for the JSON document's <c>message</c>.</summary>
+    private static string Message(EngineResult result, ReconcileMode mode, HostSelection host, IReadOnlySet<string>? targets)
+    {
+        var verb = mode.ToString().ToLowerInvariant();
+        var r = result.Reconciliation;
+        return result.Outcome switch
+        {
+            EngineOutcome.InvalidLabfile => Summary.Errors(result.Diagnostics),
+            EngineOutcome.Conflict => $"lab {verb}: stopped before changing anything: {string.Join("; ", r?.Conflicts.Select(c => c.Message) ?? [])}",
+            EngineOutcome.WhatIf => result.Batches.IsEmpty ? $"lab {verb} --what-if: nothing to do."
+                : $"lab {verb} --what-if: {Summary.Count(r!.OperationCount, "operation")} in {result.Batches.Length} batch(es); nothing was changed.",
+            EngineOutcome.NothingToDo when r is { Pending.Length: > 0 } =>
+                $"Nothing to do, except what waits for {string.Join(" and ", r.Pending.Select(p => $"'{p.Command}'"))} ({host.Provider.Description}).",
+            EngineOutcome.NothingToDo => NothingToDo(result, mode, host, targets),
+            EngineOutcome.Done => $"Done: {Summary.Count(r?.OperationCount ?? 0, "operation")} in {result.Batches.Length} batch{(result.Batches.Length == 1 ? "" : "es")} on {host.Provider.Description}.",
+            EngineOutcome.Interrupted => $"lab {verb}: interrupted. What was done stays; {NextStep(mode)}",
+            _ => $"lab {verb}: {Summary.Count(result.Failures.Length, "operation")} failed. What succeeded stays. R{NextStep(mode)[1..]}",
+        };
+    }
+
+    private static void WriteJson(Utf8JsonWriter json, EngineResult result, HostSelection host, System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests, IReadOnlySet<string>? targets)
+    {
         json.WriteString("host", host.Provider.Description);
-        DiagnosticPrinter.WriteJson(json, result.Diagnostics);
         json.WriteStartArray("batches");
         foreach (var batch in result.Batches)
         {
@@ -174,7 +226,7 @@ public static class EngineResultRenderer
         }
         json.WriteEndArray();
         json.WriteStartArray("vm_outcomes");
-        foreach (var vm in result.VmOutcomes)
+        foreach (var vm in VmOutcomes(result, targets))
         {
             json.WriteStartObject();
             json.WriteString("vm", vm.Vm);
@@ -192,6 +244,14 @@ public static class EngineResultRenderer
         foreach (var p in result.Outcome == EngineOutcome.WhatIf ? r?.Ports ?? [] : result.ForwardedPorts) PortCommand.WritePort(json, p);
         json.WriteEndArray();
         if (guests is { } waited) GuestSteps.WriteJson(json, waited);
+    }
+
+    /// <summary>Each VM's outcome; a run with nothing to do lists every VM it looked at as nothing_to_do, not none.</summary>
+    private static IEnumerable<VmOutcome> VmOutcomes(EngineResult result, IReadOnlySet<string>? targets)
+    {
+        if (!result.VmOutcomes.IsEmpty || result.Outcome != EngineOutcome.NothingToDo || result.Plan is null) return result.VmOutcomes;
+        return result.Plan.Vms.Where(v => targets is null || targets.Count == 0 || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase))
+            .Select(v => new VmOutcome(v.Name, VmOutcomeKind.NothingToDo, null));
     }
 
     public static void WritePending(Utf8JsonWriter json, PendingChange p)

@@ -35,7 +35,7 @@ public static class DiagnosticBuilder
     public static Diagnostic InvalidChoice(SourceSpan s, string what, string value, IEnumerable<string> choices) =>
         Error(s, "LAB006", F($"{what} '{Printable(value)}' is not one of: {string.Join(", ", choices)}"));
     public static Diagnostic ComplexKey(SourceSpan s) => Error(s, "LAB007", "mapping keys must be plain text");
-    public static Diagnostic EmptyLabfile(SourceSpan s) => Error(s, "LAB008", "the Labfile is empty; it needs at least 'name' and 'vms'");
+    public static Diagnostic EmptyLabfile(SourceSpan s) => Error(s, "LAB008", "the Labfile is empty (or holds only comments); it needs at least 'name', and 'vms' for any VM");
     public static Diagnostic NotApplicable(SourceSpan s, string key, string reason) =>
         Error(s, "LAB009", F($"'{Printable(key)}' does not apply here: {reason}"));
     public static Diagnostic LocalItemNotInLabfile(SourceSpan s, string what, string name, string list, string? suggestion) =>

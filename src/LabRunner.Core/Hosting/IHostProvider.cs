@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LabRunner.Core.Errors;
 
 namespace LabRunner.Core.Hosting;
 
@@ -35,7 +36,7 @@ public interface IHostProvider
 }
 
 /// <summary>Thrown when the host cannot be read at all (no Hyper-V, not elevated, unreadable simulated host file).</summary>
-public sealed class HostUnavailableException(HostError error) : Exception(error.Message)
+public sealed class HostUnavailableException(HostError error) : LabRunnerException(ErrorCategory.HostFailure, error.Message)
 {
     public HostError Error { get; } = error;
 }

@@ -105,7 +105,14 @@ public static class YamlReader
         if (message.StartsWith("(Line:", StringComparison.Ordinal) && marker >= 0)
             message = message[(marker + 3)..];
         message = message.Trim().TrimEnd('.');
-        return message.Length == 0 ? "malformed YAML" : "malformed YAML: " + char.ToLowerInvariant(message[0]) + message[1..];
+        if (message.Length == 0) return "malformed YAML";
+        message = "malformed YAML: " + char.ToLowerInvariant(message[0]) + message[1..];
+        // '{ name: web-{n} }': inside braces or brackets, '{', '}', '[', ']' and ',' end or open a value, so the parser's
+        // own words point at the wrong thing. Say what to do.
+        if (message.Contains("did not find expected ','", StringComparison.Ordinal) || message.Contains("did not find expected '}'", StringComparison.Ordinal)
+            || message.Contains("did not find expected ']'", StringComparison.Ordinal))
+            message += "; inside { … } or [ … ] a value containing '{', '}', '[', ']' or ',' must be quoted, e.g. { name: \"web-{n}\" }";
+        return message;
     }
 
     private sealed class ReadState(string file, ICollection<Diagnostic> diagnostics)

@@ -1,4 +1,5 @@
 using System.Net;
+using LabRunner.Core.Errors;
 using LabRunner.Core.Net;
 
 namespace LabRunner.Engine.Guests;
@@ -37,4 +38,4 @@ public interface IGuestSession : IAsyncDisposable
 
 /// <summary>The guest showed a host key other than the one LabRunner gave it: someone else answers at its address.</summary>
 public sealed class HostKeyMismatchException(string vm, string expected, string actual)
-    : Exception($"VM '{vm}' answered with host key {actual}, not the key LabRunner gave it ({expected}); refusing to log in (another machine may hold its address)");
+    : LabRunnerException(ErrorCategory.Conflict, $"VM '{vm}' answered with host key {actual}, not the key LabRunner gave it ({expected}); refusing to log in (another machine may hold its address)");

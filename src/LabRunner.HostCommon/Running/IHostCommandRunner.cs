@@ -1,3 +1,5 @@
+using LabRunner.Core.Errors;
+
 namespace LabRunner.HostCommon.Running;
 
 /// <summary>Runs host commands (ip, nft, qemu-img, qemu-system-x86_64) and collects their output.</summary>
@@ -13,14 +15,14 @@ public interface IHostCommandRunner
 
 /// <summary>A host command could not be started (not installed, not executable).</summary>
 public sealed class HostCommandStartException(HostCommand command, Exception inner)
-    : Exception($"Could not start {command.ToArgv()[0]}: {inner.Message}", inner)
+    : LabRunnerException(ErrorCategory.HostFailure, $"Could not start {command.ToArgv()[0]}: {inner.Message}", inner)
 {
     public HostCommand Command { get; } = command;
 }
 
 /// <summary>A host command exited non-zero where success was required.</summary>
 public sealed class HostCommandFailedException(HostCommand command, HostCommandResult result)
-    : Exception($"{command} exited {result.ExitCode}: {result.StandardError.Trim()}")
+    : LabRunnerException(ErrorCategory.HostFailure, $"{command} exited {result.ExitCode}: {result.StandardError.Trim()}")
 {
     public HostCommand Command { get; } = command;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using LabRunner.Core.Errors;
 
 namespace LabRunner.Providers.HyperV.Cim;
 
@@ -78,7 +79,7 @@ public enum CimFailure
 
 /// <summary>A CIM query failed; <see cref="HyperVErrors.FromCim"/> says what that means for the user.</summary>
 public sealed class CimQueryException(CimFailure failure, string @namespace, string className, string message, Exception? inner = null)
-    : Exception(message, inner)
+    : LabRunnerException(ErrorCategory.HostFailure, message, inner)
 {
     public CimFailure Failure { get; } = failure;
     public string Namespace { get; } = @namespace;

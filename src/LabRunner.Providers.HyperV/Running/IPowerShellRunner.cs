@@ -1,3 +1,5 @@
+using LabRunner.Core.Errors;
+
 namespace LabRunner.Providers.HyperV.Running;
 
 /// <summary>Runs one complete script in one PowerShell process, streaming its stdout line by line.</summary>
@@ -28,7 +30,7 @@ public sealed record PowerShellRun(int ExitCode, string StandardError);
 
 /// <summary>PowerShell could not be started (not installed, not on PATH, not executable).</summary>
 public sealed class PowerShellStartException(string executable, Exception inner)
-    : Exception($"Could not start {executable}: {inner.Message}", inner)
+    : LabRunnerException(ErrorCategory.HostFailure, $"Could not start {executable}: {inner.Message}", inner)
 {
     public string Executable { get; } = executable;
 }

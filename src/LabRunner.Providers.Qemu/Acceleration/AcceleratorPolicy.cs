@@ -60,7 +60,16 @@ public static class AcceleratorPolicy
                 : $"KVM, as {OverrideVariable}=kvm asks");
         }
 
-        return AcceleratorDecision.Failed($"{OverrideVariable}='{facts.Override}' is not an accelerator: use kvm or tcg, or unset it to choose automatically.");
+        return AcceleratorDecision.Failed(OverrideError(facts.Override)!);
+    }
+
+    /// <summary>Why <paramref name="value"/> (of <c>LABRUNNER_QEMU_ACCEL</c>) names no accelerator, or null when it is unset, kvm or tcg.</summary>
+    public static string? OverrideError(string? value)
+    {
+        var requested = value?.Trim();
+        if (string.IsNullOrEmpty(requested) || requested.Equals("tcg", StringComparison.OrdinalIgnoreCase) || requested.Equals("kvm", StringComparison.OrdinalIgnoreCase))
+            return null;
+        return $"{OverrideVariable}='{value}' is not an accelerator: use kvm or tcg, or unset it to choose automatically.";
     }
 
     private static AcceleratorDecision Automatic(AcceleratorFacts facts)

@@ -1,11 +1,13 @@
+using LabRunner.Core.Errors;
+
 namespace LabRunner.Providers.Qemu.Qmp;
 
 /// <summary>Something went wrong talking QMP.</summary>
-public class QmpException : Exception
+public class QmpException : LabRunnerException
 {
-    public QmpException(string message) : base(message) { }
+    public QmpException(string message) : base(ErrorCategory.HostFailure, message) { }
 
-    public QmpException(string message, Exception inner) : base(message, inner) { }
+    public QmpException(string message, Exception inner) : base(ErrorCategory.HostFailure, message, inner) { }
 }
 
 /// <summary>QEMU answered a command with an error (<c>{"error": {"class": …, "desc": …}}</c>).</summary>

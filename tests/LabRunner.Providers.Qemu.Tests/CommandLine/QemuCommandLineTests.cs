@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.CommandLine;
 using LabRunner.Providers.Qemu.Network;
+using LabRunner.Tests.Shared;
 
 namespace LabRunner.Providers.Qemu.Tests.CommandLine;
 
@@ -38,7 +39,7 @@ public class QemuCommandLineTests
         var actual = string.Join('\n', [QemuCommandLine.Executable, .. line.ToArguments()]) + "\n";
         var path = Path.Combine(GoldenDirectory(), file);
 
-        if (Environment.GetEnvironmentVariable("LABRUNNER_UPDATE_GOLDEN") == "1")
+        if (GoldenFiles.UpdateRequested())
             File.WriteAllText(path, actual);
 
         Assert.True(File.Exists(path), $"{path} is missing: run with LABRUNNER_UPDATE_GOLDEN=1");

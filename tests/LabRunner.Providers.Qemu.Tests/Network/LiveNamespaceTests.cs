@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using LabRunner.Providers.Qemu.Network;
 using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Tests.Support;
+using LabRunner.Tests.Shared;
 
 namespace LabRunner.Providers.Qemu.Tests.Network;
 
@@ -89,7 +90,7 @@ public class LiveNamespaceTests
         Assert.Null(afterDelete.LabRunnerTable);
         Assert.Equal(foreignBefore, (await ns.RunAsync("nft", "-j", "list", "table", "ip", "filter")).StandardOutput);
 
-        if (Environment.GetEnvironmentVariable("LABRUNNER_UPDATE_GOLDEN") == "1")
+        if (GoldenFiles.UpdateRequested())
         {
             await File.WriteAllTextAsync(Path.Combine(TestDataDirectory(), "ip-d-j-addr-show.json"), ipJson);
             await File.WriteAllTextAsync(Path.Combine(TestDataDirectory(), "nft-j-list-ruleset.json"), nftJson);

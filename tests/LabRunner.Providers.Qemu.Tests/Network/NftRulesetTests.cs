@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using LabRunner.Providers.Qemu.Network;
+using LabRunner.Tests.Shared;
 
 namespace LabRunner.Providers.Qemu.Tests.Network;
 
@@ -13,7 +14,7 @@ public class NftRulesetTests
         var actual = NftRuleset.Render(Samples.TwoLabs());
         var path = Path.Combine(GoldenDirectory(), "labrunner.nft");
 
-        if (Environment.GetEnvironmentVariable("LABRUNNER_UPDATE_GOLDEN") == "1")
+        if (GoldenFiles.UpdateRequested())
             File.WriteAllText(path, actual);
 
         Assert.True(File.Exists(path), $"{path} is missing: run with LABRUNNER_UPDATE_GOLDEN=1");

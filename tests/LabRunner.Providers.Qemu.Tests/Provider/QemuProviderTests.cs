@@ -8,6 +8,7 @@ using LabRunner.Providers.Qemu.Network;
 using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Tests.Support;
 using LabRunner.Providers.Qemu.Vms;
+using LabRunner.Tests.Shared;
 
 namespace LabRunner.Providers.Qemu.Tests.Provider;
 
@@ -355,7 +356,7 @@ public sealed class QemuProviderTests : IDisposable
     private static void Golden(string name, string actual, [CallerFilePath] string thisFile = "")
     {
         var path = Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "Golden", name);
-        if (Environment.GetEnvironmentVariable("LABRUNNER_UPDATE_GOLDEN") == "1") File.WriteAllText(path, actual);
+        if (GoldenFiles.UpdateRequested()) File.WriteAllText(path, actual);
         Assert.True(File.Exists(path), $"{path} is missing: run with LABRUNNER_UPDATE_GOLDEN=1");
         Assert.Equal(File.ReadAllText(path), actual);
     }
