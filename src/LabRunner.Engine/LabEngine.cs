@@ -116,7 +116,12 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         using var hostLock = options.WhatIf ? null : await HostLock.AcquireAsync(hostLockPath, options.LockTimeout,
             () => reporter.Info("Waiting for another lab command on this host to finish…"), cancellationToken).ConfigureAwait(false);
 
-        var state = ProjectState.LoadOrCreate(project.StateDirectory);
+        // Read once, for what it tells (pending creations, where the folder came from); every write below
+        // re-reads it under the project's lock and applies only its own step. 'down' goes by the host's marks
+        // when the state is damaged; --what-if changes nothing, not even a damaged file's place.
+        var state = options.WhatIf ? ProjectState.Read(project.StateDirectory)
+            : mode == ReconcileMode.Down ? ProjectState.LoadOrCreate(project.StateDirectory, reporter.Info)
+            : ProjectState.LoadOrCreate(project.StateDirectory);
         var identity = new LabIdentity(mode == ReconcileMode.Down && !string.IsNullOrEmpty(options.LabName) ? options.LabName : lab.Name, project.ProjectId);
         var inventory = await provider.GetInventoryAsync(FilesOfInterest(lab), cancellationToken).ConfigureAwait(false);
         targets = ResolveTargets(lab, identity, inventory, mode, targets);
@@ -135,9 +140,13 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var seedImages = new Dictionary<string, SeedImage>(StringComparer.OrdinalIgnoreCase);
         if (mode is ReconcileMode.Up or ReconcileMode.Reload)
         {
+            // --what-if changes nothing: keys are only read, and one not made yet is described as such.
+            var builder = options.WhatIf ? seeds.ForPreview() : seeds;
+            if (options.WhatIf && ProjectSecrets.NotYetMade(project.StateDirectory) is { Count: > 0 } missing)
+                reporter.Info($"Not made yet, so 'lab up' will make them in {project.StateDirectory} (seed names shown here will differ): {string.Join(", ", missing)}.");
             foreach (var vm in plan.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)))
             {
-                var seed = seeds.Build(plan, vm, diagnostics);
+                var seed = builder.Build(plan, vm, diagnostics);
                 if (seed is not null) seedImages[vm.Name] = seed;
             }
             if (diagnostics.Any(d => d.IsError))
@@ -169,14 +178,19 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                 AtomicFile.WriteAllBytes(files[vm].SeedPath, seed.Iso, seed.ContainsSecret);
         }
         var creating = reconciliation.All.OfType<CreateVm>().Select(c => c.VmName).ToList();
-        state.PendingVms = [.. state.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];
         // The box version a new VM's disk is made on, so the team can see who runs which (issue 10).
+        var boxes = new Dictionary<string, VmBox>(StringComparer.OrdinalIgnoreCase);
         foreach (var (vm, ops) in reconciliation.Vms)
             if (ops.Any(o => o is CreateVm) && project.StoreBoxOf(lab, lab.Vms.FirstOrDefault(v => string.Equals(v.Name, vm, StringComparison.OrdinalIgnoreCase))?.Box) is { } box)
-                state.Boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
-        state.ProjectId = identity.ProjectId;
-        state.ProjectPath = project.ProjectDirectory;
-        state.Save(project.StateDirectory);
+                boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
+        UpdateState(mode, s =>
+        {
+            s.PendingVms = [.. s.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];
+            foreach (var (vm, box) in boxes) s.Boxes[vm] = box;
+            s.ProjectId = identity.ProjectId;
+            s.ProjectPath = project.ProjectDirectory;
+            return true;
+        });
 
         var log = new RunLog();
         var failures = log.Failures;
@@ -189,11 +203,11 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         }
         catch (OperationCanceledException)
         {
-            var interrupted = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
+            var interrupted = await SettleAsync(lab, identity, mode, targets, CancellationToken.None).ConfigureAwait(false);
             return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures)
                 with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, interrupted) };
         }
-        var after = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
+        var after = await SettleAsync(lab, identity, mode, targets, CancellationToken.None).ConfigureAwait(false);
         return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures)
             with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, after) };
     }
@@ -318,11 +332,16 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     /// started, the last step — so that the next run knows an unmarked VM of that name as its own
     /// unfinished one. After down, the VMs' folders go.
     /// </summary>
-    private async Task<HostInventory> SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, ImmutableHashSet<string> targets, CancellationToken ct)
+    private async Task<HostInventory> SettleAsync(LabDefinition lab, LabIdentity identity, ReconcileMode mode, ImmutableHashSet<string> targets, CancellationToken ct)
     {
         var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
-        state.PendingVms = [.. state.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off))];
-        state.Save(project.StateDirectory);
+        UpdateState(mode, s =>
+        {
+            var settled = s.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off)).ToList();
+            if (settled.Count == s.PendingVms.Count) return false;
+            s.PendingVms = settled;
+            return true;
+        });
         if (mode != ReconcileMode.Down)
         {
             RemoveStaleSeeds(lab, inventory);
@@ -336,9 +355,40 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         {
             var folder = VmFolder(name);
             if (inventory.Vm(provider.Rules.VmName(identity.Lab, name)) is null && Directory.Exists(folder) && !HeldByAnyVm(inventory, folder))
-                Directory.Delete(folder, recursive: true);
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The lab is gone from the host; a folder left behind is only disk space.
+                    reporter.Info($"The folder '{folder}' could not be removed: {FileFailure.Reason(e)}.");
+                }
+            }
         }
         return inventory;
+    }
+
+    /// <summary>
+    /// One step's change of state.json, made under the project's lock on the file as it is now. For 'down' the
+    /// state is a hint: when it cannot be written (a damaged .lab), the lab is still removed and that is said.
+    /// </summary>
+    private void UpdateState(ReconcileMode mode, Func<ProjectState, bool> change)
+    {
+        if (mode != ReconcileMode.Down)
+        {
+            ProjectState.Update(project.StateDirectory, change);
+            return;
+        }
+        try
+        {
+            ProjectState.Update(project.StateDirectory, change, reporter.Info);
+        }
+        catch (HostUnavailableException e)
+        {
+            reporter.Info($"{e.Error.Message} Going on by the host's ownership marks alone.");
+        }
     }
 
     private static bool HeldByAnyVm(HostInventory inventory, string folder)

@@ -20,6 +20,11 @@ public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<string, VmPla
 {
     private readonly Lazy<byte[]> _nameKey = new(nameKey);
 
+    /// <summary>The same builder with secrets and a name key that are only read, never written (see <see cref="ISeedBuilder.ForPreview"/>).</summary>
+    public ISeedBuilder? Preview { get; init; }
+
+    public ISeedBuilder ForPreview() => Preview ?? this;
+
     /// <summary>Every seed carries this date: reproducible bytes matter more than a real one.</summary>
     public static readonly DateTimeOffset Timestamp = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
