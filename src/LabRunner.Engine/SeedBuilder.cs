@@ -51,6 +51,7 @@ public sealed class ProjectTemplateSource(string projectDirectory) : ITemplateSo
     {
         var display = Path.Combine("templates", relativePath);
         var full = Path.Combine(projectDirectory, display);
-        return File.Exists(full) ? new TemplateText(display, InputFile.ReadText(full, display)) : null;
+        // Anything of that name counts (a folder, a FIFO, a link to nothing): it is read or refused, never skipped.
+        return InputFile.IsPresent(full) ? new TemplateText(display, InputFile.ReadText(full, display)) : null;
     }
 }
