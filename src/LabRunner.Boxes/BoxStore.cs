@@ -128,7 +128,8 @@ public sealed class BoxStore
     public InstalledBox Commit(string staging, BoxManifest manifest, BoxTarget target)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        File.WriteAllBytes(Path.Combine(staging, ManifestFile), JsonSerializer.SerializeToUtf8Bytes(manifest, BoxJsonContext.Default.BoxManifest));
+        LabRunner.HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(staging, ManifestFile),
+            JsonSerializer.SerializeToUtf8Bytes(manifest, BoxJsonContext.Default.BoxManifest), ownerOnly: false);
         var final = FolderOf(manifest.Name, manifest.Version, target, manifest.Format);
         // Another format of the same box for the same provider (re-added from another source) is replaced too.
         foreach (var old in Versions(manifest.Name, target).Where(b => b.Manifest.Version == manifest.Version))
@@ -294,10 +295,7 @@ public sealed class BoxStore
 
     private void WriteUses(BoxUsesFile file)
     {
-        Directory.CreateDirectory(Root);
-        var path = Path.Combine(Root, UsesFile);
-        var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(file, BoxJsonContext.Default.BoxUsesFile));
-        File.Move(temp, path, overwrite: true);
+        LabRunner.HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(Root, UsesFile),
+            JsonSerializer.SerializeToUtf8Bytes(file, BoxJsonContext.Default.BoxUsesFile), ownerOnly: false);
     }
 }

@@ -120,7 +120,12 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         using var hostLock = options.WhatIf ? null : await HostLock.AcquireAsync(hostLockPath, options.LockTimeout,
             () => reporter.Info("Waiting for another lab command on this host to finish…"), cancellationToken).ConfigureAwait(false);
 
-        var state = ProjectState.LoadOrCreate(project.StateDirectory);
+        // Read once, for what it tells (pending creations, where the folder came from); every write below
+        // re-reads it under the project's lock and applies only its own step. 'down' goes by the host's marks
+        // when the state is damaged; --what-if changes nothing, not even a damaged file's place.
+        var state = options.WhatIf ? ProjectState.Read(project.StateDirectory)
+            : mode == ReconcileMode.Down ? ProjectState.LoadOrCreate(project.StateDirectory, reporter.Info)
+            : ProjectState.LoadOrCreate(project.StateDirectory);
         var identity = new LabIdentity(mode == ReconcileMode.Down && !string.IsNullOrEmpty(options.LabName) ? options.LabName : lab.Name, project.ProjectId);
         var inventory = await provider.GetInventoryAsync(FilesOfInterest(lab), cancellationToken).ConfigureAwait(false);
         targets = ResolveTargets(lab, identity, inventory, mode, targets);
@@ -139,9 +144,13 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         var seedImages = new Dictionary<string, SeedImage>(StringComparer.OrdinalIgnoreCase);
         if (mode is ReconcileMode.Up or ReconcileMode.Reload)
         {
+            // --what-if changes nothing: keys are only read, and one not made yet is described as such.
+            var builder = options.WhatIf ? seeds.ForPreview() : seeds;
+            if (options.WhatIf && ProjectSecrets.NotYetMade(project.StateDirectory) is { Count: > 0 } missing)
+                reporter.Info($"Not made yet, so 'lab up' will make them in {project.StateDirectory} (seed names shown here will differ): {string.Join(", ", missing)}.");
             foreach (var vm in plan.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)))
             {
-                var seed = seeds.Build(plan, vm, diagnostics);
+                var seed = builder.Build(plan, vm, diagnostics);
                 if (seed is not null) seedImages[vm.Name] = seed;
             }
             if (diagnostics.Any(d => d.IsError))
@@ -167,7 +176,7 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         if (reconciliation.IsEmpty)
         {
             // A lab made before allocations were recorded gets its record here, before any edit could move it.
-            RecordAllocations(lab, plan, identity, inventory, options.Adopt);
+            RecordAllocations(mode, lab, plan, identity, inventory, options.Adopt);
             return Result(EngineOutcome.NothingToDo, [.. diagnostics], plan, reconciliation, batches) with { ForwardedPorts = reconciliation.Ports };
         }
 
@@ -178,15 +187,20 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
                 AtomicFile.WriteAllBytes(files[vm].SeedPath, seed.Iso, seed.ContainsSecret);
         }
         var creating = reconciliation.All.OfType<CreateVm>().Select(c => c.VmName).ToList();
-        state.PendingVms = [.. state.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];
         // The box version a new VM's disk is made on, so the team can see who runs which (issue 10).
+        var boxes = new Dictionary<string, VmBox>(StringComparer.OrdinalIgnoreCase);
         foreach (var (vm, ops) in reconciliation.Vms)
             if (ops.Any(o => o is CreateVm) && project.StoreBoxOf(lab, lab.Vms.FirstOrDefault(v => string.Equals(v.Name, vm, StringComparison.OrdinalIgnoreCase))?.Box) is { } box)
-                state.Boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
-        state.ProjectId = identity.ProjectId;
-        state.ProjectPath = project.ProjectDirectory;
-        BootedSeeds.Assume(state, plan, inventory, identity, project.StateDirectory);
-        state.Save(project.StateDirectory);
+                boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
+        UpdateState(mode, s =>
+        {
+            s.PendingVms = [.. s.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];
+            foreach (var (vm, box) in boxes) s.Boxes[vm] = box;
+            s.ProjectId = identity.ProjectId;
+            s.ProjectPath = project.ProjectDirectory;
+            BootedSeeds.Assume(s, plan, inventory, identity, project.StateDirectory);
+            return true;
+        });
 
         var log = new RunLog();
         var failures = log.Failures;
@@ -199,15 +213,15 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         }
         catch (OperationCanceledException)
         {
-            var interrupted = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
-            RecordAllocations(lab, plan, identity, interrupted, options.Adopt);
-            RecordBoots(plan, inventory, interrupted, log, reconciliation);
+            var interrupted = await SettleAsync(lab, identity, mode, targets, CancellationToken.None).ConfigureAwait(false);
+            RecordAllocations(mode, lab, plan, identity, interrupted, options.Adopt);
+            RecordBoots(mode, plan, inventory, interrupted, log, reconciliation);
             return Result(EngineOutcome.Interrupted, [.. diagnostics], plan, reconciliation, batches, failures)
                 with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, interrupted) };
         }
-        var after = await SettleAsync(lab, identity, state, mode, targets, CancellationToken.None).ConfigureAwait(false);
-        RecordAllocations(lab, plan, identity, after, options.Adopt);
-        RecordBoots(plan, inventory, after, log, reconciliation);
+        var after = await SettleAsync(lab, identity, mode, targets, CancellationToken.None).ConfigureAwait(false);
+        RecordAllocations(mode, lab, plan, identity, after, options.Adopt);
+        RecordBoots(mode, plan, inventory, after, log, reconciliation);
         return Result(failures.Count > 0 ? EngineOutcome.HostFailure : EngineOutcome.Done, [.. diagnostics], plan, reconciliation, batches, failures)
             with { VmOutcomes = log.Outcomes(reconciliation, nothingToDo), ForwardedPorts = Mapped(reconciliation, after) };
     }
@@ -220,15 +234,15 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     };
 
     /// <summary>What the lab's VMs on the host now hold, for the next plan (see <see cref="AllocationState"/>); not for a lab under an earlier name.</summary>
-    private void RecordAllocations(LabDefinition lab, LabPlan plan, LabIdentity identity, HostInventory inventory, bool adopt)
+    private void RecordAllocations(ReconcileMode mode, LabDefinition lab, LabPlan plan, LabIdentity identity, HostInventory inventory, bool adopt)
     {
         if (!string.Equals(identity.Lab, lab.Name, StringComparison.Ordinal)) return;
-        ProjectState.Update(project.StateDirectory, s => AllocationState.Record(s, lab, plan, Exists(identity, inventory, s, adopt)));
+        UpdateState(mode, s => AllocationState.Record(s, lab, plan, Exists(identity, inventory, s, adopt)));
     }
 
     /// <summary>Which seed each VM that booted in this run booted with (see <see cref="BootedSeeds"/>).</summary>
-    private void RecordBoots(LabPlan plan, HostInventory before, HostInventory after, RunLog log, Reconciliation reconciliation) =>
-        ProjectState.Update(project.StateDirectory, s => BootedSeeds.Record(s, plan, before, after, log.Succeeded, reconciliation, project.StateDirectory));
+    private void RecordBoots(ReconcileMode mode, LabPlan plan, HostInventory before, HostInventory after, RunLog log, Reconciliation reconciliation) =>
+        UpdateState(mode, s => BootedSeeds.Record(s, plan, before, after, log.Succeeded, reconciliation, project.StateDirectory));
 
     private static ImmutableArray<EffectivePortMapping> Mapped(Reconciliation reconciliation, HostInventory inventory) =>
         [.. reconciliation.Ports.Where(p => inventory.PortMappings.Any(m =>
@@ -355,11 +369,16 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     /// started, the last step — so that the next run knows an unmarked VM of that name as its own
     /// unfinished one. After down, the VMs' folders go.
     /// </summary>
-    private async Task<HostInventory> SettleAsync(LabDefinition lab, LabIdentity identity, ProjectState state, ReconcileMode mode, ImmutableHashSet<string> targets, CancellationToken ct)
+    private async Task<HostInventory> SettleAsync(LabDefinition lab, LabIdentity identity, ReconcileMode mode, ImmutableHashSet<string> targets, CancellationToken ct)
     {
         var inventory = await provider.GetInventoryAsync([], ct).ConfigureAwait(false);
-        state.PendingVms = [.. state.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off))];
-        state.Save(project.StateDirectory);
+        UpdateState(mode, s =>
+        {
+            var settled = s.PendingVms.Where(n => inventory.Vm(n) is { } vm && (!identity.Owns(vm.Notes) || vm.State == VmState.Off)).ToList();
+            if (settled.Count == s.PendingVms.Count) return false;
+            s.PendingVms = settled;
+            return true;
+        });
         if (mode != ReconcileMode.Down)
         {
             RemoveStaleSeeds(lab, inventory);
@@ -373,9 +392,40 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
         {
             var folder = VmFolder(name);
             if (inventory.Vm(provider.Rules.VmName(identity.Lab, name)) is null && Directory.Exists(folder) && !HeldByAnyVm(inventory, folder))
-                Directory.Delete(folder, recursive: true);
+            {
+                try
+                {
+                    Directory.Delete(folder, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The lab is gone from the host; a folder left behind is only disk space.
+                    reporter.Info($"The folder '{folder}' could not be removed: {FileFailure.Reason(e)}.");
+                }
+            }
         }
         return inventory;
+    }
+
+    /// <summary>
+    /// One step's change of state.json, made under the project's lock on the file as it is now. For 'down' the
+    /// state is a hint: when it cannot be written (a damaged .lab), the lab is still removed and that is said.
+    /// </summary>
+    private void UpdateState(ReconcileMode mode, Func<ProjectState, bool> change)
+    {
+        if (mode != ReconcileMode.Down)
+        {
+            ProjectState.Update(project.StateDirectory, change);
+            return;
+        }
+        try
+        {
+            ProjectState.Update(project.StateDirectory, change, reporter.Info);
+        }
+        catch (HostUnavailableException e)
+        {
+            reporter.Info($"{e.Error.Message} Going on by the host's ownership marks alone.");
+        }
     }
 
     private static bool HeldByAnyVm(HostInventory inventory, string folder)

@@ -46,7 +46,8 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         foreach (var name in LocalNames)
         {
             var localPath = Path.Combine(directory, name);
-            if (File.Exists(localPath))
+            // Anything of that name counts (a folder, a FIFO, a link to nothing): it is read or refused, never skipped.
+            if (InputFile.IsPresent(localPath))
             {
                 local = new SourceText(Path.Combine(displayDir, name), InputFile.ReadText(localPath, name));
                 break;

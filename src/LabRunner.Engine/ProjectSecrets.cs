@@ -24,20 +24,38 @@ public static class ProjectSecrets
     /// key nobody can check a guessed password against a printed name. Losing <c>.lab/</c> gives a new
     /// key, so every VM gets a new seed at the next <c>lab up</c>.
     /// </summary>
-    public static byte[] LoadOrCreateSeedNameKey(string stateDirectory)
+    public static byte[] LoadOrCreateSeedNameKey(string stateDirectory) => SeedNameKey(stateDirectory, save: true);
+
+    /// <summary>
+    /// The seed-name key (<see cref="LoadOrCreateSeedNameKey"/>); without <paramref name="save"/> ('--what-if'),
+    /// a key that does not exist yet is made in memory only and nothing is written.
+    /// </summary>
+    public static byte[] SeedNameKey(string stateDirectory, bool save)
     {
-        StateFolder.Create(stateDirectory);
         var path = Path.Combine(stateDirectory, SeedNameKeyFileName);
         if (File.Exists(path) && File.ReadAllBytes(path) is { Length: SeedNameKeyLength } existing)
             return existing;
+        if (!save) return System.Security.Cryptography.RandomNumberGenerator.GetBytes(SeedNameKeyLength);
+        StateFolder.Create(stateDirectory);
         var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(SeedNameKeyLength);
-        AtomicFile.WriteAllBytes(path, key, secret: true);
+        if (File.Exists(path))
+            AtomicFile.WriteAllBytes(path, key, secret: true); // a damaged key (wrong length) is replaced
+        else if (!AtomicFile.CreateNew(path, key) && File.ReadAllBytes(path) is { Length: SeedNameKeyLength } theirs)
+            return theirs; // another command made it first: one key names every seed
         return key;
     }
 
-    public static SshKeyPair LoadOrCreateSshKey(string stateDirectory, string lab, ICollection<Diagnostic> diagnostics)
+    /// <summary>The project's keys that do not exist yet ('--what-if' says that 'lab up' will make them).</summary>
+    public static IReadOnlyList<string> NotYetMade(string stateDirectory) =>
+        [.. new[] { ("the lab's SSH key", SshKeys.PrivateKeyFileName), ("the seed-name key", SeedNameKeyFileName) }
+            .Where(k => !File.Exists(Path.Combine(stateDirectory, k.Item2))).Select(k => $"{k.Item1} ({Path.Combine(".lab", k.Item2)})")];
+
+    public static SshKeyPair LoadOrCreateSshKey(string stateDirectory, string lab, ICollection<Diagnostic> diagnostics) =>
+        SshKey(stateDirectory, lab, diagnostics, save: true);
+
+    /// <summary>The lab's SSH key pair; without <paramref name="save"/> ('--what-if'), one that does not exist yet is made in memory only.</summary>
+    public static SshKeyPair SshKey(string stateDirectory, string lab, ICollection<Diagnostic> diagnostics, bool save)
     {
-        StateFolder.Create(stateDirectory);
         var privatePath = Path.Combine(stateDirectory, SshKeys.PrivateKeyFileName);
         if (File.Exists(privatePath))
         {
@@ -46,7 +64,11 @@ public static class ProjectSecrets
                 ?? throw new UsageException($"cannot read the lab's SSH key {display}; remove it to have a new one made");
         }
         var pair = SshKeys.Generate(lab);
-        AtomicFile.WriteAllBytes(privatePath, System.Text.Encoding.ASCII.GetBytes(pair.PrivateKeyPem), secret: true);
+        if (!save) return pair;
+        StateFolder.Create(stateDirectory);
+        // Two commands may make it at once: the first one's key stands, and the other uses it.
+        if (!AtomicFile.CreateNew(privatePath, System.Text.Encoding.ASCII.GetBytes(pair.PrivateKeyPem)))
+            return SshKey(stateDirectory, lab, diagnostics, save);
         AtomicFile.WriteAllText(privatePath + ".pub", pair.PublicKey + "\n");
         return pair;
     }
@@ -55,13 +77,17 @@ public static class ProjectSecrets
     /// Secrets for each VM's seed, read lazily and once: the SSH key when the first seed is built, the
     /// administrator password only when a Windows guest needs it.
     /// </summary>
-    public static Func<string, VmPlan, GuestSecrets> ForSeeds(string stateDirectory, Func<string, string?> getVariable, Func<string?>? prompt)
+    public static Func<string, VmPlan, GuestSecrets> ForSeeds(string stateDirectory, Func<string, string?> getVariable, Func<string?>? prompt) =>
+        ForSeeds(stateDirectory, getVariable, prompt, save: true);
+
+    /// <summary>As <see cref="ForSeeds(string, Func{string, string?}, Func{string?}?)"/>; without <paramref name="save"/>, keys are only read (missing ones made in memory).</summary>
+    public static Func<string, VmPlan, GuestSecrets> ForSeeds(string stateDirectory, Func<string, string?> getVariable, Func<string?>? prompt, bool save)
     {
         string? publicKey = null;
         string? password = null;
         return (lab, vm) =>
         {
-            publicKey ??= LoadOrCreateSshKey(stateDirectory, lab, new List<Diagnostic>()).PublicKey;
+            publicKey ??= SshKey(stateDirectory, lab, new List<Diagnostic>(), save).PublicKey;
             if (vm.Os == GuestOs.Windows)
             {
                 password ??= AdminPassword(getVariable, prompt);
@@ -71,7 +97,9 @@ public static class ProjectSecrets
             }
             return new GuestSecrets(publicKey, vm.Os == GuestOs.Windows ? password : null)
             {
-                SshHostKey = vm.Os == GuestOs.Linux ? Guests.HostKeys.LoadOrCreate(stateDirectory, lab, vm.Name) : null,
+                SshHostKey = vm.Os != GuestOs.Linux ? null
+                    : save ? Guests.HostKeys.LoadOrCreate(stateDirectory, lab, vm.Name)
+                    : Guests.HostKeys.Load(stateDirectory, lab, vm.Name) ?? SshKeys.Generate(lab),
             };
         };
     }

@@ -20,6 +20,11 @@ public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<string, VmPla
 {
     private readonly Lazy<byte[]> _nameKey = new(nameKey);
 
+    /// <summary>The same builder with secrets and a name key that are only read, never written (see <see cref="ISeedBuilder.ForPreview"/>).</summary>
+    public ISeedBuilder? Preview { get; init; }
+
+    public ISeedBuilder ForPreview() => Preview ?? this;
+
     /// <summary>Every seed carries this date: reproducible bytes matter more than a real one.</summary>
     public static readonly DateTimeOffset Timestamp = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -46,6 +51,7 @@ public sealed class ProjectTemplateSource(string projectDirectory) : ITemplateSo
     {
         var display = Path.Combine("templates", relativePath);
         var full = Path.Combine(projectDirectory, display);
-        return File.Exists(full) ? new TemplateText(display, InputFile.ReadText(full, display)) : null;
+        // Anything of that name counts (a folder, a FIFO, a link to nothing): it is read or refused, never skipped.
+        return InputFile.IsPresent(full) ? new TemplateText(display, InputFile.ReadText(full, display)) : null;
     }
 }

@@ -14,4 +14,10 @@ public interface ISeedBuilder
 {
     /// <summary>The seed, or null with diagnostics (a template error) in <paramref name="diagnostics"/>.</summary>
     SeedImage? Build(LabPlan plan, VmPlan vm, ICollection<Diagnostic> diagnostics);
+
+    /// <summary>
+    /// The builder for '--what-if': it writes nothing (a key that does not exist yet is made in memory only,
+    /// so the seed names it gives are those of this preview). A builder that never writes is its own.
+    /// </summary>
+    ISeedBuilder ForPreview() => this;
 }

@@ -1,6 +1,8 @@
 using System.Runtime.Versioning;
 using System.Security.AccessControl;
 using System.Security.Principal;
+using LabRunner.Core.Hosting;
+using LabRunner.HostCommon.Files;
 
 namespace LabRunner.Engine;
 
@@ -19,14 +21,70 @@ public static class StateFolder
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
+    /// <summary>What <c>.lab/.gitignore</c> holds: everything in the folder stays out of the user's git.</summary>
+    public const string GitIgnore = "*\n";
+
+    /// <summary>
+    /// Makes the folder (or tightens an existing one, every time it is used: 0700, and its files 0600 on Unix;
+    /// the protected ACL on Windows) and writes <c>.gitignore</c> into it when missing, so neither the
+    /// lab's private key nor a seed's password reaches the user's repository.
+    /// </summary>
+    /// <exception cref="HostUnavailableException">The path is a file (or lies under one), or cannot be made.</exception>
     public static void Create(string path)
     {
-        if (OperatingSystem.IsWindows())
+        var kind = FileEntry.Kind(path, followLinks: true);
+        if (kind is not (EntryKind.Missing or EntryKind.Directory) || (kind == EntryKind.Missing && Hint(path, path).Length > 0))
+            throw new HostUnavailableException(new HostError(HostErrorKind.Unavailable,
+                $"The project's state folder '{path}' cannot be made{(Hint(path, path) is { Length: > 0 } hint ? hint : $"; '{path}' is in the way: move it away")}."));
+        try
         {
-            CreateOnWindows(path);
+            if (OperatingSystem.IsWindows()) CreateOnWindows(path);
+            else CreateOnUnix(path);
+            var ignore = Path.Combine(path, ".gitignore");
+            if (FileEntry.Kind(ignore, followLinks: false) == EntryKind.Missing)
+                HostCommon.Files.AtomicFile.WriteAllText(ignore, GitIgnore, ownerOnly: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HostUnavailableException(new HostError(HostErrorKind.Unavailable,
+                $"The project's state folder '{path}' cannot be used: {FileFailure.Reason(e)}{Hint(path, path)}."));
+        }
+    }
+
+    /// <summary>
+    /// Why a file in <paramref name="folder"/> (<paramref name="path"/> itself, or the folder) could not be made,
+    /// when an entry of the wrong kind is in the way: "; '…/.lab' is a file, not a folder: move it away". Empty otherwise.
+    /// </summary>
+    public static string Hint(string folder, string path)
+    {
+        for (var dir = Path.GetFullPath(folder); !string.IsNullOrEmpty(dir); dir = Path.GetDirectoryName(dir))
+        {
+            var kind = FileEntry.Kind(dir, followLinks: true);
+            if (kind == EntryKind.Directory) break;
+            if (kind != EntryKind.Missing) return $"; '{dir}' is a file, not a folder: move it away (LabRunner keeps the lab's files in a folder there)";
+        }
+        return FileEntry.Kind(path, followLinks: false) == EntryKind.Directory && Path.GetFullPath(path) != Path.GetFullPath(folder)
+            ? $"; '{path}' is a folder: move it away (LabRunner writes a file there)"
+            : "";
+    }
+
+    [UnsupportedOSPlatform("windows")]
+    private static void CreateOnUnix(string path)
+    {
+        if (FileEntry.Kind(path, followLinks: true) == EntryKind.Missing)
+        {
+            Directory.CreateDirectory(path, OwnerOnly);
             return;
         }
-        if (!Directory.Exists(path)) Directory.CreateDirectory(path, OwnerOnly);
+        // A folder the user made (0755, say) or an older LabRunner left readable: it holds keys and seeds.
+        if ((File.GetUnixFileMode(path) & ~OwnerOnly) != 0) File.SetUnixFileMode(path, OwnerOnly);
+        foreach (var file in Directory.EnumerateFiles(path))
+        {
+            if (FileEntry.Kind(file, followLinks: false) != EntryKind.Regular) continue;
+            var mode = File.GetUnixFileMode(file);
+            if ((mode & ~(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute)) != 0)
+                File.SetUnixFileMode(file, mode & (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+        }
     }
 
     /// <summary>

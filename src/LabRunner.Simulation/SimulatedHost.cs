@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using LabRunner.Core.Hosting;
+using LabRunner.HostCommon.Files;
 using LabRunner.Simulation.Model;
 
 namespace LabRunner.Simulation;
@@ -353,32 +354,13 @@ public sealed class SimulatedHost
     private void Save(SimulatedHostState state)
     {
         var path = FilePath!;
-        var temp = string.Create(CultureInfo.InvariantCulture, $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
-            var bytes = Encoding.UTF8.GetBytes(SimulatedHostJson.Serialize(state) + "\n");
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            for (var attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    File.Move(temp, path, overwrite: true);
-                    return;
-                }
-                catch (IOException) when (attempt < 20)
-                {
-                    // Windows refuses to replace a file a reader holds open without FileShare.Delete; it is brief.
-                    Thread.Sleep(10);
-                }
-            }
+            // The one atomic writer: unique temporary name, flushed, renamed; a killed run's leftovers go.
+            AtomicFile.WriteAllText(path, SimulatedHostJson.Serialize(state) + "\n", ownerOnly: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(temp);
             throw Unavailable($"The simulated host file '{path}' cannot be written: {FileFailure.Reason(e)}.");
         }
     }
@@ -417,18 +399,6 @@ public sealed class SimulatedHost
                     ? $"The lock file '{path}' of the simulated host is a folder; remove it (LabRunner creates the lock file itself)."
                     : $"The lock file '{path}' of the simulated host cannot be opened: {FileFailure.Reason(e)}.");
             }
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A stray temporary file is harmless; the failure being reported matters more.
         }
     }
 

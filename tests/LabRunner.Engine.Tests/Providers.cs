@@ -68,3 +68,22 @@ internal sealed class IgnoredShutdownProvider(IHostProvider inner, string vm) : 
         return await inner.ApplyAsync(batch, progress, cancellationToken);
     }
 }
+
+/// <summary>A host that runs <paramref name="meanwhile"/> before its first batch: another command acting while this one applies.</summary>
+internal sealed class MeanwhileProvider(IHostProvider inner, Action meanwhile) : IHostProvider
+{
+    private int _ran;
+
+    public HostRules Rules => inner.Rules;
+
+    public string Description => inner.Description;
+
+    public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) =>
+        inner.GetInventoryAsync(filesOfInterest, cancellationToken);
+
+    public Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _ran, 1) == 0) meanwhile();
+        return inner.ApplyAsync(batch, progress, cancellationToken);
+    }
+}

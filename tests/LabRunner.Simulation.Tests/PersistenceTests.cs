@@ -102,6 +102,38 @@ public class PersistenceTests
     }
 
     [Fact]
+    public void Temporary_files_a_killed_writer_left_beside_the_host_file_go_with_the_next_change()
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("host.json");
+        using var exited = Process.Start(new ProcessStartInfo("dotnet", "--version") { RedirectStandardOutput = true })!;
+        exited.WaitForExit();
+        var left = folder.File($"host.json.{exited.Id}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(left, "{ half a host");
+
+        new SimulatedHost(path).Mutate(m => m.NewSwitch("s", SwitchKind.Private, null, false, null));
+
+        Assert.False(File.Exists(left), "a dead writer's temporary file must be removed");
+        Assert.Equal(["host.json", "host.json.lock"], Directory.EnumerateFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("""{ "vms": null }""")]
+    [InlineData("""{ "vms": [null] }""")]
+    [InlineData("""{ "netAdapters": [ { "name": "Ethernet", "addresses": null } ] }""")]
+    public void A_file_with_null_lists_is_unavailable_not_a_crash(string text)
+    {
+        using var folder = new TempFolder();
+        var path = folder.File("host.json");
+        File.WriteAllText(path, text);
+
+        var error = Assert.Throws<HostUnavailableException>(() => new SimulatedHost(path).GetInventory([]));
+
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("is not a valid simulated host", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_corrupt_file_makes_the_host_unavailable_with_a_message_not_a_stack_trace()
     {
         using var folder = new TempFolder();

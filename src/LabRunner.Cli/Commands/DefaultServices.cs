@@ -14,12 +14,15 @@ public static class DefaultServices
     public static Services Create() => new()
     {
         Host = (option, project, env) => HostFor(HostSelection.Resolve(option, env), env),
-        Seeds = (project, env) => new SeedBuilder(
-            new GuestConfigRenderer(new ProjectTemplateSource(project.ProjectDirectory)),
-            ProjectSecrets.ForSeeds(project.StateDirectory, env.GetVariable,
-                env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null),
-            () => ProjectSecrets.LoadOrCreateSeedNameKey(project.StateDirectory)),
+        Seeds = (project, env) => Seeds(project, env, save: true, preview: Seeds(project, env, save: false, preview: null)),
     };
+
+    /// <summary>Seeds from the project's templates; without <paramref name="save"/> (--what-if) no key is written.</summary>
+    private static SeedBuilder Seeds(LabProject project, CliEnvironment env, bool save, SeedBuilder? preview) => new(
+        new GuestConfigRenderer(new ProjectTemplateSource(project.ProjectDirectory)),
+        ProjectSecrets.ForSeeds(project.StateDirectory, env.GetVariable,
+            env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null, save),
+        () => ProjectSecrets.SeedNameKey(project.StateDirectory, save)) { Preview = preview };
 
     private static HostSelection HostFor(string provider, CliEnvironment env)
     {

@@ -22,7 +22,9 @@ public static class HostKeys
         StateFolder.Create(stateDirectory);
         var pair = SshKeys.Generate(lab);
         var path = PathOf(stateDirectory, vm);
-        AtomicFile.WriteAllBytes(path, System.Text.Encoding.ASCII.GetBytes(pair.PrivateKeyPem), secret: true);
+        // Two commands may make it at once: the first one's key stands, and the other uses it.
+        if (!AtomicFile.CreateNew(path, System.Text.Encoding.ASCII.GetBytes(pair.PrivateKeyPem)))
+            return Load(stateDirectory, lab, vm) ?? pair;
         AtomicFile.WriteAllText(path + ".pub", pair.PublicKey + "\n");
         return pair;
     }

@@ -39,10 +39,7 @@ public sealed class VmRegistry(string directory)
     {
         ArgumentNullException.ThrowIfNull(entry);
         System.IO.Directory.CreateDirectory(Directory);
-        var path = EntryPath(entry.Name);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(entry, VmEntryJsonContext.Default.VmEntry));
-        File.Move(temporary, path, overwrite: true);
+        LabRunner.HostCommon.Files.AtomicFile.WriteAllText(EntryPath(entry.Name), JsonSerializer.Serialize(entry, VmEntryJsonContext.Default.VmEntry), ownerOnly: false);
     }
 
     public void Delete(string name)

@@ -18,6 +18,8 @@ namespace LabRunner.Simulation.Model;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     ReadCommentHandling = JsonCommentHandling.Skip,
     AllowTrailingCommas = true,
+    // A list or name that is null ("vms": null) is a damaged file, refused as one, not a crash later.
+    RespectNullableAnnotations = true,
     Converters = [typeof(Ipv4AddressJsonConverter), typeof(Ipv4SubnetJsonConverter), typeof(HostIpJsonConverter), typeof(MacAddressJsonConverter)])]
 [JsonSerializable(typeof(SimulatedHostState))]
 internal sealed partial class SimulatedHostJsonContext : JsonSerializerContext;
@@ -28,9 +30,37 @@ internal static class SimulatedHostJson
         JsonSerializer.Serialize(state, SimulatedHostJsonContext.Default.SimulatedHostState);
 
     /// <exception cref="JsonException">The text is not a host file.</exception>
-    public static SimulatedHostState Deserialize(string json) =>
-        JsonSerializer.Deserialize(json, SimulatedHostJsonContext.Default.SimulatedHostState)
-        ?? throw new HostValueException("The file holds 'null' instead of a host.");
+    public static SimulatedHostState Deserialize(string json)
+    {
+        var state = JsonSerializer.Deserialize(json, SimulatedHostJsonContext.Default.SimulatedHostState)
+            ?? throw new HostValueException("The file holds 'null' instead of a host.");
+        RequireEntries(state);
+        return state;
+    }
+
+    /// <summary>Nullable annotations do not reach a list's items: a null entry (<c>"vms": [null]</c>) is refused here.</summary>
+    private static void RequireEntries(SimulatedHostState state)
+    {
+        RequireEntries(state.NetAdapters, "netAdapters");
+        foreach (var adapter in state.NetAdapters) RequireEntries(adapter.Addresses, "addresses");
+        RequireEntries(state.Switches, "switches");
+        RequireEntries(state.Nats, "nats");
+        RequireEntries(state.StaticMappings, "staticMappings");
+        RequireEntries(state.Vhds, "vhds");
+        RequireEntries(state.Vms, "vms");
+        foreach (var vm in state.Vms)
+        {
+            RequireEntries(vm.NetworkAdapters, "networkAdapters");
+            RequireEntries(vm.HardDisks, "hardDisks");
+            RequireEntries(vm.DvdDrives, "dvdDrives");
+        }
+    }
+
+    private static void RequireEntries<T>(List<T> items, string name)
+    {
+        if (items.Any(i => i is null))
+            throw new HostValueException($"'{name}' holds null where an entry belongs.");
+    }
 
     public static SimulatedHostState Clone(SimulatedHostState state) => Deserialize(Serialize(state));
 }
