@@ -17,28 +17,11 @@ public static class InputFile
     /// <summary>1 MiB: a Labfile is a few kilobytes, a 500-VM one about 50 KB. Documented in the README.</summary>
     public const int MaxBytes = 1024 * 1024;
 
-<<<<<<< HEAD
     /// <summary>
     /// The text of the Labfile. An empty file is returned as it is: like one holding only comments it is an invalid
-    /// Labfile (LAB008, exit 1). A system entry with no size (a device such as /dev/zero) is not a Labfile at all.
+    /// Labfile (LAB008, exit 1). A folder, a device or a FIFO (or a link to one) is no Labfile at all (see <see cref="ReadText"/>).
     /// </summary>
-    public static string ReadRequired(string fullPath, string displayPath)
-    {
-        var text = ReadText(fullPath, displayPath);
-        if (text.Length > 0 || !IsSystemEntry(fullPath)) return text;
-        throw new UsageException($"'{displayPath}' is not a regular file; a Labfile is a text file with at least 'name'");
-    }
-
-    // .NET tells a device from an empty file by neither size nor attributes; devices live under these folders.
-    private static bool IsSystemEntry(string fullPath) =>
-        !OperatingSystem.IsWindows() && (fullPath.StartsWith("/dev/", StringComparison.Ordinal) || fullPath.StartsWith("/proc/", StringComparison.Ordinal) || fullPath.StartsWith("/sys/", StringComparison.Ordinal));
-=======
-    /// <summary>The text of a file that must have content (the Labfile): an empty or special entry is a usage error.</summary>
-    public static string ReadRequired(string fullPath, string displayPath) =>
-        FileEntry.Kind(fullPath, followLinks: true) != EntryKind.Special && ReadText(fullPath, displayPath) is { Length: > 0 } text
-            ? text
-            : throw new UsageException($"'{displayPath}' is empty or not a regular file; a Labfile is a text file with at least 'name' and 'vms'");
->>>>>>> h-state
+    public static string ReadRequired(string fullPath, string displayPath) => ReadText(fullPath, displayPath);
 
     /// <summary>Whether <paramref name="fullPath"/> names anything, a link to nothing included (which <see cref="ReadText"/> then refuses).</summary>
     public static bool IsPresent(string fullPath) => FileEntry.Kind(fullPath, followLinks: false) != EntryKind.Missing;

@@ -186,11 +186,11 @@ public sealed class CliEdgeTests : IDisposable
     }
 }
 
-/// <summary>Runs only on Unix (file modes decide what can be executed).</summary>
+/// <summary>Runs only on Unix (file modes, FIFOs and devices).</summary>
 public sealed class UnixFactAttribute : FactAttribute
 {
     public UnixFactAttribute()
     {
-        if (OperatingSystem.IsWindows()) Skip = "Unix file modes only.";
+        if (OperatingSystem.IsWindows()) Skip = "Unix file modes, FIFOs and devices only.";
     }
 }

@@ -113,12 +113,3 @@ public sealed class InputFileLinkTests : IDisposable
         Assert.Contains("'templates/cloud-init/user-data' is not a regular file", result.Stderr, StringComparison.Ordinal);
     }
 }
-
-/// <summary>Runs only where Unix FIFOs and devices exist.</summary>
-public sealed class UnixFactAttribute : FactAttribute
-{
-    public UnixFactAttribute()
-    {
-        if (OperatingSystem.IsWindows()) Skip = "Unix FIFOs and devices do not exist on Windows.";
-    }
-}
