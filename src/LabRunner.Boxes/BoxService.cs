@@ -264,32 +264,20 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         string.Equals(vagrantProvider, "hyperv", StringComparison.OrdinalIgnoreCase) ? BoxTarget.HyperV : BoxTarget.Qemu;
 
     /// <summary>
-    /// Extracts a <c>.box</c>; a truncated or damaged archive, or one compressed in a way the readers do not
-    /// know, is a source that failed (with why), not a crash.
+    /// Extracts a <c>.box</c> (the reader refuses a damaged archive with why); the source is named as messages may
+    /// show it (no password, no control character), and a failure to write the staging folder is a source that failed.
     /// </summary>
     private static async Task<ExtractedBox> ExtractAsync(string file, SourceKind kind, string staging, string source, string box, IBoxReporter reporter, CancellationToken cancellationToken)
     {
         try
         {
-            return await VagrantBoxReader.ExtractAsync(file, kind, staging, source, box, reporter, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or NotSupportedException or ArgumentException)
-        {
-            throw new BoxException(BoxErrorKind.Source,
-                $"{BoxSource.Display(source)} is not a readable {KindName(kind)} archive (truncated, damaged, or compressed in a way LabRunner does not read): {OutsideText.Escape(e.Message)}", e);
+            return await VagrantBoxReader.ExtractAsync(file, kind, staging, BoxSource.Display(source), box, reporter, cancellationToken).ConfigureAwait(false);
         }
         catch (IOException e)
         {
             throw new BoxException(BoxErrorKind.Source, $"Could not extract {BoxSource.Display(source)}: {OutsideText.Escape(e.Message)}", e);
         }
     }
-
-    private static string KindName(SourceKind kind) => kind switch
-    {
-        SourceKind.TarGz => "tar.gz",
-        SourceKind.Zip => "zip",
-        _ => "tar",
-    };
 
     private InstalledBox? Installed(string name, BoxVersion version, BoxTarget target) =>
         store.Versions(name, target).FirstOrDefault(b => b.Version == version);

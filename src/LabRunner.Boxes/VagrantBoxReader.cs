@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text.Json;
+using LabRunner.Core.Diagnostics;
 
 namespace LabRunner.Boxes;
 
@@ -25,11 +26,20 @@ public static class VagrantBoxReader
         {
             return await ExtractEntriesAsync(archivePath, kind, stagingFolder, name, box, reporter, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or FormatException or NotSupportedException or ArgumentException)
         {
-            throw new BoxException(BoxErrorKind.Source, $"{name} is a damaged or cut-short archive ({e.Message}); nothing was added.", e);
+            throw new BoxException(BoxErrorKind.Source,
+                $"{name} is not a readable {KindName(kind)} archive (truncated or damaged, an entry declaring more bytes than the archive holds, " +
+                $"or compressed in a way LabRunner does not read): {OutsideText.Escape(e.Message)}; nothing was added.", e);
         }
     }
+
+    private static string KindName(SourceKind kind) => kind switch
+    {
+        SourceKind.TarGz => "tar.gz",
+        SourceKind.Zip => "zip",
+        _ => "tar",
+    };
 
     private static async Task<ExtractedBox> ExtractEntriesAsync(string archivePath, SourceKind kind, string stagingFolder, string name, string box, IBoxReporter reporter, CancellationToken cancellationToken)
     {

@@ -21,7 +21,10 @@ public static class InputFile
     /// The text of the Labfile. An empty file is returned as it is: like one holding only comments it is an invalid
     /// Labfile (LAB008, exit 1). A folder, a device or a FIFO (or a link to one) is no Labfile at all (see <see cref="ReadText"/>).
     /// </summary>
-    public static string ReadRequired(string fullPath, string displayPath) => ReadText(fullPath, displayPath);
+    public static string ReadRequired(string fullPath, string displayPath) =>
+        FileEntry.Kind(fullPath, followLinks: true) == EntryKind.Special
+            ? throw new UsageException($"'{displayPath}' is not a regular file; a Labfile is a text file with at least 'name'")
+            : ReadText(fullPath, displayPath);
 
     /// <summary>Whether <paramref name="fullPath"/> names anything, a link to nothing included (which <see cref="ReadText"/> then refuses).</summary>
     public static bool IsPresent(string fullPath) => FileEntry.Kind(fullPath, followLinks: false) != EntryKind.Missing;

@@ -72,7 +72,7 @@ public sealed class InputFileLinkTests : IDisposable
         var result = await Lab("validate");
 
         Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.Contains("'Labfile.yml' is empty or not a regular file", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("'Labfile.yml' is not a regular file", result.Stderr, StringComparison.Ordinal);
     }
 
     [UnixTheory]

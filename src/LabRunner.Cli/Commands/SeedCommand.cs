@@ -67,8 +67,8 @@ public static class SeedCommand
                 try
                 {
                     foreach (var file in rendered.Files)
-                        AtomicFile.WriteAllBytes(Path.Combine(folder, file.Name), file.Content, secret: true);
-                    AtomicFile.WriteAllBytes(Path.Combine(folder, "seed.iso"), image.Iso, secret: true);
+                        HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(folder, file.Name), file.Content, ownerOnly: true);
+                    HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(folder, "seed.iso"), image.Iso, ownerOnly: true);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -30,14 +30,7 @@ public static class AtomicFile
         var temp = TemporaryPath(full);
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (ownerOnly && !OperatingSystem.IsWindows())
-                options.UnixCreateMode = OwnerReadWrite;
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
+            WriteTemporary(temp, bytes, ownerOnly);
             for (var attempt = 0; ; attempt++)
             {
                 try
@@ -60,6 +53,17 @@ public static class AtomicFile
         RemoveStaleTemporaries(full);
     }
 
+    /// <summary>Writes a new temporary file (never an existing one) and flushes it to disk before it is renamed into place.</summary>
+    private static void WriteTemporary(string temp, ReadOnlySpan<byte> bytes, bool ownerOnly)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (ownerOnly && !OperatingSystem.IsWindows())
+            options.UnixCreateMode = OwnerReadWrite;
+        using var stream = new FileStream(temp, options);
+        stream.Write(bytes);
+        stream.Flush(flushToDisk: true);
+    }
+
     /// <summary>
     /// Creates <paramref name="path"/> with <paramref name="bytes"/> only if it does not exist yet (create-new
     /// semantics, whole or not at all): the content is written and flushed under a temporary name, then linked
@@ -73,14 +77,7 @@ public static class AtomicFile
         var temp = TemporaryPath(full);
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (ownerOnly && !OperatingSystem.IsWindows())
-                options.UnixCreateMode = OwnerReadWrite;
-            using (var stream = new FileStream(temp, options))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
+            WriteTemporary(temp, bytes, ownerOnly);
             if (Directory.Exists(full)) throw new IOException($"'{full}' is a folder");
             if (File.Exists(full)) return false;
             try
