@@ -84,7 +84,7 @@ public static class GuestSteps
         IReadOnlyList<GuestRequest> requests, CancellationToken ct) =>
         (await WaitAsync(project, services, directAccess, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
 
-    private static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IDirectGuestAccess? directAccess, CliEnvironment env, bool quiet, LabPlan plan,
+    internal static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IDirectGuestAccess? directAccess, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct)
     {
         if (requests.Count == 0) return (ExitCodes.Success, []);

@@ -56,15 +56,15 @@ public sealed class SshNetConnector : IGuestConnector
         try
         {
             await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            return new Session(client);
+            return new Session(client, login);
         }
-        catch (Exception ex) when (ex is SocketException or SshConnectionException or SshAuthenticationException or SshOperationTimeoutException or ProxyException
-                                   || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (Transient(ex) || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             client.Dispose();
             if (presented is not null)
                 throw new HostKeyMismatchException(login.Vm, Guest.Ssh.SshKeys.Fingerprint(login.HostPublicKey!), presented);
-            return null;
+            // Not ready yet (refused, reset, timed out, the user not there yet); the caller decides how long to wait.
+            throw new GuestConnectionException(login, "could not log in: " + ex.Message, ex);
         }
         catch
         {
@@ -73,21 +73,34 @@ public sealed class SshNetConnector : IGuestConnector
         }
     }
 
-    private sealed class Session(SshClient client) : IGuestSession
+    /// <summary>
+    /// What SSH.NET and the socket under it throw when a connection fails, drops or times out (every SSH.NET error
+    /// derives from <see cref="SshException"/>: operation timeout, connection lost, authentication, proxy).
+    /// </summary>
+    private static bool Transient(Exception ex) => ex is SshException or SocketException or IOException or ObjectDisposedException;
+
+    private sealed class Session(SshClient client, GuestLogin login) : IGuestSession
     {
         public async Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken)
         {
-            using var cmd = client.CreateCommand(command);
-            var execution = cmd.ExecuteAsync(cancellationToken);
-            using (var stdin = cmd.CreateInputStream())
+            try
             {
-                if (!input.IsEmpty) await stdin.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+                using var cmd = client.CreateCommand(command);
+                var execution = cmd.ExecuteAsync(cancellationToken);
+                using (var stdin = cmd.CreateInputStream())
+                {
+                    if (!input.IsEmpty) await stdin.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+                }
+                var pumps = Task.WhenAll(Pump(cmd.OutputStream, stdout), Pump(cmd.ExtendedOutputStream, stderr));
+                await execution.ConfigureAwait(false);
+                await pumps.ConfigureAwait(false);
+                // No exit status: the command was ended by a signal; report it like a shell does.
+                return cmd.ExitStatus ?? 128 + 15;
             }
-            var pumps = Task.WhenAll(Pump(cmd.OutputStream, stdout), Pump(cmd.ExtendedOutputStream, stderr));
-            await execution.ConfigureAwait(false);
-            await pumps.ConfigureAwait(false);
-            // No exit status: the command was ended by a signal; report it like a shell does.
-            return cmd.ExitStatus ?? 128 + 15;
+            catch (Exception ex) when (Transient(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                throw new GuestConnectionException(login, "the connection failed while a command ran: " + ex.Message, ex);
+            }
         }
 
         private static async Task Pump(Stream stream, Action<string> line)
@@ -99,7 +112,14 @@ public sealed class SshNetConnector : IGuestConnector
 
         public ValueTask DisposeAsync()
         {
-            client.Dispose();
+            try
+            {
+                client.Dispose();
+            }
+            catch (Exception ex) when (Transient(ex))
+            {
+                // A connection that already dropped has nothing left to close.
+            }
             return ValueTask.CompletedTask;
         }
     }
