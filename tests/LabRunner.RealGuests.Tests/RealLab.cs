@@ -75,6 +75,14 @@ public sealed class RealLab : IAsyncLifetime
     /// <summary>The file provisioner's source: bytes a careless copy would change (tabs, no final newline, UTF-8).</summary>
     public const string AppIni = "[app]\nname = \"e2e\"\tvalue='x'\ncafé = 1";
 
+    /// <summary>
+    /// db's runcmd: reboot once, in the middle of cloud-init (runcmd blocks until the shutdown ends it, so cloud-init never
+    /// says "done" on the first boot); its second boot finishes cloud-init. The marker keeps it to one reboot.
+    /// </summary>
+    public const string RebootMarker = "/var/lib/lab-rebooted";
+
+    private const string RebootOnce = "test -e " + RebootMarker + " || { touch " + RebootMarker + "; sync; systemctl reboot; sleep 600; }";
+
     public static string Labfile(string box, int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false) => $"""
         name: e2e
         boxes:
@@ -129,6 +137,9 @@ public sealed class RealLab : IAsyncLifetime
                   run: always
           - name: db
             memory: {dbMemoryMb}MB
+            user_data:
+              runcmd:
+                - [sh, -c, "{RebootOnce}"]
             networks:
               - network: back
                 ip: 192.168.61.10
