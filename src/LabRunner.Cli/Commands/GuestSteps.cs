@@ -158,6 +158,17 @@ public static class GuestSteps
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
 
+    /// <summary>
+    /// Refuses a command that needs guests on a host that boots none (the simulated host), in the same words for
+    /// 'provision', 'up/reload --provision' and 'ssh'.
+    /// </summary>
+    public static void RequireGuests(HostSelection host, string nothing)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        if (!host.Provider.BootsGuests)
+            throw new UsageException($"{host.Provider.Description} boots no guests, so there is {nothing}");
+    }
+
     /// <summary>The lab's VMs as the host has them now, for ssh, ssh-config and provision; names checked against the Labfile.</summary>
     public static async Task<(LabPlan Plan, ImmutableArray<VmStatus> Vms)?> StatusAsync(LabEngine engine, CliEnvironment env, ParseResult parse, IReadOnlyCollection<string> names, CancellationToken ct)
     {
