@@ -31,7 +31,11 @@ public sealed class RealLab : IAsyncLifetime
     public static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(
         int.TryParse(Environment.GetEnvironmentVariable("LABRUNNER_TEST_BOOT_TIMEOUT"), CultureInfo.InvariantCulture, out var s) ? s : 600);
 
-    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// How long one lab command may take before the harness calls it hung: a 'lab up' that makes db waits for its two
+    /// boots (db reboots from its user_data), plus the host's work.
+    /// </summary>
+    public static readonly TimeSpan CommandTimeout = 2 * BootTimeout + TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentQueue<string> _log = new();
 
@@ -77,7 +81,8 @@ public sealed class RealLab : IAsyncLifetime
 
     /// <summary>
     /// db's runcmd: reboot once, in the middle of cloud-init (runcmd blocks until the shutdown ends it, so cloud-init never
-    /// says "done" on the first boot); its second boot finishes cloud-init. The marker keeps it to one reboot.
+    /// says "done" on the first boot); its second boot finishes cloud-init. The marker keeps it to one reboot. Booting
+    /// twice, db has twice the others' boot_timeout.
     /// </summary>
     public const string RebootMarker = "/var/lib/lab-rebooted";
 
@@ -137,6 +142,7 @@ public sealed class RealLab : IAsyncLifetime
                   run: always
           - name: db
             memory: {dbMemoryMb}MB
+            boot_timeout: {(int)(2 * BootTimeout).TotalSeconds}
             user_data:
               runcmd:
                 - [sh, -c, "{RebootOnce}"]
