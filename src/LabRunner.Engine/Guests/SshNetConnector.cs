@@ -14,6 +14,9 @@ public sealed class SshNetConnector : IGuestConnector
     /// <summary>How long one TCP or SSH connection attempt may take; the caller's back-off decides how often.</summary>
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often an idle session sends a keepalive, so a connection whose guest went away is noticed.</summary>
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(5);
+
     public async Task<bool> PortAnswersAsync(GuestLogin login, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(login);
@@ -44,7 +47,12 @@ public sealed class SshNetConnector : IGuestConnector
         {
             Timeout = AttemptTimeout,
         };
-        var client = new SshClient(info);
+        var client = new SshClient(info)
+        {
+            // A guest reset under a session (a reboot whose FIN never came) leaves the connection open on this side for
+            // good; a keepalive makes the rebooted guest answer with a reset, so the waiting command fails and is retried.
+            KeepAliveInterval = KeepAliveInterval,
+        };
         string? presented = null;
         var pinned = login.HostPublicKey?.Split(' ') is [_, var blob, ..] ? Convert.FromBase64String(blob) : null;
         client.HostKeyReceived += (_, e) =>
@@ -97,8 +105,10 @@ public sealed class SshNetConnector : IGuestConnector
                 // No exit status: the command was ended by a signal; report it like a shell does.
                 return cmd.ExitStatus ?? 128 + 15;
             }
-            catch (Exception ex) when (Transient(ex) && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (Transient(ex))
             {
+                // Cancelled (Ctrl+C, the boot timeout): SSH.NET may report the torn-down connection instead; the cancellation is what happened.
+                cancellationToken.ThrowIfCancellationRequested();
                 throw new GuestConnectionException(login, "the connection failed while a command ran: " + ex.Message, ex);
             }
         }

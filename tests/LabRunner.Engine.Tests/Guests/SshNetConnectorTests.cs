@@ -119,6 +119,20 @@ public sealed class SshNetConnectorTests : IDisposable
     }
 
     [SshdFact]
+    public async Task A_command_cancelled_while_it_runs_ends_as_a_cancellation_and_sessions_send_keepalives()
+    {
+        using var sshd = new LocalSshd();
+        await using var session = (await new SshNetConnector().TryConnectAsync(sshd.Login(), CancellationToken.None))!;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+
+        var ex = await Record.ExceptionAsync(() => session.RunAsync("sleep 30", ReadOnlyMemory<byte>.Empty, _ => { }, _ => { }, cancel.Token));
+
+        // The boot timeout is a cancellation: readiness must see it as one, not as an SSH error escaping as a bug.
+        Assert.IsAssignableFrom<OperationCanceledException>(ex);
+        Assert.True(SshNetConnector.KeepAliveInterval > TimeSpan.Zero);
+    }
+
+    [SshdFact]
     public async Task A_refused_login_is_a_guest_connection_error_that_says_why()
     {
         using var sshd = new LocalSshd();
