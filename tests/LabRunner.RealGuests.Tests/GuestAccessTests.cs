@@ -36,6 +36,26 @@ public sealed partial class RealGuestLabTests
         Assert.All(lab.ReadyAfterCloudInit, p => Assert.True(p.Value.Seconds > -p.Value.Error, $"{p.Key}: {p.Value}"));
     }
 
+    [RealGuestFact(18)]
+    public async Task A_guest_rebooted_by_its_user_data_during_cloud_init_ended_ready_after_its_second_boot()
+    {
+        lab.Require();
+        var db = lab.FirstUp["guests"]!.AsArray().Single(g => (string?)g!["vm"] == "db")!;
+
+        // The marker was written by runcmd on a boot before the current one: db went down in the middle of cloud-init.
+        var check = await lab.Guests.RunAsync(Plan.SshIp(Plan.Vm("db")),
+            $"m=$(stat -c %Y {RealLab.RebootMarker}); b=$(date -d \"$(uptime -s)\" +%s); echo marker=$m boot=$b; cloud-init status");
+
+        output.WriteLine($"db: {db.ToJsonString()}\n{check}");
+        Assert.Equal("ready", (string?)db["state"]);
+        Assert.Null((string?)db["error"]);
+        var values = System.Text.RegularExpressions.Regex.Match(check, @"marker=(\d+) boot=(\d+)");
+        Assert.True(values.Success, check);
+        Assert.True(long.Parse(values.Groups[1].Value, CultureInfo.InvariantCulture) < long.Parse(values.Groups[2].Value, CultureInfo.InvariantCulture),
+            $"db did not reboot after its runcmd began: {check}");
+        Assert.Contains("status: done", check, StringComparison.Ordinal);
+    }
+
     [RealGuestFact(11)]
     public async Task Lab_ssh_runs_a_command_and_exits_with_its_exit_code_and_its_output_unchanged()
     {

@@ -31,7 +31,11 @@ public sealed class RealLab : IAsyncLifetime
     public static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(
         int.TryParse(Environment.GetEnvironmentVariable("LABRUNNER_TEST_BOOT_TIMEOUT"), CultureInfo.InvariantCulture, out var s) ? s : 600);
 
-    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMinutes(10);
+    /// <summary>
+    /// How long one lab command may take before the harness calls it hung: a 'lab up' that makes db waits for its two
+    /// boots (db reboots from its user_data), plus the host's work.
+    /// </summary>
+    public static readonly TimeSpan CommandTimeout = 2 * BootTimeout + TimeSpan.FromMinutes(5);
 
     private readonly ConcurrentQueue<string> _log = new();
 
@@ -74,6 +78,15 @@ public sealed class RealLab : IAsyncLifetime
 
     /// <summary>The file provisioner's source: bytes a careless copy would change (tabs, no final newline, UTF-8).</summary>
     public const string AppIni = "[app]\nname = \"e2e\"\tvalue='x'\ncafé = 1";
+
+    /// <summary>
+    /// db's runcmd: reboot once, in the middle of cloud-init (runcmd blocks until the shutdown ends it, so cloud-init never
+    /// says "done" on the first boot); its second boot finishes cloud-init. The marker keeps it to one reboot. Booting
+    /// twice, db has twice the others' boot_timeout.
+    /// </summary>
+    public const string RebootMarker = "/var/lib/lab-rebooted";
+
+    private const string RebootOnce = "test -e " + RebootMarker + " || { touch " + RebootMarker + "; sync; systemctl reboot; sleep 600; }";
 
     public static string Labfile(string box, int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false) => $"""
         name: e2e
@@ -129,6 +142,10 @@ public sealed class RealLab : IAsyncLifetime
                   run: always
           - name: db
             memory: {dbMemoryMb}MB
+            boot_timeout: {(int)(2 * BootTimeout).TotalSeconds}
+            user_data:
+              runcmd:
+                - [sh, -c, "{RebootOnce}"]
             networks:
               - network: back
                 ip: 192.168.61.10

@@ -84,7 +84,7 @@ public static class GuestSteps
         IReadOnlyList<GuestRequest> requests, CancellationToken ct) =>
         (await WaitAsync(project, services, directAccess, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
 
-    private static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IDirectGuestAccess? directAccess, CliEnvironment env, bool quiet, LabPlan plan,
+    internal static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IDirectGuestAccess? directAccess, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct)
     {
         if (requests.Count == 0) return (ExitCodes.Success, []);
@@ -157,6 +157,17 @@ public static class GuestSteps
             env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null);
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>
+    /// Refuses a command that needs guests on a host that boots none (the simulated host), in the same words for
+    /// 'provision', 'up/reload --provision' and 'ssh'.
+    /// </summary>
+    public static void RequireGuests(HostSelection host, string nothing)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        if (!host.Provider.BootsGuests)
+            throw new UsageException($"{host.Provider.Description} boots no guests, so there is {nothing}");
+    }
 
     /// <summary>The lab's VMs as the host has them now, for ssh, ssh-config and provision; names checked against the Labfile.</summary>
     public static async Task<(LabPlan Plan, ImmutableArray<VmStatus> Vms)?> StatusAsync(LabEngine engine, CliEnvironment env, ParseResult parse, IReadOnlyCollection<string> names, CancellationToken ct)

@@ -105,6 +105,8 @@ public static class LifecycleCommands
     {
         var json = parse.GetValue(global.Json);
         var (project, host, engine) = services.Open(parse, global, env, quiet: json);
+        // Asked to provision where no guest boots: say so before changing anything, as 'lab provision' does.
+        if (guest is not null && parse.GetValue(guest.Provision)) GuestSteps.RequireGuests(host, ProvisionCommand.NothingToProvision);
         var targets = (vms ?? []).ToImmutableHashSet();
         // Boxes from a 'url' are added to the box store before anything is created (issue 10).
         if (mode is ReconcileMode.Up or ReconcileMode.Reload && !options.WhatIf

@@ -7,6 +7,9 @@ namespace LabRunner.Cli.Commands;
 /// <summary><c>lab provision [VM…]</c>: run the provisioners on running VMs (once items only when new or changed).</summary>
 public static class ProvisionCommand
 {
+    /// <summary>What a host that boots no guests leaves to provision.</summary>
+    public const string NothingToProvision = "nothing to provision";
+
     public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
     {
         var command = new Command("provision",
@@ -18,8 +21,7 @@ public static class ProvisionCommand
         {
             var names = parse.GetValue(vms) ?? [];
             var (project, host, engine) = services.Open(parse, global, env, quiet: true);
-            if (!host.Provider.BootsGuests)
-                throw new UsageException($"{host.Provider.Description} boots no guests, so there is nothing to provision");
+            GuestSteps.RequireGuests(host, NothingToProvision);
             if (await GuestSteps.StatusAsync(engine, env, parse, names, ct).ConfigureAwait(false) is not var (plan, chosen))
                 return ExitCodes.InvalidLabfile;
             foreach (var vm in chosen.Where(v => v.State != "running"))

@@ -15,16 +15,29 @@ public static class SshCommand
     public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
     {
         var command = new Command("ssh",
-            "Log in to a VM with the system's OpenSSH client, or run a command there (lab ssh VM -- COMMAND…) and exit with its exit code. " +
+            "Log in to a VM with the system's OpenSSH client, or run a command there (lab ssh VM -- COMMAND…, or lab ssh VM -c 'COMMAND LINE' as with Vagrant) " +
+            "and exit with its exit code; 255 when the VM cannot be reached. " +
             "Host keys are checked against the key LabRunner gave the VM: a changed key is an error. With one VM in the lab, VM may be left out.");
         var words = new Argument<string[]>("VM") { Description = "The VM [default: the lab's only VM]; after '--', the command to run and its arguments", Arity = ArgumentArity.ZeroOrMore };
         var tty = new Option<bool>("--tty", "-t") { Description = "Give a command a terminal (for programs that need one, such as top or sudo prompts)" };
+        var line = new Option<string?>("--command", "-c")
+        {
+            Description = "Run this command line in the guest's shell, as 'vagrant ssh -c' does (instead of the words after '--')",
+            HelpName = "CMD",
+        };
         command.Add(words);
         command.Add(tty);
+        command.Add(line);
         command.SetAction(async (parse, ct) =>
         {
             var (name, remote) = Split(parse, words);
+            var commandLine = parse.GetValue(line);
+            if (commandLine is not null && remote.Count > 0)
+                throw new UsageException("give the command either with -c or after '--', not both");
+            if (commandLine is { Length: 0 })
+                throw new UsageException("-c needs a command line, e.g. lab ssh VM -c 'uname -a'");
             var (project, host, engine) = services.Open(parse, global, env, quiet: true);
+            GuestSteps.RequireGuests(host, "no VM to log in to");
             if (await GuestSteps.StatusAsync(engine, env, parse, name is null ? [] : [name], ct).ConfigureAwait(false) is not var (plan, chosen))
                 return ExitCodes.InvalidLabfile;
             if (name is null && chosen.Length != 1)
@@ -38,12 +51,30 @@ public static class SshCommand
             if (target is null)
                 throw new UsageException($"VM '{vm.Name}' is not reachable from the host: {why}{(direct ? "; " + PowerShellDirectHint(planned) : "")}");
             GuestAccessFiles.WriteKnownHosts(project.StateDirectory, plan);
-            var code = await services.Exec("ssh", OpenSsh.Arguments(target, remote, parse.GetValue(tty)), env, ct).ConfigureAwait(false);
-            // 255: ssh itself failed (nothing listening, key refused), as when the guest runs no OpenSSH Server.
-            if (code == 255 && direct) env.Error.WriteLine("lab: " + PowerShellDirectHint(planned));
+            // Nothing answering (a VM still booting, an address not routed from here): say so at once, naming the VM and address.
+            var probe = new GuestLogin(vm.Name, target.Address, target.Port, target.User, PrivateKeyPem: "", HostPublicKey: null);
+            if (!await services.GuestConnector.PortAnswersAsync(probe, ct).ConfigureAwait(false))
+                return NoAnswer(env, target, direct ? planned : null);
+            var arguments = commandLine is null ? OpenSsh.Arguments(target, remote, parse.GetValue(tty)) : OpenSsh.Arguments(target, commandLine, parse.GetValue(tty));
+            var code = await services.Exec("ssh", arguments, env, ct).ConfigureAwait(false);
+            // 255 is ssh's own failure (no connection, key refused), but also what a remote command may exit with: only
+            // when the port no longer answers is it LabRunner's to explain. Otherwise ssh said what went wrong, or the command did.
+            if (code == OpenSsh.FailedExitCode && !await services.GuestConnector.PortAnswersAsync(probe, ct).ConfigureAwait(false))
+                return NoAnswer(env, target, direct ? planned : null);
+            // As when the guest runs no OpenSSH Server.
+            if (code == OpenSsh.FailedExitCode && direct) env.Error.WriteLine("lab: " + PowerShellDirectHint(planned));
             return code;
         });
         return command;
+    }
+
+    /// <summary>The VM's SSH port does not answer: what to do, and ssh's own exit code for it.</summary>
+    private static int NoAnswer(CliEnvironment env, SshTarget target, Core.Planning.VmPlan? windows)
+    {
+        env.Error.WriteLine($"lab: VM '{target.Vm}' does not answer at {target.Address}:{target.Port} (no SSH connection within {SshNetConnector.AttemptTimeout.TotalSeconds:0} s); " +
+                            $"it may still be booting, or be unreachable from here: 'lab status' shows its state, 'lab up {target.Vm}' waits until it is ready");
+        if (windows is not null) env.Error.WriteLine("lab: " + PowerShellDirectHint(windows));
+        return OpenSsh.FailedExitCode;
     }
 
     /// <summary>

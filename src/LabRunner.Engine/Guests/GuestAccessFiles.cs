@@ -39,6 +39,9 @@ public static class GuestAccessFiles
     {
         var endpoint = GuestEndpoint.Of(vm);
         if (endpoint.Address is not { } address) return (null, endpoint.Unreachable);
-        return (new SshTarget(vm.Name, address, vm.User, IdentityPath(stateDirectory), KnownHostsPath(stateDirectory)), null);
+        var identity = IdentityPath(stateDirectory);
+        if (OpenSsh.Unwritable(identity) is { } why)
+            throw new UsageException($"the system's ssh cannot be given the lab's files under '{stateDirectory}': {why}; move the project to a folder without it");
+        return (new SshTarget(vm.Name, address, vm.User, identity, KnownHostsPath(stateDirectory)), null);
     }
 }

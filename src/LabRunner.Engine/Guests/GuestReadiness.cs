@@ -50,6 +50,9 @@ public sealed record GuestOutcome(string Vm, GuestPhase Phase, string? Error, Im
 /// Waits for one guest to be ready: its SSH port answers, the lab's user logs in with the pinned host key,
 /// and <c>cloud-init status --wait</c> says cloud-init is done. Polls with a back-off (no busy loop), stops at
 /// the VM's boot timeout or when the caller cancels; all waiting goes through <see cref="TimeProvider"/>.
+/// A connection that fails, times out or drops on the way (sshd restarted by cloud-init, a reboot from user_data,
+/// a loaded host) is "not ready yet": it starts over from the SSH port until the boot timeout. Across a reboot the
+/// status command is ended by a signal or its connection drops; the next boot's cloud-init status is the answer.
 /// </summary>
 public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time, IGuestReporter reporter)
 {
@@ -78,6 +81,8 @@ public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time,
         var start = time.GetTimestamp();
         var phase = GuestPhase.Booting;
         TimeSpan? reachable = null;
+        // Why the last attempt did not get through (a refused login, a dropped connection): said after a timeout.
+        string? last = null;
         using var deadline = new CancellationTokenSource(timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var token = linked.Token;
@@ -85,29 +90,52 @@ public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time,
         Enter(GuestPhase.Booting);
         try
         {
-            var delay = FirstDelay;
-            while (!await connector.PortAnswersAsync(login, token).ConfigureAwait(false))
-                delay = await Pause(delay, token).ConfigureAwait(false);
-            reachable = Elapsed();
-            Enter(GuestPhase.Network);
-
-            delay = FirstDelay;
-            while ((session = await connector.TryConnectAsync(login, token).ConfigureAwait(false)) is null)
-                delay = await Pause(delay, token).ConfigureAwait(false);
-            Enter(GuestPhase.CloudInit);
-
-            var report = new List<string>();
-            var code = await session.RunAsync(CloudInitCommand, ReadOnlyMemory<byte>.Empty, report.Add, report.Add, token).ConfigureAwait(false);
-            switch (code)
+            // Until the deadline, a connection that fails, times out or drops (sshd restarted by cloud-init, the guest
+            // rebooting, a loaded host) means "not ready yet": start over from the port.
+            while (true)
             {
-                case 0 or 127:
-                    return (Outcome(GuestPhase.Ready, null, []) with { ReachableAfter = reachable, ReadyAfter = Elapsed(), ReadyAt = time.GetUtcNow() }, session);
-                case 2:
-                    foreach (var line in report) reporter.Output(login.Vm, "cloud-init: " + line, error: true);
-                    return (Outcome(GuestPhase.Ready, null, [.. report]) with { ReachableAfter = reachable, ReadyAfter = Elapsed(), ReadyAt = time.GetUtcNow() }, session);
-                default:
-                    await session.DisposeAsync().ConfigureAwait(false);
-                    return (Outcome(GuestPhase.Failed, $"cloud-init failed (status exit code {code})", [.. report]) with { ReachableAfter = reachable }, null);
+                try
+                {
+                    var delay = FirstDelay;
+                    while (!await connector.PortAnswersAsync(login, token).ConfigureAwait(false))
+                        delay = await Pause(delay, token).ConfigureAwait(false);
+                    reachable ??= Elapsed();
+                    Enter(GuestPhase.Network);
+
+                    delay = FirstDelay;
+                    while ((session = await TryConnectAsync(login, token).ConfigureAwait(false)) is null)
+                        delay = await Pause(delay, token).ConfigureAwait(false);
+                    Enter(GuestPhase.CloudInit);
+
+                    var report = new List<string>();
+                    var code = await session.RunAsync(CloudInitCommand, ReadOnlyMemory<byte>.Empty, report.Add, report.Add, token).ConfigureAwait(false);
+                    switch (code)
+                    {
+                        case 0 or 127:
+                            return (Outcome(GuestPhase.Ready, null, []) with { ReachableAfter = reachable, ReadyAfter = Elapsed(), ReadyAt = time.GetUtcNow() }, session);
+                        case 2:
+                            foreach (var line in report) reporter.Output(login.Vm, "cloud-init: " + line, error: true);
+                            return (Outcome(GuestPhase.Ready, null, [.. report]) with { ReachableAfter = reachable, ReadyAfter = Elapsed(), ReadyAt = time.GetUtcNow() }, session);
+                        case > 128:
+                            // A signal ended cloud-init's report, not cloud-init: the guest is shutting down (a reboot
+                            // from user_data); its next boot finishes the job.
+                            last = $"'cloud-init status' was ended by signal {code - 128} (the guest went down)";
+                            await session.DisposeAsync().ConfigureAwait(false);
+                            session = null;
+                            break;
+                        default:
+                            await session.DisposeAsync().ConfigureAwait(false);
+                            return (Outcome(GuestPhase.Failed, $"cloud-init failed (status exit code {code})", [.. report]) with { ReachableAfter = reachable }, null);
+                    }
+                }
+                catch (GuestConnectionException ex)
+                {
+                    last = ex.Message;
+                    if (session is not null) await session.DisposeAsync().ConfigureAwait(false);
+                    session = null;
+                }
+                await Pause(FirstDelay, token).ConfigureAwait(false);
+                Enter(GuestPhase.Booting);
             }
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -119,7 +147,8 @@ public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time,
                 GuestPhase.Network => $"the user '{login.User}' could not log in with the lab's key",
                 _ => "cloud-init did not finish",
             };
-            return (Outcome(GuestPhase.Failed, $"not ready after {timeout.TotalSeconds:0} s (boot_timeout): {what}", [.. consoleTail()]) with { ReachableAfter = reachable }, null);
+            var why = last is null ? "" : $"; last: {last}";
+            return (Outcome(GuestPhase.Failed, $"not ready after {timeout.TotalSeconds:0} s (boot_timeout): {what}{why}", [.. consoleTail()]) with { ReachableAfter = reachable }, null);
         }
         catch (HostKeyMismatchException ex)
         {
@@ -129,6 +158,20 @@ public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time,
         {
             if (session is not null) await session.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+
+        async Task<IGuestSession?> TryConnectAsync(GuestLogin guest, CancellationToken ct)
+        {
+            try
+            {
+                return await connector.TryConnectAsync(guest, ct).ConfigureAwait(false);
+            }
+            catch (GuestConnectionException ex)
+            {
+                // The user not there yet, or sshd restarting: keep polling at the login's own back-off.
+                last = ex.Message;
+                return null;
+            }
         }
 
         void Enter(GuestPhase next)

@@ -41,9 +41,34 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
         ArgumentNullException.ThrowIfNull(lab);
         ArgumentNullException.ThrowIfNull(plan);
         GuestAccessFiles.WriteKnownHosts(project.StateDirectory, plan);
-        var tasks = requests.Select(r => OneAsync(lab, plan, r, cancellationToken)).ToList();
+        var tasks = requests.Select(r => GuardedAsync(lab, plan, r, cancellationToken)).ToList();
         return [.. await Task.WhenAll(tasks).ConfigureAwait(false)];
     }
+
+    /// <summary>
+    /// One VM's work, whatever it throws: an error fails that VM alone with its reason, so every other VM still
+    /// finishes and every VM has an outcome. Only Ctrl+C ends the whole run.
+    /// </summary>
+    private async Task<GuestOutcome> GuardedAsync(LabDefinition lab, LabPlan plan, GuestRequest request, CancellationToken ct)
+    {
+        var start = time.GetTimestamp();
+        try
+        {
+            return await OneAsync(lab, plan, request, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            var elapsed = time.GetElapsedTime(start);
+            reporter.Phase(request.Vm, GuestPhase.Failed, elapsed);
+            return new GuestOutcome(request.Vm, GuestPhase.Failed, Reason(ex), [], elapsed);
+        }
+    }
+
+    /// <summary>A failure's reason as the user reads it: LabRunner's own errors say it; anything else is named as the bug it is.</summary>
+    public static string Reason(Exception ex) =>
+        ex is GuestConnectionException or HostKeyMismatchException or UsageException or HostUnavailableException or IOException or UnauthorizedAccessException
+            ? ex.Message
+            : $"{ex.GetType().Name}: {ex.Message} (this is a bug in LabRunner; please report it)";
 
     private async Task<GuestOutcome> OneAsync(LabDefinition lab, LabPlan plan, GuestRequest request, CancellationToken ct)
     {
@@ -100,7 +125,16 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
     {
         if (!request.Provision || definition.Provisioners.IsEmpty) return outcome;
         reporter.Phase(definition.Name, GuestPhase.Provisioning, time.GetElapsedTime(start));
-        var failure = await new ProvisionRunner(project, reporter).RunAsync(definition, transport, ct).ConfigureAwait(false);
+        string? failure;
+        try
+        {
+            failure = await new ProvisionRunner(project, reporter).RunAsync(definition, transport, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!(ex is OperationCanceledException && ct.IsCancellationRequested))
+        {
+            // The guest was ready (its outcome keeps when): only its provisioning failed.
+            failure = "provisioning failed: " + Reason(ex);
+        }
         var final = failure is null ? GuestPhase.Ready : GuestPhase.Failed;
         reporter.Phase(definition.Name, final, time.GetElapsedTime(start));
         return outcome with { Phase = final, Error = failure, Elapsed = time.GetElapsedTime(start) };

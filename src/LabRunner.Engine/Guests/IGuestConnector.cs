@@ -20,8 +20,9 @@ public interface IGuestConnector
     Task<bool> PortAnswersAsync(GuestLogin login, CancellationToken cancellationToken);
 
     /// <summary>
-    /// A logged-in session, or null while the guest is not ready for it (connection refused or reset, the
-    /// user not there yet). A host key that differs from the pinned one throws <see cref="HostKeyMismatchException"/>.
+    /// A logged-in session, or null (or a <see cref="GuestConnectionException"/> saying why) while the guest is not
+    /// ready for it: connection refused, reset or timed out, the user not there yet. A host key that differs from
+    /// the pinned one throws <see cref="HostKeyMismatchException"/>.
     /// </summary>
     Task<IGuestSession?> TryConnectAsync(GuestLogin login, CancellationToken cancellationToken);
 }
@@ -31,7 +32,8 @@ public interface IGuestSession : IAsyncDisposable
 {
     /// <summary>
     /// Runs <paramref name="command"/> (a POSIX shell command line) with <paramref name="input"/> as its
-    /// standard input, passing output line by line as it comes; returns the exit code.
+    /// standard input, passing output line by line as it comes; returns the exit code (128 + the signal's number when a
+    /// signal ended it). A connection that drops or times out throws <see cref="GuestConnectionException"/>.
     /// </summary>
     Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken);
 }
@@ -39,3 +41,10 @@ public interface IGuestSession : IAsyncDisposable
 /// <summary>The guest showed a host key other than the one LabRunner gave it: someone else answers at its address.</summary>
 public sealed class HostKeyMismatchException(string vm, string expected, string actual)
     : LabRunnerException(ErrorCategory.Conflict, $"VM '{vm}' answered with host key {actual}, not the key LabRunner gave it ({expected}); refusing to log in (another machine may hold its address)");
+
+/// <summary>
+/// The SSH connection to a guest failed, timed out or dropped (the SSH library's own exception is the inner one).
+/// While a guest gets ready this means "not yet" (sshd restarting, the guest rebooting); afterwards it fails that VM.
+/// </summary>
+public sealed class GuestConnectionException(GuestLogin login, string what, Exception? inner = null)
+    : LabRunnerException(ErrorCategory.HostFailure, $"SSH to VM '{login?.Vm}' at {login?.Address}:{login?.Port}: {what}", inner);

@@ -24,7 +24,16 @@ public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
         foreach (var p in vm.Provisioners)
         {
             if (p.Run == ProvisionRun.Never) continue;
-            var (hostPath, content) = Prepare(p);
+            string? hostPath;
+            byte[] content;
+            try
+            {
+                (hostPath, content) = Prepare(p);
+            }
+            catch (Exception ex) when (ex is UsageException or IOException or UnauthorizedAccessException)
+            {
+                return $"provisioner {Describe(p)} at {Position(p)}: {ex.Message}";
+            }
             var hash = Hash(p, content);
             if (p.Run == ProvisionRun.Once && Recorded(vm.Name, p.Key) == hash)
             {
@@ -34,18 +43,30 @@ public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
             reporter.Output(vm.Name, $"{Describe(p)}", error: false);
             void Stdout(string line) => reporter.Output(vm.Name, line, false);
             void Stderr(string line) => reporter.Output(vm.Name, line, true);
-            var code = p switch
+            int code;
+            try
             {
-                ShellProvisionerDefinition s => await transport.ShellAsync(s, content, Stdout, Stderr, cancellationToken).ConfigureAwait(false),
-                FileProvisionerDefinition f => await transport.FileAsync(f, hostPath!, content, Stdout, Stderr, cancellationToken).ConfigureAwait(false),
-                _ => throw new InvalidOperationException($"unknown provisioner {p.GetType().Name}"),
-            };
+                code = p switch
+                {
+                    ShellProvisionerDefinition s => await transport.ShellAsync(s, content, Stdout, Stderr, cancellationToken).ConfigureAwait(false),
+                    FileProvisionerDefinition f => await transport.FileAsync(f, hostPath!, content, Stdout, Stderr, cancellationToken).ConfigureAwait(false),
+                    _ => throw new InvalidOperationException($"unknown provisioner {p.GetType().Name}"),
+                };
+            }
+            catch (GuestConnectionException ex)
+            {
+                // The connection dropped (the guest rebooted, sshd restarted, the host too loaded to answer): whether
+                // the item finished is unknown, so it is not recorded and the next 'lab provision' runs it again.
+                return $"provisioner {Describe(p)} at {Position(p)} did not finish: {ex.Message}";
+            }
             if (code != 0)
-                return $"provisioner {Describe(p)} at {p.Span.File}:{p.Span.Line}:{p.Span.Column} failed with exit code {code}";
+                return $"provisioner {Describe(p)} at {Position(p)} failed with exit code {code}";
             if (p.Run == ProvisionRun.Once) Record(vm.Name, p.Key, hash);
         }
         return null;
     }
+
+    private static string Position(ProvisionerDefinition p) => $"{p.Span.File}:{p.Span.Line}:{p.Span.Column}";
 
     public static string Describe(ProvisionerDefinition p) => p switch
     {

@@ -14,6 +14,9 @@ public sealed class SshNetConnector : IGuestConnector
     /// <summary>How long one TCP or SSH connection attempt may take; the caller's back-off decides how often.</summary>
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often an idle session sends a keepalive, so a connection whose guest went away is noticed.</summary>
+    public static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(5);
+
     public async Task<bool> PortAnswersAsync(GuestLogin login, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(login);
@@ -44,7 +47,12 @@ public sealed class SshNetConnector : IGuestConnector
         {
             Timeout = AttemptTimeout,
         };
-        var client = new SshClient(info);
+        var client = new SshClient(info)
+        {
+            // A guest reset under a session (a reboot whose FIN never came) leaves the connection open on this side for
+            // good; a keepalive makes the rebooted guest answer with a reset, so the waiting command fails and is retried.
+            KeepAliveInterval = KeepAliveInterval,
+        };
         string? presented = null;
         var pinned = login.HostPublicKey?.Split(' ') is [_, var blob, ..] ? Convert.FromBase64String(blob) : null;
         client.HostKeyReceived += (_, e) =>
@@ -56,15 +64,15 @@ public sealed class SshNetConnector : IGuestConnector
         try
         {
             await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            return new Session(client);
+            return new Session(client, login);
         }
-        catch (Exception ex) when (ex is SocketException or SshConnectionException or SshAuthenticationException or SshOperationTimeoutException or ProxyException
-                                   || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception ex) when (Transient(ex) || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             client.Dispose();
             if (presented is not null)
                 throw new HostKeyMismatchException(login.Vm, Guest.Ssh.SshKeys.Fingerprint(login.HostPublicKey!), presented);
-            return null;
+            // Not ready yet (refused, reset, timed out, the user not there yet); the caller decides how long to wait.
+            throw new GuestConnectionException(login, "could not log in: " + ex.Message, ex);
         }
         catch
         {
@@ -73,21 +81,36 @@ public sealed class SshNetConnector : IGuestConnector
         }
     }
 
-    private sealed class Session(SshClient client) : IGuestSession
+    /// <summary>
+    /// What SSH.NET and the socket under it throw when a connection fails, drops or times out (every SSH.NET error
+    /// derives from <see cref="SshException"/>: operation timeout, connection lost, authentication, proxy).
+    /// </summary>
+    private static bool Transient(Exception ex) => ex is SshException or SocketException or IOException or ObjectDisposedException;
+
+    private sealed class Session(SshClient client, GuestLogin login) : IGuestSession
     {
         public async Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken)
         {
-            using var cmd = client.CreateCommand(command);
-            var execution = cmd.ExecuteAsync(cancellationToken);
-            using (var stdin = cmd.CreateInputStream())
+            try
             {
-                if (!input.IsEmpty) await stdin.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+                using var cmd = client.CreateCommand(command);
+                var execution = cmd.ExecuteAsync(cancellationToken);
+                using (var stdin = cmd.CreateInputStream())
+                {
+                    if (!input.IsEmpty) await stdin.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+                }
+                var pumps = Task.WhenAll(Pump(cmd.OutputStream, stdout), Pump(cmd.ExtendedOutputStream, stderr));
+                await execution.ConfigureAwait(false);
+                await pumps.ConfigureAwait(false);
+                // No exit status: the command was ended by a signal; report it like a shell does.
+                return cmd.ExitStatus ?? 128 + 15;
             }
-            var pumps = Task.WhenAll(Pump(cmd.OutputStream, stdout), Pump(cmd.ExtendedOutputStream, stderr));
-            await execution.ConfigureAwait(false);
-            await pumps.ConfigureAwait(false);
-            // No exit status: the command was ended by a signal; report it like a shell does.
-            return cmd.ExitStatus ?? 128 + 15;
+            catch (Exception ex) when (Transient(ex))
+            {
+                // Cancelled (Ctrl+C, the boot timeout): SSH.NET may report the torn-down connection instead; the cancellation is what happened.
+                cancellationToken.ThrowIfCancellationRequested();
+                throw new GuestConnectionException(login, "the connection failed while a command ran: " + ex.Message, ex);
+            }
         }
 
         private static async Task Pump(Stream stream, Action<string> line)
@@ -99,7 +122,14 @@ public sealed class SshNetConnector : IGuestConnector
 
         public ValueTask DisposeAsync()
         {
-            client.Dispose();
+            try
+            {
+                client.Dispose();
+            }
+            catch (Exception ex) when (Transient(ex))
+            {
+                // A connection that already dropped has nothing left to close.
+            }
             return ValueTask.CompletedTask;
         }
     }

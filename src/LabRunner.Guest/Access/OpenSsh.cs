@@ -52,18 +52,36 @@ public static class OpenSsh
     /// </summary>
     public static IReadOnlyList<string> Arguments(SshTarget target, IReadOnlyList<string> command, bool terminal)
     {
+        ArgumentNullException.ThrowIfNull(command);
+        return Arguments(target, command.Count > 0 ? PosixShell.Join(command) : null, terminal);
+    }
+
+    /// <summary>
+    /// As above with the remote command given as one command line for the guest's shell (<c>lab ssh -c</c>, as
+    /// <c>vagrant ssh -c</c>), or none to log in.
+    /// </summary>
+    public static IReadOnlyList<string> Arguments(SshTarget target, string? commandLine, bool terminal)
+    {
         ArgumentNullException.ThrowIfNull(target);
         var args = new List<string>();
         foreach (var (key, value) in Options(target).Where(o => o.Key != "HostName"))
             args.Add("-o" + key + "=" + ConfigValue(value));
+        // An address nothing answers at fails after this long instead of the system's TCP timeout (minutes).
+        args.Add("-oConnectTimeout=" + ConnectTimeoutSeconds.ToString(CultureInfo.InvariantCulture));
         // A session without a command gets a terminal; a command gets none unless asked, so bytes pass through unchanged.
-        if (command.Count > 0) args.Add(terminal ? "-t" : "-T");
+        if (commandLine is not null) args.Add(terminal ? "-t" : "-T");
         // Nothing after this is read as an option, whatever the command holds.
         args.Add("--");
         args.Add(target.Address.ToString());
-        if (command.Count > 0) args.Add(PosixShell.Join(command));
+        if (commandLine is not null) args.Add(commandLine);
         return args;
     }
+
+    /// <summary>How long <c>lab ssh</c> lets OpenSSH try to connect (<c>ConnectTimeout</c>).</summary>
+    public const int ConnectTimeoutSeconds = 10;
+
+    /// <summary>What <c>ssh</c> exits with when it fails itself (no connection, key refused), rather than the remote command.</summary>
+    public const int FailedExitCode = 255;
 
     /// <summary>One known_hosts line: the guest's addresses, then its public key (type and Base64, no comment).</summary>
     public static string KnownHostsLine(IEnumerable<Ipv4Address> addresses, string publicKeyLine, int port = GuestEndpoint.SshPort)
@@ -77,11 +95,42 @@ public static class OpenSsh
     /// <summary>OpenSSH expands <c>%</c> tokens in these paths; a literal percent sign is written <c>%%</c>.</summary>
     private static string PathValue(string path) => path.Replace("%", "%%", StringComparison.Ordinal);
 
-    /// <summary>ssh_config values with spaces (a project path) go in double quotes; OpenSSH has no escape for a quote itself.</summary>
+    /// <summary>
+    /// Why <paramref name="path"/> cannot be given to OpenSSH as an IdentityFile or UserKnownHostsFile, or null. OpenSSH
+    /// expands <c>${NAME}</c> in those paths from the environment and has no escape for it (<c>%%</c> covers only
+    /// <c>%</c>); a control character cannot be written in a configuration line at all.
+    /// </summary>
+    public static string? Unwritable(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (path.Contains("${", StringComparison.Ordinal))
+            return "it holds '${', which OpenSSH reads as an environment variable in IdentityFile and UserKnownHostsFile and offers no way to escape";
+        if (path.Any(char.IsControl))
+            return "it holds a control character, which an OpenSSH configuration line cannot carry";
+        return null;
+    }
+
+    /// <summary>
+    /// One ssh_config value. OpenSSH splits a line's values like a shell (since 8.7): in double quotes, <c>\"</c>, <c>\'</c>
+    /// and <c>\\</c> are escapes and any other backslash is itself (so a Windows path reads the same in older releases).
+    /// A value with a space, '#', a quote or a double backslash is written in double quotes with those escapes; others as they are.
+    /// </summary>
     private static string ConfigValue(string value)
     {
-        if (value.Contains('"', StringComparison.Ordinal) || value.Any(char.IsControl))
+        if (value.Any(char.IsControl))
             throw new ArgumentException($"'{value}' cannot be written in an OpenSSH configuration file.", nameof(value));
-        return value.Any(char.IsWhiteSpace) || value.Contains('#', StringComparison.Ordinal) ? $"\"{value}\"" : value;
+        if (!value.Any(c => char.IsWhiteSpace(c) || c is '#' or '"' or '\'') && !value.Contains(@"\\", StringComparison.Ordinal))
+            return value;
+        var sb = new StringBuilder("\"");
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            var next = i + 1 < value.Length ? value[i + 1] : '"';
+            // A backslash before a quote, a backslash or the closing quote would be read as an escape: double it.
+            if (c is '"' || (c is '\\' && next is '\\' or '"' or '\''))
+                sb.Append('\\');
+            sb.Append(c);
+        }
+        return sb.Append('"').ToString();
     }
 }

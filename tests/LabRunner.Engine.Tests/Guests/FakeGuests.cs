@@ -11,6 +11,10 @@ internal sealed class FakeConnector(FakeTimeProvider time) : IGuestConnector
     public bool WrongHostKey { get; init; }
     public FakeSession Session { get; } = new();
     public List<DateTimeOffset> Probes { get; } = [];
+
+    /// <summary>What the next logins throw, one each, before they go on as usual (a timeout, a reset, a bug).</summary>
+    public Queue<Exception> LoginFaults { get; } = new();
+
     private int _logins;
 
     public Task<bool> PortAnswersAsync(GuestLogin login, CancellationToken cancellationToken)
@@ -24,6 +28,7 @@ internal sealed class FakeConnector(FakeTimeProvider time) : IGuestConnector
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (WrongHostKey) throw new HostKeyMismatchException(login.Vm, "SHA256:pinned", "ecdsa-sha2-nistp256 SHA256:other");
+        if (LoginFaults.TryDequeue(out var fault)) throw fault;
         return Task.FromResult<IGuestSession?>(++_logins > LoginAfter ? Session : null);
     }
 }
@@ -35,11 +40,16 @@ internal sealed class FakeSession : IGuestSession
     public List<(string Command, byte[] Input)> Commands { get; } = [];
     public Func<string, byte[], int> Exit { get; set; } = (_, _) => 0;
     public bool Disposed { get; private set; }
+    public int Disposals { get; private set; }
+
+    /// <summary>How the next runs of cloud-init's report end, one each (throw: the connection dropped; a code: its exit code), before <see cref="CloudInitExit"/>.</summary>
+    public Queue<Func<int>> CloudInitRuns { get; } = new();
 
     public Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken)
     {
         if (command == GuestReadiness.CloudInitCommand)
         {
+            if (CloudInitRuns.TryDequeue(out var run)) return Task.FromResult(run());
             CloudInitReport.ForEach(stdout);
             return Task.FromResult(CloudInitExit);
         }
@@ -51,8 +61,13 @@ internal sealed class FakeSession : IGuestSession
     public ValueTask DisposeAsync()
     {
         Disposed = true;
+        Disposals++;
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>What SSH.NET's errors become at the connector: a dropped or timed-out connection.</summary>
+    public static GuestConnectionException Dropped(GuestLogin login, string what = "An established connection was aborted by the server.") =>
+        new(login, what, new Renci.SshNet.Common.SshConnectionException(what));
 }
 
 internal sealed class RecordingReporter : IGuestReporter

@@ -102,6 +102,60 @@ public class GuestReadinessTests
     }
 
     [Fact]
+    public async Task A_login_that_times_out_or_is_reset_is_not_ready_yet_and_the_guest_ends_ready()
+    {
+        var connector = new FakeConnector(_time);
+        connector.LoginFaults.Enqueue(new GuestConnectionException(Login, "could not log in: Session operation has timed out",
+            new Renci.SshNet.Common.SshOperationTimeoutException("Session operation has timed out")));
+        connector.LoginFaults.Enqueue(new GuestConnectionException(Login, "could not log in: Connection reset by peer",
+            new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionReset)));
+        connector.LoginFaults.Enqueue(FakeSession.Dropped(Login));
+
+        var (outcome, session) = await Wait(connector);
+
+        Assert.Equal(GuestPhase.Ready, outcome.Phase);
+        Assert.Same(connector.Session, session);
+        Assert.Empty(connector.LoginFaults);
+    }
+
+    [Fact]
+    public async Task A_connection_that_drops_or_times_out_during_cloud_init_starts_over_and_the_guest_ends_ready()
+    {
+        var connector = new FakeConnector(_time);
+        // The status command's channel times out on a loaded host; then the guest reboots from user_data: the connection
+        // drops, and next the status command is killed by the shutdown (SIGTERM); the guest's second boot finishes.
+        connector.Session.CloudInitRuns.Enqueue(() => throw FakeSession.Dropped(Login, "Session operation has timed out"));
+        connector.Session.CloudInitRuns.Enqueue(() => throw FakeSession.Dropped(Login));
+        connector.Session.CloudInitRuns.Enqueue(() => 128 + 15);
+
+        var (outcome, session) = await Wait(connector);
+
+        Assert.Equal(GuestPhase.Ready, outcome.Phase);
+        Assert.Same(connector.Session, session);
+        Assert.Empty(connector.Session.CloudInitRuns);
+        // Each broken session was closed before starting over from the port.
+        Assert.Equal(3, connector.Session.Disposals);
+        Assert.Equal(4, _reporter.Phases.Count(p => p.Phase == GuestPhase.Booting));
+        Assert.Equal(GuestPhase.Ready, _reporter.Phases[^1].Phase);
+    }
+
+    [Fact]
+    public async Task A_guest_whose_connection_keeps_dropping_fails_at_its_boot_timeout_naming_the_last_error()
+    {
+        var connector = new FakeConnector(_time);
+        for (var i = 0; i < 1000; i++)
+            connector.Session.CloudInitRuns.Enqueue(() => throw FakeSession.Dropped(Login));
+
+        var (outcome, session) = await Wait(connector, timeoutSeconds: 30);
+
+        Assert.Null(session);
+        Assert.Equal(GuestPhase.Failed, outcome.Phase);
+        Assert.Contains("not ready after 30 s (boot_timeout)", outcome.Error, StringComparison.Ordinal);
+        Assert.Contains("last: SSH to VM 'web' at 10.10.0.5:22: An established connection was aborted by the server.", outcome.Error, StringComparison.Ordinal);
+        Assert.Equal(["[  OK  ] console line"], outcome.Problems.ToArray());
+    }
+
+    [Fact]
     public async Task Ctrl_c_stops_the_wait_as_a_cancellation_not_a_timeout()
     {
         using var cts = new CancellationTokenSource();

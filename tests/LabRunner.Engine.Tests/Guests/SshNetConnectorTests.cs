@@ -104,6 +104,46 @@ public sealed class SshNetConnectorTests : IDisposable
         Assert.Equal(["first"], File.ReadAllLines(marker));
     }
 
+    [SshdFact]
+    public async Task A_connection_that_drops_mid_command_is_a_guest_connection_error_not_an_ssh_net_one()
+    {
+        using var sshd = new LocalSshd();
+        await using var session = (await new SshNetConnector().TryConnectAsync(sshd.Login(), CancellationToken.None))!;
+
+        // The session's own sshd process dies under the command, as when the guest reboots or sshd restarts.
+        var ex = await Record.ExceptionAsync(() => session.RunAsync("echo started; kill -KILL $PPID; sleep 30", ReadOnlyMemory<byte>.Empty, _ => { }, _ => { }, CancellationToken.None));
+
+        var dropped = Assert.IsType<GuestConnectionException>(ex);
+        Assert.StartsWith("SSH to VM 'local' at 127.0.0.1:", dropped.Message, StringComparison.Ordinal);
+        Assert.True(dropped.InnerException is Renci.SshNet.Common.SshException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException, dropped.ToString());
+    }
+
+    [SshdFact]
+    public async Task A_command_cancelled_while_it_runs_ends_as_a_cancellation_and_sessions_send_keepalives()
+    {
+        using var sshd = new LocalSshd();
+        await using var session = (await new SshNetConnector().TryConnectAsync(sshd.Login(), CancellationToken.None))!;
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+
+        var ex = await Record.ExceptionAsync(() => session.RunAsync("sleep 30", ReadOnlyMemory<byte>.Empty, _ => { }, _ => { }, cancel.Token));
+
+        // The boot timeout is a cancellation: readiness must see it as one, not as an SSH error escaping as a bug.
+        Assert.IsAssignableFrom<OperationCanceledException>(ex);
+        Assert.True(SshNetConnector.KeepAliveInterval > TimeSpan.Zero);
+    }
+
+    [SshdFact]
+    public async Task A_refused_login_is_a_guest_connection_error_that_says_why()
+    {
+        using var sshd = new LocalSshd();
+        var login = sshd.Login() with { User = "nobody-here" };
+
+        var ex = await Assert.ThrowsAsync<GuestConnectionException>(() => new SshNetConnector().TryConnectAsync(login, CancellationToken.None));
+
+        Assert.Contains("could not log in", ex.Message, StringComparison.Ordinal);
+        Assert.IsAssignableFrom<Renci.SshNet.Common.SshException>(ex.InnerException);
+    }
+
     private LabProject Project(string labfile)
     {
         File.WriteAllText(Path.Combine(_project.FullName, "Labfile.yml"), labfile);
