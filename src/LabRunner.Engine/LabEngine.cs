@@ -359,7 +359,9 @@ public sealed class LabEngine(LabProject project, IHostProvider provider, string
     {
         public void Report(OperationProgress value)
         {
-            if (value.Done) log.Done(value.Operation);
+            // Recorded as the batch's own operation: a provider may report a copy (in its host's words), and the
+            // log tells operations apart by instance (two VMs may hold equal ones).
+            if (value.Done) log.Done(value.Batch.Operations[value.Index]);
             reporter.Progress(value);
         }
     }

@@ -268,6 +268,21 @@ public class LifecycleTests
         Assert.Equal(10, host.GetInventory([]).Vms.Count(v => v.State == VmState.Running));
     }
 
+    [Fact]
+    public async Task A_vm_is_done_when_the_host_reports_its_operations_in_its_own_words()
+    {
+        // The QEMU provider reports copies of the batch's operations described as bridges; the guest wait after
+        // 'up' takes only VMs whose outcome is done, so a VM counted as skipped here was never waited for.
+        using var lab = new TestLab(TestLab.Three());
+        var provider = new OwnWordsProvider(new SimulatedProvider(lab.Host()), new HostWords("bridge", "isolated bridge", "existing bridge", "bridge", "nftables masquerade"));
+
+        var result = await lab.Engine(provider).RunAsync(ReconcileMode.Up, [], EngineOptions.Default, CancellationToken.None);
+
+        Assert.Equal(EngineOutcome.Done, result.Outcome);
+        Assert.Equal(3, result.VmOutcomes.Length);
+        Assert.All(result.VmOutcomes, o => Assert.Equal(VmOutcomeKind.Done, o.Kind));
+    }
+
     private sealed class CancelAfter(int operations, CancellationTokenSource cts) : IEngineReporter
     {
         private int _done;

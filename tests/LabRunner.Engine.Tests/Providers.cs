@@ -87,3 +87,22 @@ internal sealed class MeanwhileProvider(IHostProvider inner, Action meanwhile) :
         return inner.ApplyAsync(batch, progress, cancellationToken);
     }
 }
+
+/// <summary>A host that reports each operation as a copy in its own words, as the QEMU provider does (a bridge, not a switch).</summary>
+internal sealed class OwnWordsProvider(IHostProvider inner, HostWords words) : IHostProvider
+{
+    public HostRules Rules => inner.Rules;
+
+    public string Description => inner.Description;
+
+    public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) =>
+        inner.GetInventoryAsync(filesOfInterest, cancellationToken);
+
+    public Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        inner.ApplyAsync(batch, progress is null ? null : new Reworded(progress, words), cancellationToken);
+
+    private sealed class Reworded(IProgress<OperationProgress> inner, HostWords words) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value) => inner.Report(value with { Operation = value.Operation.In(words) });
+    }
+}

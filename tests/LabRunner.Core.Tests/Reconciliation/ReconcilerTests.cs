@@ -47,6 +47,21 @@ public class ReconcilerTests
         HostInventory.Empty with { NetAdapters = [Ethernet, .. adapters], Files = ["/boxes/ubuntu.vhdx"] };
 
     [Fact]
+    public void An_operation_in_another_hosts_words_is_the_same_operation_to_a_set_of_done_ones()
+    {
+        // The engine records what a provider reports done in a set; QEMU reports each operation in its own words.
+        var words = new HostWords("bridge", "isolated bridge", "existing bridge", "bridge", "nftables masquerade");
+        var r = Run(Host());
+        var all = r.All.ToList();
+        Assert.NotEmpty(all);
+        var done = all.ToHashSet();
+
+        Assert.All(all, o => Assert.Equal(o, o.In(words)));
+        Assert.All(all, o => Assert.Equal(o.GetHashCode(), o.In(words).GetHashCode()));
+        Assert.All(all, o => Assert.Contains(o.In(words), done));
+    }
+
+    [Fact]
     public void An_empty_host_gets_switches_then_addresses_then_the_nat_then_mappings_and_one_list_per_vm()
     {
         var r = Run(Host());
