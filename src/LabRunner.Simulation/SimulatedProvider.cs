@@ -22,6 +22,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
     /// <summary>The simulated host is a Hyper-V host, with Hyper-V's rules.</summary>
     public HostRules Rules => HyperVRules.Instance;
 
+    /// <summary>The simulated host's files are this machine's, and the disks its model holds.</summary>
+    public IHostFiles Files { get; } = new SimulatedHostFiles(host);
+
     /// <summary>A simulated VM has no guest inside: 'lab up' does not wait for one.</summary>
     public bool BootsGuests => false;
 
