@@ -137,8 +137,8 @@ internal sealed class QemuOperationApplier(QemuHost host, QemuNftTable nftTable,
         RemoveVmAdapter op => Sync(() => vms.UpdateOffline(op, e => e with { Adapters = [.. e.Adapters.Where(a => !QemuHost.SameName(a.Name, op.AdapterName))] })),
         ConnectVmAdapter op => vms.ConnectVmAdapterAsync(op, ct),
         AttachSeed op => Sync(() => vms.UpdateOffline(op, e => e with { Seed = op.IsoPath })),
-        DisableAutomaticCheckpoints op => Sync(() => host.Entry(op)),
-        DiscardSavedState op => Sync(() => host.Entry(op)),
+        DisableAutomaticSnapshots op => Sync(() => host.Entry(op)),
+        DiscardSuspendedState op => Sync(() => host.Entry(op)),
         SetFirmware op => Sync(() =>
         {
             if (op.SecureBoot)
