@@ -46,7 +46,7 @@ public static class SshCommand
             var planned = plan.Vms.First(v => v.Name == vm.Name);
             if (vm.State != "running")
                 throw new UsageException($"VM '{vm.Name}' is {vm.State.Replace('_', ' ')}; 'lab up {vm.Name}' starts it");
-            var direct = planned.Os == Core.Labfile.GuestOs.Windows && host.Provider.DirectGuestAccess is not null;
+            var direct = planned.Os == Core.Labfile.GuestOs.Windows && host.Provider.Capability<Core.Hosting.IDirectGuestAccess>() is not null;
             var (target, why) = GuestAccessFiles.Target(project.StateDirectory, planned);
             if (target is null)
                 throw new UsageException($"VM '{vm.Name}' is not reachable from the host: {why}{(direct ? "; " + PowerShellDirectHint(planned) : "")}");

@@ -4,6 +4,7 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 using LabRunner.Core.Reconciliation;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests.Reconciliation;
 
@@ -57,7 +58,7 @@ public class HostRulesTests
     }
 
     private static LabPlan Plan(HostRules rules, string labfile = Lab) =>
-        LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.Default with { Rules = rules }).Plan!;
+        LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.For(rules)).Plan!;
 
     private static Core.Reconciliation.Reconciliation Run(HostRules rules, HostInventory inventory, ReconcileMode mode = ReconcileMode.Up, string labfile = Lab)
     {

@@ -5,7 +5,7 @@ namespace LabRunner.Core.Hosting;
 /// <summary>
 /// A way into a running guest through the host itself, with no network: Hyper-V's PowerShell Direct
 /// (<c>Invoke-Command -VMName … -Credential …</c>). A provider that has one offers it as
-/// <see cref="IHostProvider.DirectGuestAccess"/>; in the guest, scripts are PowerShell and run as the
+/// the <see cref="IHostProvider.Capability{TCapability}"/> <see cref="IDirectGuestAccess"/>; in the guest, scripts are PowerShell and run as the
 /// credential's user.
 /// </summary>
 public interface IDirectGuestAccess
