@@ -1,5 +1,6 @@
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Providers;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Simulation;
 

@@ -30,4 +30,13 @@ public class CapabilityTests
         Assert.Equal("PowerShell for 'host networking' (one process)", provider.PreviewHeading(batch.Label));
         Assert.Contains("New-VMSwitch", provider.Preview(batch), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_person_is_told_the_power_shell_direct_session_with_the_vm_name_quoted_for_power_shell()
+    {
+        var access = ((IHostProvider)Provider()).Capability<IDirectGuestAccess>()!;
+
+        Assert.Equal("PowerShell Direct from an elevated PowerShell on the host: Enter-PSSession -VMName 'shop-o''dc $(x)' -Credential Administrator",
+            access.ManualAccess("shop-o'dc $(x)", "Administrator"));
+    }
 }

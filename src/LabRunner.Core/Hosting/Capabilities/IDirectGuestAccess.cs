@@ -19,6 +19,12 @@ public interface IDirectGuestAccess
     /// </summary>
     Task<DirectGuestRun> RunScriptAsync(DirectGuest guest, DirectScript script, Action<string, bool> output, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// How a person reaches the guest <paramref name="hostVmName"/> this way by hand, as <paramref name="user"/>, for
+    /// messages: "PowerShell Direct from an elevated PowerShell on the host: Enter-PSSession -VMName 'shop-dc' …".
+    /// </summary>
+    string ManualAccess(string hostVmName, string user);
+
     /// <summary>Copies the host file <paramref name="hostPath"/> to <paramref name="destination"/> in the guest, making its folder.</summary>
     Task<DirectGuestRun> CopyFileAsync(DirectGuest guest, string hostPath, string destination, CancellationToken cancellationToken);
 }
