@@ -134,7 +134,7 @@ internal static class UpBenchmark
             var runner = new InProcessPowerShellRunner(host);
             var simulated = new SimulatedProvider(host);
             IHostProvider provider = powerShell ? new HyperVProvider(runner, new SimulatedCimClient(host), "bench") : simulated;
-            var project = LabProject.Open(null, directory, _ => null);
+            var project = LabProject.Open(null, directory, _ => null, HyperVRules.Instance);
             var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(BenchLabfiles.Key, null), () => new byte[32]);
             var engine = new LabEngine(project, provider, Path.Combine(directory, "host.lock"), seeds, new QuietReporter());
 
@@ -157,13 +157,13 @@ internal static class UpBenchmark
 public class PlanBenchmark
 {
     private SourceText _labfile = new("Labfile.yml", "");
-    private LabContext _context = LabContext.Default;
+    private LabContext _context = LabContext.For(HyperVRules.Instance);
 
     [GlobalSetup]
     public void Setup()
     {
         _labfile = new SourceText("Labfile.yml", BenchLabfiles.Generated(500));
-        _context = LabContext.Default with { BoxesOnDisk = ["ubuntu"] };
+        _context = LabContext.For(HyperVRules.Instance) with { BoxesOnDisk = ["ubuntu"] };
         var check = LabfileLoader.LoadAndPlan(_labfile, null, _context);
         if (check.HasErrors || check.Plan?.Vms.Length != 500)
             throw new InvalidOperationException("the generated Labfile does not plan: " + string.Join("; ", check.Diagnostics));
@@ -203,7 +203,7 @@ public class SeedBenchmark
                 user_data:
                   packages: [nginx]
             """;
-        _plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.Default with { BoxesOnDisk = ["ubuntu"] }).Plan
+        _plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.For(HyperVRules.Instance) with { BoxesOnDisk = ["ubuntu"] }).Plan
             ?? throw new InvalidOperationException("the seed benchmark's Labfile does not plan");
         _builder = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(BenchLabfiles.Key, null), () => new byte[32]);
         if (Build() is null) throw new InvalidOperationException("the seed does not build");

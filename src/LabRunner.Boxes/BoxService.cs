@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Providers;
 using LabRunner.HostCommon.Disks;
 
 namespace LabRunner.Boxes;
@@ -26,13 +27,13 @@ public sealed record BoxAddRequest(string Name, string Source)
     /// a lab's 'url' box at <c>lab up</c>, <c>box update</c>). Null: a Vagrant .box is installed for the provider
     /// its metadata.json names, and a bare disk, which names none, for <see cref="HostTarget"/>.
     /// </summary>
-    public BoxTarget? Target { get; init; }
+    public BoxSupport? Target { get; init; }
 
-    /// <summary>The provider of this command line: a bare disk's when no <see cref="Target"/> is given, and whose boxes a catalog is asked for first.</summary>
-    public BoxTarget HostTarget { get; init; } = BoxTarget.HyperV;
-
-    /// <summary>The provider whose boxes a catalog is asked for first.</summary>
-    internal BoxTarget CatalogTarget => Target ?? HostTarget;
+    /// <summary>
+    /// The provider of this command line: a bare disk's when no <see cref="Target"/> is given, and whose boxes a catalog
+    /// is asked for first. Null: the service's first target.
+    /// </summary>
+    public BoxSupport? HostTarget { get; init; }
 }
 
 /// <summary>The box added (or already there), and how many bytes this run fetched.</summary>
@@ -48,6 +49,12 @@ public sealed record OutdatedBox(string Name, string Provider, BoxVersion Instal
 public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool disks, TimeProvider clock)
 {
     public BoxStore Store => store;
+
+    /// <summary>What boxes can be installed for: each provider's box support in the catalog (the first is the fallback for an unknown one).</summary>
+    public required IReadOnlyList<BoxSupport> Targets { get; init; }
+
+    /// <summary>The provider whose boxes a catalog is asked for first, and a bare disk's.</summary>
+    private BoxSupport CatalogTarget(BoxAddRequest request) => request.Target ?? request.HostTarget ?? Targets[0];
 
     /// <summary>How long a command waits for another to release the store's lock.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(30);
@@ -94,7 +101,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             : null;
         if (catalog is not null)
         {
-            var pick = catalog.Pick(request.Version, request.CatalogTarget.VagrantProviders(), BoxCatalog.HostArchitecture)
+            var pick = catalog.Pick(request.Version, CatalogTarget(request).VagrantProviders, BoxCatalog.HostArchitecture)
                 ?? throw new BoxException(BoxErrorKind.NotFound, NoFit(catalog, request, source));
             // What box.json keeps: a URL without its user:password (never stored), or the catalog file's full path.
             catalogUrl = isUrl ? Downloader.Redact(url!) : Path.GetFullPath(source);
@@ -121,7 +128,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             checksum = pick.Provider.Checksum ?? checksum;
             version = pick.Version.Version;
             catalogArchitecture = pick.Provider.Architecture;
-            expected ??= OwnTarget(pick.Provider.Name);
+            expected ??= Targets.OwnerOf(pick.Provider.Name);
         }
         else
         {
@@ -170,10 +177,10 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
                     $"version '{request.Version.Text}' is a constraint, but {BoxSource.Display(source)} is a single box, not a catalog; give it one exact version (such as 1.2.3), or none.");
             string disk;
             ExtractedBox? extracted = null;
-            BoxTarget target;
+            BoxSupport target;
             if (kind == SourceKind.Disk)
             {
-                target = request.Target ?? request.HostTarget;
+                target = CatalogTarget(request);
                 if (Unchanged(request, version, target, downloaded ? file : null) is { } installed) return installed;
                 disk = Path.Combine(staging, "disk");
                 if (downloaded)
@@ -191,7 +198,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
                 extracted = await ExtractAsync(file, kind, staging, source, request.Name, reporter, cancellationToken).ConfigureAwait(false);
                 disk = extracted.DiskPath;
                 // A .box is installed for the provider it was made for, unless another was asked for.
-                target = request.Target ?? OwnTarget(extracted.VagrantProvider);
+                target = request.Target ?? Targets.OwnerOf(extracted.VagrantProvider);
                 if (Unchanged(request, version, target, downloaded ? file : null) is { } installed) return installed;
             }
 
@@ -200,6 +207,9 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             DiskFormat? convertedFrom = null;
             if (!target.Accepts(format))
             {
+                // qemu-img makes VHDX, the one conversion the store knows (for Hyper-V's boxes).
+                if (!target.Boots(DiskFormat.Vhdx.FormatName()))
+                    throw new BoxException(BoxErrorKind.Source, $"{BoxSource.Display(source)} is a {format.FormatName()} disk, which boxes for {target.StoreName} cannot be, and LabRunner converts disks only to VHDX.");
                 reporter.Progress(new TransferProgress(request.Name, TransferStage.Converting, 0, null));
                 var vhdx = Path.Combine(staging, "converted.vhdx");
                 await disks.ConvertToVhdxAsync(disk, format, vhdx, cancellationToken).ConfigureAwait(false);
@@ -215,7 +225,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             {
                 Name = request.Name,
                 Version = version.Text,
-                Provider = target.Name(),
+                Provider = target.StoreName,
                 Format = format.FormatName(),
                 Disk = diskName,
                 Size = new FileInfo(disk).Length,
@@ -248,7 +258,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
     }
 
     /// <summary>The installed box when this version is already there for <paramref name="target"/> (and not forced); the download, if any, is dropped.</summary>
-    private BoxAddResult? Unchanged(BoxAddRequest request, BoxVersion version, BoxTarget target, string? download)
+    private BoxAddResult? Unchanged(BoxAddRequest request, BoxVersion version, BoxSupport target, string? download)
     {
         if (request.Force || Installed(request.Name, version, target) is not { } installed) return null;
         if (download is not null)
@@ -258,10 +268,6 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         }
         return new BoxAddResult(installed, true, 0, 0);
     }
-
-    /// <summary>The provider a Vagrant box (or a catalog's entry) was made for: hyperv, else QEMU (libvirt, qemu).</summary>
-    private static BoxTarget OwnTarget(string vagrantProvider) =>
-        string.Equals(vagrantProvider, "hyperv", StringComparison.OrdinalIgnoreCase) ? BoxTarget.HyperV : BoxTarget.Qemu;
 
     /// <summary>
     /// Extracts a <c>.box</c> (the reader refuses a damaged archive with why); the source is named as messages may
@@ -279,7 +285,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         }
     }
 
-    private InstalledBox? Installed(string name, BoxVersion version, BoxTarget target) =>
+    private InstalledBox? Installed(string name, BoxVersion version, BoxSupport target) =>
         store.Versions(name, target).FirstOrDefault(b => b.Version == version);
 
     private static bool LooksLikeCatalog(string source)
@@ -288,9 +294,9 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
     }
 
-    private static string NoFit(BoxCatalog catalog, BoxAddRequest request, string source)
+    private string NoFit(BoxCatalog catalog, BoxAddRequest request, string source)
     {
-        var providers = string.Join(", ", request.CatalogTarget.VagrantProviders());
+        var providers = string.Join(", ", CatalogTarget(request).VagrantProviders);
         var available = catalog.Versions.OrderByDescending(v => v.Version).Take(10)
             .Select(v => $"{v.Version} ({string.Join(", ", v.Providers.Select(p => OutsideText.Escape(p.Architecture is null ? p.Name : $"{p.Name}/{p.Architecture}")))})");
         return $"The catalog {BoxSource.Display(source)} has no version matching '{request.Version}' for {providers} on {BoxCatalog.HostArchitecture}. " +
@@ -364,10 +370,10 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
     /// Removes <paramref name="name"/>: one <paramref name="version"/>, or every version with <paramref name="all"/>
     /// (without either, the only version there is). Refused while a lab uses one, unless <paramref name="force"/>.
     /// </summary>
-    public async Task<IReadOnlyList<InstalledBox>> RemoveAsync(string name, BoxVersion? version, bool all, bool force, BoxTarget? target, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<InstalledBox>> RemoveAsync(string name, BoxVersion? version, bool all, bool force, BoxSupport? target, CancellationToken cancellationToken)
     {
         using var _ = await store.LockAsync(LockTimeout, null, cancellationToken).ConfigureAwait(false);
-        var matches = store.List().Where(b => b.Name == name && (target is null || b.Provider == target.Value.Name())).ToList();
+        var matches = store.List().Where(b => b.Name == name && (target is null || b.Provider == target.StoreName)).ToList();
         if (matches.Count == 0)
             throw new BoxException(BoxErrorKind.NotFound, $"No box named '{name}' is installed; 'lab box list' shows those that are.");
         if (version is not null)
@@ -403,11 +409,11 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             var newest = group.OrderByDescending(b => b.Version).First();
             var catalogUrl = group.Select(b => b.Manifest.Catalog).FirstOrDefault(c => c is not null);
             if (catalogUrl is null) continue;
-            BoxTargets.TryParse(group.Key.Provider, out var target);
+            var target = Targets.Named(group.Key.Provider) ?? Targets[0];
             try
             {
                 var catalog = await ReadCatalogAsync(catalogUrl, NullBoxReporter.Instance, cancellationToken).ConfigureAwait(false);
-                var latest = catalog.Pick(VersionConstraint.Any, target.VagrantProviders(), BoxCatalog.HostArchitecture)?.Version.Version;
+                var latest = catalog.Pick(VersionConstraint.Any, target.VagrantProviders, BoxCatalog.HostArchitecture)?.Version.Version;
                 result.Add(new OutdatedBox(group.Key.Name, group.Key.Provider, newest.Version, latest, catalogUrl, null));
             }
             catch (BoxException e)
@@ -429,7 +435,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         var added = new List<BoxAddResult>();
         foreach (var box in outdated.Where(o => o.Latest is not null && o.Latest > o.Installed))
         {
-            BoxTargets.TryParse(box.Provider, out var target);
+            var target = Targets.Named(box.Provider) ?? Targets[0];
             added.Add(await AddAsync(new BoxAddRequest(box.Name, box.Catalog)
             {
                 IsCatalog = true,

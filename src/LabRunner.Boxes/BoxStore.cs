@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Providers;
 
 namespace LabRunner.Boxes;
 
@@ -47,8 +48,8 @@ public sealed class BoxStore
 
     public static BoxStore ForHome(string home) => new(Path.Combine(home, "boxes"));
 
-    public string FolderOf(string name, string version, BoxTarget target, string format) =>
-        Path.Combine(Root, BoxNames.ToFolder(name), version, $"{target.Name()}-{format}");
+    public string FolderOf(string name, string version, BoxSupport target, string format) =>
+        Path.Combine(Root, BoxNames.ToFolder(name), version, $"{target.StoreName}-{format}");
 
     /// <summary>Takes the store's write lock, waiting up to <paramref name="timeout"/>; <paramref name="onWaiting"/> is called once if it must wait.</summary>
     public async Task<IDisposable> LockAsync(TimeSpan timeout, Action? onWaiting, CancellationToken cancellationToken)
@@ -91,11 +92,11 @@ public sealed class BoxStore
     }
 
     /// <summary>The versions of <paramref name="name"/> installed for <paramref name="target"/>, newest first.</summary>
-    public IReadOnlyList<InstalledBox> Versions(string name, BoxTarget target) =>
-        [.. List().Where(b => b.Name == name && b.Provider == target.Name())];
+    public IReadOnlyList<InstalledBox> Versions(string name, BoxSupport target) =>
+        [.. List().Where(b => b.Name == name && b.Provider == target.StoreName)];
 
     /// <summary>The newest installed version of <paramref name="name"/> for <paramref name="target"/> that satisfies <paramref name="constraint"/>.</summary>
-    public InstalledBox? Find(string name, VersionConstraint constraint, BoxTarget target) =>
+    public InstalledBox? Find(string name, VersionConstraint constraint, BoxSupport target) =>
         Versions(name, target).FirstOrDefault(b => constraint.Admits(b.Version));
 
     private static InstalledBox? Read(string folder)
@@ -125,7 +126,7 @@ public sealed class BoxStore
     /// Writes <paramref name="manifest"/> into <paramref name="staging"/> and renames the folder into
     /// place (replacing an existing box of the same name, version and provider). Call under the lock.
     /// </summary>
-    public InstalledBox Commit(string staging, BoxManifest manifest, BoxTarget target)
+    public InstalledBox Commit(string staging, BoxManifest manifest, BoxSupport target)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         LabRunner.HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(staging, ManifestFile),

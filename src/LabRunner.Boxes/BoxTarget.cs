@@ -1,47 +1,34 @@
+using LabRunner.Core.Providers;
 using LabRunner.HostCommon.Disks;
 
 namespace LabRunner.Boxes;
 
 /// <summary>
-/// The LabRunner provider a box is installed for; it decides the disk formats the store may keep.
-/// Hyper-V (and the simulated Hyper-V host) boots VHDX and VHD only; QEMU reads every format directly.
+/// A box is installed for a provider's <see cref="BoxSupport"/> (its descriptor's): the store folder and the disk formats
+/// it boots. Hyper-V (and the simulated Hyper-V host) boots VHDX and VHD only; QEMU reads every format directly.
 /// </summary>
-public enum BoxTarget
-{
-    HyperV,
-    Qemu,
-}
-
 public static class BoxTargets
 {
-    /// <summary>The folder prefix in the store: <c>hyperv</c>, <c>qemu</c>.</summary>
-    public static string Name(this BoxTarget target) => target switch
+    /// <summary>Whether <paramref name="target"/> boots a disk of <paramref name="format"/> as it is.</summary>
+    public static bool Accepts(this BoxSupport target, DiskFormat format)
     {
-        BoxTarget.HyperV => "hyperv",
-        BoxTarget.Qemu => "qemu",
-        _ => throw new ArgumentOutOfRangeException(nameof(target)),
-    };
-
-    public static bool TryParse(string? text, out BoxTarget target)
-    {
-        target = BoxTarget.HyperV;
-        switch (text?.ToLowerInvariant())
-        {
-            case "hyperv": target = BoxTarget.HyperV; return true;
-            case "qemu": target = BoxTarget.Qemu; return true;
-            default: return false;
-        }
+        ArgumentNullException.ThrowIfNull(target);
+        return target.Boots(format.FormatName());
     }
 
-    public static bool Accepts(this BoxTarget target, DiskFormat format) =>
-        target == BoxTarget.Qemu || format is DiskFormat.Vhdx or DiskFormat.Vhd;
-
-    /// <summary>The Vagrant providers whose boxes suit <paramref name="target"/>, best first (one that needs no conversion first).</summary>
-    public static IReadOnlyList<string> VagrantProviders(this BoxTarget target) => target switch
+    /// <summary>
+    /// The support that suits a Vagrant box for <paramref name="vagrantProvider"/> best (<c>hyperv</c>: Hyper-V's; libvirt
+    /// and qemu: QEMU's), or the first of <paramref name="targets"/> when none takes it.
+    /// </summary>
+    public static BoxSupport OwnerOf(this IReadOnlyList<BoxSupport> targets, string vagrantProvider)
     {
-        BoxTarget.HyperV => ["hyperv", "libvirt", "qemu"],
-        _ => ["libvirt", "qemu", "hyperv"],
-    };
+        ArgumentNullException.ThrowIfNull(targets);
+        return targets.Where(t => t.Rank(vagrantProvider) is not null).OrderBy(t => t.Rank(vagrantProvider)).FirstOrDefault() ?? targets[0];
+    }
+
+    /// <summary>The support whose store folder is <paramref name="storeName"/> (an installed box's provider), or null.</summary>
+    public static BoxSupport? Named(this IReadOnlyList<BoxSupport> targets, string? storeName) =>
+        targets.FirstOrDefault(t => string.Equals(t.StoreName, storeName, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The file extension of a disk in <paramref name="format"/>.</summary>
     public static string Extension(this DiskFormat format) => format switch

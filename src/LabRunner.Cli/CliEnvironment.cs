@@ -19,6 +19,9 @@ public sealed record CliEnvironment(
     /// <summary>The one --json document of a run (each <c>LabApp.RunAsync</c> starts a new one).</summary>
     public Rendering.JsonDocumentGate JsonDocument { get; init; } = new();
 
+    /// <summary>What a provider's factory and default probe read: this command line's variables and working folder.</summary>
+    public Core.Providers.ProviderEnvironment ForProviders => new(GetVariable, WorkingDirectory);
+
     /// <summary>Plain standard output for JSON and one-line messages: no wrapping, no markup.</summary>
     public TextWriter Stdout => Out.Profile.Out.Writer;
 

@@ -64,7 +64,7 @@ public sealed partial class LabEngine
             };
         }).ToImmutableArray();
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HostVmName, v.Name, StringComparison.OrdinalIgnoreCase)))
-            .Select(v => PlanRules.LabfileVmName(identity.Lab, v.Name) ?? v.Name).ToImmutableArray();
+            .Select(v => provider.Rules.LabfileVmName(identity.Lab, v.Name) ?? v.Name).ToImmutableArray();
         return new StatusResult(planned.Diagnostics, planned.Plan, vms, strays);
     }
 }

@@ -164,10 +164,10 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
     /// match names without regard to case; seeds and files are keyed by the Labfile's spelling). For halt
     /// and down a name may also be a VM of this lab that is no longer in the Labfile.
     /// </summary>
-    private static ImmutableHashSet<string> ResolveTargets(LabDefinition lab, LabIdentity identity, HostInventory inventory, ReconcileMode mode, ImmutableHashSet<string> targets)
+    private ImmutableHashSet<string> ResolveTargets(LabDefinition lab, LabIdentity identity, HostInventory inventory, ReconcileMode mode, ImmutableHashSet<string> targets)
     {
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes))
-            .Select(v => PlanRules.LabfileVmName(identity.Lab, v.Name)).OfType<string>()
+            .Select(v => provider.Rules.LabfileVmName(identity.Lab, v.Name)).OfType<string>()
             .Where(n => !lab.Vms.Any(v => string.Equals(v.Name, n, StringComparison.OrdinalIgnoreCase))).ToList();
         var resolved = ImmutableHashSet.CreateBuilder<string>(StringComparer.OrdinalIgnoreCase);
         var unknown = new List<string>();

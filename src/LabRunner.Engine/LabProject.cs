@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using LabRunner.Core.Errors;
+using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
@@ -18,9 +19,10 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
 
     /// <summary>
     /// Finds and reads the project. <paramref name="file"/> is the <c>-f</c> option as typed; paths in
-    /// diagnostics stay as the user wrote them so editors and terminals can follow them.
+    /// diagnostics stay as the user wrote them so editors and terminals can follow them. The lab is planned by
+    /// <paramref name="rules"/>, its provider's (the engine plans again with the host's before it changes anything).
     /// </summary>
-    public static LabProject Open(string? file, string workingDirectory, Func<string, string?> getVariable)
+    public static LabProject Open(string? file, string workingDirectory, Func<string, string?> getVariable, HostRules rules)
     {
         string displayPath;
         if (file is not null)
@@ -54,7 +56,7 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
             }
         }
 
-        var context = LabContext.Default with
+        var context = LabContext.For(rules) with
         {
             BoxesOnDisk = BoxesIn(Path.Combine(directory, "boxes")),
             DefaultNatPrefix = NatPrefix(getVariable),

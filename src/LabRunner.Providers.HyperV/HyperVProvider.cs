@@ -12,7 +12,7 @@ namespace LabRunner.Providers.HyperV;
 /// The real Hyper-V host: reads the inventory through CIM in one round of queries and applies each
 /// batch as one PowerShell script in one process (<see cref="HyperVScript"/>).
 /// </summary>
-public sealed class HyperVProvider : IHostProvider
+public sealed class HyperVProvider : IHostProvider, IGuestBoot
 {
     private readonly IPowerShellRunner _runner;
     private readonly ICimClient _cim;
@@ -40,11 +40,34 @@ public sealed class HyperVProvider : IHostProvider
 
     public IHostFiles Files { get; }
 
-    /// <summary>PowerShell Direct into Windows guests, through the same PowerShell as the batches.</summary>
-    public IDirectGuestAccess DirectGuestAccess => new Guests.PowerShellDirect(_runner);
+    /// <summary>Its guests boot (<see cref="IGuestBoot"/>), and PowerShell Direct reaches Windows guests through the same PowerShell as the batches.</summary>
+    public TCapability? Capability<TCapability>() where TCapability : class =>
+        typeof(TCapability) == typeof(IDirectGuestAccess) ? (TCapability)(object)new Guests.PowerShellDirect(_runner) : this as TCapability;
 
     /// <summary>The PowerShell script the batch runs as.</summary>
-    public string? Preview(OperationBatch batch) => Scripting.HyperVScript.Render(batch);
+    public string? Preview(OperationBatch batch) => RenderPreview(batch);
+
+    public string PreviewHeading(string batchLabel) => ScriptHeading(batchLabel);
+
+    /// <summary>What <c>--what-if</c> heads a batch's script with (the simulated host shows the same script).</summary>
+    public static string ScriptHeading(string batchLabel) => $"PowerShell for '{batchLabel}' (one process)";
+
+    /// <summary>The PowerShell a batch runs as, for <c>--what-if</c> (shown for the simulated host too).</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The batch cannot be rendered. Validation refuses every Labfile value that could cause this (LAB101 for adapter
+    /// names), so reaching it is a bug: --what-if must not print it and exit 0.
+    /// </exception>
+    public static string RenderPreview(OperationBatch batch)
+    {
+        try
+        {
+            return HyperVScript.Render(batch);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"The batch '{batch?.Label}' cannot be rendered for Hyper-V: {ex.Message}", ex);
+        }
+    }
 
     public async Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)
     {

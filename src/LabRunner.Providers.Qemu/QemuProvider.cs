@@ -24,7 +24,7 @@ namespace LabRunner.Providers.Qemu;
 /// Operations run one after the other. A failed VM operation skips the rest of that VM's operations; a
 /// failed host networking operation ends the batch (<see cref="OperationBatch.SkipsAfter"/>).
 /// </remarks>
-public sealed class QemuProvider : IHostProvider
+public sealed class QemuProvider : IHostProvider, IGuestBoot
 {
     /// <summary>The alias suffix of a bridge made for an isolated network (a Hyper-V private switch).</summary>
     public const string PrivateSuffix = " kind=private";
@@ -110,4 +110,10 @@ public sealed class QemuProvider : IHostProvider
     /// command line from its registry entry as the batch's earlier operations leave it.
     /// </summary>
     public string? Preview(OperationBatch batch) => _preview.Render(batch, _inventory.LastSpec);
+
+    public string PreviewHeading(string batchLabel) => $"commands for '{batchLabel}' (argument vectors; nothing is run through a shell)";
+
+    /// <summary>Its guests boot (<see cref="IGuestBoot"/>), and it keeps each VM's serial console (<see cref="IConsoleLog"/>).</summary>
+    public TCapability? Capability<TCapability>() where TCapability : class =>
+        typeof(TCapability) == typeof(IConsoleLog) ? (TCapability)(object)new Capabilities.QemuConsoleLog(Registry) : this as TCapability;
 }

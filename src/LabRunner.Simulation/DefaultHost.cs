@@ -1,5 +1,6 @@
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Net;
+using LabRunner.Providers.HyperV;
 using LabRunner.Simulation.Model;
 
 namespace LabRunner.Simulation;

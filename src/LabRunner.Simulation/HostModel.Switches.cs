@@ -3,6 +3,7 @@ using System.Globalization;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
+using LabRunner.Providers.HyperV;
 using LabRunner.Simulation.Model;
 
 namespace LabRunner.Simulation;

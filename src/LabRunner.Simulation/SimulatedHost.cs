@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using LabRunner.Core.Hosting;
+using LabRunner.Core.Providers;
 using LabRunner.HostCommon.Files;
 using LabRunner.Simulation.Model;
 
@@ -76,32 +77,33 @@ public sealed class SimulatedHost
         return new SimulatedHost(state);
     }
 
-    /// <summary>The host of <c>LABRUNNER_SIM_HOST</c> (or the per-user default file), failing as <c>LABRUNNER_SIM_FAIL_AT</c> asks.</summary>
-    /// <exception cref="HostUnavailableException">LABRUNNER_SIM_FAIL_AT is not a positive integer.</exception>
-    public static SimulatedHost FromEnvironment()
+    /// <summary>
+    /// The host of <c>LABRUNNER_SIM_HOST</c> (relative to <paramref name="workingDirectory"/>; else the per-user default
+    /// file), failing as <c>LABRUNNER_SIM_FAIL_AT</c> asks; the one reading of both variables, for the CLI and the tests' worker.
+    /// </summary>
+    /// <exception cref="ProviderException">LABRUNNER_SIM_FAIL_AT is not a positive whole number.</exception>
+    public static SimulatedHost FromEnvironment(Func<string, string?> getVariable, string workingDirectory)
     {
-        var host = new SimulatedHost(DefaultFilePath());
-        var failAt = Environment.GetEnvironmentVariable(FailAtVariable);
-        if (!string.IsNullOrWhiteSpace(failAt))
-        {
-            if (!int.TryParse(failAt, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
-                throw new HostUnavailableException(new HostError(HostErrorKind.Unavailable, $"{FailAtVariable} must be a positive integer (the mutating call to fail), not '{failAt}'."));
-            host.FailAtOperation = n;
-        }
+        ArgumentNullException.ThrowIfNull(getVariable);
+        var path = getVariable(PathVariable) is { Length: > 0 } p ? Path.GetFullPath(p, workingDirectory) : DefaultFilePath(getVariable);
+        var host = new SimulatedHost(path);
+        if (getVariable(FailAtVariable) is { Length: > 0 } failAt)
+            host.FailAtOperation = int.TryParse(failAt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
+                ? n
+                : throw new ProviderException($"{FailAtVariable}='{failAt}' is not a positive whole number");
         return host;
     }
 
     /// <summary>
-    /// <c>LABRUNNER_SIM_HOST</c> when set; otherwise <c>%LOCALAPPDATA%\LabRunner\simulated-host.json</c> on
-    /// Windows and <c>$XDG_STATE_HOME/labrunner/simulated-host.json</c> (default <c>~/.local/state</c>) elsewhere.
+    /// Where the host lives when <c>LABRUNNER_SIM_HOST</c> names no file: <c>%LOCALAPPDATA%\LabRunner\simulated-host.json</c>
+    /// on Windows and <c>$XDG_STATE_HOME/labrunner/simulated-host.json</c> (default <c>~/.local/state</c>) elsewhere.
     /// </summary>
-    public static string DefaultFilePath()
+    public static string DefaultFilePath(Func<string, string?> getVariable)
     {
-        var fromEnvironment = Environment.GetEnvironmentVariable(PathVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return Path.GetFullPath(fromEnvironment);
+        ArgumentNullException.ThrowIfNull(getVariable);
         if (OperatingSystem.IsWindows())
             return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "LabRunner", FileName);
-        var state = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
+        var state = getVariable("XDG_STATE_HOME");
         if (string.IsNullOrEmpty(state) || !Path.IsPathRooted(state))
             state = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state");
         return Path.Combine(state, "labrunner", FileName);

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
+using LabRunner.Providers.HyperV;
 using LabRunner.Simulation.Model;
 
 namespace LabRunner.Simulation;
@@ -8,7 +9,8 @@ namespace LabRunner.Simulation;
 /// <summary>
 /// <see cref="IHostProvider"/> over a <see cref="SimulatedHost"/>: each <see cref="HostOperation"/> is
 /// one mutating call of the model, so <see cref="SimulatedHost.FailAtOperation"/> N fails the Nth
-/// operation. The model's refusals become <see cref="HostError"/>s here and nowhere else.
+/// operation. The model's refusals become <see cref="HostError"/>s here and nowhere else. A simulated VM has no
+/// guest inside (no <see cref="IGuestBoot"/>): 'lab up' does not wait for one.
 /// </summary>
 public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
 {
@@ -25,8 +27,10 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
     /// <summary>The simulated host's files are this machine's, and the disks its model holds.</summary>
     public IHostFiles Files { get; } = new SimulatedHostFiles(host);
 
-    /// <summary>A simulated VM has no guest inside: 'lab up' does not wait for one.</summary>
-    public bool BootsGuests => false;
+    /// <summary>The PowerShell the Hyper-V provider would run for the batch: what a simulated Hyper-V host shows for --what-if.</summary>
+    public string? Preview(OperationBatch batch) => HyperVProvider.RenderPreview(batch);
+
+    public string PreviewHeading(string batchLabel) => HyperVProvider.ScriptHeading(batchLabel);
 
     /// <summary>Operations that succeeded, over all batches (for benchmarks).</summary>
     public long OperationsApplied => Interlocked.Read(ref _operationsApplied);

@@ -96,7 +96,7 @@ public sealed class BoxDiskSafetyTests : IAsyncLifetime, IDisposable
         var evil = _files.PathOf("evil.qcow2");
         await HostTools.RunAsync("qemu-img", "create", "-q", "-f", "qcow2", "-b", secret, "-F", "raw", evil, "1M");
         var runner = new RecordingRunner();
-        var service = new BoxService(_store.Store, new Downloader(TestStore.Http), new DiskTool(runner), TimeProvider.System);
+        var service = new BoxService(_store.Store, new Downloader(TestStore.Http), new DiskTool(runner), TimeProvider.System) { Targets = BoxTarget.All };
 
         var ex = await RefusedAsync(new BoxAddRequest("evil", evil) { Target = BoxTarget.HyperV }, service);
 

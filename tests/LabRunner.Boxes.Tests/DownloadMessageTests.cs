@@ -26,6 +26,7 @@ public sealed class DownloadMessageTests : IAsyncLifetime, IDisposable
         new(BoxStore.ForHome(_store.Home), new Downloader(TestStore.Http) { Attempts = attempts }, new DiskTool(HostTools.Runner), TimeProvider.System)
         {
             LockTimeout = lockTimeout ?? TimeSpan.FromMinutes(1),
+            Targets = BoxTarget.All,
         };
 
     private static BoxAddRequest Request(Uri url) => new("d", url.ToString()) { Target = BoxTarget.Qemu };

@@ -20,7 +20,7 @@ public sealed class HostileArchiveTests : IDisposable
     {
         // The store is three levels below the sandbox: '../../../x' from a staging folder lands in the sandbox.
         _store = BoxStore.ForHome(Path.Combine(_sandbox, "home"));
-        _service = new BoxService(_store, new Downloader(TestStore.Http), new DiskTool(HostTools.Runner), TimeProvider.System);
+        _service = new BoxService(_store, new Downloader(TestStore.Http), new DiskTool(HostTools.Runner), TimeProvider.System) { Targets = BoxTarget.All };
         Directory.CreateDirectory(Path.Combine(_sandbox, "in"));
     }
 

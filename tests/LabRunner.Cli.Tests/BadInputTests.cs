@@ -1,5 +1,6 @@
 using LabRunner.Cli.Commands;
 using LabRunner.Cli.Rendering;
+using LabRunner.Core.Providers;
 using LabRunner.Core.Reconciliation;
 using LabRunner.Engine;
 using LabRunner.Simulation;
@@ -135,7 +136,7 @@ public sealed class BadInputTests : IDisposable
         var console = new Spectre.Console.Testing.TestConsole();
         var error = new StringWriter();
         var env = new CliEnvironment(console, error, _project.Root, _ => null);
-        var host = new HostSelection(new SimulatedProvider(new SimulatedHost(Path.Combine(_project.Root, "host.json"))), Path.Combine(_project.Root, "lock"), _ => null);
+        var host = new ProviderHost(new SimulatedProvider(new SimulatedHost(Path.Combine(_project.Root, "host.json"))), Path.Combine(_project.Root, "lock"));
         var result = new EngineResult(outcome, [], null, null, [], []);
 
         EngineResultRenderer.Render(result, mode, host, env, json: false);

@@ -1,5 +1,7 @@
 using LabRunner.Cli.Commands;
 using LabRunner.Core.Hosting;
+using LabRunner.Providers.HyperV;
+using LabRunner.Simulation;
 
 namespace LabRunner.Cli.Tests;
 
@@ -40,12 +42,14 @@ public sealed class BridgedAdapterTests : IDisposable
     }
 
     [Fact]
-    public void A_batch_that_cannot_be_rendered_for_HyperV_is_an_internal_error_not_a_preview()
+    public void A_batch_that_cannot_be_rendered_for_HyperV_is_an_internal_error_not_a_preview_on_either_host_that_shows_it()
     {
         var batch = new OperationBatch("host networking", [new CreateSwitch("LabRunner-Bridge-Eth*", SwitchKind.External, "Eth*", "labrunner:v1 lab=shop project=p")]);
 
-        var error = Assert.Throws<InvalidOperationException>(() => DefaultServices.Preview(batch));
+        var error = Assert.Throws<InvalidOperationException>(() => HyperVProvider.RenderPreview(batch));
+        var simulated = Assert.Throws<InvalidOperationException>(() => new SimulatedProvider(SimulatedHost.InMemory()).Preview(batch));
 
         Assert.Contains("wildcard", error.Message, StringComparison.Ordinal);
+        Assert.Contains("wildcard", simulated.Message, StringComparison.Ordinal);
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Cli.Tests;
 
@@ -185,7 +186,7 @@ public partial class FuzzTests
         var watch = Stopwatch.StartNew();
         try
         {
-            result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", text), local is null ? null : new SourceText("Labfile.local.yml", local), LabContext.Default);
+            result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", text), local is null ? null : new SourceText("Labfile.local.yml", local), LabContext.For(HyperVRules.Instance));
         }
         catch (Exception ex)
         {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using LabRunner.Cli.Commands;
 using LabRunner.Engine;
 using LabRunner.Engine.Guests;
+using LabRunner.Providers.HyperV;
 using Microsoft.Extensions.Time.Testing;
 using Spectre.Console.Testing;
 
@@ -44,7 +45,7 @@ public sealed class GuestFaultTests : IDisposable
     {
         var error = new StringWriter();
         var env = new CliEnvironment(new TestConsole().Width(200), error, _project.Root, _ => null);
-        var project = LabProject.Open(null, _project.Root, _ => null);
+        var project = LabProject.Open(null, _project.Root, _ => null, HyperVRules.Instance);
         var plan = project.Plan().Plan!;
         var services = new Services
         {
@@ -54,7 +55,7 @@ public sealed class GuestFaultTests : IDisposable
             Time = new FakeTimeProvider(),
         };
 
-        var (exit, outcomes) = await GuestSteps.WaitAsync(project, services, directAccess: null, env, quiet: false, plan,
+        var (exit, outcomes) = await GuestSteps.WaitAsync(project, services, provider: null, env, quiet: false, plan,
             [new GuestRequest("a", true), new GuestRequest("b", true), new GuestRequest("c", true)], CancellationToken.None);
 
         Assert.Equal(ExitCodes.HostFailure, exit);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using LabRunner.Cli.Commands;
 using LabRunner.Engine;
 using LabRunner.Engine.Guests;
+using LabRunner.Providers.HyperV;
 using Microsoft.Extensions.Time.Testing;
 using Spectre.Console.Testing;
 
@@ -87,7 +88,7 @@ public sealed class GuestProgressTests : IDisposable
     {
         var error = new StringWriter();
         var env = new CliEnvironment(console, error, _project.Root, _ => null);
-        var project = LabProject.Open(null, _project.Root, _ => null);
+        var project = LabProject.Open(null, _project.Root, _ => null, HyperVRules.Instance);
         var plan = project.Plan().Plan!;
         var services = new Services
         {
@@ -96,7 +97,7 @@ public sealed class GuestProgressTests : IDisposable
             GuestConnector = guest,
             Time = _timers,
         };
-        var exit = await GuestSteps.RunAsync(project, services, directAccess: null, env, quiet: false, plan, [.. vms.Select(v => new GuestRequest(v, Provision: true))], ct);
+        var exit = await GuestSteps.RunAsync(project, services, provider: null, env, quiet: false, plan, [.. vms.Select(v => new GuestRequest(v, Provision: true))], ct);
         return (exit, console.Output, error.ToString());
     }
 

@@ -1,6 +1,7 @@
 using LabRunner.Cli.Commands;
 using LabRunner.Engine;
 using LabRunner.Engine.Guests;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Cli.Tests;
 
@@ -26,7 +27,7 @@ public sealed class GuestRequestsTests : IDisposable
     public void Dispose() => _project.Dispose();
 
     private EngineResult Result(EngineOutcome outcome, params VmOutcome[] vms) =>
-        new(outcome, [], LabProject.Open(null, _project.Root, _ => null).Plan().Plan!, null, [], []) { VmOutcomes = [.. vms] };
+        new(outcome, [], LabProject.Open(null, _project.Root, _ => null, HyperVRules.Instance).Plan().Plan!, null, [], []) { VmOutcomes = [.. vms] };
 
     private static string[] Describe(IReadOnlyList<GuestRequest> requests) => [.. requests.Select(r => r.Vm + (r.Provision ? "+provision" : ""))];
 

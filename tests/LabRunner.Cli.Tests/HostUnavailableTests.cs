@@ -1,5 +1,6 @@
 using LabRunner.Cli.Commands;
 using LabRunner.Core.Hosting;
+using LabRunner.Core.Providers;
 using LabRunner.Providers.HyperV;
 using LabRunner.Providers.HyperV.Cim;
 using LabRunner.Providers.HyperV.Running;
@@ -131,7 +132,7 @@ public sealed class HostUnavailableTests : IDisposable
         var lockPath = Path.Combine(_project.Root, "host.lock");
         var services = new Services
         {
-            Host = (_, _, _) => new HostSelection(new HyperVProvider(runner, cim, "TESTHOST"), lockPath, _ => null),
+            Host = (_, _, _) => new ProviderHost(new HyperVProvider(runner, cim, "TESTHOST"), lockPath),
             Seeds = defaults.Seeds,
         };
         return Lab.RunAsync(_project.Root, null, services, args);

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using LabRunner.Cli.Commands;
 using LabRunner.Core.Hosting;
+using LabRunner.Core.Providers;
 using LabRunner.Simulation;
 using Microsoft.Extensions.Time.Testing;
 using Spectre.Console.Testing;
@@ -52,7 +53,7 @@ public sealed class InterruptedJsonTests : IDisposable
 
         public IHostFiles Files => inner.Files;
 
-        public bool BootsGuests => inner.BootsGuests;
+        public TCapability? Capability<TCapability>() where TCapability : class => inner.Capability<TCapability>();
 
         public async Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)
         {
@@ -95,8 +96,8 @@ public sealed class InterruptedJsonTests : IDisposable
         var hostFile = Path.Combine(_project.Root, "host.json");
         var services = new Services
         {
-            Host = (_, _, _) => new HostSelection(new InterruptingProvider(new SimulatedProvider(new SimulatedHost(hostFile)), ctrlC, point, ignoreCancellation),
-                hostFile + ".engine.lock", _ => null),
+            Host = (_, _, _) => new ProviderHost(new InterruptingProvider(new SimulatedProvider(new SimulatedHost(hostFile)), ctrlC, point, ignoreCancellation),
+                hostFile + ".engine.lock"),
             Seeds = DefaultServices.Create().Seeds,
             Time = time,
         };

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 using LabRunner.Engine;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Cli.Tests;
 
@@ -218,7 +219,7 @@ public sealed partial class ReadmeTests
     /// <summary>An empty file for every box the Labfile's VMs use, where LabRunner will look for it (the simulated host only checks that it exists).</summary>
     private static void CreateBoxes(string folder)
     {
-        var project = LabProject.Open(null, folder, _ => null);
+        var project = LabProject.Open(null, folder, _ => null, HyperVRules.Instance);
         var lab = project.Load().Lab;
         if (lab is null) return;
         foreach (var box in lab.Vms.Select(v => v.Box).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase))

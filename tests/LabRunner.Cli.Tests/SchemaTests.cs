@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Labfile;
+using LabRunner.Providers.HyperV;
 using Newtonsoft.Json.Linq;
 using NJsonSchema;
 
@@ -92,7 +93,7 @@ public partial class SchemaTests
     public async Task A_valid_Labfile_validates_against_the_schema(string name)
     {
         var text = name == "Labfile.example.yml" ? Repo.Example : Repo.Labfile(name);
-        var core = LabfileLoader.Load(new SourceText(name, text), null, Core.Planning.LabContext.Default with { BoxesOnDisk = ["ubuntu"] });
+        var core = LabfileLoader.Load(new SourceText(name, text), null, Core.Planning.LabContext.For(HyperVRules.Instance) with { BoxesOnDisk = ["ubuntu"] });
         Assert.False(core.HasErrors, string.Join("\n", core.Diagnostics));
 
         var errors = await ValidateAsync(text);
@@ -125,7 +126,7 @@ public partial class SchemaTests
     public async Task The_schema_refuses_what_the_binder_refuses(string line, string key)
     {
         var text = "name: demo\n" + line + "\n";
-        var core = LabfileLoader.Load(new SourceText("Labfile.yml", text), null, Core.Planning.LabContext.Default);
+        var core = LabfileLoader.Load(new SourceText("Labfile.yml", text), null, Core.Planning.LabContext.For(HyperVRules.Instance));
         Assert.True(core.HasErrors, "test bug: the binder accepts this");
 
         var errors = await ValidateAsync(text);

@@ -43,7 +43,7 @@ public sealed class SshCliTests : IDisposable
         {
             Host = (provider, project, env) =>
             {
-                var host = defaults.Host(provider, project, env);
+                var host = defaults.Providers.Resolve(provider, env.ForProviders).Open(env.ForProviders);
                 return bootsGuests ? host with { Provider = new BootingHost(host.Provider) } : host;
             },
             Seeds = defaults.Seeds,
@@ -220,12 +220,11 @@ public sealed class SshCliTests : IDisposable
     }
 
     /// <summary>A host that claims to boot guests, over the simulated host.</summary>
-    private sealed class BootingHost(IHostProvider inner) : IHostProvider
+    private sealed class BootingHost(IHostProvider inner) : IHostProvider, IGuestBoot
     {
         public string Description => inner.Description;
         public HostRules Rules => inner.Rules;
         public IHostFiles Files => inner.Files;
-        public bool BootsGuests => true;
         public string? Preview(OperationBatch batch) => inner.Preview(batch);
         public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) => inner.GetInventoryAsync(filesOfInterest, cancellationToken);
         public Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) => inner.ApplyAsync(batch, progress, cancellationToken);

@@ -3,6 +3,7 @@ using LabRunner.Boxes;
 using LabRunner.Boxes.Tests.Support;
 using LabRunner.Cli.Commands;
 using LabRunner.Engine;
+using LabRunner.Providers.Qemu;
 using LabRunner.Tests.Shared;
 using Spectre.Console.Testing;
 
@@ -49,7 +50,7 @@ public sealed class StoreBoxPlanTests : IAsyncLifetime, IDisposable
     {
         var console = new TestConsole().Width(200);
         var env = new CliEnvironment(console, new StringWriter(), _project.Root, name => _env.GetValueOrDefault(name));
-        var project = LabBoxes.WithStore(LabProject.Open(null, _project.Root, env.GetVariable), env, BoxTarget.Qemu);
+        var project = LabBoxes.WithStore(LabProject.Open(null, _project.Root, env.GetVariable, QemuRules.Instance), env, QemuProviderDescriptor.BoxSupport);
         var exit = await LabBoxes.EnsureAsync(project, env, BoxTarget.Qemu, json: false, CancellationToken.None);
         return (exit, console.Output, project.BoxPath(project.Load().Lab!, "debian-12"));
     }

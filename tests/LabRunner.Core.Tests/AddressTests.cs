@@ -1,4 +1,5 @@
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests;
 
@@ -279,7 +280,7 @@ public class AddressTests
     public void A_NAT_subnet_is_checked_against_the_prefix_of_the_context()
     {
         var text = Lab("  - { name: lan, type: nat, subnet: 10.50.0.0/24 }", "  - { name: web, networks: [lan] }");
-        var context = LabContext.Default with { DefaultNatPrefix = Net.Ipv4Subnet.Parse("10.50.0.0/16") };
+        var context = LabContext.For(HyperVRules.Instance) with { DefaultNatPrefix = Net.Ipv4Subnet.Parse("10.50.0.0/16") };
 
         Expect.NoErrors(Labfiles.Load(text, context: context).Diagnostics);
     }

@@ -1,6 +1,7 @@
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests;
 
@@ -149,7 +150,7 @@ public class PlannerTests
         // The same slice taken by one of the lab's own networks, or by another lab on the host.
         var withOwn = Lab($"  - {{ name: out, type: nat }}\n  - {{ name: lan, type: private, subnet: {usual} }}", "  - { name: web, networks: [out, lan] }");
         var own = Labfiles.ValidPlan(withOwn).Networks[0].Subnet!.Value;
-        var taken = Labfiles.ValidPlan(natOnly, context: LabContext.Default with { TakenSubnets = [usual] }).Networks.Single().Subnet!.Value;
+        var taken = Labfiles.ValidPlan(natOnly, context: LabContext.For(HyperVRules.Instance) with { TakenSubnets = [usual] }).Networks.Single().Subnet!.Value;
 
         Assert.False(own.Overlaps(usual));
         Assert.False(taken.Overlaps(usual));
@@ -179,7 +180,7 @@ public class PlannerTests
     {
         var text = Lab("  - { name: out, type: nat }", "  - { name: web, networks: [out] }") + "\nnat: { prefix: 10.188.0.0/24 }\n";
 
-        var result = Labfiles.Plan(text, context: LabContext.Default with { TakenSubnets = [Ipv4Subnet.Parse("10.188.0.128/25")] });
+        var result = Labfiles.Plan(text, context: LabContext.For(HyperVRules.Instance) with { TakenSubnets = [Ipv4Subnet.Parse("10.188.0.128/25")] });
 
         Expect.At(result.Diagnostics, "LAB502", text, "out");
     }

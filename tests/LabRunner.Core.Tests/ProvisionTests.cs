@@ -1,5 +1,6 @@
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests;
 
@@ -17,7 +18,7 @@ public class ProvisionTests
 
     private static VmDefinition Web(string text, LabContext? context = null)
     {
-        var loaded = Labfiles.Load(text, context: context ?? LabContext.Default with { BoxesOnDisk = ["ubuntu"] });
+        var loaded = Labfiles.Load(text, context: context ?? LabContext.For(HyperVRules.Instance) with { BoxesOnDisk = ["ubuntu"] });
         Expect.NoErrors(loaded.Diagnostics);
         return loaded.Lab!.Vms.Single();
     }
@@ -74,7 +75,7 @@ public class ProvisionTests
     {
         var text = Lab("    boot_timeout: 5");
 
-        var d = Expect.OnlyError(Labfiles.Load(text, context: LabContext.Default with { BoxesOnDisk = ["ubuntu"] }).Diagnostics, "LAB304", text, "5");
+        var d = Expect.OnlyError(Labfiles.Load(text, context: LabContext.For(HyperVRules.Instance) with { BoxesOnDisk = ["ubuntu"] }).Diagnostics, "LAB304", text, "5");
 
         Assert.Contains("boot_timeout", d.Message);
     }
@@ -142,7 +143,7 @@ public class ProvisionTests
                   - file: { source: conf/gone.ini, destination: /etc/gone.ini }
                   - shell: { path: scripts/there.sh }
             """;
-        var context = LabContext.Default with { BoxesOnDisk = ["ubuntu"], MissingProvisionFiles = ["scripts/missing.sh", "conf/gone.ini"] };
+        var context = LabContext.For(HyperVRules.Instance) with { BoxesOnDisk = ["ubuntu"], MissingProvisionFiles = ["scripts/missing.sh", "conf/gone.ini"] };
 
         var diagnostics = Labfiles.Load(text, context: context).Diagnostics;
 

@@ -4,6 +4,7 @@ using System.Text;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests;
 
@@ -29,11 +30,11 @@ public sealed class StableAllocationTests
         """;
 
     private static LabPlan PlanWith(string vms, ImmutableDictionary<string, VmAllocation>? records = null) =>
-        Labfiles.ValidPlan(Text(vms), context: records is null ? null : LabContext.Default with { Allocations = records });
+        Labfiles.ValidPlan(Text(vms), context: records is null ? null : LabContext.For(HyperVRules.Instance) with { Allocations = records });
 
     private static (LabDefinition Lab, LabPlan Plan) LoadAndPlan(string vms, ImmutableDictionary<string, VmAllocation> records)
     {
-        var context = LabContext.Default with { Allocations = records };
+        var context = LabContext.For(HyperVRules.Instance) with { Allocations = records };
         var result = Labfiles.Plan(Text(vms), context: context);
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics) + "\n" + Text(vms));
         return (result.Lab!, result.Plan!);

@@ -1,4 +1,5 @@
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests;
 
@@ -9,7 +10,7 @@ namespace LabRunner.Core.Tests;
 /// </summary>
 public class StoreBoxTests
 {
-    private static readonly LabContext WithStore = LabContext.Default with { BoxStoreProvider = "qemu" };
+    private static readonly LabContext WithStore = LabContext.For(HyperVRules.Instance) with { BoxStoreProvider = "qemu" };
 
     private static string Lab(string boxes, string vmBox = "debian-12") => $"""
         name: demo

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests;
 
@@ -12,10 +13,10 @@ internal static class Labfiles
     public const string LocalPath = "Labfile.local.yml";
 
     public static LoadResult Load(string yaml, string? local = null, LabContext? context = null) =>
-        LabfileLoader.Load(MainText(yaml), LocalText(local), context ?? LabContext.Default);
+        LabfileLoader.Load(MainText(yaml), LocalText(local), context ?? LabContext.For(HyperVRules.Instance));
 
     public static PlanResult Plan(string yaml, string? local = null, LabContext? context = null) =>
-        LabfileLoader.LoadAndPlan(MainText(yaml), LocalText(local), context ?? LabContext.Default);
+        LabfileLoader.LoadAndPlan(MainText(yaml), LocalText(local), context ?? LabContext.For(HyperVRules.Instance));
 
     /// <summary>A plan for a Labfile the test means to be valid; fails with every diagnostic otherwise.</summary>
     public static LabPlan ValidPlan(string yaml, string? local = null, LabContext? context = null)

@@ -1,5 +1,6 @@
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests;
 
@@ -56,7 +57,7 @@ public class VmTests
     public void A_VM_box_may_name_a_catalog_box_as_owner_slash_name()
     {
         var text = Lab("    box: acme/debian-12", boxes: "  ubuntu: boxes/ubuntu.vhdx");
-        var context = LabContext.Default with { BoxStoreProvider = "qemu", StoreBoxNames = ["acme/debian-12"] };
+        var context = LabContext.For(HyperVRules.Instance) with { BoxStoreProvider = "qemu", StoreBoxNames = ["acme/debian-12"] };
 
         Assert.DoesNotContain(Labfiles.Load(text, context: context).Diagnostics, x => x.Code == "LAB315");
     }
@@ -65,7 +66,7 @@ public class VmTests
     public void A_box_found_on_disk_needs_no_declaration()
     {
         var text = Lab("    box: debian");
-        var context = LabContext.Default with { BoxesOnDisk = ["debian"] };
+        var context = LabContext.For(HyperVRules.Instance) with { BoxesOnDisk = ["debian"] };
 
         Expect.NoErrors(Labfiles.Load(text, context: context).Diagnostics);
         Expect.OnlyError(Labfiles.Load(text).Diagnostics, "LAB301", text, "debian");
@@ -75,7 +76,7 @@ public class VmTests
     public void A_declared_box_whose_file_is_missing_is_reported_once_at_its_path()
     {
         var text = Lab("    cpus: 2\n  - name: db", boxes: "  ubuntu: { path: images/u.vhdx }\n  spare: images/spare.vhdx");
-        var context = LabContext.Default with { MissingBoxFiles = ["images/u.vhdx", "images/spare.vhdx"] };
+        var context = LabContext.For(HyperVRules.Instance) with { MissingBoxFiles = ["images/u.vhdx", "images/spare.vhdx"] };
 
         var d = Expect.OnlyError(Labfiles.Load(text, context: context).Diagnostics, "LAB308", text, "images/u.vhdx");
 

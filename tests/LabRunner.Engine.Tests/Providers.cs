@@ -120,7 +120,7 @@ internal sealed class OwnFilesProvider(IHostProvider inner, IHostFiles files) : 
 
     public string Description => inner.Description;
 
-    public bool BootsGuests => inner.BootsGuests;
+    public TCapability? Capability<TCapability>() where TCapability : class => inner.Capability<TCapability>();
 
     public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) =>
         inner.GetInventoryAsync(filesOfInterest, cancellationToken);

@@ -3,6 +3,7 @@ using LabRunner.Core.Hosting;
 using LabRunner.Core.Reconciliation;
 using LabRunner.Engine;
 using LabRunner.Guest;
+using LabRunner.Providers.HyperV;
 using LabRunner.Simulation;
 
 namespace LabRunner.Engine.Tests;
@@ -67,7 +68,7 @@ internal sealed class TestLab : IDisposable
         return new LabEngine(opened, provider, HostFile + ".engine.lock", seeds, reporter ?? new NullReporter());
     }
 
-    public LabProject Project() => LabProject.Open(null, ProjectDirectory, _ => null);
+    public LabProject Project() => LabProject.Open(null, ProjectDirectory, _ => null, HyperVRules.Instance);
 
     public Task<EngineResult> Run(ReconcileMode mode, SimulatedHost? host = null, EngineOptions? options = null, CancellationToken ct = default) =>
         Engine(host).RunAsync(mode, [], options ?? EngineOptions.Default, ct);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 using LabRunner.Tests.Shared;
 
 namespace LabRunner.Guest.Tests;
@@ -39,7 +40,7 @@ public class GoldenTests
     private static LabPlan GoldenPlan()
     {
         var text = File.ReadAllText(Path.Combine(GoldenDirectory(), "Labfile.yml"));
-        var result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", text), null, LabContext.Default);
+        var result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", text), null, LabContext.For(HyperVRules.Instance));
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
         return result.Plan!;
     }

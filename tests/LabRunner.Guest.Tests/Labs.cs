@@ -1,5 +1,6 @@
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Guest.Tests;
 
@@ -158,7 +159,7 @@ internal static class Labs
 
     public static LabPlan Plan(string yaml)
     {
-        var result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", yaml), null, LabContext.Default);
+        var result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", yaml), null, LabContext.For(HyperVRules.Instance));
         Assert.False(result.HasErrors, string.Join("\n", result.Diagnostics));
         return result.Plan!;
     }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
+using LabRunner.Providers.HyperV;
 using LabRunner.Providers.HyperV.Cim;
 using LabRunner.Providers.HyperV.Tests.Support;
 

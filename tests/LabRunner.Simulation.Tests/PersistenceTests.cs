@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
+using LabRunner.Providers.HyperV;
 using LabRunner.Simulation.Model;
 using static LabRunner.Simulation.Tests.TestHost;
 
@@ -300,7 +301,7 @@ public class PersistenceTests
         var (exit, output) = await RunWorkerAsync(folder.File("host.json"), "f", 1, failAt: "third");
 
         Assert.Equal(3, exit);
-        Assert.Contains("LABRUNNER_SIM_FAIL_AT must be a positive integer", output, StringComparison.Ordinal);
+        Assert.Contains("LABRUNNER_SIM_FAIL_AT='third' is not a positive whole number", output, StringComparison.Ordinal);
     }
 
     private static void AddSwitches(SimulatedHost host, string prefix, int count)

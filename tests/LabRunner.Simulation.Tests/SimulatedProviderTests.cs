@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
+using LabRunner.Providers.HyperV;
 using LabRunner.Simulation.Model;
 using static LabRunner.Simulation.Tests.TestHost;
 

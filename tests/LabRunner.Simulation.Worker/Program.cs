@@ -1,4 +1,5 @@
 using System.Globalization;
+using LabRunner.Core.Errors;
 using LabRunner.Core.Hosting;
 using LabRunner.Engine;
 using LabRunner.Simulation;
@@ -33,7 +34,7 @@ static int AddSwitches(string prefix, int count)
 {
     try
     {
-        var host = SimulatedHost.FromEnvironment();
+        var host = SimulatedHost.FromEnvironment(Environment.GetEnvironmentVariable, Environment.CurrentDirectory);
         for (var i = 0; i < count; i++)
         {
             var name = string.Create(CultureInfo.InvariantCulture, $"{prefix}-{i}");
@@ -49,7 +50,7 @@ static int AddSwitches(string prefix, int count)
         }
         return 0;
     }
-    catch (HostUnavailableException e)
+    catch (LabRunnerException e)
     {
         Console.Error.WriteLine(e.Message);
         return 3;

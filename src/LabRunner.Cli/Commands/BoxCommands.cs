@@ -4,6 +4,7 @@ using LabRunner.Boxes;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Providers;
 using LabRunner.Engine;
 using LabRunner.HostCommon.Running;
 using Spectre.Console;
@@ -32,16 +33,21 @@ public static class BoxCommands
         return box;
     }
 
-    /// <summary>The store and service for this environment (LABRUNNER_HOME, else the platform's default).</summary>
-    public static BoxService Service(CliEnvironment env) =>
-        new(BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable)), new Downloader(Http), new DiskTool(new CliWrapHostCommandRunner()), TimeProvider.System);
+    /// <summary>The store and service for this environment (LABRUNNER_HOME, else the platform's default), installing boxes for <paramref name="targets"/>.</summary>
+    public static BoxService Service(CliEnvironment env, IReadOnlyList<BoxSupport> targets) =>
+        new(BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable)), new Downloader(Http), new DiskTool(new CliWrapHostCommandRunner()), TimeProvider.System) { Targets = targets };
 
-    /// <summary>Which provider boxes are installed for: --provider or LABRUNNER_PROVIDER; qemu by name, else Hyper-V's formats (hyperv, simulated); without either, hyperv on Windows and qemu elsewhere.</summary>
-    public static BoxTarget Target(ParseResult parse, GlobalOptions global, CliEnvironment env)
+    private static BoxService Service(CliEnvironment env, GlobalOptions global) => Service(env, [.. global.Providers.BoxSupports]);
+
+    /// <summary>
+    /// Which provider's boxes a command line adds and uses: --provider or LABRUNNER_PROVIDER (the simulated host's are
+    /// Hyper-V's); without either, the default provider's here, else this OS's own (hyperv on Windows, qemu elsewhere).
+    /// </summary>
+    public static BoxSupport Target(ParseResult parse, GlobalOptions global, CliEnvironment env)
     {
-        var name = parse.GetValue(global.Provider) ?? env.GetVariable(HostSelection.ProviderVariable);
-        if (string.IsNullOrEmpty(name)) return OperatingSystem.IsWindows() ? BoxTarget.HyperV : BoxTarget.Qemu;
-        return BoxTargets.TryParse(name, out var target) ? target : BoxTarget.HyperV;
+        ArgumentNullException.ThrowIfNull(global);
+        ArgumentNullException.ThrowIfNull(env);
+        return global.Providers.BoxesFor(parse.GetValue(global.Provider), env.ForProviders);
     }
 
     private static Command Add(GlobalOptions global, CliEnvironment env)
@@ -74,7 +80,7 @@ public static class BoxCommands
                 IsCatalog = parse.GetValue(catalog) is not null,
                 Force = parse.GetValue(force),
                 // Only an explicit --provider converts a .box for another provider than its own (issue 14.15).
-                Target = parse.GetValue(global.Provider) is { } asked ? (BoxTargets.TryParse(asked, out var t) ? t : BoxTarget.HyperV) : null,
+                Target = parse.GetValue(global.Provider) is { } asked ? global.Providers.BoxesFor(asked, env.ForProviders) : null,
                 HostTarget = Target(parse, global, env),
             };
             if (parse.GetValue(version) is { } v)
@@ -90,7 +96,7 @@ public static class BoxCommands
             var json = parse.GetValue(global.Json);
             return await Run(async () =>
             {
-                var service = Service(env);
+                var service = Service(env, global);
                 var result = await WithProgress(env, json, reporter => service.AddAsync(request, reporter, ct)).ConfigureAwait(false);
                 if (json)
                 {
@@ -124,7 +130,7 @@ public static class BoxCommands
         var command = new Command("list", "List the installed boxes: name, version, provider and format, size, and the labs on this machine that use each.");
         command.SetAction(parse =>
         {
-            var store = Service(env).Store;
+            var store = Service(env, global).Store;
             var boxes = store.List();
             if (parse.GetValue(global.Json))
             {
@@ -176,7 +182,7 @@ public static class BoxCommands
             var json = parse.GetValue(global.Json);
             return await Run(async () =>
             {
-                var removed = await Service(env).RemoveAsync(parse.GetValue(name)!, v, parse.GetValue(all), parse.GetValue(force), null, ct).ConfigureAwait(false);
+                var removed = await Service(env, global).RemoveAsync(parse.GetValue(name)!, v, parse.GetValue(all), parse.GetValue(force), null, ct).ConfigureAwait(false);
                 if (json) WriteList(env, "box remove", "removed", removed);
                 else foreach (var b in removed) env.Stdout.WriteLine($"Removed box '{b.Name}' {b.Manifest.Version} ({b.Provider}, {b.Manifest.Format}).");
                 return ExitCodes.Success;
@@ -193,7 +199,7 @@ public static class BoxCommands
             var json = parse.GetValue(global.Json);
             return await Run(async () =>
             {
-                var outdated = await Service(env).OutdatedAsync(null, ct).ConfigureAwait(false);
+                var outdated = await Service(env, global).OutdatedAsync(null, ct).ConfigureAwait(false);
                 if (json)
                 {
                     Json.Emit(env, "box outdated", "ok", ExitCodes.Success, null, [], j =>
@@ -239,7 +245,7 @@ public static class BoxCommands
             var json = parse.GetValue(global.Json);
             return await Run(async () =>
             {
-                var service = Service(env);
+                var service = Service(env, global);
                 var added = await WithProgress(env, json, reporter => service.UpdateAsync(parse.GetValue(name), reporter, ct)).ConfigureAwait(false);
                 if (json) WriteList(env, "box update", "added", added.Select(a => a.Box));
                 else if (added.Count == 0) env.Stdout.WriteLine("Every box is at its catalog's newest version.");
@@ -260,7 +266,7 @@ public static class BoxCommands
             var json = parse.GetValue(global.Json);
             return await Run(async () =>
             {
-                var pruned = await Service(env).PruneAsync(parse.GetValue(dryRun), ct).ConfigureAwait(false);
+                var pruned = await Service(env, global).PruneAsync(parse.GetValue(dryRun), ct).ConfigureAwait(false);
                 var removed = pruned.Boxes;
                 var would = parse.GetValue(dryRun);
                 if (json)

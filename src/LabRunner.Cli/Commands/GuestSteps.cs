@@ -4,6 +4,7 @@ using System.Globalization;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Planning;
+using LabRunner.Core.Providers;
 using LabRunner.Engine;
 using LabRunner.Engine.Guests;
 
@@ -39,9 +40,9 @@ public static class GuestSteps
 {
     /// <returns>The exit code for the guests (0 when none failed) and each VM's outcome; no outcomes when nothing was waited for.</returns>
     public static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> AfterStartAsync(ParseResult parse, GuestOptions options, EngineResult result, LabProject project, Services services,
-        HostSelection host, CliEnvironment env, bool quiet, IReadOnlySet<string> targets, CancellationToken ct)
+        ProviderHost host, CliEnvironment env, bool quiet, IReadOnlySet<string> targets, CancellationToken ct)
     {
-        if (result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo) || !host.Provider.BootsGuests)
+        if (result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo) || host.Provider.Capability<IGuestBoot>() is null)
             return (ExitCodes.Success, []);
         var started = result.Reconciliation?.All.OfType<StartVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
         var created = result.Reconciliation?.All.OfType<CreateVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
@@ -53,7 +54,7 @@ public static class GuestSteps
         if (parse.GetValue(options.NoWait)) return (ExitCodes.Success, []);
         var requests = Requests(result, targets, startedVms, state.ReadyVms,
             provisionAll: parse.GetValue(options.Provision), provisionNone: parse.GetValue(options.NoProvision));
-        return await WaitAsync(project, services, host.Provider.DirectGuestAccess, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
+        return await WaitAsync(project, services, host.Provider, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -78,22 +79,23 @@ public static class GuestSteps
 
     /// <summary>
     /// Waits for (and provisions) <paramref name="requests"/>; prints each failure; exit 3 when any VM failed.
-    /// <paramref name="directAccess"/>: the provider's way into Windows guests without a network (PowerShell Direct), if any.
+    /// <paramref name="provider"/>'s capabilities are used where it has them: a way into Windows guests without a network
+    /// (PowerShell Direct), the VMs' consoles for a guest that did not become ready.
     /// </summary>
-    public static async Task<int> RunAsync(LabProject project, Services services, IDirectGuestAccess? directAccess, CliEnvironment env, bool quiet, LabPlan plan,
+    public static async Task<int> RunAsync(LabProject project, Services services, IHostProvider? provider, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct) =>
-        (await WaitAsync(project, services, directAccess, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
+        (await WaitAsync(project, services, provider, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
 
-    internal static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IDirectGuestAccess? directAccess, CliEnvironment env, bool quiet, LabPlan plan,
+    internal static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IHostProvider? provider, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct)
     {
         if (requests.Count == 0) return (ExitCodes.Success, []);
         var loaded = project.Load();
         if (loaded.Lab is null) return (ExitCodes.InvalidLabfile, []);
         if (!quiet) env.Stdout.WriteLine($"==> guests: waiting for {string.Join(", ", requests.Select(r => r.Vm))}");
-        var direct = directAccess is { } access ? new DirectGuests(access, () => AdminPassword(env)) : null;
+        var direct = provider?.Capability<IDirectGuestAccess>() is { } access ? new DirectGuests(access, () => AdminPassword(env)) : null;
         Task<ImmutableArray<GuestOutcome>> Work(IGuestReporter reporter) =>
-            new GuestWork(project, services.GuestConnector, services.Time, reporter) { Direct = direct }.RunAsync(loaded.Lab, plan, requests, ct);
+            new GuestWork(project, services.GuestConnector, services.Time, reporter) { Direct = direct, ConsoleLog = provider?.Capability<IConsoleLog>() }.RunAsync(loaded.Lab, plan, requests, ct);
         // A live row per VM on a terminal; plain lines when redirected. Failures and cloud-init's problems follow either way.
         var outcomes = !quiet && LiveReporter.Suits(env)
             ? await LiveGuestReporter.RunAsync(env, services.Time, requests.Select(r => r.Vm), Work).ConfigureAwait(false)
@@ -162,10 +164,10 @@ public static class GuestSteps
     /// Refuses a command that needs guests on a host that boots none (the simulated host), in the same words for
     /// 'provision', 'up/reload --provision' and 'ssh'.
     /// </summary>
-    public static void RequireGuests(HostSelection host, string nothing)
+    public static void RequireGuests(ProviderHost host, string nothing)
     {
         ArgumentNullException.ThrowIfNull(host);
-        if (!host.Provider.BootsGuests)
+        if (host.Provider.Capability<IGuestBoot>() is null)
             throw new UsageException($"{host.Provider.Description} boots no guests, so there is {nothing}");
     }
 

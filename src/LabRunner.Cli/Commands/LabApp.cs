@@ -4,6 +4,7 @@ using LabRunner.Cli.Rendering;
 using LabRunner.Boxes;
 using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Errors;
+using LabRunner.Core.Providers;
 
 namespace LabRunner.Cli.Commands;
 
@@ -17,12 +18,8 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
-    public Option<string?> Provider { get; } = new("--provider")
-    {
-        Description = "Where the lab lives: 'hyperv' (this Windows host), 'qemu' (this Linux host) or 'simulated' (a simulated Hyper-V host in a JSON file, any OS) [default: hyperv on Windows, qemu on Linux with QEMU; env LABRUNNER_PROVIDER]",
-        HelpName = "hyperv|qemu|simulated",
-        Recursive = true,
-    };
+    /// <summary>Where the lab lives: one of the catalog's providers, whose names, places and defaults the help lists.</summary>
+    public Option<string?> Provider { get; }
 
     public Option<bool> Json { get; } = new("--json")
     {
@@ -30,10 +27,23 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
-    public GlobalOptions()
+    /// <summary>The providers <see cref="Provider"/> chooses from.</summary>
+    public ProviderCatalog Providers { get; }
+
+    public GlobalOptions(ProviderCatalog providers)
     {
+        ArgumentNullException.ThrowIfNull(providers);
+        Providers = providers;
+        var defaults = providers.Providers.Select(p => p.DefaultWhen).OfType<string>();
+        Provider = new("--provider")
+        {
+            Description = $"Where the lab lives: {ProviderCatalog.OneOf(providers.Providers.Select(p => $"'{p.Name}' ({p.Summary})"))} " +
+                $"[default: {string.Join(", ", defaults)}; env {ProviderCatalog.ProviderVariable}]",
+            HelpName = string.Join('|', providers.Names),
+            Recursive = true,
+        };
         OptionValues.RequireNonEmpty(File, "a file");
-        OptionValues.AcceptOnly(Provider, HostSelection.HyperV, HostSelection.Qemu, HostSelection.Simulated);
+        OptionValues.AcceptOnly(Provider, [.. providers.Names]);
     }
 }
 
@@ -42,9 +52,10 @@ public static class LabApp
 {
     public static RootCommand Build(CliEnvironment env, Services services)
     {
-        var global = new GlobalOptions();
+        ArgumentNullException.ThrowIfNull(services);
+        var global = new GlobalOptions(services.Providers);
         var root = new RootCommand(
-            "LabRunner: VM labs on Hyper-V from a Labfile.yml, with the networking it declares - " +
+            $"LabRunner: VM labs on {ProviderCatalog.OneOf(services.Providers.Providers.Select(p => p.Title))} from a Labfile.yml, with the networking it declares - " +
             "private, NAT, bridged and isolated networks, static IPs and forwarded ports.")
         {
             global.File,

@@ -4,6 +4,7 @@ using LabRunner.Cli.Rendering;
 using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Labfile;
+using LabRunner.Core.Providers;
 using LabRunner.Engine;
 
 namespace LabRunner.Cli.Commands;
@@ -22,7 +23,9 @@ public static class LabBoxes
     {
         ArgumentNullException.ThrowIfNull(global);
         ArgumentNullException.ThrowIfNull(env);
-        var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable);
+        // Planned by the rules of the provider named (or this machine's); the engine plans again with its host's.
+        var rules = global.Providers.ForPlanning(parse.GetValue(global.Provider), env.ForProviders, refuseUnknown: false).Rules;
+        var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable, rules);
         NoteLocal(project, env, parse);
         return WithStore(project, env, Target(parse, global, env));
     }
@@ -37,16 +40,16 @@ public static class LabBoxes
     }
 
     /// <summary>The project with the user's box store for <paramref name="target"/>: its store boxes (by 'url', by 'version', by name alone) resolve there.</summary>
-    public static LabProject WithStore(LabProject project, CliEnvironment env, BoxTarget target)
+    public static LabProject WithStore(LabProject project, CliEnvironment env, BoxSupport target)
     {
         ArgumentNullException.ThrowIfNull(project);
         var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
         // How the engine finds a store box: the newest installed version that fits the Labfile's constraint.
-        return project.WithBoxStore(target.Name(),
+        return project.WithBoxStore(target.StoreName,
             box => store.Find(box.Name, Constraint(box), target) is { } found
                 ? new StoreBox(found.DiskPath, found.Name, found.Manifest.Version, found.Provider)
                 : null,
-            () => [.. store.List().Where(b => b.Provider == target.Name()).Select(b => b.Name).Distinct(StringComparer.Ordinal)]);
+            () => [.. store.List().Where(b => b.Provider == target.StoreName).Select(b => b.Name).Distinct(StringComparer.Ordinal)]);
     }
 
     private static VersionConstraint Constraint(BoxDefinition box) =>
@@ -57,14 +60,14 @@ public static class LabBoxes
     /// 'lab up' creates nothing before its boxes are there. A Labfile with errors is left to the engine to report.
     /// </summary>
     /// <returns>An exit code when a box could not be added; null when all are there.</returns>
-    public static async Task<int?> EnsureAsync(LabProject project, CliEnvironment env, BoxTarget target, bool json, CancellationToken ct)
+    public static async Task<int?> EnsureAsync(LabProject project, CliEnvironment env, BoxSupport target, bool json, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(project);
         var loaded = project.Load();
         if (loaded.HasErrors || loaded.Lab is not { } lab) return null;
         var missing = UrlBoxesUsed(lab).Where(b => project.StoreBoxOf(lab, b.Name) is null).ToList();
         if (missing.Count == 0) return null;
-        var service = BoxCommands.Service(env);
+        var service = BoxCommands.Service(env, [target]);
         try
         {
             foreach (var box in missing)
@@ -127,7 +130,7 @@ public static class LabBoxes
         lab.Boxes.Where(b => b.Url is not null && lab.Vms.Any(v => string.Equals(v.Box, b.Name, StringComparison.OrdinalIgnoreCase)));
 
     /// <summary>The provider boxes are installed for, for this command line.</summary>
-    public static BoxTarget Target(ParseResult parse, GlobalOptions global, CliEnvironment env) => BoxCommands.Target(parse, global, env);
+    public static BoxSupport Target(ParseResult parse, GlobalOptions global, CliEnvironment env) => BoxCommands.Target(parse, global, env);
 }
 
 /// <summary>

@@ -15,9 +15,9 @@ public static class LifecycleCommands
             "Create and start the lab's VMs and networks - only what is missing. A second 'lab up' changes nothing. " +
             "Changes that need a VM off (memory, CPUs, …) are left for 'lab reload', and 'lab up' says so.");
         var vms = VmArgument();
-        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
+        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and what the provider would run for them (its script or commands); change nothing" };
         var parallel = OptionValues.WholeNumber("--parallel", 1, 16, EngineOptions.Default.Parallelism, "N",
-            "How many VM batches (PowerShell processes) run at once");
+            "How many VM batches (one provider call each) run at once");
         var adopt = AdoptOption("Take over this lab's VMs and switches marked by another project folder: after moving or renaming the folder, or for a lab made by an older LabRunner");
         var guest = new GuestOptions();
         command.Add(vms);
@@ -47,7 +47,7 @@ public static class LifecycleCommands
     {
         var command = new Command("reload", "Stop the VMs, apply every change the Labfile asks for (including those that need a VM off), and start them again.");
         var vms = VmArgument();
-        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
+        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and what the provider would run for them (its script or commands); change nothing" };
         var guest = new GuestOptions();
         command.Add(vms);
         command.Add(whatIf);
@@ -65,7 +65,7 @@ public static class LifecycleCommands
         // What Vagrant users type.
         command.Aliases.Add("destroy");
         var vms = VmArgument("Only these VMs, also those no longer in the Labfile; the networks stay [default: the whole lab]");
-        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and the PowerShell that would run; change nothing" };
+        var whatIf = new Option<bool>("--what-if", "--dry-run") { Description = "Print the operations and what the provider would run for them (its script or commands); change nothing" };
         var adopt = AdoptOption("Remove this lab also where its VMs and switches carry the mark of another project folder (this folder moved, or an older LabRunner made the lab)");
         var labName = new Option<string?>("--lab")
         {

@@ -16,7 +16,7 @@ public static class PlanCommand
             // Addresses the lab's VMs already hold stay theirs, as 'lab up' will keep them.
             var project = LabBoxes.Open(parse, global, env).WithRecordedAllocations();
             // Switch and VM names on the host are the provider's: plan for the one 'lab up' would use.
-            var rules = HostSelection.RulesFor(parse.GetValue(global.Provider), env);
+            var rules = global.Providers.ForPlanning(parse.GetValue(global.Provider), env.ForProviders).Rules;
             // A box named alone (or by 'version' alone) that the store does not have is an error here, as in 'up'.
             var result = project.CheckingTemplates(project.PlanCheckingStoreBoxes(project.Context with { Rules = rules }));
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))

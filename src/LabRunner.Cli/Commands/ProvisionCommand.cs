@@ -34,7 +34,7 @@ public static class ProvisionCommand
             if (missing.Count > 0 && Rendering.DiagnosticPrinter.Failed(missing, (object?)null, env, parse))
                 return ExitCodes.InvalidLabfile;
             var requests = chosen.Where(v => v.State == "running").Select(v => new GuestRequest(v.Name, Provision: true)).ToList();
-            return await GuestSteps.RunAsync(project, services, host.Provider.DirectGuestAccess, env, parse.GetValue(global.Json), plan, requests, ct).ConfigureAwait(false);
+            return await GuestSteps.RunAsync(project, services, host.Provider, env, parse.GetValue(global.Json), plan, requests, ct).ConfigureAwait(false);
         });
         return command;
     }

@@ -34,7 +34,8 @@ public static class SeedCommand
         command.SetAction(parse =>
         {
             var name = parse.GetValue(vm);
-            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable).WithRecordedAllocations();
+            var rules = global.Providers.ForPlanning(parse.GetValue(global.Provider), env.ForProviders, refuseUnknown: false).Rules;
+            var project = LabProject.Open(parse.GetValue(global.File), env.WorkingDirectory, env.GetVariable, rules).WithRecordedAllocations();
             LabBoxes.NoteLocal(project, env, parse);
             var result = project.Plan();
             if (DiagnosticPrinter.Failed(result.Diagnostics, result.Plan, env, parse))

@@ -1,13 +1,21 @@
+using LabRunner.Core.Providers;
 using LabRunner.Engine;
 
 namespace LabRunner.Cli.Commands;
 
 /// <summary>
-/// The composition root's choices, replaceable in tests: how a host is reached and how seeds are built.
+/// The composition root's choices, replaceable in tests: the providers, how a host is reached and how seeds are built.
 /// </summary>
 public sealed class Services
 {
-    public required Func<string?, LabProject, CliEnvironment, HostSelection> Host { get; init; }
+    /// <summary>The providers <c>--provider</c> chooses from, which help lists and the box store serves.</summary>
+    public ProviderCatalog Providers { get; init; } = DefaultServices.Providers;
+
+    /// <summary>
+    /// How a host command reaches its host (given <c>--provider</c>, the project and the environment); by default the
+    /// provider <see cref="Providers"/> resolves opens it. Tests put a fake host here.
+    /// </summary>
+    public Func<string?, LabProject, CliEnvironment, ProviderHost>? Host { get; init; }
 
     public required Func<LabProject, CliEnvironment, SeedBuilder> Seeds { get; init; }
 
@@ -21,10 +29,13 @@ public sealed class Services
     public Func<string, IReadOnlyList<string>, CliEnvironment, CancellationToken, Task<int>> Exec { get; init; } = ProcessExec.RunAsync;
 
     /// <summary>What every host command starts with: the project, the host it targets, and an engine over both.</summary>
-    public (LabProject Project, HostSelection Host, LabEngine Engine) Open(System.CommandLine.ParseResult parse, GlobalOptions global, CliEnvironment env, bool quiet)
+    public (LabProject Project, ProviderHost Host, LabEngine Engine) Open(System.CommandLine.ParseResult parse, GlobalOptions global, CliEnvironment env, bool quiet)
     {
+        ArgumentNullException.ThrowIfNull(global);
+        ArgumentNullException.ThrowIfNull(env);
         var project = LabBoxes.Open(parse, global, env);
-        var host = Host(parse.GetValue(global.Provider), project, env);
+        var option = parse.GetValue(global.Provider);
+        var host = Host is { } open ? open(option, project, env) : Providers.Resolve(option, env.ForProviders).Open(env.ForProviders);
         var engine = new LabEngine(project, host.Provider, host.LockPath, Seeds(project, env), new Rendering.ConsoleReporter(env, quiet));
         return (project, host, engine);
     }

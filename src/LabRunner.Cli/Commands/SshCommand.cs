@@ -46,44 +46,43 @@ public static class SshCommand
             var planned = plan.Vms.First(v => v.Name == vm.Name);
             if (vm.State != "running")
                 throw new UsageException($"VM '{vm.Name}' is {vm.State.Replace('_', ' ')}; 'lab up {vm.Name}' starts it");
-            var direct = planned.Os == Core.Labfile.GuestOs.Windows && host.Provider.DirectGuestAccess is not null;
+            var direct = planned.Os == Core.Labfile.GuestOs.Windows ? host.Provider.Capability<Core.Hosting.IDirectGuestAccess>() : null;
             var (target, why) = GuestAccessFiles.Target(project.StateDirectory, planned);
             if (target is null)
-                throw new UsageException($"VM '{vm.Name}' is not reachable from the host: {why}{(direct ? "; " + PowerShellDirectHint(planned) : "")}");
+                throw new UsageException($"VM '{vm.Name}' is not reachable from the host: {why}{(direct is not null ? "; " + DirectHint(direct, planned) : "")}");
             GuestAccessFiles.WriteKnownHosts(project.StateDirectory, plan);
             // Nothing answering (a VM still booting, an address not routed from here): say so at once, naming the VM and address.
             var probe = new GuestLogin(vm.Name, target.Address, target.Port, target.User, PrivateKeyPem: "", HostPublicKey: null);
             if (!await services.GuestConnector.PortAnswersAsync(probe, ct).ConfigureAwait(false))
-                return NoAnswer(env, target, direct ? planned : null);
+                return NoAnswer(env, target, direct is null ? null : DirectHint(direct, planned));
             var arguments = commandLine is null ? OpenSsh.Arguments(target, remote, parse.GetValue(tty)) : OpenSsh.Arguments(target, commandLine, parse.GetValue(tty));
             var code = await services.Exec("ssh", arguments, env, ct).ConfigureAwait(false);
             // 255 is ssh's own failure (no connection, key refused), but also what a remote command may exit with: only
             // when the port no longer answers is it LabRunner's to explain. Otherwise ssh said what went wrong, or the command did.
             if (code == OpenSsh.FailedExitCode && !await services.GuestConnector.PortAnswersAsync(probe, ct).ConfigureAwait(false))
-                return NoAnswer(env, target, direct ? planned : null);
+                return NoAnswer(env, target, direct is null ? null : DirectHint(direct, planned));
             // As when the guest runs no OpenSSH Server.
-            if (code == OpenSsh.FailedExitCode && direct) env.Error.WriteLine("lab: " + PowerShellDirectHint(planned));
+            if (code == OpenSsh.FailedExitCode && direct is not null) env.Error.WriteLine("lab: " + DirectHint(direct, planned));
             return code;
         });
         return command;
     }
 
     /// <summary>The VM's SSH port does not answer: what to do, and ssh's own exit code for it.</summary>
-    private static int NoAnswer(CliEnvironment env, SshTarget target, Core.Planning.VmPlan? windows)
+    private static int NoAnswer(CliEnvironment env, SshTarget target, string? directHint)
     {
         env.Error.WriteLine($"lab: VM '{target.Vm}' does not answer at {target.Address}:{target.Port} (no SSH connection within {SshNetConnector.AttemptTimeout.TotalSeconds:0} s); " +
                             $"it may still be booting, or be unreachable from here: 'lab status' shows its state, 'lab up {target.Vm}' waits until it is ready");
-        if (windows is not null) env.Error.WriteLine("lab: " + PowerShellDirectHint(windows));
+        if (directHint is not null) env.Error.WriteLine("lab: " + directHint);
         return OpenSsh.FailedExitCode;
     }
 
     /// <summary>
-    /// How to reach a Windows guest without SSH on Hyper-V: PowerShell Direct from an elevated PowerShell on the
-    /// host, as the Administrator whose password is LABRUNNER_ADMIN_PASSWORD. The VM's name is quoted for PowerShell.
+    /// How to reach a Windows guest without SSH where the provider has a way in without a network (Hyper-V: PowerShell
+    /// Direct), as the Administrator whose password is LABRUNNER_ADMIN_PASSWORD.
     /// </summary>
-    internal static string PowerShellDirectHint(Core.Planning.VmPlan vm) =>
-        "on a Windows guest without OpenSSH Server, use PowerShell Direct from an elevated PowerShell on the host: " +
-        $"Enter-PSSession -VMName {Providers.HyperV.Scripting.PowerShellLiteral.Quote(vm.HostVmName)} -Credential {DirectGuests.User} " +
+    internal static string DirectHint(Core.Hosting.IDirectGuestAccess access, Core.Planning.VmPlan vm) =>
+        $"on a Windows guest without OpenSSH Server, use {access.ManualAccess(vm.HostVmName, DirectGuests.User)} " +
         $"(the password you gave lab up in {ProjectSecrets.AdminPasswordVariable})";
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LabRunner.Cli.Commands;
+using LabRunner.Core.Providers;
 using LabRunner.Core.Reconciliation;
 using LabRunner.Engine;
 
@@ -11,7 +12,7 @@ public static class EngineResultRenderer
     /// <param name="guests">With --json after 'up' or 'reload' waited for the guests: each VM's readiness (the "guests" array).</param>
     /// <param name="guestExit">With <paramref name="guests"/>: the exit code of the guest wait, which is the command's when the host part succeeded.</param>
     /// <param name="targets">The VMs named on the command line (empty: all), for the VMs an idle run lists as having nothing to do.</param>
-    public static int Render(EngineResult result, ReconcileMode mode, HostSelection host, CliEnvironment env, bool json,
+    public static int Render(EngineResult result, ReconcileMode mode, ProviderHost host, CliEnvironment env, bool json,
         System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests = null, int guestExit = ExitCodes.Success, IReadOnlySet<string>? targets = null)
     {
         ArgumentNullException.ThrowIfNull(result);
@@ -118,7 +119,7 @@ public static class EngineResultRenderer
         _ => ExitCodes.HostFailure,
     };
 
-    private static void WriteWhatIf(EngineResult result, HostSelection host, CliEnvironment env, string verb)
+    private static void WriteWhatIf(EngineResult result, ProviderHost host, CliEnvironment env, string verb)
     {
         if (result.Batches.IsEmpty)
         {
@@ -132,9 +133,9 @@ public static class EngineResultRenderer
             env.Stdout.WriteLine($"==> {batch.Label}");
             foreach (var op in batch.Operations)
                 env.Stdout.WriteLine($"    {op.Vm ?? "host"}: {op.Describe()}");
-            if (host.Preview(batch) is { } script)
+            if (host.Provider.Preview(batch) is { } script)
             {
-                env.Stdout.WriteLine($"--- {host.PreviewHeading(batch.Label)} ---");
+                env.Stdout.WriteLine($"--- {host.Provider.PreviewHeading(batch.Label)} ---");
                 env.Stdout.WriteLine(script.TrimEnd());
                 env.Stdout.WriteLine("--- end ---");
             }
@@ -152,7 +153,7 @@ public static class EngineResultRenderer
     };
 
     /// <summary>Nothing to do, in the words of the command: 'halt' of stopped VMs says they are already stopped.</summary>
-    private static string NothingToDo(EngineResult result, ReconcileMode mode, HostSelection host, IReadOnlySet<string>? targets)
+    private static string NothingToDo(EngineResult result, ReconcileMode mode, ProviderHost host, IReadOnlySet<string>? targets)
     {
         var lab = result.Plan?.Lab;
         var state = mode switch
@@ -166,7 +167,7 @@ public static class EngineResultRenderer
     }
 
     /// <summary>The run in one sentence, for the JSON document's <c>message</c>.</summary>
-    private static string Message(EngineResult result, ReconcileMode mode, HostSelection host, IReadOnlySet<string>? targets)
+    private static string Message(EngineResult result, ReconcileMode mode, ProviderHost host, IReadOnlySet<string>? targets)
     {
         var verb = mode.ToString().ToLowerInvariant();
         var r = result.Reconciliation;
@@ -185,7 +186,7 @@ public static class EngineResultRenderer
         };
     }
 
-    private static void WriteJson(Utf8JsonWriter json, EngineResult result, HostSelection host, System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests, IReadOnlySet<string>? targets)
+    private static void WriteJson(Utf8JsonWriter json, EngineResult result, ProviderHost host, System.Collections.Immutable.ImmutableArray<Engine.Guests.GuestOutcome>? guests, IReadOnlySet<string>? targets)
     {
         json.WriteString("host", host.Provider.Description);
         json.WriteStartArray("batches");
@@ -203,7 +204,7 @@ public static class EngineResultRenderer
                 json.WriteEndObject();
             }
             json.WriteEndArray();
-            if (result.Outcome == EngineOutcome.WhatIf) json.WriteStringOrNull("preview", host.Preview(batch));
+            if (result.Outcome == EngineOutcome.WhatIf) json.WriteStringOrNull("preview", host.Provider.Preview(batch));
             json.WriteEndObject();
         }
         json.WriteEndArray();

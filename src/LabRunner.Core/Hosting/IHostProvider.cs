@@ -19,8 +19,8 @@ public interface IHostProvider
     /// <summary>What <c>--what-if</c> shows for a batch: the script or commands this provider would run, or null.</summary>
     string? Preview(OperationBatch batch) => null;
 
-    /// <summary>Whether a started VM really boots a guest that can be waited for and logged in to (not on a simulated host).</summary>
-    bool BootsGuests => true;
+    /// <summary>The heading <c>--what-if</c> shows above a batch's <see cref="Preview"/>.</summary>
+    string PreviewHeading(string batchLabel) => $"commands for '{batchLabel}'";
 
     /// <summary>
     /// The host's files: the engine writes, checks and removes seeds, disks and the VMs' folders through them,
@@ -28,8 +28,13 @@ public interface IHostProvider
     /// </summary>
     IHostFiles Files { get; }
 
-    /// <summary>A way into running guests that needs no network (Hyper-V: PowerShell Direct into Windows guests), or null.</summary>
-    IDirectGuestAccess? DirectGuestAccess => null;
+    /// <summary>
+    /// What else this provider can do, asked by capability (<see cref="IGuestBoot"/>, <see cref="IConsoleLog"/>,
+    /// <see cref="IDirectGuestAccess"/>): the capability, or null when it has none. By default the provider
+    /// itself when it implements <typeparamref name="TCapability"/>; a provider that wraps another passes the
+    /// question on, and one whose capability is another object returns that.
+    /// </summary>
+    TCapability? Capability<TCapability>() where TCapability : class => this as TCapability;
 
     /// <summary>
     /// Everything on the host (switches, adapters and their addresses, NetNats, mappings, VMs), plus

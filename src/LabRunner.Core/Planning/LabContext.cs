@@ -69,8 +69,9 @@ public sealed record LabContext(
     /// </summary>
     public ImmutableHashSet<string> MissingProvisionFiles { get; init; } = [];
 
-    /// <summary>The rules of the host the lab is planned for: how its switches and VMs are named.</summary>
-    public HostRules Rules { get; init; } = HyperVRules.Instance;
+    /// <summary>The rules of the host the lab is planned for (its provider's): how its switches and VMs are named.</summary>
+    public required HostRules Rules { get; init; }
 
-    public static LabContext Default { get; } = new([], PlanRules.DefaultNatPrefix, [], PublicDns);
+    /// <summary>A context with nothing gathered yet, for a lab planned by <paramref name="rules"/>.</summary>
+    public static LabContext For(HostRules rules) => new([], PlanRules.DefaultNatPrefix, [], PublicDns) { Rules = rules };
 }

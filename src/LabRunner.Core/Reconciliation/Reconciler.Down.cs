@@ -23,7 +23,7 @@ public static partial class Reconciler
             notices.Add($"this project's lab is also on this host under its earlier name {earlier.Names} ({earlier.Objects}); 'lab down --lab {earlier.First}' removes it.");
 
         var partial = !request.TargetVms.IsEmpty;
-        var targets = request.TargetVms.Select(t => PlanRules.VmName(request.Identity.Lab, t)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var targets = request.TargetVms.Select(t => request.Rules.VmName(request.Identity.Lab, t)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         var vms = new List<(string, ImmutableArray<HostOperation>)>();
         var ours = inv.Vms.Where(v => (request.Identity.Owns(v.Notes) || (string.IsNullOrEmpty(v.Notes) && request.PendingVms.Contains(v.Name)))
             && (!partial || targets.Contains(v.Name))).ToList();
@@ -49,7 +49,7 @@ public static partial class Reconciler
         foreach (var (name, files) in request.Files)
         {
             if (partial && !request.TargetVms.Contains(name)) continue;
-            if (ours.Any(v => string.Equals(v.Name, PlanRules.VmName(request.Identity.Lab, name), StringComparison.OrdinalIgnoreCase))) continue;
+            if (ours.Any(v => string.Equals(v.Name, request.Rules.VmName(request.Identity.Lab, name), StringComparison.OrdinalIgnoreCase))) continue;
             var leftovers = new[] { files.DiskPath }.Where(f => inv.FileExists(f) && !HeldByAnother(f, null)).Select(f => (HostOperation)new RemoveFile(name, f)).ToImmutableArray();
             if (!leftovers.IsEmpty) vms.Add((name, leftovers));
         }

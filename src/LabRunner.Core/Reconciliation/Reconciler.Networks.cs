@@ -128,7 +128,7 @@ public static partial class Reconciler
                 if (users.Count > 0)
                 {
                     var foreign = users.Where(u => !request.Identity.Owns(u.Notes)).Select(u => $"'{u.Name}'").ToList();
-                    var ours = users.Where(u => request.Identity.Owns(u.Notes)).Select(u => PlanRules.LabfileVmName(request.Identity.Lab, u.Name) ?? u.Name).ToList();
+                    var ours = users.Where(u => request.Identity.Owns(u.Notes)).Select(u => request.Rules.LabfileVmName(request.Identity.Lab, u.Name) ?? u.Name).ToList();
                     _notices.Add(foreign.Count > 0
                         ? $"switch '{sw.Name}' of this lab is no longer in the Labfile, but {string.Join(", ", foreign)}, which this lab did not create, is connected to it; it stays until that is disconnected."
                         : $"switch '{sw.Name}' of this lab is no longer in the Labfile; it is removed once no VM is connected ({string.Join(", ", ours.Select(o => $"'lab reload {o}'"))} takes {(ours.Count == 1 ? "the VM" : "the VMs")} off it).");

@@ -29,7 +29,7 @@ public static partial class Reconciler
                     foreach (var holder in holders)
                     {
                         var whose = request.Identity.Owns(holder.Notes)
-                            ? $"a VM of this lab no longer in the Labfile ('lab down {PlanRules.LabfileVmName(request.Identity.Lab, holder.Name) ?? holder.Name}' removes it)"
+                            ? $"a VM of this lab no longer in the Labfile ('lab down {request.Rules.LabfileVmName(request.Identity.Lab, holder.Name) ?? holder.Name}' removes it)"
                             : LabIdentity.Parse(holder.Notes) is { } other ? $"a VM of lab '{other.Lab}'" : "not created by LabRunner";
                         _conflicts.Add(new Conflict($"MAC {adapter.Mac} of VM '{vm.Name}' on network '{adapter.Network}' is already used by VM '{holder.Name}' on this host ({whose}); " +
                             $"Hyper-V refuses a second adapter with it. Give the adapter another address with 'mac:' under network '{adapter.Network}' of VM '{vm.Name}', " +
@@ -221,7 +221,7 @@ public static partial class Reconciler
         {
             foreach (var target in request.TargetVms.Where(t => !request.Plan.Vms.Any(v => string.Equals(v.Name, t, StringComparison.OrdinalIgnoreCase))))
             {
-                if (Inv.Vm(PlanRules.VmName(request.Identity.Lab, target)) is not { } host || !request.Identity.Owns(host.Notes) || host.State == VmState.Off) continue;
+                if (Inv.Vm(request.Rules.VmName(request.Identity.Lab, target)) is not { } host || !request.Identity.Owns(host.Notes) || host.State == VmState.Off) continue;
                 if (TransientState(target, host.State, request.Mode) is { } busy)
                     _conflicts.Add(busy);
                 else
@@ -253,7 +253,7 @@ public static partial class Reconciler
             var planned = request.Plan.Vms.Select(v => v.HostVmName).ToHashSet(StringComparer.OrdinalIgnoreCase);
             foreach (var stray in Inv.Vms.Where(v => request.Identity.Owns(v.Notes) && !planned.Contains(v.Name)))
             {
-                var name = PlanRules.LabfileVmName(request.Identity.Lab, stray.Name) ?? stray.Name;
+                var name = request.Rules.LabfileVmName(request.Identity.Lab, stray.Name) ?? stray.Name;
                 _notices.Add($"VM '{name}' ({stray.Name}) of this lab is no longer in the Labfile; 'lab down {name}' removes it" +
                     (stray.State == VmState.Off ? "." : $", 'lab halt {name}' stops it."));
             }

@@ -105,7 +105,7 @@ public static partial class Reconciler
             foreach (var vm in request.Inventory.Vms.Where(v => IsOtherProject(request.Identity, v.Notes)))
             {
                 if (planned.Contains(vm.Name)) _adoptedVms.Add(vm.Name);
-                else _vms.Add((PlanRules.LabfileVmName(request.Identity.Lab, vm.Name) ?? vm.Name, [new SetVmNotes(vm.Name, request.Identity.Mark)]));
+                else _vms.Add((request.Rules.LabfileVmName(request.Identity.Lab, vm.Name) ?? vm.Name, [new SetVmNotes(vm.Name, request.Identity.Mark)]));
             }
         }
     }

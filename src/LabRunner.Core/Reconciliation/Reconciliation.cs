@@ -46,8 +46,8 @@ public sealed record ReconcileRequest(
     HostRules? HostRules = null,
     ImmutableDictionary<string, string>? BootedSeeds = null)
 {
-    /// <summary>The host's rules (Hyper-V's unless the provider says otherwise).</summary>
-    public HostRules Rules => HostRules ?? Core.Hosting.HyperVRules.Instance;
+    /// <summary>The host's rules, which its provider gives; Core knows no default provider.</summary>
+    public HostRules Rules => HostRules ?? throw new InvalidOperationException("A reconcile request needs its host's rules.");
 }
 
 /// <summary>Something on the host that stops the command before it changes anything.</summary>

@@ -34,6 +34,9 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
     /// <summary>Windows guests are waited for and provisioned through this, when the provider has one.</summary>
     public DirectGuests? Direct { get; init; }
 
+    /// <summary>Where a guest that did not become ready shows why, when the provider keeps its VMs' consoles.</summary>
+    public IConsoleLog? ConsoleLog { get; init; }
+
     private Lazy<string>? _password;
 
     public async Task<ImmutableArray<GuestOutcome>> RunAsync(LabDefinition lab, LabPlan plan, IEnumerable<GuestRequest> requests, CancellationToken cancellationToken)
@@ -92,7 +95,7 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
 
         var readiness = new GuestReadiness(connector, time, reporter);
         var start = time.GetTimestamp();
-        var (outcome, session) = await readiness.WaitAsync(login, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.Name), ct).ConfigureAwait(false);
+        var (outcome, session) = await readiness.WaitAsync(login, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.HostVmName), ct).ConfigureAwait(false);
         if (session is null) return outcome;
         await using (session.ConfigureAwait(false))
             return await ProvisionAsync(outcome, request, definition, new SshProvisionTransport(session), start, ct).ConfigureAwait(false);
@@ -116,7 +119,7 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
         var guest = new DirectGuest(vm.HostVmName, DirectGuests.User, password);
         var start = time.GetTimestamp();
         var outcome = await new DirectGuestReadiness(direct.Access, time, reporter)
-            .WaitAsync(vm.Name, guest, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.Name), ct).ConfigureAwait(false);
+            .WaitAsync(vm.Name, guest, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.HostVmName), ct).ConfigureAwait(false);
         if (!outcome.Succeeded) return outcome;
         return await ProvisionAsync(outcome, request, definition, new DirectProvisionTransport(direct.Access, guest), start, ct).ConfigureAwait(false);
     }
@@ -146,24 +149,7 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
         return new GuestOutcome(vm, GuestPhase.Unreachable, why, [], TimeSpan.Zero);
     }
 
-    /// <summary>The last lines of the VM's serial console, where the provider keeps one (QEMU: <c>.lab/vms/VM/console.log</c>).</summary>
-    private IReadOnlyList<string> ConsoleTail(string vm)
-    {
-        var path = Path.Combine(project.StateDirectory, "vms", vm, "console.log");
-        if (!File.Exists(path)) return ["(no console log: this provider keeps none)"];
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            // The tail only: a console log can grow large.
-            const int MaxBytes = 64 * 1024;
-            if (stream.Length > MaxBytes) stream.Seek(-MaxBytes, SeekOrigin.End);
-            using var reader = new StreamReader(stream);
-            var lines = reader.ReadToEnd().Replace("\r", "", StringComparison.Ordinal).Split('\n');
-            return [.. lines.Where(l => l.Length > 0).TakeLast(ConsoleTailLines).Select(l => new string([.. l.Select(c => char.IsControl(c) && c != '\t' ? '?' : c)]))];
-        }
-        catch (IOException ex)
-        {
-            return [$"(console log unreadable: {ex.Message})"];
-        }
-    }
+    /// <summary>The last lines of the VM's serial console, where the provider keeps one (<see cref="IConsoleLog"/>).</summary>
+    private IReadOnlyList<string> ConsoleTail(string hostVmName) =>
+        ConsoleLog?.Tail(hostVmName, ConsoleTailLines) ?? ["(no console log: this provider keeps none)"];
 }

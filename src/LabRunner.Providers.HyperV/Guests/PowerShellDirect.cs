@@ -27,6 +27,10 @@ public sealed class PowerShellDirect(IPowerShellRunner runner) : IDirectGuestAcc
 {
     private const string Prefix = "##labrunner ";
 
+    /// <summary>An interactive session from an elevated PowerShell on the host; the VM's name is quoted for PowerShell.</summary>
+    public string ManualAccess(string hostVmName, string user) =>
+        $"PowerShell Direct from an elevated PowerShell on the host: Enter-PSSession -VMName {Scripting.PowerShellLiteral.Quote(hostVmName)} -Credential {user}";
+
     /// <summary>The script every call runs; the request on standard input says what to do.</summary>
     public const string Script = """
         # LabRunner: PowerShell Direct into a Hyper-V guest. Every value arrives on standard input, one

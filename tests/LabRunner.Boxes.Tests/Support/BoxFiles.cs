@@ -101,7 +101,7 @@ public sealed class TestStore : IDisposable
     public static readonly HttpClient Http = Downloader.CreateClient();
 
     /// <summary>Another service over the same store (as another lab process would have).</summary>
-    public BoxService NewService() => new(BoxStore.ForHome(Home), new Downloader(Http), new DiskTool(HostTools.Runner), TimeProvider.System);
+    public BoxService NewService() => new(BoxStore.ForHome(Home), new Downloader(Http), new DiskTool(HostTools.Runner), TimeProvider.System) { Targets = BoxTarget.All };
 
     /// <summary>Every file under the store's temporary folder (partial downloads, staging).</summary>
     public IEnumerable<string> TempFiles() => Directory.Exists(Store.TempFolder)
@@ -134,4 +134,14 @@ public sealed class RecordingReporter : IBoxReporter
     {
         lock (Notes) Notes.Add(message);
     }
+}
+
+/// <summary>The box targets of the real providers, as their descriptors give them (Hyper-V's first, as in the catalog).</summary>
+internal static class BoxTarget
+{
+    public static LabRunner.Core.Providers.BoxSupport HyperV => LabRunner.Providers.HyperV.HyperVProviderDescriptor.BoxSupport;
+
+    public static LabRunner.Core.Providers.BoxSupport Qemu => LabRunner.Providers.Qemu.QemuProviderDescriptor.BoxSupport;
+
+    public static IReadOnlyList<LabRunner.Core.Providers.BoxSupport> All { get; } = [HyperV, Qemu];
 }

@@ -4,6 +4,7 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 using LabRunner.Core.Reconciliation;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests.Reconciliation;
 
@@ -57,14 +58,46 @@ public class HostRulesTests
     }
 
     private static LabPlan Plan(HostRules rules, string labfile = Lab) =>
-        LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.Default with { Rules = rules }).Plan!;
+        LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.For(rules)).Plan!;
 
-    private static Core.Reconciliation.Reconciliation Run(HostRules rules, HostInventory inventory, ReconcileMode mode = ReconcileMode.Up, string labfile = Lab)
+    /// <summary>Names a VM with the lab's name last ("web.demo"), as no built-in provider does.</summary>
+    private sealed class LabLastRules : HostRules
+    {
+        public static readonly LabLastRules Instance = new();
+
+        public override string Name => "lab-last";
+
+        public override string SwitchName(string lab, NetworkDefinition network) => LinuxLikeRules.Instance.SwitchName(lab, network);
+
+        public override string VmName(string lab, string vm) => $"{vm}.{lab}";
+
+        public override string? LabfileVmName(string lab, string hostName) =>
+            hostName.EndsWith("." + lab, StringComparison.OrdinalIgnoreCase) && hostName.Length > lab.Length + 1 ? hostName[..^(lab.Length + 1)] : null;
+
+        public override string HostInterfaceName(string switchName) => switchName;
+
+        public override NatModel Nat => NatModel.PerNetwork;
+
+        public override bool SecureBootTemplates => false;
+
+        public override bool AdaptersHotPlug(int generation) => false;
+
+        public override bool SeedChangeWhileRunning => false;
+
+        public override string OverlayExtension(string boxPath) => ".qcow2";
+
+        public override StringComparer PathComparer => StringComparer.Ordinal;
+
+        public override string ForwardedPortNote => "";
+    }
+
+    private static Core.Reconciliation.Reconciliation Run(HostRules rules, HostInventory inventory, ReconcileMode mode = ReconcileMode.Up, string labfile = Lab,
+        ImmutableHashSet<string>? targets = null)
     {
         var plan = Plan(rules, labfile);
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.qcow2",
             $"/p/.lab/vms/{v.Name}/seed-2.iso", plan.Vms[0].Box == "debian" ? "/boxes/debian.qcow2" : "/boxes/x"));
-        return Reconciler.Reconcile(new ReconcileRequest(plan, inventory, Me, mode, files, "/p/.lab", [], [], HostRules: rules));
+        return Reconciler.Reconcile(new ReconcileRequest(plan, inventory, Me, mode, files, "/p/.lab", targets ?? [], [], HostRules: rules));
     }
 
     private static HostInventory EmptyHost => HostInventory.Empty with
@@ -187,4 +220,23 @@ public class HostRulesTests
     [InlineData("/boxes/base.qcow2", ".vhdx")]
     public void Hyper_v_gives_a_differencing_disk_its_parents_format(string box, string extension) =>
         Assert.Equal(extension, HyperVRules.Instance.OverlayExtension(box));
+
+    /// <summary>The host's VMs "web.demo" (in the Labfile) and "old.demo" (no longer in it), both running and this lab's.</summary>
+    private static HostInventory LabLastHost() => EmptyHost with
+    {
+        Vms = [.. new[] { "web.demo", "old.demo" }.Select(name => new HostVm(name, VmState.Running, Me.Mark, 2, 1L << 30, 1, [], [], [], false))],
+    };
+
+    [Fact]
+    public void Halt_down_and_strays_map_vm_names_through_the_host_rules()
+    {
+        var haltOld = Run(LabLastRules.Instance, LabLastHost(), ReconcileMode.Halt, targets: ["old"]);
+        var downWeb = Run(LabLastRules.Instance, LabLastHost(), ReconcileMode.Down, targets: ["web"]);
+        var up = Run(LabLastRules.Instance, LabLastHost());
+
+        Assert.Contains(haltOld.Vms.SelectMany(v => v.Operations), o => o is StopVm { VmName: "old.demo" });
+        var removed = downWeb.Vms.SelectMany(v => v.Operations).OfType<RemoveVm>().Select(o => o.VmName);
+        Assert.Equal(["web.demo"], removed);
+        Assert.Contains(up.Notices, n => n.Contains("'lab down old'", StringComparison.Ordinal));
+    }
 }

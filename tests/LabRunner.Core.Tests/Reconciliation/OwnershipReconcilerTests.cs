@@ -4,6 +4,7 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 using LabRunner.Core.Reconciliation;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests.Reconciliation;
 
@@ -30,7 +31,7 @@ public class OwnershipReconcilerTests
 
     private static LabPlan PlanOf(string text)
     {
-        var r = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", text), null, LabContext.Default);
+        var r = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", text), null, LabContext.For(HyperVRules.Instance));
         Assert.False(r.HasErrors, string.Join("\n", r.Diagnostics));
         return r.Plan!;
     }
@@ -42,7 +43,7 @@ public class OwnershipReconcilerTests
     {
         var files = Plan.Vms.ToImmutableDictionary(v => v.Name, v => FilesOf(v.Name));
         return Reconciler.Reconcile(new ReconcileRequest(Plan, inventory, identity ?? Me, mode, files, "/p/.lab",
-            targets ?? [], [], adopt, missingSeeds));
+            targets ?? [], [], adopt, missingSeeds, HyperVRules.Instance));
     }
 
     private static HostInventory Host() => HostInventory.Empty with { Files = ["/boxes/ubuntu.vhdx"] };

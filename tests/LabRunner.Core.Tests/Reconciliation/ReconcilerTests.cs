@@ -4,6 +4,7 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 using LabRunner.Core.Reconciliation;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests.Reconciliation;
 
@@ -30,7 +31,7 @@ public class ReconcilerTests
 
     private static LabPlan PlanOf(string text)
     {
-        var r = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", text), null, LabContext.Default);
+        var r = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", text), null, LabContext.For(HyperVRules.Instance));
         Assert.False(r.HasErrors, string.Join("\n", r.Diagnostics));
         return r.Plan!;
     }
@@ -40,7 +41,7 @@ public class ReconcilerTests
         var plan = PlanOf(text);
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.vhdx",
             $"/p/.lab/vms/{v.Name}/seed-1.iso", "/boxes/ubuntu.vhdx"));
-        return Reconciler.Reconcile(new ReconcileRequest(plan, inventory, identity ?? Me, mode, files, "/p/.lab", [], []));
+        return Reconciler.Reconcile(new ReconcileRequest(plan, inventory, identity ?? Me, mode, files, "/p/.lab", [], [], HostRules: HyperVRules.Instance));
     }
 
     private static HostInventory Host(params HostNetAdapter[] adapters) =>
@@ -350,7 +351,7 @@ public class ReconcilerTests
         var plan = PlanOf(Lab);
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.vhdx",
             $"/p/.lab/vms/{v.Name}/seed-1.iso", "/boxes/ubuntu.vhdx"));
-        return Reconciler.Reconcile(new ReconcileRequest(plan, Host() with { Vms = [vm] }, Me, mode, files, "/p/.lab", [], [.. pending]));
+        return Reconciler.Reconcile(new ReconcileRequest(plan, Host() with { Vms = [vm] }, Me, mode, files, "/p/.lab", [], [.. pending], HostRules: HyperVRules.Instance));
     }
 
     private static IEnumerable<HostOperation> WebOps(Core.Reconciliation.Reconciliation r) =>
@@ -409,7 +410,7 @@ public class ReconcilerTests
             $"/p/.lab/vms/{v.Name}/seed-1.iso", "/boxes/ubuntu.vhdx"));
         var inventory = Host() with { Vms = [half], Files = ["/boxes/ubuntu.vhdx", "/p/.lab/vms/web/web.vhdx"] };
 
-        var r = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, Me, ReconcileMode.Up, files, "/p/.lab", [], ["demo-web"]));
+        var r = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, Me, ReconcileMode.Up, files, "/p/.lab", [], ["demo-web"], HostRules: HyperVRules.Instance));
 
         Assert.Empty(r.Conflicts);
         var ops = r.Vms.Single(v => v.Vm == "web").Operations;
@@ -436,7 +437,7 @@ public class NatStaticIpTests
                   - { network: lan, ip: 10.188.5.10/24 }
             """;
 
-        var r = LabfileLoader.Load(new SourceText("Labfile.yml", text), null, LabContext.Default);
+        var r = LabfileLoader.Load(new SourceText("Labfile.yml", text), null, LabContext.For(HyperVRules.Instance));
 
         var d = Assert.Single(r.Diagnostics, d => d.IsError);
         Assert.Equal("LAB221", d.Code);

@@ -3,6 +3,7 @@ using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
 using LabRunner.Core.Reconciliation;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Core.Tests.Reconciliation;
 
@@ -152,7 +153,7 @@ public class VmStateTests
 
     private static Core.Reconciliation.Reconciliation Run(VmState state, ReconcileMode mode, long? memoryBytes)
     {
-        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Lab), null, LabContext.Default).Plan!;
+        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Lab), null, LabContext.For(HyperVRules.Instance)).Plan!;
         var web = plan.Vms[0];
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.vhdx",
             $"/p/.lab/vms/{v.Name}/seed-1.iso", "/boxes/ubuntu.vhdx"));
@@ -168,6 +169,6 @@ public class VmStateTests
             Vms = [vm],
             Files = ["/boxes/ubuntu.vhdx", files["web"].DiskPath],
         };
-        return Reconciler.Reconcile(new ReconcileRequest(plan, inventory, Me, mode, files, "/p/.lab", [], []));
+        return Reconciler.Reconcile(new ReconcileRequest(plan, inventory, Me, mode, files, "/p/.lab", [], [], HostRules: HyperVRules.Instance));
     }
 }

@@ -119,6 +119,8 @@ public class DirectGuestReadinessTests
         public List<DirectScript> Scripts { get; } = [];
         public List<(string, string)> Copies { get; } = [];
 
+        public string ManualAccess(string hostVmName, string user) => $"a fake way into {hostVmName} as {user}";
+
         public Task<DirectGuestRun> ProbeAsync(DirectGuest guest, CancellationToken cancellationToken)
         {
             cancellationToken.ThrowIfCancellationRequested();

@@ -3,6 +3,7 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
 using LabRunner.Engine.Guests;
 using LabRunner.Guest.Ssh;
+using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Engine.Tests.Guests;
 
@@ -147,6 +148,6 @@ public sealed class SshNetConnectorTests : IDisposable
     private LabProject Project(string labfile)
     {
         File.WriteAllText(Path.Combine(_project.FullName, "Labfile.yml"), labfile);
-        return LabProject.Open(null, _project.FullName, _ => null);
+        return LabProject.Open(null, _project.FullName, _ => null, HyperVRules.Instance);
     }
 }

@@ -2,6 +2,7 @@ using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
 using LabRunner.Engine;
+using LabRunner.Providers.HyperV;
 using LabRunner.Simulation.Model;
 
 namespace LabRunner.Integration.Tests.Support;

@@ -65,7 +65,7 @@ internal sealed class Lab : IDisposable
     /// <summary>The same with other options (<c>--adopt</c>, say).</summary>
     public Task<EngineResult> RunAsync(ReconcileMode mode, Func<EngineOptions, EngineOptions> with, CancellationToken cancellationToken = default, IHostProvider? provider = null)
     {
-        var project = LabProject.Open(null, Directory, _ => null);
+        var project = LabProject.Open(null, Directory, _ => null, HyperVRules.Instance);
         var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(TestKey, null), () => new byte[32]);
         var engine = new LabEngine(project, provider ?? Provider, Path.Combine(Directory, "host.lock"), seeds, Reporter);
         var options = EngineOptions.Default with { Parallelism = Parallelism, HaltTimeout = TimeSpan.FromSeconds(30) };

@@ -41,7 +41,7 @@ public class BridgedNetworkTests
 
     private static Core.Reconciliation.Reconciliation Up(string adapter)
     {
-        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Labfile(adapter)), null, LabContext.Default with { Rules = QemuRules.Instance }).Plan!;
+        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Labfile(adapter)), null, LabContext.For(QemuRules.Instance)).Plan!;
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.qcow2", $"/p/.lab/vms/{v.Name}/seed.iso", "/boxes/debian.qcow2"));
         return Reconciler.Reconcile(new ReconcileRequest(plan, Host, Me, ReconcileMode.Up, files, "/p/.lab", [], [], HostRules: QemuRules.Instance));
     }
@@ -76,7 +76,7 @@ public class BridgedNetworkTests
     public void A_foreign_interface_with_a_planned_bridge_name_is_called_a_bridge()
     {
         var back = InterfaceNames.Bridge("shop", "back");
-        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Labfile("br7")), null, LabContext.Default with { Rules = QemuRules.Instance }).Plan!;
+        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Labfile("br7")), null, LabContext.For(QemuRules.Instance)).Plan!;
         var host = Host with { Switches = [.. Host.Switches, new HostSwitch(back, SwitchKind.External, back, "")] };
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => new VmFiles($"/p/.lab/vms/{v.Name}", $"/p/.lab/vms/{v.Name}/{v.Name}.qcow2", $"/p/.lab/vms/{v.Name}/seed.iso", "/boxes/debian.qcow2"));
 

@@ -24,7 +24,7 @@ public class QemuRulesTests
     [Fact]
     public void Planned_switches_are_linux_interface_names_and_a_bridged_network_uses_the_named_bridge()
     {
-        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Lab), null, LabContext.Default with { Rules = QemuRules.Instance }).Plan!;
+        var plan = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", Lab), null, LabContext.For(QemuRules.Instance)).Plan!;
 
         Assert.Equal(
             [InterfaceNames.Bridge("a-lab-with-a-rather-long-name", "frontend-network"), InterfaceNames.Bridge("a-lab-with-a-rather-long-name", "backend"), "br0"],
@@ -39,7 +39,7 @@ public class QemuRulesTests
         var labfile = Lab.Replace("networks: [frontend-network, backend, lan]",
             "networks: [frontend-network, backend, lan]\n    forwarded_ports: [{ guest: 80, host: 8080, host_ip: 127.0.0.1 }]", StringComparison.Ordinal);
 
-        var result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.Default with { Rules = QemuRules.Instance });
+        var result = LabfileLoader.LoadAndPlan(new SourceText("Labfile.yml", labfile), null, LabContext.For(QemuRules.Instance));
 
         var error = Assert.Single(result.Diagnostics, d => d.Code == "LAB404");
         Assert.Contains("nftables DNAT cannot forward 127.0.0.1", error.Message, StringComparison.Ordinal);

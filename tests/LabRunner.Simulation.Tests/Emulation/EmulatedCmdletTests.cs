@@ -2,6 +2,7 @@ using System.Management.Automation;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.HyperV.Emulation;
+using LabRunner.Providers.HyperV;
 using static LabRunner.Simulation.Tests.TestHost;
 
 namespace LabRunner.Simulation.Tests.Emulation;

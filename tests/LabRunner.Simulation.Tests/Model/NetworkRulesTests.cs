@@ -1,5 +1,6 @@
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
+using LabRunner.Providers.HyperV;
 using LabRunner.Simulation.Model;
 using static LabRunner.Simulation.Tests.TestHost;
 

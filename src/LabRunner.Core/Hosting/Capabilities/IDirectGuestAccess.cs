@@ -5,7 +5,7 @@ namespace LabRunner.Core.Hosting;
 /// <summary>
 /// A way into a running guest through the host itself, with no network: Hyper-V's PowerShell Direct
 /// (<c>Invoke-Command -VMName … -Credential …</c>). A provider that has one offers it as
-/// <see cref="IHostProvider.DirectGuestAccess"/>; in the guest, scripts are PowerShell and run as the
+/// the <see cref="IHostProvider.Capability{TCapability}"/> <see cref="IDirectGuestAccess"/>; in the guest, scripts are PowerShell and run as the
 /// credential's user.
 /// </summary>
 public interface IDirectGuestAccess
@@ -18,6 +18,12 @@ public interface IDirectGuestAccess
     /// (<c>true</c>: an error line). The script's exit code is <see cref="DirectGuestRun.ExitCode"/>.
     /// </summary>
     Task<DirectGuestRun> RunScriptAsync(DirectGuest guest, DirectScript script, Action<string, bool> output, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// How a person reaches the guest <paramref name="hostVmName"/> this way by hand, as <paramref name="user"/>, for
+    /// messages: "PowerShell Direct from an elevated PowerShell on the host: Enter-PSSession -VMName 'shop-dc' …".
+    /// </summary>
+    string ManualAccess(string hostVmName, string user);
 
     /// <summary>Copies the host file <paramref name="hostPath"/> to <paramref name="destination"/> in the guest, making its folder.</summary>
     Task<DirectGuestRun> CopyFileAsync(DirectGuest guest, string hostPath, string destination, CancellationToken cancellationToken);

@@ -1,25 +1,25 @@
 using LabRunner.Cli.Commands;
-using LabRunner.Engine;
-using Spectre.Console.Testing;
+using LabRunner.Core.Providers;
 
 namespace LabRunner.Cli.Tests;
 
-/// <summary>Which provider a command gets: named, from LABRUNNER_PROVIDER, or by default what this OS has.</summary>
-public sealed class HostSelectionTests : IDisposable
+/// <summary>Which provider a command gets from the catalog: named, from LABRUNNER_PROVIDER, or by default what this OS has.</summary>
+public sealed class ProviderCatalogTests : IDisposable
 {
     private readonly string _bin = Directory.CreateTempSubdirectory("lr-path-").FullName;
 
     public void Dispose() => Directory.Delete(_bin, recursive: true);
 
-    private static CliEnvironment Env(Dictionary<string, string> variables) =>
-        new(new TestConsole(), new StringWriter(), "/", name => variables.GetValueOrDefault(name));
+    private static readonly ProviderCatalog Providers = DefaultServices.Providers;
+
+    private static ProviderEnvironment Env(Dictionary<string, string> variables) => new(name => variables.GetValueOrDefault(name), "/");
 
     [Fact]
     public void Qemu_is_a_provider_by_name_and_by_variable()
     {
-        Assert.Equal("qemu", HostSelection.Resolve("QEMU", Env([])));
-        Assert.Equal("qemu", HostSelection.Resolve(null, Env(new() { [HostSelection.ProviderVariable] = "qemu" })));
-        Assert.Contains("hyperv, qemu or simulated", Assert.Throws<UsageException>(() => HostSelection.Resolve("kvm", Env([]))).Message, StringComparison.Ordinal);
+        Assert.Equal("qemu", Providers.Resolve("QEMU", Env([])).Name);
+        Assert.Equal("qemu", Providers.Resolve(null, Env(new() { [ProviderCatalog.ProviderVariable] = "qemu" })).Name);
+        Assert.Contains("hyperv, qemu or simulated", Assert.Throws<ProviderException>(() => Providers.Resolve("kvm", Env([]))).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -28,8 +28,8 @@ public sealed class HostSelectionTests : IDisposable
         if (!OperatingSystem.IsLinux()) return;
         File.WriteAllText(Path.Combine(_bin, "qemu-system-x86_64"), "");
 
-        var withQemu = HostSelection.Resolve(null, Env(new() { ["PATH"] = "/nonexistent:" + _bin }));
-        var without = Assert.Throws<UsageException>(() => HostSelection.Resolve(null, Env(new() { ["PATH"] = "/nonexistent" })));
+        var withQemu = Providers.Resolve(null, Env(new() { ["PATH"] = "/nonexistent:" + _bin })).Name;
+        var without = Assert.Throws<ProviderException>(() => Providers.Resolve(null, Env(new() { ["PATH"] = "/nonexistent" })));
 
         Assert.Equal("qemu", withQemu);
         Assert.Contains("apt-get install -y qemu-system-x86", without.Message, StringComparison.Ordinal);
@@ -39,12 +39,12 @@ public sealed class HostSelectionTests : IDisposable
     [Fact]
     public void Plan_names_switches_by_the_rules_of_the_provider_up_would_use()
     {
-        Assert.Equal("qemu", HostSelection.RulesFor("qemu", Env([])).Name);
-        Assert.Equal("hyperv", HostSelection.RulesFor("simulated", Env([])).Name);
+        Assert.Equal("qemu", Providers.ForPlanning("qemu", Env([])).Rules.Name);
+        Assert.Equal("hyperv", Providers.ForPlanning("simulated", Env([])).Rules.Name);
         // Nothing named and nothing usable here: the Labfile's home, Hyper-V.
-        Assert.Equal("hyperv", HostSelection.RulesFor(null, Env(new() { ["PATH"] = "/nonexistent" })).Name);
+        Assert.Equal("hyperv", Providers.ForPlanning(null, Env(new() { ["PATH"] = "/nonexistent" })).Rules.Name);
         // A provider named wrongly is still an error.
-        Assert.Throws<UsageException>(() => HostSelection.RulesFor("kvm", Env([])));
+        Assert.Throws<ProviderException>(() => Providers.ForPlanning("kvm", Env([])));
     }
 
     [Fact]
