@@ -19,6 +19,9 @@ public sealed record CliEnvironment(
     /// <summary>The one --json document of a run (each <c>LabApp.RunAsync</c> starts a new one).</summary>
     public Rendering.JsonDocumentGate JsonDocument { get; init; } = new();
 
+    /// <summary>The trace of this run's host calls: <c>--verbose</c> and the transcript in <c>.lab/logs/</c> (each <c>LabApp.RunAsync</c> starts a new one).</summary>
+    public HostCommon.Tracing.HostTrace Trace { get; init; } = new(TimeProvider.System, _ => { });
+
     /// <summary>Plain standard output for JSON and one-line messages: no wrapping, no markup.</summary>
     public TextWriter Stdout => Out.Profile.Out.Writer;
 

@@ -37,7 +37,7 @@ public static class DefaultServices
                     ? n
                     : throw new UsageException($"{SimulatedHost.FailAtVariable}='{failAt}' is not a positive whole number");
             // The engine's lock is separate from the simulated host's own per-operation lock file.
-            return new HostSelection(new SimulatedProvider(host), path + ".engine.lock", Preview);
+            return new HostSelection(new SimulatedProvider(host) { Trace = env.Trace }, path + ".engine.lock", Preview);
         }
         if (provider == HostSelection.Qemu)
         {
@@ -53,7 +53,7 @@ public static class DefaultServices
         if (!OperatingSystem.IsWindows())
             throw new UsageException("the hyperv provider needs Windows with Hyper-V; use --provider qemu or --provider simulated on this machine");
         var programData = Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData);
-        return new HostSelection(HyperVProvider.ForLocalHost(), Path.Combine(programData, "LabRunner", "host.lock"), Preview);
+        return new HostSelection(HyperVProvider.ForLocalHost(trace: env.Trace), Path.Combine(programData, "LabRunner", "host.lock"), Preview);
     }
 
     /// <summary>The PowerShell the Hyper-V provider would run for a batch — also shown for the simulated host.</summary>
