@@ -40,6 +40,12 @@ public interface IHostTrace
 {
     /// <summary>Records that <paramref name="call"/> starts; the returned record takes how it ended.</summary>
     IHostCallRecord Begin(HostCall call);
+
+    /// <summary>
+    /// <paramref name="text"/> from the host (a call's stderr) with the secrets this trace knows taken out: what the
+    /// runners hand on, so that no error message built from it shows one either.
+    /// </summary>
+    string Redact(string text);
 }
 
 /// <summary>One host call being recorded: exactly one of its methods is called when it ends.</summary>
@@ -62,6 +68,8 @@ public sealed class NoHostTrace : IHostTrace, IHostCallRecord
     }
 
     public IHostCallRecord Begin(HostCall call) => this;
+
+    public string Redact(string text) => text;
 
     public void Ended(int exitCode, string? standardError)
     {

@@ -108,6 +108,8 @@ public sealed class HostTrace : IHostTrace
         return new Record(this, number, _time.GetTimestamp());
     }
 
+    public string Redact(string text) => Secrets.Redact(text);
+
     /// <summary>Ends the transcript (when there is one) with how the run ended.</summary>
     public void Finish(int exitCode)
     {

@@ -3,7 +3,10 @@ using LabRunner.HostCommon.Running;
 
 namespace LabRunner.HostCommon.Tracing;
 
-/// <summary>Records every command <paramref name="inner"/> runs in <paramref name="trace"/>: its argument vector, input, exit code, duration and stderr.</summary>
+/// <summary>
+/// Records every command <paramref name="inner"/> runs in <paramref name="trace"/>: its argument vector, input, exit code,
+/// duration and stderr — and hands the stderr on redacted.
+/// </summary>
 public sealed class TracingHostCommandRunner(IHostCommandRunner inner, IHostTrace trace) : IHostCommandRunner
 {
     public IHostCommandRunner Inner { get; } = inner ?? throw new ArgumentNullException(nameof(inner));
@@ -23,6 +26,7 @@ public sealed class TracingHostCommandRunner(IHostCommandRunner inner, IHostTrac
             throw;
         }
         record.Ended(result.ExitCode, result.StandardError);
-        return result;
+        // The stderr a provider builds its error messages from holds no secret either.
+        return result.StandardError.Length == 0 ? result : result with { StandardError = trace.Redact(result.StandardError) };
     }
 }

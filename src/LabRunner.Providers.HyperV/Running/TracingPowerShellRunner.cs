@@ -4,7 +4,7 @@ namespace LabRunner.Providers.HyperV.Running;
 
 /// <summary>
 /// Records every script <paramref name="inner"/> runs in <paramref name="trace"/>: the script, exit code, duration
-/// and stderr. Standard input carries credentials (PowerShell Direct), so only its length is recorded.
+/// and stderr, which it hands on redacted. Standard input carries credentials (PowerShell Direct), so only its length is recorded.
 /// </summary>
 public sealed class TracingPowerShellRunner(IPowerShellRunner inner, IHostTrace trace) : IPowerShellRunner
 {
@@ -34,6 +34,7 @@ public sealed class TracingPowerShellRunner(IPowerShellRunner inner, IHostTrace 
             throw;
         }
         record.Ended(result.ExitCode, result.StandardError);
-        return result;
+        // The stderr the provider builds its error messages from holds no secret either.
+        return result.StandardError.Length == 0 ? result : result with { StandardError = trace.Redact(result.StandardError) };
     }
 }

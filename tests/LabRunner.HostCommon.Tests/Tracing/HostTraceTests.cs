@@ -114,8 +114,12 @@ public sealed class HostTraceTests : IDisposable
         // A tool that echoes what it was given when it fails.
         var runner = new TracingHostCommandRunner(new FakeRunner(_time, 1, $"error: bad value '{password}'\n", TimeSpan.Zero), trace);
 
-        await runner.RunAsync(new HostCommand("tool", ["--user", "admin", "--password", password, "value=" + password]).WithStandardInput(password + "\n"), CancellationToken.None);
+        var result = await runner.RunAsync(new HostCommand("tool", ["--user", "admin", "--password", password, "value=" + password]).WithStandardInput(password + "\n"), CancellationToken.None);
         trace.Finish(3);
+
+        // What the provider builds its error message from holds no secret either.
+        Assert.DoesNotContain(password, result.StandardError, StringComparison.Ordinal);
+        Assert.Contains(SecretRedactor.Mark, result.StandardError, StringComparison.Ordinal);
 
         var transcript = File.ReadAllText(trace.TranscriptPath!);
         foreach (var text in new[] { transcript, verbose.ToString() })
