@@ -47,7 +47,7 @@ public static class DefaultServices
             if (Providers.Qemu.Acceleration.AcceleratorPolicy.OverrideError(env.GetVariable(Providers.Qemu.Acceleration.AcceleratorPolicy.OverrideVariable)) is { } accelError)
                 throw new UsageException(accelError);
             // The engine's lock is per network namespace in a fixed folder (/run/labrunner), whatever registry LABRUNNER_QEMU_STATE names.
-            var qemu = QemuProvider.ForLocalHost(env.GetVariable);
+            var qemu = QemuProvider.ForLocalHost(env.GetVariable, env.Trace);
             return new HostSelection(qemu, qemu.LockPath, qemu.Preview) { PreviewHeading = label => $"commands for '{label}' (argument vectors; nothing is run through a shell)" };
         }
         if (!OperatingSystem.IsWindows())
