@@ -1,6 +1,11 @@
 using System.Text.Json;
 using LabRunner.Cli.Commands;
 using LabRunner.Core.Tracing;
+using LabRunner.HostCommon.Running;
+using LabRunner.HostCommon.Tracing;
+using LabRunner.Providers.Qemu;
+using LabRunner.Providers.Qemu.Acceleration;
+using LabRunner.Providers.Qemu.Vms;
 using LabRunner.Providers.HyperV;
 using LabRunner.Providers.HyperV.Cim;
 using LabRunner.Providers.HyperV.Running;
@@ -108,6 +113,48 @@ public sealed class TranscriptCliTests : IDisposable
         {
             empty.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task What_if_on_qemu_shows_the_reads_with_verbose_and_writes_no_transcript()
+    {
+        var services = new Services
+        {
+            // As DefaultServices composes QEMU (ForLocalHost): the runner records in the run's trace.
+            Host = (_, _, env) =>
+            {
+                var qemu = new QemuProvider(new QemuProviderOptions(new VmRegistry(Path.Combine(_project.Root, "registry")), new TracingHostCommandRunner(new EmptyHost(), env.Trace))
+                {
+                    AcceleratorProbe = new FixedProbe(),
+                    HostName = "testhost",
+                    LockDirectory = Path.Combine(_project.Root, "locks"),
+                });
+                return new HostSelection(qemu, qemu.LockPath, qemu.Preview);
+            },
+            Seeds = DefaultServices.Create().Seeds,
+        };
+
+        var result = await Lab.RunAsync(_project.Root, null, services, "up", "--what-if", "--verbose");
+
+        Assert.True(result.ExitCode == ExitCodes.Success, result.ToString());
+        Assert.Contains("lab: host #1: ", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("nft -j list ruleset", result.Stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_project.Root, ".lab")), "--what-if writes nothing, not even a transcript");
+    }
+
+    /// <summary>A Linux host with nothing of LabRunner's on it: every read answers empty.</summary>
+    private sealed class EmptyHost : IHostCommandRunner
+    {
+        public Task<HostCommandResult> RunAsync(HostCommand command, CancellationToken cancellationToken)
+        {
+            var argv = string.Join(' ', command.ToArgv());
+            return Task.FromResult(new HostCommandResult(0, argv.Contains("nft", StringComparison.Ordinal) ? "{\"nftables\":[]}" : "[]", ""));
+        }
+    }
+
+    private sealed class FixedProbe : IAcceleratorProbe
+    {
+        public AcceleratorFacts Probe() => new(true, null, PvmLoaded: true, Override: null);
     }
 
     public static TheoryData<int> HostileIndexes()

@@ -24,7 +24,9 @@ public sealed class Services
     public (LabProject Project, HostSelection Host, LabEngine Engine) Open(System.CommandLine.ParseResult parse, GlobalOptions global, CliEnvironment env, bool quiet)
     {
         var project = LabBoxes.Open(parse, global, env);
-        env.Trace.KeepTranscript(Path.Combine(project.StateDirectory, "logs"), OptionValues.CommandName(parse.CommandResult), () => StateFolder.Create(project.StateDirectory));
+        // '--what-if' writes nothing at all, not even a transcript of what it reads ('--verbose' still shows it).
+        if (!parse.Tokens.Any(t => t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--what-if" or "--dry-run"))
+            env.Trace.KeepTranscript(Path.Combine(project.StateDirectory, "logs"), OptionValues.CommandName(parse.CommandResult), () => StateFolder.Create(project.StateDirectory));
         var host = Host(parse.GetValue(global.Provider), project, env);
         var engine = new LabEngine(project, host.Provider, host.LockPath, Seeds(project, env), new Rendering.ConsoleReporter(env, quiet));
         return (project, host, engine);
