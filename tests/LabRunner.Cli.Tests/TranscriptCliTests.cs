@@ -1,5 +1,7 @@
 using System.Text.Json;
+using LabRunner.Boxes.Tests.Support;
 using LabRunner.Cli.Commands;
+using LabRunner.Tests.Shared;
 using LabRunner.Core.Tracing;
 using LabRunner.HostCommon.Running;
 using LabRunner.HostCommon.Tracing;
@@ -140,6 +142,34 @@ public sealed class TranscriptCliTests : IDisposable
         Assert.Contains("lab: host #1: ", result.Stderr, StringComparison.Ordinal);
         Assert.Contains("nft -j list ruleset", result.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_project.Root, ".lab")), "--what-if writes nothing, not even a transcript");
+    }
+
+    [ToolFact("qemu-img")]
+    public async Task The_disk_tool_of_a_box_up_adds_is_in_the_transcript()
+    {
+        HostTools.Require(false, "qemu-img");
+        using var files = new BoxFiles();
+        await using var server = new LoopbackServer();
+        var disk = await files.DiskAsync("d.qcow2", "qcow2", "16M");
+        var box = server.ServeFile("d.box", files.Box("d.box", "tar.gz", BoxFiles.Metadata("libvirt"), disk, "box.img"));
+        _project.With("Labfile.yml", $$"""
+            name: shop
+            boxes:
+              debian: { url: "{{box}}" }
+            networks:
+              - { name: lan, type: nat }
+            vms:
+              - name: web
+                box: debian
+                networks: [lan]
+            """);
+
+        var up = await Simulated(new Dictionary<string, string> { ["LABRUNNER_HOME"] = Path.Combine(_project.Root, "home") }, "up");
+
+        Assert.True(up.ExitCode == ExitCodes.Success, up.ToString());
+        var transcript = File.ReadAllText(Assert.Single(Directory.GetFiles(Logs)));
+        Assert.Matches(@"#1 run: qemu-img ", transcript);
+        Assert.Contains("simulated-host CreateVm", transcript, StringComparison.Ordinal);
     }
 
     /// <summary>A Linux host with nothing of LabRunner's on it: every read answers empty.</summary>

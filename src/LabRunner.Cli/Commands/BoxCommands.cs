@@ -34,7 +34,7 @@ public static class BoxCommands
 
     /// <summary>The store and service for this environment (LABRUNNER_HOME, else the platform's default).</summary>
     public static BoxService Service(CliEnvironment env) =>
-        new(BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable)), new Downloader(Http), new DiskTool(new CliWrapHostCommandRunner()), TimeProvider.System);
+        new(BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable)), new Downloader(Http), new DiskTool(new HostCommon.Tracing.TracingHostCommandRunner(new CliWrapHostCommandRunner(), env.Trace)), TimeProvider.System);
 
     /// <summary>Which provider boxes are installed for: --provider or LABRUNNER_PROVIDER; qemu by name, else Hyper-V's formats (hyperv, simulated); without either, hyperv on Windows and qemu elsewhere.</summary>
     public static BoxTarget Target(ParseResult parse, GlobalOptions global, CliEnvironment env)
