@@ -19,8 +19,11 @@ public sealed record CliEnvironment(
     /// <summary>The one --json document of a run (each <c>LabApp.RunAsync</c> starts a new one).</summary>
     public Rendering.JsonDocumentGate JsonDocument { get; init; } = new();
 
-    /// <summary>What a provider's factory and default probe read: this command line's variables and working folder.</summary>
-    public Core.Providers.ProviderEnvironment ForProviders => new(GetVariable, WorkingDirectory);
+    /// <summary>The trace of this run's host calls: <c>--verbose</c> and the transcript in <c>.lab/logs/</c> (each <c>LabApp.RunAsync</c> starts a new one).</summary>
+    public HostCommon.Tracing.HostTrace Trace { get; init; } = new(TimeProvider.System, _ => { });
+
+    /// <summary>What a provider's factory and default probe read: this command line's variables and working folder, and the run's trace.</summary>
+    public Core.Providers.ProviderEnvironment ForProviders => new(GetVariable, WorkingDirectory) { Trace = Trace };
 
     /// <summary>Plain standard output for JSON and one-line messages: no wrapping, no markup.</summary>
     public TextWriter Stdout => Out.Profile.Out.Writer;

@@ -29,10 +29,14 @@ public sealed class HyperVProvider : IHostProvider, IGuestBoot
         Description = $"Hyper-V on {hostName}";
     }
 
-    /// <summary>The provider for this Windows machine: Windows PowerShell 5.1 (or <paramref name="options"/>) and local WMI.</summary>
+    /// <summary>
+    /// The provider for this Windows machine: Windows PowerShell 5.1 (or <paramref name="options"/>) and local WMI;
+    /// every batch recorded in <paramref name="trace"/>.
+    /// </summary>
     [SupportedOSPlatform("windows")]
-    public static HyperVProvider ForLocalHost(PowerShellRunnerOptions? options = null) =>
-        new(new CliWrapPowerShellRunner(options ?? PowerShellRunnerOptions.WindowsPowerShell), new MmiCimClient(), Environment.MachineName);
+    public static HyperVProvider ForLocalHost(PowerShellRunnerOptions? options = null, Core.Tracing.IHostTrace? trace = null) =>
+        new(new TracingPowerShellRunner(new CliWrapPowerShellRunner(options ?? PowerShellRunnerOptions.WindowsPowerShell), trace ?? Core.Tracing.NoHostTrace.Instance),
+            new MmiCimClient(), Environment.MachineName);
 
     public string Description { get; }
 

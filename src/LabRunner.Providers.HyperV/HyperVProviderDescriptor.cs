@@ -41,6 +41,6 @@ public sealed class HyperVProviderDescriptor : ProviderDescriptor
         if (!OperatingSystem.IsWindows())
             throw new ProviderException("the hyperv provider needs Windows with Hyper-V; use --provider qemu or --provider simulated on this machine");
         var programData = Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData);
-        return new ProviderHost(HyperVProvider.ForLocalHost(), Path.Combine(programData, "LabRunner", "host.lock"));
+        return new ProviderHost(HyperVProvider.ForLocalHost(trace: environment.Trace), Path.Combine(programData, "LabRunner", "host.lock"));
     }
 }

@@ -49,13 +49,16 @@ public sealed class QemuProvider : IHostProvider, IGuestBoot
 
     /// <summary>
     /// The provider for this machine: the registry from <c>LABRUNNER_QEMU_STATE</c> (default
-    /// <c>/var/lib/labrunner/qemu</c>), commands in the caller's own network namespace.
+    /// <c>/var/lib/labrunner/qemu</c>), commands in the caller's own network namespace; every command, QMP command
+    /// and kill recorded in <paramref name="trace"/>.
     /// </summary>
-    public static QemuProvider ForLocalHost(Func<string, string?> getVariable)
+    public static QemuProvider ForLocalHost(Func<string, string?> getVariable, Core.Tracing.IHostTrace? trace = null)
     {
         ArgumentNullException.ThrowIfNull(getVariable);
-        return new QemuProvider(new QemuProviderOptions(VmRegistry.FromEnvironment(getVariable), new CliWrapHostCommandRunner())
+        trace ??= Core.Tracing.NoHostTrace.Instance;
+        return new QemuProvider(new QemuProviderOptions(VmRegistry.FromEnvironment(getVariable), new HostCommon.Tracing.TracingHostCommandRunner(new CliWrapHostCommandRunner(), trace))
         {
+            Processes = new TracingVmProcesses(new LinuxVmProcesses(), trace),
             CheckForwardPolicy = !string.Equals(getVariable(QemuProviderOptions.ForwardCheckVariable), "off", StringComparison.OrdinalIgnoreCase),
         });
     }

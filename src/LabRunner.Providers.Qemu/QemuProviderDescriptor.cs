@@ -53,7 +53,7 @@ public sealed class QemuProviderDescriptor : ProviderDescriptor
         // A value that names no accelerator is a usage error before anything is read, not a warning in the host's description.
         if (AcceleratorPolicy.OverrideError(environment.GetVariable(AcceleratorPolicy.OverrideVariable)) is { } accelError)
             throw new ProviderException(accelError);
-        var qemu = QemuProvider.ForLocalHost(environment.GetVariable);
+        var qemu = QemuProvider.ForLocalHost(environment.GetVariable, environment.Trace);
         return new ProviderHost(qemu, qemu.LockPath);
     }
 

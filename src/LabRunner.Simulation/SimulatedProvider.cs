@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
+using LabRunner.Core.Tracing;
 using LabRunner.Providers.HyperV;
 using LabRunner.Simulation.Model;
 
@@ -37,6 +38,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
 
     /// <summary>Batches started.</summary>
     public long Batches => Interlocked.Read(ref _batches);
+
+    /// <summary>Where each operation is recorded as the host call it stands for (<c>--verbose</c>, <c>.lab/logs/</c>).</summary>
+    public IHostTrace Trace { get; init; } = NoHostTrace.Instance;
 
     public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)
     {
@@ -79,12 +83,14 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 cancellationToken.ThrowIfCancellationRequested();
                 var operation = operations[i];
                 progress?.Report(new OperationProgress(batch, i, operation, Done: false));
+                var record = Trace.Begin(new HostCall(["simulated-host", operation.GetType().Name]) { Summary = operation.Describe() });
                 try
                 {
                     Host.Mutate(model => Apply(model, operation));
                 }
                 catch (SimulatedHostException e)
                 {
+                    record.Ended(1, e.Error.Message);
                     statuses[i] = OperationStatus.Failed;
                     errors.Add(new OperationError(i, e.Error));
                     continue;
@@ -92,10 +98,12 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 catch (HostUnavailableException e)
                 {
                     // The host itself is gone (its file cannot be read or written): nothing else can run.
+                    record.Ended(1, e.Error.Message);
                     statuses[i] = OperationStatus.Failed;
                     errors.Add(new OperationError(i, e.Error));
                     break;
                 }
+                record.Ended(0, null);
                 statuses[i] = OperationStatus.Done;
                 Interlocked.Increment(ref _operationsApplied);
                 progress?.Report(new OperationProgress(batch, i, operation, Done: true));

@@ -37,6 +37,6 @@ public sealed class SimulatedProviderDescriptor : ProviderDescriptor
     {
         ArgumentNullException.ThrowIfNull(environment);
         var host = SimulatedHost.FromEnvironment(environment.GetVariable, environment.WorkingDirectory);
-        return new ProviderHost(new SimulatedProvider(host), host.FilePath + ".engine.lock");
+        return new ProviderHost(new SimulatedProvider(host) { Trace = environment.Trace }, host.FilePath + ".engine.lock");
     }
 }

@@ -35,7 +35,7 @@ public static class BoxCommands
 
     /// <summary>The store and service for this environment (LABRUNNER_HOME, else the platform's default), installing boxes for <paramref name="targets"/>.</summary>
     public static BoxService Service(CliEnvironment env, IReadOnlyList<BoxSupport> targets) =>
-        new(BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable)), new Downloader(Http), new DiskTool(new CliWrapHostCommandRunner()), TimeProvider.System) { Targets = targets };
+        new(BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable)), new Downloader(Http), new DiskTool(new HostCommon.Tracing.TracingHostCommandRunner(new CliWrapHostCommandRunner(), env.Trace)), TimeProvider.System) { Targets = targets };
 
     private static BoxService Service(CliEnvironment env, GlobalOptions global) => Service(env, [.. global.Providers.BoxSupports]);
 

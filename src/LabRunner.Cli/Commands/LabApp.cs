@@ -27,6 +27,13 @@ public sealed class GlobalOptions
         Recursive = true,
     };
 
+    public Option<bool> Verbose { get; } = new("--verbose")
+    {
+        Description = "Print each host command on stderr as it runs (program and arguments, or the PowerShell batch), with its exit code and duration. " +
+            "Every run that touches a host also keeps a transcript in .lab/logs/, secrets redacted",
+        Recursive = true,
+    };
+
     /// <summary>The providers <see cref="Provider"/> chooses from.</summary>
     public ProviderCatalog Providers { get; }
 
@@ -61,6 +68,7 @@ public static class LabApp
             global.File,
             global.Provider,
             global.Json,
+            global.Verbose,
             ValidateCommand.Create(global, env),
             PlanCommand.Create(global, env),
             LifecycleCommands.Up(global, env, services),
@@ -121,6 +129,7 @@ public static class LabApp
         // Each run prints at most one --json document, and exactly one when --json was given.
         env = env with { JsonDocument = new JsonDocumentGate() };
         services ??= DefaultServices.Create();
+        env = WithTrace(env, services.Time);
         var root = Build(env, services);
         var config = new InvocationConfiguration
         {
@@ -156,7 +165,9 @@ public static class LabApp
             }
             return ExitCodes.Usage;
         }
+        if (parsed.GetValue<bool>("--verbose")) env.Trace.PrintTo(env.Error);
         var exit = await InvokeAsync(parsed, config, env, services.Time, commandName, json, cancellationToken).ConfigureAwait(false);
+        PointAtTranscript(env, exit);
         if (!json) return exit;
         // A command that ended without its document (or wrote it and then failed) still leaves exactly one.
         Json.WriteFailure(env, commandName, OutcomeOf(exit), exit, null, []);
@@ -208,6 +219,36 @@ public static class LabApp
         {
             await stopWait.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// A new trace for this run, knowing the secrets the run can know: the administrator password from the
+    /// environment, and every answer to a secret prompt.
+    /// </summary>
+    private static CliEnvironment WithTrace(CliEnvironment env, TimeProvider time)
+    {
+        var error = env.Error;
+        var trace = new HostCommon.Tracing.HostTrace(time, message => error.WriteLine($"lab: warning: {message}"));
+        trace.Secrets.Add(env.GetVariable(Engine.ProjectSecrets.AdminPasswordVariable));
+        return env with
+        {
+            Trace = trace,
+            ReadSecret = env.ReadSecret is { } ask ? question => Remember(trace, ask(question)) : null,
+        };
+
+        static string? Remember(HostCommon.Tracing.HostTrace trace, string? secret)
+        {
+            trace.Secrets.Add(secret);
+            return secret;
+        }
+    }
+
+    /// <summary>Ends the transcript; a run that failed after a host command failed says where the commands and their output are.</summary>
+    private static void PointAtTranscript(CliEnvironment env, int exit)
+    {
+        env.Trace.Finish(exit);
+        if (exit is ExitCodes.Success or ExitCodes.Usage || !env.Trace.AnyFailed || env.Trace.TranscriptPath is not { } path) return;
+        env.Error.WriteLine($"lab: see {Path.GetRelativePath(env.WorkingDirectory, path)} for the host commands that ran and their output");
     }
 
     private static int Interrupted(CliEnvironment env, string commandName, bool json, string message)

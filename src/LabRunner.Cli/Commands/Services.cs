@@ -34,6 +34,9 @@ public sealed class Services
         ArgumentNullException.ThrowIfNull(global);
         ArgumentNullException.ThrowIfNull(env);
         var project = LabBoxes.Open(parse, global, env);
+        // '--what-if' writes nothing at all, not even a transcript of what it reads ('--verbose' still shows it).
+        if (!parse.Tokens.Any(t => t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--what-if" or "--dry-run"))
+            env.Trace.KeepTranscript(Path.Combine(project.StateDirectory, "logs"), OptionValues.CommandName(parse.CommandResult), () => StateFolder.Create(project.StateDirectory));
         var option = parse.GetValue(global.Provider);
         var host = Host is { } open ? open(option, project, env) : Providers.Resolve(option, env.ForProviders).Open(env.ForProviders);
         var engine = new LabEngine(project, host.Provider, host.LockPath, Seeds(project, env), new Rendering.ConsoleReporter(env, quiet));

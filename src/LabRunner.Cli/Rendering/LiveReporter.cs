@@ -14,7 +14,7 @@ public sealed class LiveReporter(ProgressContext context) : IEngineReporter
     private readonly Lock _gate = new();
 
     public static bool Suits(CliEnvironment env) =>
-        env.Out.Profile.Capabilities.Interactive && env.Out.Profile.Capabilities.Ansi;
+        env.Out.Profile.Capabilities.Interactive && env.Out.Profile.Capabilities.Ansi && !env.Trace.Verbose;
 
     public static async Task<T> RunAsync<T>(CliEnvironment env, Func<IEngineReporter, Task<T>> work)
     {

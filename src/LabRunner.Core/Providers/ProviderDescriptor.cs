@@ -62,8 +62,12 @@ public abstract class ProviderDescriptor
     public override string ToString() => Name;
 }
 
-/// <summary>What a provider's factory reads: the command line's variables and working folder, never the process's own.</summary>
-public sealed record ProviderEnvironment(Func<string, string?> GetVariable, string WorkingDirectory);
+/// <summary>What a provider's factory reads: the command line's variables and working folder, never the process's own; and the trace its host calls go to.</summary>
+public sealed record ProviderEnvironment(Func<string, string?> GetVariable, string WorkingDirectory)
+{
+    /// <summary>Where the provider records each host call (<c>--verbose</c>, <c>.lab/logs/</c>).</summary>
+    public Tracing.IHostTrace Trace { get; init; } = Tracing.NoHostTrace.Instance;
+}
 
 /// <summary>
 /// A host a command works on: the provider, and the lock that keeps two lab commands from changing that host at once.
