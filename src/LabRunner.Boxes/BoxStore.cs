@@ -3,6 +3,8 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Hosting;
+using LabRunner.HostCommon.Files;
 
 namespace LabRunner.Boxes;
 
@@ -53,25 +55,21 @@ public sealed class BoxStore
     /// <summary>Takes the store's write lock, waiting up to <paramref name="timeout"/>; <paramref name="onWaiting"/> is called once if it must wait.</summary>
     public async Task<IDisposable> LockAsync(TimeSpan timeout, Action? onWaiting, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Root);
         var path = Path.Combine(Root, ".lock");
-        var deadline = DateTime.UtcNow + timeout;
-        var told = false;
-        while (true)
+        try
         {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                if (!told) { onWaiting?.Invoke(); told = true; }
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new BoxException(BoxErrorKind.Source, $"Another lab command has held the box store's lock '{path}' for more than {timeout.TotalMinutes:0} minutes; wait for it to finish, then try again.", e);
-            }
+            Directory.CreateDirectory(Root);
+            return await FileLock.AcquireAsync(path, timeout, new LockWait { OnWaiting = onWaiting, OwnerOnly = false }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new BoxException(BoxErrorKind.Source, $"Another lab command has held the box store's lock '{path}' for more than {timeout.TotalMinutes:0} minutes; wait for it to finish, then try again.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BoxException(BoxErrorKind.Damaged, Directory.Exists(path)
+                ? $"The box store's lock '{path}' is a folder; remove it (LabRunner creates the lock file itself)."
+                : $"The box store's lock '{path}' cannot be opened: {FileFailure.Reason(e)}.", e);
         }
     }
 
@@ -128,7 +126,7 @@ public sealed class BoxStore
     public InstalledBox Commit(string staging, BoxManifest manifest, BoxTarget target)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        LabRunner.HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(staging, ManifestFile),
+        AtomicFile.WriteAllBytes(Path.Combine(staging, ManifestFile),
             JsonSerializer.SerializeToUtf8Bytes(manifest, BoxJsonContext.Default.BoxManifest), ownerOnly: false);
         var final = FolderOf(manifest.Name, manifest.Version, target, manifest.Format);
         // Another format of the same box for the same provider (re-added from another source) is replaced too.
@@ -295,7 +293,7 @@ public sealed class BoxStore
 
     private void WriteUses(BoxUsesFile file)
     {
-        LabRunner.HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(Root, UsesFile),
+        AtomicFile.WriteAllBytes(Path.Combine(Root, UsesFile),
             JsonSerializer.SerializeToUtf8Bytes(file, BoxJsonContext.Default.BoxUsesFile), ownerOnly: false);
     }
 }
