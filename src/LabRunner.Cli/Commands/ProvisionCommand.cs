@@ -30,7 +30,7 @@ public static class ProvisionCommand
                 env.Error.WriteLine($"{vm.Name}: {vm.State.Replace('_', ' ')}, skipped");
             }
             var loaded = project.PlanCheckingBoxFiles();
-            var missing = loaded.Diagnostics.Where(d => d.Code == "LAB703").ToList();
+            var missing = loaded.Diagnostics.Where(d => d.Code == Core.Diagnostics.DiagnosticCodes.ProvisionFileMissing).ToList();
             if (missing.Count > 0 && Rendering.DiagnosticPrinter.Failed(missing, (object?)null, env, parse))
                 return ExitCodes.InvalidLabfile;
             var requests = chosen.Where(v => v.State == "running").Select(v => new GuestRequest(v.Name, Provision: true)).ToList();
