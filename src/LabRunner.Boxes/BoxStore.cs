@@ -103,7 +103,7 @@ public sealed class BoxStore
         try
         {
             var manifest = JsonSerializer.Deserialize(File.ReadAllBytes(path), BoxJsonContext.Default.BoxManifest);
-            return manifest is null || !BoxVersion.TryParse(manifest.Version, out _) ? null : new InstalledBox(manifest, folder);
+            return manifest is not null && BoxVersion.TryParse(manifest.Version, out var version) ? new InstalledBox(manifest, folder, version) : null;
         }
         catch (JsonException)
         {
@@ -135,7 +135,7 @@ public sealed class BoxStore
         if (Directory.Exists(final)) Discard(final);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         Directory.Move(staging, final);
-        return new InstalledBox(manifest, final);
+        return new InstalledBox(manifest, final, BoxVersion.Parse(manifest.Version));
     }
 
     /// <summary>Removes one box folder: renamed away first (atomic for readers), then deleted. Call under the lock.</summary>
@@ -211,7 +211,7 @@ public sealed class BoxStore
         ArgumentNullException.ThrowIfNull(box);
         return [.. ReadUses().Labs
             .Where(l => Directory.Exists(Path.Combine(l.Project, ".lab")))
-            .Where(l => l.Boxes.Any(u => u.Name == box.Name && u.Provider == box.Provider && BoxVersion.TryParse(u.Version, out var v) && v == box.Version))
+            .Where(l => l.Boxes.Any(u => u.Name == box.Name && u.Provider == box.Provider && u.Version == box.Version))
             .Select(l => new BoxUser(l.Lab, l.Project))];
     }
 
@@ -229,7 +229,7 @@ public sealed class BoxStore
     }
 
     /// <summary>
-    /// Reads <c>uses.json</c>. A damaged one (not JSON, or not the shape LabRunner writes) is never read as
+    /// Reads <c>uses.json</c>. A damaged one (not JSON, or not the shape LabRunner writes, a version that is not one) is never read as
     /// "no lab uses anything": it is moved aside to <c>uses.json.damaged-TIMESTAMP</c> and the command is refused.
     /// </summary>
     private BoxUsesFile ReadUses()

@@ -49,8 +49,7 @@ public static class LabBoxes
             () => [.. store.List().Where(b => b.Provider == target.Name()).Select(b => b.Name).Distinct(StringComparer.Ordinal)]);
     }
 
-    private static VersionConstraint Constraint(BoxDefinition box) =>
-        box.Version is { } text && VersionConstraint.TryParse(text, out var c, out _) ? c : VersionConstraint.Any;
+    private static VersionConstraint Constraint(BoxDefinition box) => box.Version ?? VersionConstraint.Any;
 
     /// <summary>
     /// Adds every 'url' box a VM of the lab uses that the store does not have (with progress), so that
@@ -72,7 +71,7 @@ public static class LabBoxes
                 var request = new BoxAddRequest(box.Name, box.Url!)
                 {
                     Version = Constraint(box),
-                    Checksum = box.Checksum is { } sum && Checksum.TryParse(sum, out var c, out _) ? c : null,
+                    Checksum = box.Checksum,
                     // The lab's provider, converting when the box was made for another: 'lab up' needs it there.
                     Target = target,
                     HostTarget = target,
@@ -100,7 +99,7 @@ public static class LabBoxes
         var loaded = project.Load();
         if (loaded.Lab is not { } lab) return;
         var uses = released ? [] : project.StoreBoxesUsed(lab).Select(b => project.StoreBoxOf(lab, b.Name)).OfType<StoreBox>()
-            .Select(b => new BoxUse(b.Name, b.Version, b.Provider)).ToList();
+            .Select(b => new BoxUse(b.Name, BoxVersion.Parse(b.Version), b.Provider)).ToList();
         if (uses.Count == 0 && !released) return;
         var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
         try
@@ -120,7 +119,7 @@ public static class LabBoxes
     public static IReadOnlyList<PlannedBox> Planned(LabProject project, LabDefinition lab)
     {
         ArgumentNullException.ThrowIfNull(project);
-        return [.. project.StoreBoxesUsed(lab).Select(b => new PlannedBox(b.Name, b.Url, b.Version, project.StoreBoxOf(lab, b.Name)))];
+        return [.. project.StoreBoxesUsed(lab).Select(b => new PlannedBox(b.Name, b.Url, b.Version?.Text, project.StoreBoxOf(lab, b.Name)))];
     }
 
     private static IEnumerable<BoxDefinition> UrlBoxesUsed(LabDefinition lab) =>
