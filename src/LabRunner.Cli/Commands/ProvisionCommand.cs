@@ -1,6 +1,7 @@
 using LabRunner.Engine;
 using System.CommandLine;
 using LabRunner.Engine.Guests;
+using LabRunner.Engine.Lifecycle;
 
 namespace LabRunner.Cli.Commands;
 
@@ -8,7 +9,7 @@ namespace LabRunner.Cli.Commands;
 public static class ProvisionCommand
 {
     /// <summary>What a host that boots no guests leaves to provision.</summary>
-    public const string NothingToProvision = "nothing to provision";
+    public const string NothingToProvision = NoGuestsException.NothingToProvision;
 
     public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
     {
@@ -34,7 +35,7 @@ public static class ProvisionCommand
             if (missing.Count > 0 && Rendering.DiagnosticPrinter.Failed(missing, (object?)null, env, parse))
                 return ExitCodes.InvalidLabfile;
             var requests = chosen.Where(v => v.State == "running").Select(v => new GuestRequest(v.Name, Provision: true)).ToList();
-            return await GuestSteps.RunAsync(project, services, host.Provider.DirectGuestAccess, env, parse.GetValue(global.Json), plan, requests, ct).ConfigureAwait(false);
+            return (await GuestSteps.WaitAsync(project, services, host.Provider.DirectGuestAccess, env, parse.GetValue(global.Json), plan, requests, ct).ConfigureAwait(false)).Exit;
         });
         return command;
     }
