@@ -182,10 +182,10 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
             else if (mode is ReconcileMode.Halt or ReconcileMode.Down)
                 resolved.Add(stray);
             else
-                throw new UsageException($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down {stray}' removes it");
+                throw new UnknownVmException($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down {stray}' removes it");
         }
         if (unknown.Count > 0)
-            throw new UsageException($"no VM named {string.Join(", ", unknown.Select(u => $"'{u}'"))} in the Labfile (it has {string.Join(", ", lab.Vms.Select(v => v.Name))})" +
+            throw new UnknownVmException($"no VM named {string.Join(", ", unknown.Select(u => $"'{u}'"))} in the Labfile (it has {string.Join(", ", lab.Vms.Select(v => v.Name))})" +
                 (strays.Count > 0 ? $", nor in this lab on the host (it also has {string.Join(", ", strays)}, no longer in the Labfile)" : ""));
         return resolved.ToImmutable();
     }

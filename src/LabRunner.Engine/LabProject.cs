@@ -273,6 +273,3 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
 
 /// <summary>A box from the user's box store: its disk, name and version (what state.json records per VM).</summary>
 public sealed record StoreBox(string DiskPath, string Name, string Version, string Provider);
-
-/// <summary>Wrong usage the user can fix (missing Labfile, bad option value): exit code 2, one clear line.</summary>
-public sealed class UsageException(string message) : LabRunnerException(ErrorCategory.Usage, message);
