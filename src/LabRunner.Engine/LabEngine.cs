@@ -100,7 +100,7 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         var boxes = new Dictionary<string, VmBox>(StringComparer.OrdinalIgnoreCase);
         foreach (var (vm, ops) in reconciliation.Vms)
             if (ops.Any(o => o is CreateVm) && project.StoreBoxOf(lab, lab.Vms.FirstOrDefault(v => string.Equals(v.Name, vm, StringComparison.OrdinalIgnoreCase))?.Box) is { } box)
-                boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
+                boxes[vm] = new VmBox(box.Name, box.Version.Text, box.Provider);
         UpdateState(mode, s =>
         {
             s.PendingVms = [.. s.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];

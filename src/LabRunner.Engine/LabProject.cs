@@ -1,5 +1,5 @@
 using System.Collections.Immutable;
-using LabRunner.Core.Errors;
+using LabRunner.Core.Boxes;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
@@ -272,4 +272,4 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
 }
 
 /// <summary>A box from the user's box store: its disk, name and version (what state.json records per VM).</summary>
-public sealed record StoreBox(string DiskPath, string Name, string Version, string Provider);
+public sealed record StoreBox(string DiskPath, string Name, BoxVersion Version, string Provider);

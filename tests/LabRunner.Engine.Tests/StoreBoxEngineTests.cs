@@ -37,7 +37,7 @@ public sealed class StoreBoxEngineTests : IDisposable
         var disk = Path.Combine(_store, name, version, "hyperv-vhdx", "box.vhdx");
         Directory.CreateDirectory(Path.GetDirectoryName(disk)!);
         File.WriteAllBytes(disk, new byte[4096]);
-        var box = new StoreBox(disk, name, version, "hyperv");
+        var box = new StoreBox(disk, name, BoxVersion.Parse(version), "hyperv");
         _installed.Add(box);
         return box;
     }
@@ -47,8 +47,8 @@ public sealed class StoreBoxEngineTests : IDisposable
     {
         _asked.Add(box);
         var constraint = box.Version ?? VersionConstraint.Any;
-        return _installed.Where(b => b.Name == box.Name && constraint.Admits(BoxVersion.Parse(b.Version)))
-            .OrderByDescending(b => BoxVersion.Parse(b.Version)).FirstOrDefault();
+        return _installed.Where(b => b.Name == box.Name && constraint.Admits(b.Version))
+            .OrderByDescending(b => b.Version).FirstOrDefault();
     }
 
     private LabProject WithStore(LabProject project) => project.WithBoxStore("hyperv", Resolve);

@@ -46,7 +46,7 @@ public static class LabBoxes
         // How the engine finds a store box: the newest installed version that fits the Labfile's constraint.
         return project.WithBoxStore(target.Name(),
             box => store.Find(box.Name, Constraint(box), target) is { } found
-                ? new StoreBox(found.DiskPath, found.Name, found.Manifest.Version, found.Provider)
+                ? new StoreBox(found.DiskPath, found.Name, found.Version, found.Provider)
                 : null,
             () => [.. store.List().Where(b => b.Provider == target.Name()).Select(b => b.Name).Distinct(StringComparer.Ordinal)]);
     }
@@ -109,7 +109,7 @@ public static class LabBoxes
         var loaded = project.Load();
         if (loaded.Lab is not { } lab) return;
         var uses = released ? [] : project.StoreBoxesUsed(lab).Select(b => project.StoreBoxOf(lab, b.Name)).OfType<StoreBox>()
-            .Select(b => new BoxUse(b.Name, BoxVersion.Parse(b.Version), b.Provider)).ToList();
+            .Select(b => new BoxUse(b.Name, b.Version, b.Provider)).ToList();
         if (uses.Count == 0 && !released) return;
         var store = BoxStore.ForHome(BoxStore.DefaultHome(env.GetVariable));
         try
