@@ -28,27 +28,25 @@ public sealed partial class LabEngine
         });
         if (mode != ReconcileMode.Down)
         {
-            RemoveStaleSeeds(lab, inventory);
+            await RemoveStaleSeedsAsync(lab, inventory, ct).ConfigureAwait(false);
             return inventory;
         }
         // The folders of the VMs that went (also those no longer in the Labfile), never one whose files a VM still holds.
         var names = targets.IsEmpty ? lab.Vms.Select(v => v.Name).ToList() : [.. targets];
-        if (targets.IsEmpty && Directory.Exists(Path.Combine(project.StateDirectory, "vms")))
-            names.AddRange(Directory.EnumerateDirectories(Path.Combine(project.StateDirectory, "vms")).Select(Path.GetFileName).OfType<string>());
+        if (targets.IsEmpty)
+            names.AddRange((await HostFilesOrNoneAsync(() => provider.Files.FoldersAsync(Path.Combine(project.StateDirectory, "vms"), ct)).ConfigureAwait(false)).Select(Path.GetFileName).OfType<string>());
         foreach (var name in names.Distinct(StringComparer.OrdinalIgnoreCase))
         {
             var folder = VmFolder(name);
-            if (inventory.Vm(provider.Rules.VmName(identity.Lab, name)) is null && Directory.Exists(folder) && !HeldByAnyVm(inventory, folder))
+            if (inventory.Vm(provider.Rules.VmName(identity.Lab, name)) is not null || HeldByAnyVm(inventory, folder)) continue;
+            try
             {
-                try
-                {
-                    Directory.Delete(folder, recursive: true);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    // The lab is gone from the host; a folder left behind is only disk space.
-                    reporter.Info($"The folder '{folder}' could not be removed: {FileFailure.Reason(e)}.");
-                }
+                await provider.Files.DeleteFolderAsync(folder, ct).ConfigureAwait(false);
+            }
+            catch (HostUnavailableException e)
+            {
+                // The lab is gone from the host; a folder left behind is only disk space.
+                reporter.Info(e.Error.Message);
             }
         }
         return inventory;
@@ -85,25 +83,38 @@ public sealed partial class LabEngine
     /// Seeds a VM's DVD drive no longer holds (its network changed) are deleted once it holds the new one —
     /// never one any VM on the host holds (a VM of this lab under an earlier name, say).
     /// </summary>
-    private void RemoveStaleSeeds(LabDefinition lab, HostInventory inventory)
+    private async Task RemoveStaleSeedsAsync(LabDefinition lab, HostInventory inventory, CancellationToken ct)
     {
         var held = inventory.Vms.SelectMany(v => v.DvdDrives.Select(d => d.Path)).ToHashSet(StringComparer.OrdinalIgnoreCase);
         foreach (var vm in lab.Vms)
         {
-            var folder = VmFolder(vm.Name);
-            if (inventory.Vm(provider.Rules.VmName(lab.Name, vm.Name)) is not { } host || !Directory.Exists(folder)) continue;
-            foreach (var seed in Directory.EnumerateFiles(folder, "seed-*.iso"))
+            if (inventory.Vm(provider.Rules.VmName(lab.Name, vm.Name)) is null) continue;
+            foreach (var seed in await HostFilesOrNoneAsync(() => provider.Files.FilesAsync(VmFolder(vm.Name), "seed-*.iso", ct)).ConfigureAwait(false))
             {
                 if (held.Contains(seed)) continue;
                 try
                 {
-                    File.Delete(seed);
+                    await provider.Files.DeleteAsync(seed, ct).ConfigureAwait(false);
                 }
-                catch (IOException)
+                catch (HostUnavailableException)
                 {
                     // Still open somewhere; the next run or 'lab down' takes it.
                 }
             }
+        }
+    }
+
+    /// <summary>What the host lists, or nothing when it cannot (said, and then there is nothing to remove).</summary>
+    private async Task<ImmutableArray<string>> HostFilesOrNoneAsync(Func<Task<ImmutableArray<string>>> listing)
+    {
+        try
+        {
+            return await listing().ConfigureAwait(false);
+        }
+        catch (HostUnavailableException e)
+        {
+            reporter.Info(e.Error.Message);
+            return [];
         }
     }
 }

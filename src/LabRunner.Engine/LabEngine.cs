@@ -67,8 +67,10 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         }
 
         var files = plan.Vms.ToImmutableDictionary(v => v.Name, v => FilesOf(lab, v, seedImages.GetValueOrDefault(v.Name)), StringComparer.OrdinalIgnoreCase);
-        // Seeds are this project's own local files: whether each is still there is read here.
-        var missingSeeds = files.Values.Select(f => f.SeedPath).Where(p => p.Length > 0 && !File.Exists(p)).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
+        // Seeds are the host's files: whether each is still there is the host's to say.
+        var seedPaths = files.Values.Select(f => f.SeedPath).Where(p => p.Length > 0).ToList();
+        var existingSeeds = await provider.Files.ExistingAsync(seedPaths, cancellationToken).ConfigureAwait(false);
+        var missingSeeds = seedPaths.Where(p => !existingSeeds.Contains(p)).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
         var reconciliation = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, identity, mode, files, project.StateDirectory,
             targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds, provider.Rules,
             BootedSeeds.Of(state, plan, inventory)));
@@ -89,11 +91,11 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
             return Result(EngineOutcome.NothingToDo, [.. diagnostics], plan, reconciliation, batches) with { ForwardedPorts = reconciliation.Ports };
         }
 
-        // Seeds first (local files the VMs will mount), then the intent to create, then the host.
+        // Seeds first (the host's files the VMs will mount), then the intent to create, then the host.
         foreach (var (vm, ops) in reconciliation.Vms)
         {
             if (seedImages.TryGetValue(vm, out var seed) && ops.Any(o => o is AttachSeed))
-                AtomicFile.WriteAllBytes(files[vm].SeedPath, seed.Iso, seed.ContainsSecret);
+                await provider.Files.WriteAsync(files[vm].SeedPath, seed.Iso, seed.ContainsSecret, cancellationToken).ConfigureAwait(false);
         }
         var creating = reconciliation.All.OfType<CreateVm>().Select(c => c.VmName).ToList();
         // The box version a new VM's disk is made on, so the team can see who runs which (issue 10).

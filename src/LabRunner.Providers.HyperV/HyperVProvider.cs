@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Runtime.Versioning;
 using LabRunner.Core.Hosting;
+using LabRunner.HostCommon.Files;
 using LabRunner.Providers.HyperV.Cim;
 using LabRunner.Providers.HyperV.Running;
 using LabRunner.Providers.HyperV.Scripting;
@@ -15,17 +16,16 @@ public sealed class HyperVProvider : IHostProvider
 {
     private readonly IPowerShellRunner _runner;
     private readonly ICimClient _cim;
-    private readonly Func<string, bool> _fileExists;
 
     /// <param name="runner">Runs each batch's script.</param>
     /// <param name="cim">Reads the inventory.</param>
     /// <param name="hostName">For <see cref="Description"/>.</param>
-    /// <param name="fileExists">Checks the files of interest; the engine runs on the host, so by default <see cref="File.Exists(string)"/>.</param>
-    public HyperVProvider(IPowerShellRunner runner, ICimClient cim, string hostName, Func<string, bool>? fileExists = null)
+    /// <param name="files">The host's files; the engine runs on the host, so by default this machine's (<see cref="LocalHostFiles"/>).</param>
+    public HyperVProvider(IPowerShellRunner runner, ICimClient cim, string hostName, IHostFiles? files = null)
     {
         _runner = runner;
         _cim = cim;
-        _fileExists = fileExists ?? File.Exists;
+        Files = files ?? LocalHostFiles.Instance;
         Description = $"Hyper-V on {hostName}";
     }
 
@@ -37,6 +37,8 @@ public sealed class HyperVProvider : IHostProvider
     public string Description { get; }
 
     public HostRules Rules => HyperVRules.Instance;
+
+    public IHostFiles Files { get; }
 
     /// <summary>PowerShell Direct into Windows guests, through the same PowerShell as the batches.</summary>
     public IDirectGuestAccess DirectGuestAccess => new Guests.PowerShellDirect(_runner);
@@ -61,8 +63,8 @@ public sealed class HyperVProvider : IHostProvider
             throw new HostUnavailableException(HyperVErrors.FromCim(e));
         }
 
-        var files = filesOfInterest.IsDefault ? [] : filesOfInterest.Where(_fileExists);
-        return CimInventoryMapper.Map(records, files);
+        var existing = filesOfInterest.IsDefaultOrEmpty ? [] : await Files.ExistingAsync(filesOfInterest, cancellationToken).ConfigureAwait(false);
+        return CimInventoryMapper.Map(records, filesOfInterest.IsDefault ? [] : filesOfInterest.Where(existing.Contains));
     }
 
     public async Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using LabRunner.Core.Net;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.CommandLine;
 using LabRunner.HostCommon.Disks;
+using LabRunner.HostCommon.Files;
 using LabRunner.Providers.Qemu.Network;
 using LabRunner.Providers.Qemu.Qmp;
 using LabRunner.HostCommon.Running;
@@ -31,6 +32,9 @@ internal sealed class QemuHost
     }
 
     public QemuProviderOptions Options { get; }
+
+    /// <summary>QEMU runs on this machine: the host's files are this machine's.</summary>
+    public IHostFiles Files => LocalHostFiles.Instance;
 
     public VmRegistry Registry => Options.Registry;
 

@@ -64,7 +64,8 @@ internal sealed class QemuInventoryReader(QemuHost host, QemuNftTable nftTable)
         foreach (var entry in entries)
             vms.Add(VmOf(entry, await StateOfAsync(entry, cancellationToken).ConfigureAwait(false)));
 
-        var files = filesOfInterest.IsDefault ? [] : filesOfInterest.Where(File.Exists).ToImmutableArray();
+        var existing = filesOfInterest.IsDefaultOrEmpty ? [] : await host.Files.ExistingAsync(filesOfInterest, cancellationToken).ConfigureAwait(false);
+        var files = filesOfInterest.IsDefault ? [] : filesOfInterest.Where(existing.Contains).ToImmutableArray();
         return new HostInventory(adapters, switches, nats, mappings, vms.ToImmutable(), files);
     }
 

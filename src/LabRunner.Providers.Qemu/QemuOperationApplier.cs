@@ -137,8 +137,8 @@ internal sealed class QemuOperationApplier(QemuHost host, QemuNftTable nftTable,
         RemoveVmAdapter op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Adapters = [.. e.Adapters.Where(a => !QemuHost.SameName(a.Name, op.AdapterName))] })),
         ConnectVmAdapter op => vms.ConnectVmAdapterAsync(op, ct),
         AttachSeed op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Seed = op.IsoPath })),
-        DisableAutomaticCheckpoints op => DoneAtOnce(() => host.Entry(op)),
-        DiscardSavedState op => DoneAtOnce(() => host.Entry(op)),
+        DisableAutomaticSnapshots op => DoneAtOnce(() => host.Entry(op)),
+        DiscardSuspendedState op => DoneAtOnce(() => host.Entry(op)),
         SetFirmware op => DoneAtOnce(() =>
         {
             if (op.SecureBoot)

@@ -70,6 +70,8 @@ public sealed class QemuProvider : IHostProvider
 
     public HostRules Rules => QemuRules.Instance;
 
+    public IHostFiles Files => _host.Files;
+
     /// <summary>"QEMU on HOST (TCG …)": the accelerator and why, said once in the output.</summary>
     public string Description
     {

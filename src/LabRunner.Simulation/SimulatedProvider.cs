@@ -22,6 +22,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
     /// <summary>The simulated host is a Hyper-V host, with Hyper-V's rules.</summary>
     public HostRules Rules => HyperVRules.Instance;
 
+    /// <summary>The simulated host's files are this machine's, and the disks its model holds.</summary>
+    public IHostFiles Files { get; } = new SimulatedHostFiles(host);
+
     /// <summary>A simulated VM has no guest inside: 'lab up' does not wait for one.</summary>
     public bool BootsGuests => false;
 
@@ -164,7 +167,7 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
             case AttachSeed op:
                 AttachSeed(model, op);
                 break;
-            case DisableAutomaticCheckpoints op:
+            case DisableAutomaticSnapshots op:
                 model.SetVm(model.GetVm(op.VmName), automaticCheckpoints: false);
                 break;
             case SetFirmware op:
@@ -182,7 +185,7 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
             case ResumeVm op:
                 model.ResumeVm(model.GetVm(op.VmName));
                 break;
-            case DiscardSavedState op:
+            case DiscardSuspendedState op:
                 model.RemoveSavedState(model.GetVm(op.VmName));
                 break;
             case RemoveVm op:
@@ -207,17 +210,23 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
     private static void AttachSeed(HostModel model, AttachSeed op)
     {
         var vm = model.GetVm(op.VmName);
-        if (op.Drive is { } slot)
+        // Drives in the order Get-VMDvdDrive lists them; an empty drive's path is null.
+        var drives = vm.DvdDrives.OrderBy(d => d.ControllerNumber).ThenBy(d => d.ControllerLocation);
+        var drive = op.Drive is SeedDrive.Holding held
+            ? drives.FirstOrDefault(d => d.Path is not null && HostModel.SamePath(d.Path, held.Disc))
+            : drives.FirstOrDefault(d => d.Path is null);
+        if (drive is not null)
         {
             // Set-VMDvdDrive -VMName x -ControllerNumber n -ControllerLocation l -Path seed: that drive only.
-            var drive = vm.DvdDrives.FirstOrDefault(d => d.ControllerNumber == slot.ControllerNumber && d.ControllerLocation == slot.ControllerLocation)
-                ?? throw new SimulatedHostException(HostErrorKind.NotFound, WindowsErrors.ObjectNotFound, $"Virtual machine '{vm.Name}' has no DVD drive at {slot}.");
             model.SetDvdDrivePath(vm, drive, op.IsoPath);
             return;
         }
-        // An empty drive the VM already has (New-VM gives generation 1 one), else a new drive.
-        var empty = vm.DvdDrives.OrderBy(d => d.ControllerNumber).ThenBy(d => d.ControllerLocation).FirstOrDefault(d => d.Path is null);
-        if (empty is not null) model.SetDvdDrivePath(vm, empty, op.IsoPath);
-        else model.AddDvdDrive(vm, op.IsoPath);
+        if (op.Drive is not SeedDrive.EmptyOrNew)
+        {
+            throw new SimulatedHostException(HostErrorKind.NotFound, WindowsErrors.ObjectNotFound,
+                $"Virtual machine '{vm.Name}' has no {(op.Drive is SeedDrive.Holding h ? $"DVD drive holding '{h.Disc}'" : "empty DVD drive")}.");
+        }
+        // Add-VMDvdDrive: a new drive (the VM must be off).
+        model.AddDvdDrive(vm, op.IsoPath);
     }
 }

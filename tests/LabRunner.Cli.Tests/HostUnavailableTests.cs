@@ -131,7 +131,7 @@ public sealed class HostUnavailableTests : IDisposable
         var lockPath = Path.Combine(_project.Root, "host.lock");
         var services = new Services
         {
-            Host = (_, _, _) => new HostSelection(new HyperVProvider(runner, cim, "TESTHOST", File.Exists), lockPath, _ => null),
+            Host = (_, _, _) => new HostSelection(new HyperVProvider(runner, cim, "TESTHOST"), lockPath, _ => null),
             Seeds = defaults.Seeds,
         };
         return Lab.RunAsync(_project.Root, null, services, args);

@@ -50,6 +50,8 @@ public sealed class InterruptedJsonTests : IDisposable
 
         public HostRules Rules => inner.Rules;
 
+        public IHostFiles Files => inner.Files;
+
         public bool BootsGuests => inner.BootsGuests;
 
         public async Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)

@@ -224,6 +224,7 @@ public sealed class SshCliTests : IDisposable
     {
         public string Description => inner.Description;
         public HostRules Rules => inner.Rules;
+        public IHostFiles Files => inner.Files;
         public bool BootsGuests => true;
         public string? Preview(OperationBatch batch) => inner.Preview(batch);
         public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) => inner.GetInventoryAsync(filesOfInterest, cancellationToken);

@@ -81,7 +81,7 @@ public class LifecycleTests
         var up = await lab.Run(ReconcileMode.Up, host);
         var reload = await lab.Run(ReconcileMode.Reload, host);
 
-        Assert.Contains(up.Reconciliation!.All, o => o is AttachSeed { VmName: "demo-db", ReplaceExisting: true });
+        Assert.Contains(up.Reconciliation!.All, o => o is AttachSeed { VmName: "demo-db", Drive: SeedDrive.Holding });
         Assert.Contains(up.Reconciliation.Notices, n => n.Contains("new seed", StringComparison.Ordinal));
         Assert.Equal(EngineOutcome.Done, reload.Outcome);
         var newSeed = Assert.Single(Directory.GetFiles(folder, "seed-*.iso"));

@@ -11,6 +11,7 @@ namespace LabRunner.Engine.Tests;
 internal sealed class OverlapProvider(IHostProvider inner, int expected, TimeSpan timeout) : IHostProvider
 {
     public HostRules Rules => inner.Rules;
+    public IHostFiles Files => inner.Files;
 
     private int _inFlight;
     private int _max;
@@ -52,6 +53,7 @@ internal sealed class OverlapProvider(IHostProvider inner, int expected, TimeSpa
 internal sealed class IgnoredShutdownProvider(IHostProvider inner, string vm) : IHostProvider
 {
     public HostRules Rules => inner.Rules;
+    public IHostFiles Files => inner.Files;
 
     public List<HostOperation> Applied { get; } = [];
 
@@ -76,6 +78,8 @@ internal sealed class MeanwhileProvider(IHostProvider inner, Action meanwhile) :
 
     public HostRules Rules => inner.Rules;
 
+    public IHostFiles Files => inner.Files;
+
     public string Description => inner.Description;
 
     public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) =>
@@ -92,6 +96,7 @@ internal sealed class MeanwhileProvider(IHostProvider inner, Action meanwhile) :
 internal sealed class OwnWordsProvider(IHostProvider inner, HostWords words) : IHostProvider
 {
     public HostRules Rules => inner.Rules;
+    public IHostFiles Files => inner.Files;
 
     public string Description => inner.Description;
 
@@ -104,5 +109,78 @@ internal sealed class OwnWordsProvider(IHostProvider inner, HostWords words) : I
     private sealed class Reworded(IProgress<OperationProgress> inner, HostWords words) : IProgress<OperationProgress>
     {
         public void Report(OperationProgress value) => inner.Report(value with { Operation = value.Operation.In(words) });
+    }
+}
+
+/// <summary>A host whose files are <c>files</c> (to watch what the engine does to them) rather than the inner provider's.</summary>
+internal sealed class OwnFilesProvider(IHostProvider inner, IHostFiles files) : IHostProvider
+{
+    public HostRules Rules => inner.Rules;
+    public IHostFiles Files => files;
+
+    public string Description => inner.Description;
+
+    public bool BootsGuests => inner.BootsGuests;
+
+    public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken) =>
+        inner.GetInventoryAsync(filesOfInterest, cancellationToken);
+
+    public Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        inner.ApplyAsync(batch, progress, cancellationToken);
+}
+
+/// <summary>The host's files as <c>inner</c> keeps them, with a record of every call, e.g. "write /p/.lab/vms/web/seed-1.iso".</summary>
+internal sealed class RecordingHostFiles(IHostFiles inner) : IHostFiles
+{
+    private readonly List<string> _calls = [];
+
+    public IReadOnlyList<string> Calls
+    {
+        get
+        {
+            lock (_calls) return [.. _calls];
+        }
+    }
+
+    private void Record(string call)
+    {
+        lock (_calls) _calls.Add(call);
+    }
+
+    public Task<ImmutableHashSet<string>> ExistingAsync(IEnumerable<string> paths, CancellationToken cancellationToken)
+    {
+        var list = paths.ToList();
+        foreach (var path in list) Record("check " + path);
+        return inner.ExistingAsync(list, cancellationToken);
+    }
+
+    public Task WriteAsync(string path, ReadOnlyMemory<byte> content, bool secret, CancellationToken cancellationToken)
+    {
+        Record("write " + path);
+        return inner.WriteAsync(path, content, secret, cancellationToken);
+    }
+
+    public Task<ImmutableArray<string>> FilesAsync(string folder, string pattern, CancellationToken cancellationToken)
+    {
+        Record($"list {pattern} in {folder}");
+        return inner.FilesAsync(folder, pattern, cancellationToken);
+    }
+
+    public Task<ImmutableArray<string>> FoldersAsync(string folder, CancellationToken cancellationToken)
+    {
+        Record("list folders in " + folder);
+        return inner.FoldersAsync(folder, cancellationToken);
+    }
+
+    public Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        Record("delete " + path);
+        return inner.DeleteAsync(path, cancellationToken);
+    }
+
+    public Task DeleteFolderAsync(string folder, CancellationToken cancellationToken)
+    {
+        Record("delete folder " + folder);
+        return inner.DeleteFolderAsync(folder, cancellationToken);
     }
 }

@@ -31,6 +31,8 @@ public class UnknownVmStateTests
 
         public HostRules Rules => inner.Rules;
 
+        public IHostFiles Files => inner.Files;
+
         public async Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)
         {
             var inventory = await inner.GetInventoryAsync(filesOfInterest, cancellationToken);

@@ -184,9 +184,12 @@ public class ProviderInventoryTests
     public async Task Every_class_is_queried_exactly_once_per_inventory()
     {
         var cim = new FakeCimClient(CimHost.Records().ToDictionary(kv => kv.Key, kv => kv.Value));
-        var provider = new HyperVProvider(new ScriptedRunner([]), cim, CimHost.Host, path => path.EndsWith("seed.iso", StringComparison.Ordinal));
+        var files = new FakeHostFiles(@"C:\a\seed.iso");
+        var provider = new HyperVProvider(new ScriptedRunner([]), cim, CimHost.Host, files);
 
         var inventory = await provider.GetInventoryAsync([@"C:\a\seed.iso", @"C:\a\missing.vhdx"], CancellationToken.None);
+
+        Assert.Same(files, provider.Files);
 
         Assert.Equal(CimClasses.InventoryQueries.OrderBy(q => q.ClassName), cim.Queries.OrderBy(q => q.ClassName));
         Assert.Equal(3, inventory.Switches.Length);

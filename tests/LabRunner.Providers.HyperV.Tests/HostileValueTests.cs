@@ -54,6 +54,8 @@ public class HostileValueTests
         var name = Samples.HostileNames.Contains(value) ? value : "plain";
         using var engine = new StubbedEngine();
         engine.Outputs["Get-VMHardDiskDrive"] = StubbedEngine.Object(("Path", value), ("VMName", name));
+        // One drive, holding the value: the seed that replaces it finds it by that disc.
+        engine.Outputs["Get-VMDvdDrive"] = StubbedEngine.Object(("Path", value), ("ControllerNumber", 1), ("ControllerLocation", 0), ("VMName", name));
         engine.Outputs["Get-VMNetworkAdapter"] = StubbedEngine.Object(("Name", "Network Adapter"), ("VMName", name));
         engine.Outputs["Get-NetNatStaticMapping"] = StubbedEngine.Object(
             ("NatName", name), ("Protocol", "TCP"), ("ExternalIPAddress", "0.0.0.0"), ("ExternalPort", 8080),

@@ -8,7 +8,7 @@ namespace LabRunner.Providers.HyperV.Tests;
 public class ProviderApplyTests
 {
     private static HyperVProvider Provider(Running.IPowerShellRunner runner) =>
-        new(runner, new FakeCimClient(new Dictionary<string, IReadOnlyList<CimRecord>>()), "HOST1", _ => false);
+        new(runner, new FakeCimClient(new Dictionary<string, IReadOnlyList<CimRecord>>()), "HOST1");
 
     private static IEnumerable<string> AllOk(int count) =>
         Enumerable.Range(1, count).SelectMany(i => new[] { ScriptProtocol.BeginLine(i), ScriptProtocol.OkLine(i) });
@@ -183,7 +183,7 @@ public class ProviderApplyTests
     [Fact]
     public void The_description_names_the_host_it_was_given()
     {
-        var provider = new HyperVProvider(new ScriptedRunner([]), new FakeCimClient(new Dictionary<string, IReadOnlyList<CimRecord>>()), "LAB-SERVER-7", _ => false);
+        var provider = new HyperVProvider(new ScriptedRunner([]), new FakeCimClient(new Dictionary<string, IReadOnlyList<CimRecord>>()), "LAB-SERVER-7");
 
         Assert.Equal("Hyper-V on LAB-SERVER-7", provider.Description);
     }

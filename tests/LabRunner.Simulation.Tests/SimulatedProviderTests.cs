@@ -185,7 +185,7 @@ public class SimulatedProviderTests
         var provider = new SimulatedProvider(WithBaseImage());
         await provider.ApplyAsync(new OperationBatch("up", LabUp(seed)), null, CancellationToken.None);
 
-        var result = await provider.ApplyAsync(new OperationBatch("reload", [new AttachSeed("web", newSeed, new DvdSlot(0, 1))]), null, CancellationToken.None);
+        var result = await provider.ApplyAsync(new OperationBatch("reload", [new AttachSeed("web", newSeed, new SeedDrive.Holding(seed))]), null, CancellationToken.None);
 
         Assert.True(result.Succeeded);
         Assert.Equal([newSeed], provider.Host.GetInventory([]).Vm("web")!.DvdDrives.Select(d => d.Path).ToArray());

@@ -22,6 +22,12 @@ public interface IHostProvider
     /// <summary>Whether a started VM really boots a guest that can be waited for and logged in to (not on a simulated host).</summary>
     bool BootsGuests => true;
 
+    /// <summary>
+    /// The host's files: the engine writes, checks and removes seeds, disks and the VMs' folders through them,
+    /// never on this machine's file system directly, so the host may be another machine.
+    /// </summary>
+    IHostFiles Files { get; }
+
     /// <summary>A way into running guests that needs no network (Hyper-V: PowerShell Direct into Windows guests), or null.</summary>
     IDirectGuestAccess? DirectGuestAccess => null;
 

@@ -6,8 +6,10 @@ namespace LabRunner.Core.Hosting;
 
 /// <summary>
 /// One change to a host. Small and idempotent in effect, so that a run interrupted after any of them
-/// leaves a state the next run can read and finish. Providers turn them into cmdlet calls (Hyper-V)
-/// or model changes (simulated host); the names follow the cmdlets they stand for.
+/// leaves a state the next run can read and finish. An operation states what the lab needs, in no
+/// host's terms; each provider translates it (Hyper-V: cmdlet calls; QEMU: processes, <c>ip</c> and
+/// nftables; the simulated host: model changes). The Hyper-V cmdlets named below are that provider's
+/// translation, for the reader.
 /// </summary>
 public abstract record HostOperation
 {
@@ -48,7 +50,17 @@ public abstract record HostOperation
 /// <param name="Nat">The address translation of a NAT network (Hyper-V: the NetNat; Linux: an nftables masquerade).</param>
 public sealed record HostWords(string InternalSwitch, string PrivateSwitch, string ExternalSwitch, string Switch, string Nat)
 {
-    public static HostWords HyperV { get; } = new("internal switch", "private switch", "external switch", "switch", "NetNat");
+    public static HostWords HyperV { get; } = new("internal switch", "private switch", "external switch", "switch", "NetNat")
+    {
+        Snapshot = "checkpoint",
+        ChildDisk = "differencing disk",
+    };
+
+    /// <summary>A saved point of a VM to go back to (Hyper-V: a checkpoint).</summary>
+    public string Snapshot { get; init; } = "snapshot";
+
+    /// <summary>A VM's disk that records only its changes on top of the box's (Hyper-V: a differencing disk; QEMU: a qcow2 overlay).</summary>
+    public string ChildDisk { get; init; } = "overlay disk";
 
     public string SwitchOf(SwitchKind kind) => kind switch
     {
@@ -67,7 +79,7 @@ public sealed record HostWords(string InternalSwitch, string PrivateSwitch, stri
 
 // Host networking
 
-/// <summary>New-VMSwitch: internal/private by -SwitchType, external by -NetAdapterName (with -AllowManagementOS $true).</summary>
+/// <summary>A network of the lab: on the host, of VMs only, or on a physical adapter (Hyper-V: New-VMSwitch, -SwitchType or -NetAdapterName with -AllowManagementOS $true).</summary>
 public sealed record CreateSwitch(string Name, SwitchKind Kind, string? NetAdapterName, string Notes) : HostOperation
 {
     public override string Describe() => Kind == SwitchKind.External
@@ -75,37 +87,37 @@ public sealed record CreateSwitch(string Name, SwitchKind Kind, string? NetAdapt
         : $"create {Words.SwitchOf(Kind)} '{Name}'";
 }
 
-/// <summary>New-NetIPAddress on the switch's host vNIC <c>vEthernet (NAME)</c>.</summary>
+/// <summary>The host's address on a network (Hyper-V: New-NetIPAddress on the switch's host vNIC <c>vEthernet (NAME)</c>).</summary>
 public sealed record AssignHostIp(string SwitchName, Ipv4Address Ip, int PrefixLength) : HostOperation
 {
     public override string Describe() => $"give the host the address {Ip}/{PrefixLength} on {Words.Switch} '{SwitchName}'";
 }
 
-/// <summary>New-NetNat -InternalIPInterfaceAddressPrefix: the one NetNat of the host.</summary>
+/// <summary>Address translation for the NAT networks inside <see cref="InternalPrefix"/> (Hyper-V: New-NetNat, the host's one NetNat).</summary>
 public sealed record CreateNat(string Name, Ipv4Subnet InternalPrefix, string? Mark = null) : HostOperation
 {
     public override string Describe() => $"create {Words.Nat} '{Name}' for {InternalPrefix}";
 }
 
-/// <summary>Add-NetNatStaticMapping: host port to guest address and port.</summary>
+/// <summary>A host port forwarded to a guest address and port (Hyper-V: Add-NetNatStaticMapping).</summary>
 public sealed record AddPortMapping(string NatName, PortProtocol Protocol, Ipv4Address ExternalIp, int ExternalPort, Ipv4Address InternalIp, int InternalPort) : HostOperation
 {
     public override string Describe() => $"forward {Protocol.ToString().ToUpperInvariant()} {ExternalIp}:{ExternalPort} to {InternalIp}:{InternalPort}";
 }
 
-/// <summary>Remove-NetNatStaticMapping of the mapping with exactly these values.</summary>
+/// <summary>The forwarding with exactly these values goes (Hyper-V: Remove-NetNatStaticMapping).</summary>
 public sealed record RemovePortMapping(string NatName, PortProtocol Protocol, Ipv4Address ExternalIp, int ExternalPort, Ipv4Address InternalIp, int InternalPort) : HostOperation
 {
     public override string Describe() => $"stop forwarding {Protocol.ToString().ToUpperInvariant()} {ExternalIp}:{ExternalPort} to {InternalIp}:{InternalPort}";
 }
 
-/// <summary>Remove-VMSwitch (its host vNIC and addresses go with it).</summary>
+/// <summary>A network goes, with the host's address on it (Hyper-V: Remove-VMSwitch).</summary>
 public sealed record RemoveSwitch(string Name) : HostOperation
 {
     public override string Describe() => $"remove {Words.Switch} '{Name}'";
 }
 
-/// <summary>Remove-NetNat: only LabRunner's own, and only when no lab uses it any more.</summary>
+/// <summary>The address translation goes: only LabRunner's own, and only when no lab uses it any more (Hyper-V: Remove-NetNat).</summary>
 public sealed record RemoveNat(string Name) : HostOperation
 {
     public override string Describe() => $"remove {Words.Nat} '{Name}'";
@@ -113,17 +125,18 @@ public sealed record RemoveNat(string Name) : HostOperation
 
 // VMs
 
-/// <summary>New-VHD -Differencing -ParentPath: the VM's disk on top of the box's base VHDX.</summary>
+/// <summary>The VM's disk: only its changes, on top of the box's base disk (Hyper-V: New-VHD -Differencing -ParentPath).</summary>
 public sealed record CreateDisk(string VmName, string Path, string ParentPath) : HostOperation
 {
     public override string? Vm => VmName;
-    public override string Describe() => $"create differencing disk '{Path}' on '{ParentPath}'";
+    public override string Describe() => $"create {Words.ChildDisk} '{Path}' on '{ParentPath}'";
 }
 
 /// <summary>
-/// New-VM -Name -Generation -MemoryStartupBytes -VHDPath -Path, then at once Set-VM -Notes with the
-/// ownership mark, Set-VM -AutomaticCheckpointsEnabled $false (see <see cref="DisableAutomaticCheckpoints"/>)
-/// and removal of the unconnected default adapter New-VM adds.
+/// A VM on its disk, carrying the ownership mark from its first moment, taking no automatic snapshots
+/// (see <see cref="DisableAutomaticSnapshots"/>) and with no adapter but those LabRunner adds (Hyper-V:
+/// New-VM, then at once Set-VM -Notes, Set-VM -AutomaticCheckpointsEnabled $false and removal of the
+/// unconnected default adapter New-VM adds).
 /// </summary>
 public sealed record CreateVm(string VmName, int Generation, long MemoryBytes, string Path, string DiskPath, string Notes) : HostOperation
 {
@@ -131,28 +144,28 @@ public sealed record CreateVm(string VmName, int Generation, long MemoryBytes, s
     public override string Describe() => $"create generation {Generation} VM '{VmName}'";
 }
 
-/// <summary>Set-VM -ProcessorCount -MemoryStartupBytes -StaticMemory (the VM must be off).</summary>
+/// <summary>The VM's CPUs and fixed memory (the VM must be off) (Hyper-V: Set-VM -ProcessorCount -MemoryStartupBytes -StaticMemory).</summary>
 public sealed record SetVmHardware(string VmName, int Cpus, long MemoryBytes) : HostOperation
 {
     public override string? Vm => VmName;
     public override string Describe() => $"give VM '{VmName}' {Cpus} CPUs and {ByteSize.Format(MemoryBytes)} of memory";
 }
 
-/// <summary>Add-VMNetworkAdapter -VMName -Name -SwitchName -StaticMacAddress.</summary>
+/// <summary>An adapter with a fixed MAC on a network (Hyper-V: Add-VMNetworkAdapter -StaticMacAddress).</summary>
 public sealed record AddVmAdapter(string VmName, string AdapterName, string SwitchName, MacAddress Mac) : HostOperation
 {
     public override string? Vm => VmName;
     public override string Describe() => $"add adapter '{AdapterName}' ({Mac}) on '{SwitchName}' to VM '{VmName}'";
 }
 
-/// <summary>Connect-VMNetworkAdapter -VMName -Name -SwitchName: move an existing adapter to another switch.</summary>
+/// <summary>An existing adapter moves to another network (Hyper-V: Connect-VMNetworkAdapter).</summary>
 public sealed record ConnectVmAdapter(string VmName, string AdapterName, string SwitchName) : HostOperation
 {
     public override string? Vm => VmName;
     public override string Describe() => $"connect adapter '{AdapterName}' of VM '{VmName}' to '{SwitchName}'";
 }
 
-/// <summary>Remove-VMNetworkAdapter -VMName -Name.</summary>
+/// <summary>An adapter goes (Hyper-V: Remove-VMNetworkAdapter).</summary>
 public sealed record RemoveVmAdapter(string VmName, string AdapterName) : HostOperation
 {
     public override string? Vm => VmName;
@@ -160,41 +173,71 @@ public sealed record RemoveVmAdapter(string VmName, string AdapterName) : HostOp
 }
 
 /// <summary>
-/// Set-VM -AutomaticCheckpointsEnabled $false. Windows 10/11 create VMs with automatic checkpoints on:
-/// Start-VM would then take a checkpoint and the VM's disk would become its .avhdx, which the boot disk
-/// lookup, 'lab down' and the next 'lab up' do not expect. Allowed in any state.
+/// The VM takes no snapshot of its own accord. Windows 10/11 create VMs with automatic checkpoints on:
+/// Start-VM would then take one and the VM's disk would become its .avhdx, which the boot disk lookup,
+/// 'lab down' and the next 'lab up' do not expect (Hyper-V: Set-VM -AutomaticCheckpointsEnabled $false).
+/// Allowed in any state.
 /// </summary>
-public sealed record DisableAutomaticCheckpoints(string VmName) : HostOperation
+public sealed record DisableAutomaticSnapshots(string VmName) : HostOperation
 {
     public override string? Vm => VmName;
-    public override string Describe() => $"turn off automatic checkpoints of VM '{VmName}'";
-}
-
-/// <summary>A DVD drive's place: its controller (IDE on generation 1, SCSI on generation 2) and location on it.</summary>
-public sealed record DvdSlot(int ControllerNumber, int ControllerLocation)
-{
-    public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{ControllerNumber}:{ControllerLocation}");
+    public override string Describe() => $"turn off automatic {Words.Snapshot}s of VM '{VmName}'";
 }
 
 /// <summary>
-/// The seed ISO: into the drive at <see cref="Drive"/> (Set-VMDvdDrive -ControllerNumber -ControllerLocation
-/// -Path; without them Set-VMDvdDrive changes every drive), or, with no drive given, into an empty drive
-/// the VM already has (a generation 1 VM may get one from New-VM) and otherwise a new one (Add-VMDvdDrive).
+/// Which drive of a VM takes its seed, by what the drive holds: the provider finds it on the host (Hyper-V:
+/// the controller number and location of the drive Get-VMDvdDrive lists with that disc, since Set-VMDvdDrive
+/// without them changes every drive). A disc the user put in another drive stays.
 /// </summary>
-public sealed record AttachSeed(string VmName, string IsoPath, DvdSlot? Drive = null) : HostOperation
+public abstract record SeedDrive
 {
-    /// <summary>Whether the seed replaces the disc in a known drive (which works while the VM runs).</summary>
-    public bool ReplaceExisting => Drive is not null;
+    private SeedDrive()
+    {
+    }
+
+    /// <summary>Whether the drive is one the VM has, whose disc changes also while the VM runs (adding a drive needs it off).</summary>
+    public abstract bool Exists { get; }
+
+    /// <summary>An empty drive the VM has (a generation 1 VM may get one from New-VM), else a new drive: where a new VM's seed goes.</summary>
+    public sealed record EmptyOrNew : SeedDrive
+    {
+        public override bool Exists => false;
+    }
+
+    /// <summary>An empty drive the VM has.</summary>
+    public sealed record Empty : SeedDrive
+    {
+        public override bool Exists => true;
+    }
+
+    /// <summary>The drive that holds <paramref name="Disc"/>: an earlier seed of this lab, or this seed when its file was written again.</summary>
+    public sealed record Holding(string Disc) : SeedDrive
+    {
+        public override bool Exists => true;
+    }
+}
+
+/// <summary>The VM's seed ISO, into the drive <see cref="Drive"/> names (Hyper-V: Set-VMDvdDrive, or Add-VMDvdDrive for a new drive).</summary>
+public sealed record AttachSeed(string VmName, string IsoPath, SeedDrive Drive) : HostOperation
+{
+    /// <summary>Into an empty drive of the VM, else a new one.</summary>
+    public AttachSeed(string VmName, string IsoPath)
+        : this(VmName, IsoPath, new SeedDrive.EmptyOrNew())
+    {
+    }
 
     public override string? Vm => VmName;
-    public override string Describe() => Drive is null
-        ? $"insert seed '{IsoPath}' into VM '{VmName}'"
-        : $"insert seed '{IsoPath}' into DVD drive {Drive} of VM '{VmName}'";
+    public override string Describe() => Drive switch
+    {
+        SeedDrive.Holding h when string.Equals(h.Disc, IsoPath, StringComparison.OrdinalIgnoreCase) => $"insert seed '{IsoPath}' into VM '{VmName}' again",
+        SeedDrive.Holding h => $"insert seed '{IsoPath}' into VM '{VmName}' in place of '{h.Disc}'",
+        _ => $"insert seed '{IsoPath}' into VM '{VmName}'",
+    };
 }
 
 /// <summary>
-/// Set-VMFirmware (generation 2): secure boot on with the template the guest needs —
-/// MicrosoftUEFICertificateAuthority for Linux, MicrosoftWindows for Windows — and the disk first in the boot order.
+/// Generation 2 firmware: secure boot with the template the guest needs — MicrosoftUEFICertificateAuthority
+/// for Linux, MicrosoftWindows for Windows — and the disk first in the boot order (Hyper-V: Set-VMFirmware).
 /// </summary>
 public sealed record SetFirmware(string VmName, bool SecureBoot, string SecureBootTemplate, string BootDiskPath) : HostOperation
 {
@@ -202,21 +245,21 @@ public sealed record SetFirmware(string VmName, bool SecureBoot, string SecureBo
     public override string Describe() => $"set firmware of VM '{VmName}': secure boot {(SecureBoot ? "on (" + SecureBootTemplate + ")" : "off")}, boot from disk";
 }
 
-/// <summary>Start-VM.</summary>
+/// <summary>The VM runs (Hyper-V: Start-VM).</summary>
 public sealed record StartVm(string VmName) : HostOperation
 {
     public override string? Vm => VmName;
     public override string Describe() => $"start VM '{VmName}'";
 }
 
-/// <summary>Stop-VM: a guest shutdown through integration services, or -TurnOff (power off) when <see cref="TurnOff"/>.</summary>
+/// <summary>The VM stops: the guest shuts down, or with <see cref="TurnOff"/> the power goes (Hyper-V: Stop-VM, -TurnOff).</summary>
 public sealed record StopVm(string VmName, bool TurnOff) : HostOperation
 {
     public override string? Vm => VmName;
     public override string Describe() => TurnOff ? $"turn off VM '{VmName}'" : $"shut down VM '{VmName}'";
 }
 
-/// <summary>Resume-VM: a paused VM runs again (Start-VM refuses a paused VM).</summary>
+/// <summary>A paused VM runs again (Hyper-V: Resume-VM; Start-VM refuses a paused VM).</summary>
 public sealed record ResumeVm(string VmName) : HostOperation
 {
     public override string? Vm => VmName;
@@ -224,23 +267,24 @@ public sealed record ResumeVm(string VmName) : HostOperation
 }
 
 /// <summary>
-/// Remove-VMSavedState: a saved VM goes to Off and the memory it saved is lost (its disks are not
-/// touched). Only where the VM is about to go anyway: Hyper-V does not turn off a saved VM.
+/// A VM suspended to disk (<see cref="VmState.Saved"/>) goes to off and the memory it kept is lost (its disks
+/// are not touched). Only where the VM is about to go anyway: a suspended VM cannot be turned off (Hyper-V:
+/// Remove-VMSavedState).
 /// </summary>
-public sealed record DiscardSavedState(string VmName) : HostOperation
+public sealed record DiscardSuspendedState(string VmName) : HostOperation
 {
     public override string? Vm => VmName;
     public override string Describe() => $"discard the saved state of VM '{VmName}'";
 }
 
-/// <summary>Remove-VM -Force (the VM must be off; its disks stay and are removed by <see cref="RemoveFile"/>).</summary>
+/// <summary>The VM goes (it must be off; its disks stay and are removed by <see cref="RemoveFile"/>) (Hyper-V: Remove-VM -Force).</summary>
 public sealed record RemoveVm(string VmName) : HostOperation
 {
     public override string? Vm => VmName;
     public override string Describe() => $"remove VM '{VmName}'";
 }
 
-/// <summary>Remove-Item of a file LabRunner created under the project's .lab folder (a differencing disk, a seed).</summary>
+/// <summary>A file LabRunner created under the project's .lab folder (a VM's disk, a seed) goes; one already gone is fine.</summary>
 public sealed record RemoveFile(string VmName, string Path) : HostOperation
 {
     public override string? Vm => VmName;
@@ -249,13 +293,13 @@ public sealed record RemoveFile(string VmName, string Path) : HostOperation
 
 // Ownership
 
-/// <summary>Set-VMSwitch -Notes: marks a switch of this lab as this project's (lab up/down --adopt).</summary>
+/// <summary>Marks a network of this lab as this project's (lab up/down --adopt) (Hyper-V: Set-VMSwitch -Notes).</summary>
 public sealed record SetSwitchNotes(string Name, string Notes) : HostOperation
 {
     public override string Describe() => $"mark {Words.Switch} '{Name}' as this project's";
 }
 
-/// <summary>Set-VM -Notes: marks a VM of this lab as this project's (lab up/down --adopt).</summary>
+/// <summary>Marks a VM of this lab as this project's (lab up/down --adopt) (Hyper-V: Set-VM -Notes).</summary>
 public sealed record SetVmNotes(string VmName, string Notes) : HostOperation
 {
     public override string? Vm => VmName;

@@ -113,12 +113,12 @@ public static partial class Reconciler
 
     /// <summary>
     /// To Off without keeping the guest's state, for a VM that is about to be removed: a running or paused VM
-    /// is turned off; a saved VM's state is discarded (Hyper-V does not turn off a saved VM).
+    /// is turned off; a suspended (saved) VM's state is discarded, as it cannot be turned off.
     /// </summary>
     private static IEnumerable<HostOperation> PowerOff(HostVm vm) => vm.State switch
     {
         VmState.Off => [],
-        VmState.Saved => [new DiscardSavedState(vm.Name)],
+        VmState.Saved => [new DiscardSuspendedState(vm.Name)],
         _ => [new StopVm(vm.Name, TurnOff: true)],
     };
 }

@@ -113,7 +113,7 @@ public static partial class Reconciler
             var hotPlug = request.Rules.AdaptersHotPlug(vm.Generation) ? live : offline;
             // On, the next start would move the VM onto a checkpoint's .avhdx.
             if (host.AutomaticCheckpoints)
-                live.Add(new DisableAutomaticCheckpoints(id));
+                live.Add(new DisableAutomaticSnapshots(id));
             if (host.Cpus != vm.Cpus || host.MemoryBytes != vm.MemoryBytes)
                 offline.Add(new SetVmHardware(id, vm.Cpus, vm.MemoryBytes));
             var wanted = vm.Adapters.ToDictionary(a => a.GuestInterfaceName, StringComparer.OrdinalIgnoreCase);
@@ -140,18 +140,19 @@ public static partial class Reconciler
             var seedChanged = !host.HoldsDisc(files.SeedPath);
             if (seedChanged)
             {
-                // The seed goes into the drive that holds an earlier seed of this lab, else an empty one; a
-                // disc the user put in another drive stays. Changing the disc in an existing drive works
-                // while running; adding a drive does not.
-                var drive = host.DvdDrives.FirstOrDefault(d => IsUnder(d.Path, request.LabFolder, request.Rules)) ?? host.DvdDrives.FirstOrDefault(d => d.IsEmpty);
-                if (drive is null) offline.Add(new AttachSeed(id, files.SeedPath));
-                else (request.Rules.SeedChangeWhileRunning ? live : offline).Add(new AttachSeed(id, files.SeedPath, new DvdSlot(drive.ControllerNumber, drive.ControllerLocation)));
+                // The seed goes into the drive that holds an earlier seed of this lab, else an empty one, else a
+                // new one; a disc the user put in another drive stays. Changing the disc in a drive the VM has
+                // works while running; adding a drive does not.
+                SeedDrive drive = host.DvdDrives.FirstOrDefault(d => IsUnder(d.Path, request.LabFolder, request.Rules)) is { } earlier ? new SeedDrive.Holding(earlier.Path)
+                    : host.DvdDrives.Any(d => d.IsEmpty) ? new SeedDrive.Empty()
+                    : new SeedDrive.EmptyOrNew();
+                (drive.Exists && request.Rules.SeedChangeWhileRunning ? live : offline).Add(new AttachSeed(id, files.SeedPath, drive));
             }
             else if (request.MissingSeeds?.Contains(files.SeedPath) == true)
             {
                 // The VM holds its seed but the file is gone (.lab was deleted): written again and re-inserted.
-                var drive = host.DvdDrives.First(d => string.Equals(d.Path, files.SeedPath, StringComparison.OrdinalIgnoreCase));
-                live.Add(new AttachSeed(id, files.SeedPath, new DvdSlot(drive.ControllerNumber, drive.ControllerLocation)));
+                var held = host.DvdDrives.First(d => string.Equals(d.Path, files.SeedPath, StringComparison.OrdinalIgnoreCase)).Path;
+                live.Add(new AttachSeed(id, files.SeedPath, new SeedDrive.Holding(held)));
             }
             // A VM whose creation stopped before its firmware step still has New-VM's default template
             // (MicrosoftWindows): the template read back says so. A host that does not report it (null) is

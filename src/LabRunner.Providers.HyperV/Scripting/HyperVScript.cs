@@ -258,32 +258,30 @@ public static class HyperVScript
                     .Stop());
                 break;
 
-            case AttachSeed { Drive: { } slot } op:
-                // Set-VMDvdDrive without a controller number and location changes every DVD drive of the VM.
-                w.Line(new CommandText(HyperV + "Set-VMDvdDrive")
-                    .String("VMName", Name(op.VmName, "VM name"))
-                    .Number("ControllerNumber", slot.ControllerNumber)
-                    .Number("ControllerLocation", slot.ControllerLocation)
-                    .String("Path", op.IsoPath)
-                    .Stop());
-                break;
-
-            case AttachSeed op:
+            case AttachSeed { Drive: SeedDrive.EmptyOrNew } op:
                 // New-VM may give a generation 1 VM an empty DVD drive: the seed goes there rather than
                 // into a second drive, addressed by its place.
                 Name(op.VmName, "VM name");
                 w.Line("$labrunnerDvd = @(" + new CommandText(HyperV + "Get-VMDvdDrive").String("VMName", op.VmName).Stop()
                     + " | Where-Object { [string]::IsNullOrEmpty($_.Path) })");
-                w.Line("if ($labrunnerDvd.Count -gt 0) { " + new CommandText(HyperV + "Set-VMDvdDrive")
-                    .String("VMName", op.VmName)
-                    .Variable("ControllerNumber", "$labrunnerDvd[0].ControllerNumber")
-                    .Variable("ControllerLocation", "$labrunnerDvd[0].ControllerLocation")
-                    .String("Path", op.IsoPath)
-                    .Stop() + " }");
+                w.Line("if ($labrunnerDvd.Count -gt 0) { " + SetDvdDrive(op) + " }");
                 w.Line("else { " + new CommandText(HyperV + "Add-VMDvdDrive").String("VMName", op.VmName).String("Path", op.IsoPath).Stop() + " }");
                 break;
 
-            case DisableAutomaticCheckpoints op:
+            case AttachSeed op:
+                // The drive the plan names by what it holds, found by its place: Set-VMDvdDrive without a
+                // controller number and location changes every DVD drive of the VM.
+                Name(op.VmName, "VM name");
+                var (filter, wanted) = op.Drive is SeedDrive.Holding h
+                    ? ("$_.Path -eq " + Q(h.Disc), $"DVD drive holding '{h.Disc}'")
+                    : ("[string]::IsNullOrEmpty($_.Path)", "empty DVD drive");
+                w.Line("$labrunnerDvd = @(" + new CommandText(HyperV + "Get-VMDvdDrive").String("VMName", op.VmName).Stop()
+                    + " | Where-Object { " + filter + " })");
+                w.Line("if ($labrunnerDvd.Count -eq 0) { " + ThrowNotFound($"VM '{op.VmName}' has no {wanted}.", "LabRunnerDvdDriveNotFound") + " }");
+                w.Line(SetDvdDrive(op));
+                break;
+
+            case DisableAutomaticSnapshots op:
                 w.Line(DisableCheckpoints(Name(op.VmName, "VM name")));
                 break;
 
@@ -293,11 +291,8 @@ public static class HyperVScript
                 // which drive happens to be listed first.
                 w.Line("$labrunnerDisk = @(" + new CommandText(HyperV + "Get-VMHardDiskDrive").String("VMName", op.VmName).Stop()
                     + " | Where-Object { $_.Path -eq " + Q(op.BootDiskPath) + " })");
-                // A real ErrorRecord, so the trap reports ObjectNotFound and an id of LabRunner's own.
-                w.Line("if ($labrunnerDisk.Count -eq 0) { throw [System.Management.Automation.ErrorRecord]::new("
-                    + "[System.Management.Automation.ItemNotFoundException]::new("
-                    + Q($"VM '{op.VmName}' has no hard disk drive with the path '{op.BootDiskPath}'.") + "), "
-                    + Q("LabRunnerBootDiskNotFound") + ", [System.Management.Automation.ErrorCategory]::ObjectNotFound, $null) }");
+                w.Line("if ($labrunnerDisk.Count -eq 0) { "
+                    + ThrowNotFound($"VM '{op.VmName}' has no hard disk drive with the path '{op.BootDiskPath}'.", "LabRunnerBootDiskNotFound") + " }");
                 var firmware = new CommandText(HyperV + "Set-VMFirmware")
                     .String("VMName", op.VmName)
                     .String("EnableSecureBoot", op.SecureBoot ? "On" : "Off");
@@ -321,7 +316,7 @@ public static class HyperVScript
                 w.Line(new CommandText(HyperV + "Resume-VM").String("Name", Name(op.VmName, "VM name")).Stop());
                 break;
 
-            case DiscardSavedState op:
+            case DiscardSuspendedState op:
                 w.Line(new CommandText(HyperV + "Remove-VMSavedState").String("VMName", Name(op.VmName, "VM name")).SwitchOff("Confirm").Stop());
                 break;
 
@@ -349,6 +344,19 @@ public static class HyperVScript
     }
 
     private static string Q(string value) => PowerShellLiteral.Quote(value);
+
+    /// <summary>A real ErrorRecord, so the trap or catch reports ObjectNotFound and an id of LabRunner's own.</summary>
+    private static string ThrowNotFound(string message, string errorId) =>
+        "throw [System.Management.Automation.ErrorRecord]::new([System.Management.Automation.ItemNotFoundException]::new("
+        + Q(message) + "), " + Q(errorId) + ", [System.Management.Automation.ErrorCategory]::ObjectNotFound, $null)";
+
+    /// <summary>Set-VMDvdDrive of the drive found first in <c>$labrunnerDvd</c>.</summary>
+    private static string SetDvdDrive(AttachSeed op) => new CommandText(HyperV + "Set-VMDvdDrive")
+        .String("VMName", op.VmName)
+        .Variable("ControllerNumber", "$labrunnerDvd[0].ControllerNumber")
+        .Variable("ControllerLocation", "$labrunnerDvd[0].ControllerLocation")
+        .String("Path", op.IsoPath)
+        .Stop();
 
     private static string DisableCheckpoints(string vmName) =>
         new CommandText(HyperV + "Set-VM").String("Name", vmName).Boolean("AutomaticCheckpointsEnabled", false).Stop();

@@ -143,7 +143,7 @@ public class OwnershipReconcilerTests
         var r = Run(BuiltLab(Me.Mark), missingSeeds: ["/p/.lab/vms/db/seed-1.iso"]);
 
         var ops = Assert.Single(r.Vms, v => v.Vm == "db").Operations;
-        Assert.Equal(new AttachSeed("demo-db", "/p/.lab/vms/db/seed-1.iso", new DvdSlot(0, 1)), Assert.Single(ops));
+        Assert.Equal(new AttachSeed("demo-db", "/p/.lab/vms/db/seed-1.iso", new SeedDrive.Holding("/p/.lab/vms/db/seed-1.iso")), Assert.Single(ops));
         Assert.DoesNotContain(r.Notices, n => n.Contains("new seed", StringComparison.Ordinal));
     }
 

@@ -9,7 +9,7 @@ namespace LabRunner.Core.Tests.Reconciliation;
 /// <summary>
 /// Every state a VM can be in on Hyper-V × every command: the operations the reconciler lists, and that each of
 /// them is one Hyper-V accepts in the state the VM is in by then (Stop-VM needs it running, -TurnOff running or
-/// paused, Resume-VM paused, Start-VM off or saved, Remove-VMSavedState saved, Set-VM and Remove-VM off).
+/// paused, Resume-VM paused, Start-VM off or saved, Remove-VMSavedState saved (DiscardSuspendedState), Set-VM and Remove-VM off).
 /// </summary>
 public class VmStateTests
 {
@@ -51,7 +51,7 @@ public class VmStateTests
         { VmState.Off, ReconcileMode.Down, "RemoveVm" },
         { VmState.Running, ReconcileMode.Down, "TurnOff RemoveVm" },
         { VmState.Paused, ReconcileMode.Down, "TurnOff RemoveVm" },
-        { VmState.Saved, ReconcileMode.Down, "DiscardSavedState RemoveVm" },
+        { VmState.Saved, ReconcileMode.Down, "DiscardSuspendedState RemoveVm" },
         { VmState.Starting, ReconcileMode.Down, "conflict" },
         { VmState.Stopping, ReconcileMode.Down, "conflict" },
     };
@@ -133,9 +133,9 @@ public class VmStateTests
                 (StopVm { TurnOff: true }, VmState.Running or VmState.Paused) => VmState.Off,
                 (ResumeVm, VmState.Paused) => VmState.Running,
                 (StartVm, VmState.Off or VmState.Saved) => VmState.Running,
-                (DiscardSavedState, VmState.Saved) => VmState.Off,
+                (DiscardSuspendedState, VmState.Saved) => VmState.Off,
                 (SetVmHardware or SetFirmware or RemoveVm, VmState.Off) => VmState.Off,
-                (AttachSeed { ReplaceExisting: true } or ConnectVmAdapter, VmState.Off or VmState.Running) => state,
+                (AttachSeed { Drive.Exists: true } or ConnectVmAdapter, VmState.Off or VmState.Running) => state,
                 _ => throw new Xunit.Sdk.XunitException($"Hyper-V refuses '{op.Describe()}' on a VM that is {state}."),
             };
         }

@@ -28,6 +28,6 @@ internal static class Inventory
     /// machine it runs on: a disk the simulated provider made exists only in the model.
     /// </summary>
     public static Task AssertCimViewMatchesHostAsync(Lab lab) =>
-        AssertCimViewMatchesHostAsync(lab.Host, new Providers.HyperV.HyperVProvider(lab.Runner, lab.Cim, "test", path => lab.Host.Read(m => m.FileExists(path))),
+        AssertCimViewMatchesHostAsync(lab.Host, new Providers.HyperV.HyperVProvider(lab.Runner, lab.Cim, "test", new SimulatedHostFiles(lab.Host)),
             [lab.BoxPath, .. lab.Host.Snapshot().Vms.Select(v => lab.DiskPath(v.Name)), Path.Combine(lab.Directory, "missing.vhdx")]);
 }

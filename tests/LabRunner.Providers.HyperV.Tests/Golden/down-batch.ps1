@@ -65,10 +65,12 @@ try {
     Hyper-V\Set-VM -Name 'db' -AutomaticCheckpointsEnabled $false -ErrorAction 'Stop'
     '##labrunner ok 6'
 
-    # [7/16] insert seed 'C:\src\demo\.lab\db\seed.iso' into DVD drive 0:1 of VM 'db'
+    # [7/16] insert seed 'C:\src\demo\.lab\db\seed.iso' into VM 'db' in place of 'C:\src\demo\.lab\db\seed-0.iso'
     $labrunnerStep = 7
     '##labrunner begin 7'
-    Hyper-V\Set-VMDvdDrive -VMName 'db' -ControllerNumber 0 -ControllerLocation 1 -Path 'C:\src\demo\.lab\db\seed.iso' -ErrorAction 'Stop'
+    $labrunnerDvd = @(Hyper-V\Get-VMDvdDrive -VMName 'db' -ErrorAction 'Stop' | Where-Object { $_.Path -eq 'C:\src\demo\.lab\db\seed-0.iso' })
+    if ($labrunnerDvd.Count -eq 0) { throw [System.Management.Automation.ErrorRecord]::new([System.Management.Automation.ItemNotFoundException]::new('VM ''db'' has no DVD drive holding ''C:\src\demo\.lab\db\seed-0.iso''.'), 'LabRunnerDvdDriveNotFound', [System.Management.Automation.ErrorCategory]::ObjectNotFound, $null) }
+    Hyper-V\Set-VMDvdDrive -VMName 'db' -ControllerNumber $labrunnerDvd[0].ControllerNumber -ControllerLocation $labrunnerDvd[0].ControllerLocation -Path 'C:\src\demo\.lab\db\seed.iso' -ErrorAction 'Stop'
     '##labrunner ok 7'
 
     # [8/16] set firmware of VM 'db': secure boot off, boot from disk

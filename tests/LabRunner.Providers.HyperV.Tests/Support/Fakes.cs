@@ -50,3 +50,44 @@ internal sealed class ProgressLog : IProgress<OperationProgress>
         lock (Events) Events.Add(value);
     }
 }
+
+/// <summary>A host's files kept in memory, as a host that is not this machine would have them (paths compared as Windows does).</summary>
+internal sealed class FakeHostFiles(params string[] files) : IHostFiles
+{
+    private readonly HashSet<string> _files = new(files, StringComparer.OrdinalIgnoreCase);
+
+    public Task<System.Collections.Immutable.ImmutableHashSet<string>> ExistingAsync(IEnumerable<string> paths, CancellationToken cancellationToken) =>
+        Task.FromResult(System.Collections.Immutable.ImmutableHashSet.CreateRange(StringComparer.OrdinalIgnoreCase, paths.Where(_files.Contains)));
+
+    public Task WriteAsync(string path, ReadOnlyMemory<byte> content, bool secret, CancellationToken cancellationToken)
+    {
+        _files.Add(path);
+        return Task.CompletedTask;
+    }
+
+    public Task<System.Collections.Immutable.ImmutableArray<string>> FilesAsync(string folder, string pattern, CancellationToken cancellationToken) =>
+        Task.FromResult(System.Collections.Immutable.ImmutableArray.CreateRange(_files.Where(f => IsIn(f, folder)
+            && System.IO.Enumeration.FileSystemName.MatchesSimpleExpression(pattern, f.AsSpan(f.LastIndexOfAny(['\\', '/']) + 1)))));
+
+    public Task<System.Collections.Immutable.ImmutableArray<string>> FoldersAsync(string folder, CancellationToken cancellationToken) =>
+        Task.FromResult(System.Collections.Immutable.ImmutableArray.CreateRange(_files.Select(f => f[..Math.Max(0, f.LastIndexOfAny(['\\', '/']))])
+            .Where(f => IsIn(f, folder)).Distinct(StringComparer.OrdinalIgnoreCase)));
+
+    public Task DeleteAsync(string path, CancellationToken cancellationToken)
+    {
+        _files.Remove(path);
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteFolderAsync(string folder, CancellationToken cancellationToken)
+    {
+        _files.RemoveWhere(f => f.StartsWith(folder.TrimEnd('\\', '/') + "\\", StringComparison.OrdinalIgnoreCase));
+        return Task.CompletedTask;
+    }
+
+    private static bool IsIn(string path, string folder)
+    {
+        var cut = path.LastIndexOfAny(['\\', '/']);
+        return cut > 0 && string.Equals(path[..cut], folder.TrimEnd('\\', '/'), StringComparison.OrdinalIgnoreCase);
+    }
+}

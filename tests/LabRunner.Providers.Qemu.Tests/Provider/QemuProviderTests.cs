@@ -79,7 +79,7 @@ public sealed class QemuProviderTests : IDisposable
         new AddVmAdapter(Vm, "eth0", Nat, Mac0),
         new AddVmAdapter(Vm, "eth1", Isolated, Mac1),
         new AttachSeed(Vm, Seed),
-        new DisableAutomaticCheckpoints(Vm),
+        new DisableAutomaticSnapshots(Vm),
         new StartVm(Vm),
     ];
 
