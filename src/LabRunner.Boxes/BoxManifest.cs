@@ -1,4 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using LabRunner.Core.Boxes;
+using LabRunner.Core.Diagnostics;
 
 namespace LabRunner.Boxes;
 
@@ -70,7 +73,23 @@ public sealed record LabBoxUses
 }
 
 /// <summary>One box version a lab uses.</summary>
-public sealed record BoxUse(string Name, string Version, string Provider);
+public sealed record BoxUse(string Name, [property: JsonConverter(typeof(BoxVersionJsonConverter))] BoxVersion Version, string Provider);
+
+/// <summary>A box version in a store file, as its text; one that is not a version makes the file unreadable (never "no version").</summary>
+internal sealed class BoxVersionJsonConverter : JsonConverter<BoxVersion>
+{
+    public override BoxVersion Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String && BoxVersion.TryParse(reader.GetString(), out var version)
+            ? version
+            : throw new JsonException($"a box version must be a string such as \"1.2.3\", not {OutsideText.Escape(reader.TokenType == JsonTokenType.String ? $"'{reader.GetString()}'" : reader.TokenType.ToString())}");
+
+    public override void Write(Utf8JsonWriter writer, BoxVersion value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        writer.WriteStringValue(value.Text);
+    }
+}
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

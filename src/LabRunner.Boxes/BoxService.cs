@@ -40,7 +40,11 @@ public sealed record BoxAddRequest(string Name, string Source)
 public sealed record BoxAddResult(InstalledBox Box, bool AlreadyInstalled, long Fetched, long Resumed);
 
 /// <summary>A box whose catalog has a newer version than the newest installed.</summary>
-public sealed record OutdatedBox(string Name, string Provider, BoxVersion Installed, BoxVersion? Latest, string Catalog, string? Error);
+public sealed record OutdatedBox(string Name, string Provider, BoxVersion Installed, BoxVersion? Latest, string Catalog, string? Error)
+{
+    /// <summary>The provider the box is installed for, as the store knows it; null when <see cref="Provider"/> names none it knows (then <see cref="Error"/> says so).</summary>
+    public BoxSupport? Target { get; init; }
+}
 
 /// <summary>
 /// The box commands: add, remove, outdated, update, prune. Every change happens under the store's lock,
@@ -409,12 +413,18 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
             var newest = group.OrderByDescending(b => b.Version).First();
             var catalogUrl = group.Select(b => b.Manifest.Catalog).FirstOrDefault(c => c is not null);
             if (catalogUrl is null) continue;
-            var target = Targets.Named(group.Key.Provider) ?? Targets[0];
+            // A box.json naming a provider this LabRunner does not know is compared with nothing (never as a Hyper-V box).
+            if (Targets.Named(group.Key.Provider) is not { } target)
+            {
+                result.Add(new OutdatedBox(group.Key.Name, group.Key.Provider, newest.Version, null, catalogUrl,
+                    $"it is installed for provider '{OutsideText.Escape(group.Key.Provider)}', which this LabRunner does not know"));
+                continue;
+            }
             try
             {
                 var catalog = await ReadCatalogAsync(catalogUrl, NullBoxReporter.Instance, cancellationToken).ConfigureAwait(false);
                 var latest = catalog.Pick(VersionConstraint.Any, target.VagrantProviders, BoxCatalog.HostArchitecture)?.Version.Version;
-                result.Add(new OutdatedBox(group.Key.Name, group.Key.Provider, newest.Version, latest, catalogUrl, null));
+                result.Add(new OutdatedBox(group.Key.Name, group.Key.Provider, newest.Version, latest, catalogUrl, null) { Target = target });
             }
             catch (BoxException e)
             {
@@ -435,7 +445,7 @@ public sealed class BoxService(BoxStore store, Downloader downloader, DiskTool d
         var added = new List<BoxAddResult>();
         foreach (var box in outdated.Where(o => o.Latest is not null && o.Latest > o.Installed))
         {
-            var target = Targets.Named(box.Provider) ?? Targets[0];
+            var target = box.Target ?? throw new InvalidOperationException($"box '{box.Name}' has a newer version but no provider");
             added.Add(await AddAsync(new BoxAddRequest(box.Name, box.Catalog)
             {
                 IsCatalog = true,

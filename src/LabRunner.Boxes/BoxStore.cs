@@ -3,7 +3,9 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Hosting;
 using LabRunner.Core.Providers;
+using LabRunner.HostCommon.Files;
 
 namespace LabRunner.Boxes;
 
@@ -54,25 +56,21 @@ public sealed class BoxStore
     /// <summary>Takes the store's write lock, waiting up to <paramref name="timeout"/>; <paramref name="onWaiting"/> is called once if it must wait.</summary>
     public async Task<IDisposable> LockAsync(TimeSpan timeout, Action? onWaiting, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Root);
         var path = Path.Combine(Root, ".lock");
-        var deadline = DateTime.UtcNow + timeout;
-        var told = false;
-        while (true)
+        try
         {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                if (!told) { onWaiting?.Invoke(); told = true; }
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new BoxException(BoxErrorKind.Source, $"Another lab command has held the box store's lock '{path}' for more than {timeout.TotalMinutes:0} minutes; wait for it to finish, then try again.", e);
-            }
+            Directory.CreateDirectory(Root);
+            return await FileLock.AcquireAsync(path, timeout, new LockWait { OnWaiting = onWaiting, OwnerOnly = false }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new BoxException(BoxErrorKind.Source, $"Another lab command has held the box store's lock '{path}' for more than {timeout.TotalMinutes:0} minutes; wait for it to finish, then try again.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new BoxException(BoxErrorKind.Damaged, Directory.Exists(path)
+                ? $"The box store's lock '{path}' is a folder; remove it (LabRunner creates the lock file itself)."
+                : $"The box store's lock '{path}' cannot be opened: {FileFailure.Reason(e)}.", e);
         }
     }
 
@@ -106,7 +104,7 @@ public sealed class BoxStore
         try
         {
             var manifest = JsonSerializer.Deserialize(File.ReadAllBytes(path), BoxJsonContext.Default.BoxManifest);
-            return manifest is null || !BoxVersion.TryParse(manifest.Version, out _) ? null : new InstalledBox(manifest, folder);
+            return manifest is not null && BoxVersion.TryParse(manifest.Version, out var version) ? new InstalledBox(manifest, folder, version) : null;
         }
         catch (JsonException)
         {
@@ -129,7 +127,7 @@ public sealed class BoxStore
     public InstalledBox Commit(string staging, BoxManifest manifest, BoxSupport target)
     {
         ArgumentNullException.ThrowIfNull(manifest);
-        LabRunner.HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(staging, ManifestFile),
+        AtomicFile.WriteAllBytes(Path.Combine(staging, ManifestFile),
             JsonSerializer.SerializeToUtf8Bytes(manifest, BoxJsonContext.Default.BoxManifest), ownerOnly: false);
         var final = FolderOf(manifest.Name, manifest.Version, target, manifest.Format);
         // Another format of the same box for the same provider (re-added from another source) is replaced too.
@@ -138,7 +136,7 @@ public sealed class BoxStore
         if (Directory.Exists(final)) Discard(final);
         Directory.CreateDirectory(Path.GetDirectoryName(final)!);
         Directory.Move(staging, final);
-        return new InstalledBox(manifest, final);
+        return new InstalledBox(manifest, final, BoxVersion.Parse(manifest.Version));
     }
 
     /// <summary>Removes one box folder: renamed away first (atomic for readers), then deleted. Call under the lock.</summary>
@@ -214,7 +212,7 @@ public sealed class BoxStore
         ArgumentNullException.ThrowIfNull(box);
         return [.. ReadUses().Labs
             .Where(l => Directory.Exists(Path.Combine(l.Project, ".lab")))
-            .Where(l => l.Boxes.Any(u => u.Name == box.Name && u.Provider == box.Provider && BoxVersion.TryParse(u.Version, out var v) && v == box.Version))
+            .Where(l => l.Boxes.Any(u => u.Name == box.Name && u.Provider == box.Provider && u.Version == box.Version))
             .Select(l => new BoxUser(l.Lab, l.Project))];
     }
 
@@ -232,7 +230,7 @@ public sealed class BoxStore
     }
 
     /// <summary>
-    /// Reads <c>uses.json</c>. A damaged one (not JSON, or not the shape LabRunner writes) is never read as
+    /// Reads <c>uses.json</c>. A damaged one (not JSON, or not the shape LabRunner writes, a version that is not one) is never read as
     /// "no lab uses anything": it is moved aside to <c>uses.json.damaged-TIMESTAMP</c> and the command is refused.
     /// </summary>
     private BoxUsesFile ReadUses()
@@ -296,7 +294,7 @@ public sealed class BoxStore
 
     private void WriteUses(BoxUsesFile file)
     {
-        LabRunner.HostCommon.Files.AtomicFile.WriteAllBytes(Path.Combine(Root, UsesFile),
+        AtomicFile.WriteAllBytes(Path.Combine(Root, UsesFile),
             JsonSerializer.SerializeToUtf8Bytes(file, BoxJsonContext.Default.BoxUsesFile), ownerOnly: false);
     }
 }

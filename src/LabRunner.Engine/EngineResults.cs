@@ -56,7 +56,7 @@ public sealed record VmOutcome(string Vm, VmOutcomeKind Kind, OperationFailure? 
 /// A VM as it is on the host, with the adapters the plan gives it and the forwarded ports the host
 /// actually maps to it (a planned port not mapped yet is not listed).
 /// </summary>
-public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterPlan> Adapters, ImmutableArray<EffectivePortMapping> Ports)
+public sealed record VmStatus(string Name, LabVmState State, ImmutableArray<AdapterPlan> Adapters, ImmutableArray<EffectivePortMapping> Ports)
 {
     /// <summary>The VM's CPUs and memory on the host; null when it does not exist.</summary>
     public int? Cpus { get; init; }
@@ -69,7 +69,7 @@ public sealed record VmStatus(string Name, string State, ImmutableArray<AdapterP
     /// <summary>The store box (name and version) the VM was created on; null for a 'path' box.</summary>
     public VmBox? Box { get; init; }
 
-    /// <summary>Why <see cref="State"/> is <c>unknown</c> (the host could not tell, e.g. the VM's monitor did not answer); null otherwise.</summary>
+    /// <summary>Why <see cref="State"/> is <see cref="LabVmState.Unknown"/> (the host could not tell, e.g. the VM's monitor did not answer); null otherwise.</summary>
     public string? StateReason { get; init; }
 }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LabRunner.Core.Hosting;
+using LabRunner.HostCommon.Files;
 
 namespace LabRunner.Engine;
 
@@ -11,9 +12,9 @@ namespace LabRunner.Engine;
 /// </summary>
 public sealed class HostLock : IDisposable
 {
-    private readonly FileStream _stream;
+    private readonly FileLock _lock;
 
-    private HostLock(FileStream stream) => _stream = stream;
+    private HostLock(FileLock fileLock) => _lock = fileLock;
 
     /// <exception cref="HostUnavailableException">
     /// The lock is still held by another process after <paramref name="timeout"/>, or the lock file cannot
@@ -30,35 +31,22 @@ public sealed class HostLock : IDisposable
         {
             throw Unavailable(e, $"The folder of LabRunner's host lock '{fullPath}' cannot be created: {FileFailure.Reason(e)}.");
         }
-        var deadline = DateTime.UtcNow + timeout;
-        var told = false;
-        while (true)
+        try
         {
-            try
-            {
-                return new HostLock(new FileStream(fullPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None));
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                if (Directory.Exists(fullPath))
-                    throw new HostUnavailableException(new HostError(HostErrorKind.Unavailable,
-                        $"LabRunner's host lock '{fullPath}' is a folder; remove it (LabRunner creates the lock file itself)."));
-                throw Unavailable(e, $"LabRunner's host lock '{fullPath}' cannot be opened: {FileFailure.Reason(e)}.");
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                if (!told)
-                {
-                    onWaiting?.Invoke();
-                    told = true;
-                }
-                await Task.Delay(100, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                throw new HostUnavailableException(new HostError(HostErrorKind.Unavailable, string.Create(CultureInfo.InvariantCulture,
-                    $"Another lab command on this host has held the host lock '{fullPath}' for more than {timeout.TotalSeconds:0} s. Wait for it to finish (or end it), then run the command again.")));
-            }
+            // Shared by every user who runs lab on this host (sudo or not): not owner-only.
+            return new HostLock(await FileLock.AcquireAsync(fullPath, timeout, new LockWait { OnWaiting = onWaiting, OwnerOnly = false }, cancellationToken).ConfigureAwait(false));
+        }
+        catch (TimeoutException)
+        {
+            throw new HostUnavailableException(new HostError(HostErrorKind.Unavailable, string.Create(CultureInfo.InvariantCulture,
+                $"Another lab command on this host has held the host lock '{fullPath}' for more than {timeout.TotalSeconds:0} s. Wait for it to finish (or end it), then run the command again.")));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Directory.Exists(fullPath))
+                throw new HostUnavailableException(new HostError(HostErrorKind.Unavailable,
+                    $"LabRunner's host lock '{fullPath}' is a folder; remove it (LabRunner creates the lock file itself)."));
+            throw Unavailable(e, $"LabRunner's host lock '{fullPath}' cannot be opened: {FileFailure.Reason(e)}.");
         }
     }
 
@@ -68,5 +56,5 @@ public sealed class HostLock : IDisposable
             : " Run lab with sudo, as lab commands that change the host need; a lock file another user created can be deleted by root."))
         : new HostError(HostErrorKind.Unavailable, message));
 
-    public void Dispose() => _stream.Dispose();
+    public void Dispose() => _lock.Dispose();
 }

@@ -23,26 +23,26 @@ public static class InputFile
     /// </summary>
     public static string ReadRequired(string fullPath, string displayPath) =>
         FileEntry.Kind(fullPath, followLinks: true) == EntryKind.Special
-            ? throw new UsageException($"'{displayPath}' is not a regular file; a Labfile is a text file with at least 'name'")
+            ? throw new ProjectInputException($"'{displayPath}' is not a regular file; a Labfile is a text file with at least 'name'")
             : ReadText(fullPath, displayPath);
 
     /// <summary>Whether <paramref name="fullPath"/> names anything, a link to nothing included (which <see cref="ReadText"/> then refuses).</summary>
     public static bool IsPresent(string fullPath) => FileEntry.Kind(fullPath, followLinks: false) != EntryKind.Missing;
 
     /// <summary>The text of a regular file (UTF-8, a leading byte order mark dropped); empty for a file of size 0.</summary>
-    /// <exception cref="UsageException">The entry is not a regular file (after links), is too big, or cannot be read.</exception>
+    /// <exception cref="ProjectInputException">The entry is not a regular file (after links), is too big, or cannot be read.</exception>
     public static string ReadText(string fullPath, string displayPath)
     {
         switch (FileEntry.Kind(fullPath, followLinks: true))
         {
             case EntryKind.Missing:
-                throw new UsageException(FileEntry.Kind(fullPath, followLinks: false) == EntryKind.SymbolicLink
+                throw new ProjectInputException(FileEntry.Kind(fullPath, followLinks: false) == EntryKind.SymbolicLink
                     ? $"'{displayPath}' is a link to nothing; point it at a file or remove it"
                     : $"'{displayPath}' does not exist");
             case EntryKind.Directory:
-                throw new UsageException($"'{displayPath}' is a folder; LabRunner reads a text file there");
+                throw new ProjectInputException($"'{displayPath}' is a folder; LabRunner reads a text file there");
             case EntryKind.Special:
-                throw new UsageException($"'{displayPath}' is not a regular file (a device, FIFO or socket, or a link to one); LabRunner reads only regular text files");
+                throw new ProjectInputException($"'{displayPath}' is not a regular file (a device, FIFO or socket, or a link to one); LabRunner reads only regular text files");
         }
         try
         {
@@ -50,23 +50,23 @@ public static class InputFile
             // The size of what was opened (the link's target), not of a link.
             var length = stream.Length;
             if (length > MaxBytes)
-                throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                throw new ProjectInputException(string.Create(CultureInfo.InvariantCulture,
                     $"'{displayPath}' is {length / 1024.0 / 1024.0:0.#} MiB; LabRunner reads files of at most 1 MiB (a Labfile is a few kilobytes)"));
             if (length == 0) return "";
             var buffer = new byte[length + 1];
             var read = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
             // The file grew while it was read: read again later rather than half a file.
             if (read > length)
-                throw new UsageException($"'{displayPath}' changed while it was read; run the command again");
+                throw new ProjectInputException($"'{displayPath}' changed while it was read; run the command again");
             return new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetString(buffer, 0, read).TrimStart('\uFEFF');
         }
         catch (IOException ex)
         {
-            throw new UsageException($"cannot read '{displayPath}': {FileFailure.Reason(ex)}");
+            throw new ProjectInputException($"cannot read '{displayPath}': {FileFailure.Reason(ex)}");
         }
         catch (UnauthorizedAccessException)
         {
-            throw new UsageException($"cannot read '{displayPath}': permission denied");
+            throw new ProjectInputException($"cannot read '{displayPath}': permission denied");
         }
     }
 }

@@ -35,26 +35,17 @@ public sealed partial class LabEngine
         var vms = planned.Plan.Vms.Select(vm =>
         {
             var host = inventory.Vm(vm.HostVmName);
-            var stateName = host is null ? "not_created"
-                : !identity.Owns(host.Notes) ? "foreign"
-                : host.UnknownStateReason is not null ? "unknown"
-                : host.State switch
-                {
-                    VmState.Running => "running",
-                    VmState.Off => "off",
-                    VmState.Paused => "paused",
-                    VmState.Saved => "saved",
-                    VmState.Starting => "starting",
-                    VmState.Stopping => "stopping",
-                    _ => "other",
-                };
+            var state = host is null ? LabVmState.NotCreated
+                : !identity.Owns(host.Notes) ? LabVmState.Foreign
+                : host.UnknownStateReason is not null ? LabVmState.Unknown
+                : LabVmStates.Of(host.State);
             // What the host maps, not what the Labfile asks for: a port of a VM not up yet is not forwarded.
             var ports = vm.ForwardedPorts.SelectMany(p => inventory.PortMappings
                 .Where(m => m.Protocol == p.Protocol && m.InternalIp == p.GuestIp && m.InternalPort == p.GuestPort).Take(1)
                 .Select(m => new EffectivePortMapping(vm.Name, p.Protocol, p.HostIp, p.HostPort, m.ExternalPort, p.GuestIp, p.GuestPort)))
                 .ToImmutableArray();
             var owned = host is not null && identity.Owns(host.Notes);
-            return new VmStatus(vm.Name, stateName, vm.Adapters, ports)
+            return new VmStatus(vm.Name, state, vm.Adapters, ports)
             {
                 Cpus = owned ? host!.Cpus : null,
                 MemoryBytes = owned ? host!.MemoryBytes : null,

@@ -102,7 +102,7 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         var boxes = new Dictionary<string, VmBox>(StringComparer.OrdinalIgnoreCase);
         foreach (var (vm, ops) in reconciliation.Vms)
             if (ops.Any(o => o is CreateVm) && project.StoreBoxOf(lab, lab.Vms.FirstOrDefault(v => string.Equals(v.Name, vm, StringComparison.OrdinalIgnoreCase))?.Box) is { } box)
-                boxes[vm] = new VmBox(box.Name, box.Version, box.Provider);
+                boxes[vm] = new VmBox(box.Name, box.Version.Text, box.Provider);
         UpdateState(mode, s =>
         {
             s.PendingVms = [.. s.PendingVms.Union(creating, StringComparer.OrdinalIgnoreCase)];
@@ -184,10 +184,10 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
             else if (mode is ReconcileMode.Halt or ReconcileMode.Down)
                 resolved.Add(stray);
             else
-                throw new UsageException($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down {stray}' removes it");
+                throw new UnknownVmException($"VM '{stray}' of this lab is no longer in the Labfile; 'lab down {stray}' removes it");
         }
         if (unknown.Count > 0)
-            throw new UsageException($"no VM named {string.Join(", ", unknown.Select(u => $"'{u}'"))} in the Labfile (it has {string.Join(", ", lab.Vms.Select(v => v.Name))})" +
+            throw new UnknownVmException($"no VM named {string.Join(", ", unknown.Select(u => $"'{u}'"))} in the Labfile (it has {string.Join(", ", lab.Vms.Select(v => v.Name))})" +
                 (strays.Count > 0 ? $", nor in this lab on the host (it also has {string.Join(", ", strays)}, no longer in the Labfile)" : ""));
         return resolved.ToImmutable();
     }

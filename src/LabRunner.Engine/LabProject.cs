@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LabRunner.Core.Boxes;
 using LabRunner.Core.Errors;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
@@ -32,14 +33,14 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         else
         {
             displayPath = LabfileNames.FirstOrDefault(n => File.Exists(Path.Combine(workingDirectory, n)))
-                ?? throw new UsageException($"no Labfile.yml or Labfile.yaml in {workingDirectory}; create one (see Labfile.example.yml) or pass -f PATH");
+                ?? throw new ProjectInputException($"no Labfile.yml or Labfile.yaml in {workingDirectory}; create one (see Labfile.example.yml) or pass -f PATH");
         }
 
         var fullPath = Path.GetFullPath(displayPath, workingDirectory);
         if (Directory.Exists(fullPath))
-            throw new UsageException($"'{displayPath}' is a folder; pass the Labfile itself, e.g. -f {Path.Combine(displayPath, "Labfile.yml")}");
+            throw new ProjectInputException($"'{displayPath}' is a folder; pass the Labfile itself, e.g. -f {Path.Combine(displayPath, "Labfile.yml")}");
         if (!File.Exists(fullPath))
-            throw new UsageException($"Labfile '{displayPath}' does not exist");
+            throw new ProjectInputException($"Labfile '{displayPath}' does not exist");
 
         var directory = Path.GetDirectoryName(fullPath)!;
         var labfile = new SourceText(displayPath, InputFile.ReadRequired(fullPath, displayPath));
@@ -265,16 +266,13 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         var text = getVariable(NatPrefixVariable);
         if (string.IsNullOrEmpty(text)) return PlanRules.DefaultNatPrefix;
         if (!Ipv4Subnet.TryParse(text, out var prefix, out var hostBits) || hostBits)
-            throw new UsageException($"{NatPrefixVariable}='{text}' is not a subnet in CIDR form such as 10.188.0.0/16");
+            throw new ProjectInputException($"{NatPrefixVariable}='{text}' is not a subnet in CIDR form such as 10.188.0.0/16");
         // The same rule as 'nat.prefix' in a Labfile (LAB218): the variable must not get around it.
         if (!PlanRules.IsUsableNatPrefix(prefix))
-            throw new UsageException($"{NatPrefixVariable}='{text}' must be a private range (10/8, 172.16/12 or 192.168/16) of /8 to /28");
+            throw new ProjectInputException($"{NatPrefixVariable}='{text}' must be a private range (10/8, 172.16/12 or 192.168/16) of /8 to /28");
         return prefix;
     }
 }
 
 /// <summary>A box from the user's box store: its disk, name and version (what state.json records per VM).</summary>
-public sealed record StoreBox(string DiskPath, string Name, string Version, string Provider);
-
-/// <summary>Wrong usage the user can fix (missing Labfile, bad option value): exit code 2, one clear line.</summary>
-public sealed class UsageException(string message) : LabRunnerException(ErrorCategory.Usage, message);
+public sealed record StoreBox(string DiskPath, string Name, BoxVersion Version, string Provider);

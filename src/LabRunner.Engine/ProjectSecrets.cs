@@ -61,7 +61,7 @@ public static class ProjectSecrets
         {
             var display = Path.Combine(".lab", SshKeys.PrivateKeyFileName);
             return SshKeys.Load(new SourceText(display, File.ReadAllText(privatePath)), SshKeys.Comment(lab), diagnostics)
-                ?? throw new UsageException($"cannot read the lab's SSH key {display}; remove it to have a new one made");
+                ?? throw new ProjectInputException($"cannot read the lab's SSH key {display}; remove it to have a new one made");
         }
         var pair = SshKeys.Generate(lab);
         if (!save) return pair;
@@ -93,7 +93,7 @@ public static class ProjectSecrets
                 password ??= AdminPassword(getVariable, prompt);
                 // Before any seed exists: Windows Setup would not say that it refused the password.
                 if (WindowsPassword.Problem(password, ["Administrator", vm.User]) is { } problem)
-                    throw new UsageException($"{AdminPasswordVariable} does not meet Windows' password rules for VM '{vm.Name}': {problem}");
+                    throw new ProjectInputException($"{AdminPasswordVariable} does not meet Windows' password rules for VM '{vm.Name}': {problem}");
             }
             return new GuestSecrets(publicKey, vm.Os == GuestOs.Windows ? password : null)
             {
@@ -110,7 +110,7 @@ public static class ProjectSecrets
         var password = getVariable(AdminPasswordVariable);
         if (string.IsNullOrEmpty(password)) password = prompt?.Invoke();
         if (string.IsNullOrEmpty(password))
-            throw new UsageException($"this lab has Windows VMs: set {AdminPasswordVariable} to their administrator password (it is never written to the Labfile or printed)");
+            throw new ProjectInputException($"this lab has Windows VMs: set {AdminPasswordVariable} to their administrator password (it is never written to the Labfile or printed)");
         return password;
     }
 }

@@ -36,7 +36,7 @@ public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<string, VmPla
         var rendered = renderer.Render(plan.Lab, vm, secrets(plan.Lab, vm));
         foreach (var d in rendered.Diagnostics) diagnostics.Add(d);
         if (rendered.HasErrors) return (rendered, null);
-        var iso = SeedIsoWriter.Build(GuestLayer.SeedVolumeLabel, [.. rendered.Files.Select(f => new IsoFile(f.Name, f.Content))], Timestamp);
+        var iso = SeedIsoWriter.Build(SeedIsoWriter.NoCloudVolumeLabel, [.. rendered.Files.Select(f => new IsoFile(f.Name, f.Content))], Timestamp);
         var hash = Convert.ToHexStringLower(HMACSHA256.HashData(_nameKey.Value, iso))[..12];
         // Every seed is written owner-only: a Windows seed carries the (encoded) administrator password,
         // a Linux one whatever the Labfile's user_data holds (tokens, keys).

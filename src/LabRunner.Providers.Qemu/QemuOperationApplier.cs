@@ -129,17 +129,17 @@ internal sealed class QemuOperationApplier(QemuHost host, QemuNftTable nftTable,
         RemoveSwitch op => networks.RemoveSwitchAsync(op, context, ct),
         SetSwitchNotes op => networks.SetSwitchNotesAsync(op, ct),
         CreateDisk op => vms.CreateDiskAsync(op, ct),
-        CreateVm op => Sync(() => vms.CreateVm(op)),
-        SetVmHardware op => Sync(() => vms.UpdateOffline(op, e => e with { Cpus = op.Cpus, MemoryBytes = op.MemoryBytes })),
-        AddVmAdapter op => Sync(() => vms.UpdateOffline(op, e => e.Adapters.Any(a => QemuHost.SameName(a.Name, op.AdapterName))
+        CreateVm op => DoneAtOnce(() => vms.CreateVm(op)),
+        SetVmHardware op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Cpus = op.Cpus, MemoryBytes = op.MemoryBytes })),
+        AddVmAdapter op => DoneAtOnce(() => vms.UpdateOffline(op, e => e.Adapters.Any(a => QemuHost.SameName(a.Name, op.AdapterName))
             ? throw QemuHost.Refuse(HostErrorKind.AlreadyExists, op, $"the VM already has an adapter '{op.AdapterName}'.")
             : e with { Adapters = e.Adapters.Add(new VmAdapterEntry(op.AdapterName, op.SwitchName, op.Mac.ToString(':').ToLowerInvariant(), InterfaceNames.TapOf(e.Name, op.AdapterName))) })),
-        RemoveVmAdapter op => Sync(() => vms.UpdateOffline(op, e => e with { Adapters = [.. e.Adapters.Where(a => !QemuHost.SameName(a.Name, op.AdapterName))] })),
+        RemoveVmAdapter op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Adapters = [.. e.Adapters.Where(a => !QemuHost.SameName(a.Name, op.AdapterName))] })),
         ConnectVmAdapter op => vms.ConnectVmAdapterAsync(op, ct),
-        AttachSeed op => Sync(() => vms.UpdateOffline(op, e => e with { Seed = op.IsoPath })),
-        DisableAutomaticSnapshots op => Sync(() => host.Entry(op)),
-        DiscardSuspendedState op => Sync(() => host.Entry(op)),
-        SetFirmware op => Sync(() =>
+        AttachSeed op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Seed = op.IsoPath })),
+        DisableAutomaticSnapshots op => DoneAtOnce(() => host.Entry(op)),
+        DiscardSuspendedState op => DoneAtOnce(() => host.Entry(op)),
+        SetFirmware op => DoneAtOnce(() =>
         {
             if (op.SecureBoot)
                 throw QemuHost.Refuse(HostErrorKind.Failed, op, "QEMU boots generation 2 VMs with OVMF without secure boot; a plan for QEMU never asks for it (this is a bug in LabRunner: please report it).");
@@ -149,12 +149,13 @@ internal sealed class QemuOperationApplier(QemuHost host, QemuNftTable nftTable,
         StopVm op => vms.StopVmAsync(op, ct),
         ResumeVm op => vms.ResumeVmAsync(op, ct),
         RemoveVm op => vms.RemoveVmAsync(op, ct),
-        RemoveFile op => Sync(() => File.Delete(op.Path)),
-        SetVmNotes op => Sync(() => host.Registry.Save(host.Entry(op) with { Notes = op.Notes })),
+        RemoveFile op => DoneAtOnce(() => File.Delete(op.Path)),
+        SetVmNotes op => DoneAtOnce(() => host.Registry.Save(host.Entry(op) with { Notes = op.Notes })),
         _ => throw QemuHost.Refuse(HostErrorKind.Failed, operation, $"the QEMU provider does not know the operation {operation.GetType().Name}."),
     };
 
-    private static Task Sync(Action action)
+    /// <summary>An operation on the provider's own files only (its registry, a VM's folder): done before it returns, nothing to wait for.</summary>
+    private static Task DoneAtOnce(Action action)
     {
         action();
         return Task.CompletedTask;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -53,7 +52,7 @@ public sealed class SimulatedHost
     private int _callsSinceFaultSet;
     private long _mutations;
     private SimulatedHostState? _open;
-    private FileStream? _openLock;
+    private FileLock? _openLock;
     private int _openBatches;
     private bool _openChanged;
 
@@ -367,10 +366,9 @@ public sealed class SimulatedHost
         }
     }
 
-    private FileStream AcquireFileLock()
+    private FileLock AcquireFileLock()
     {
         var path = FilePath! + ".lock";
-        var clock = Stopwatch.StartNew();
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
@@ -379,28 +377,20 @@ public sealed class SimulatedHost
         {
             throw Unavailable($"The folder of the simulated host file '{FilePath}' cannot be created: {FileFailure.Reason(e)}.");
         }
-        while (true)
+        try
         {
-            try
-            {
-                // FileShare.None is exclusive across processes (on Unix .NET takes an flock on the file).
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (clock.Elapsed < LockTimeout)
-            {
-                Thread.Sleep(Random.Shared.Next(2, 15));
-            }
-            catch (IOException)
-            {
-                throw Unavailable(string.Create(CultureInfo.InvariantCulture,
-                    $"Another process has held the lock '{path}' of the simulated host for more than {LockTimeout.TotalSeconds:0} s. Wait for it to finish (or end it), then run the command again."));
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                throw Unavailable(Directory.Exists(path)
-                    ? $"The lock file '{path}' of the simulated host is a folder; remove it (LabRunner creates the lock file itself)."
-                    : $"The lock file '{path}' of the simulated host cannot be opened: {FileFailure.Reason(e)}.");
-            }
+            return FileLock.Acquire(path, LockTimeout, ownerOnly: false);
+        }
+        catch (TimeoutException)
+        {
+            throw Unavailable(string.Create(CultureInfo.InvariantCulture,
+                $"Another process has held the lock '{path}' of the simulated host for more than {LockTimeout.TotalSeconds:0} s. Wait for it to finish (or end it), then run the command again."));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unavailable(Directory.Exists(path)
+                ? $"The lock file '{path}' of the simulated host is a folder; remove it (LabRunner creates the lock file itself)."
+                : $"The lock file '{path}' of the simulated host cannot be opened: {FileFailure.Reason(e)}.");
         }
     }
 

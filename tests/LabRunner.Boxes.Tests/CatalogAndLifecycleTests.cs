@@ -100,7 +100,7 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
         var added = await AddFromCatalogAsync(catalog);
         using var project = new TempFolder();
         Directory.CreateDirectory(Path.Combine(project.Path, ".lab"));
-        await _store.Store.RecordUsesAsync(project.Path, "webshop", [new BoxUse("acme/debian", "1.0.0", "qemu")], default);
+        await _store.Store.RecordUsesAsync(project.Path, "webshop", [new BoxUse("acme/debian", BoxVersion.Parse("1.0.0"), "qemu")], default);
 
         var ex = await Assert.ThrowsAsync<BoxException>(() => _store.Service.RemoveAsync("acme/debian", null, false, false, null, default));
         var listedUsers = _store.Store.UsersOf(added.Box);
@@ -124,7 +124,7 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
         await AddFromCatalogAsync(ServeCatalog("1.0.0"));
         using var project = new TempFolder();
         Directory.CreateDirectory(Path.Combine(project.Path, ".lab"));
-        await _store.Store.RecordUsesAsync(project.Path, "webshop", [new BoxUse("acme/debian", "1.0.0", "qemu")], default);
+        await _store.Store.RecordUsesAsync(project.Path, "webshop", [new BoxUse("acme/debian", BoxVersion.Parse("1.0.0"), "qemu")], default);
         var uses = Path.Combine(_store.Store.Root, "uses.json");
         File.WriteAllText(uses, damaged);
 
@@ -164,7 +164,7 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
         Directory.CreateDirectory(_store.Store.Root);
         File.WriteAllText(uses, "{\"labs\": [{\"project\": \"/srv/other\", \"lab\": \"other\", \"boxes\": [");
 
-        var ex = await Assert.ThrowsAsync<BoxException>(() => _store.Store.RecordUsesAsync("/srv/mine", "mine", [new BoxUse("b", "1", "qemu")], default));
+        var ex = await Assert.ThrowsAsync<BoxException>(() => _store.Store.RecordUsesAsync("/srv/mine", "mine", [new BoxUse("b", BoxVersion.Parse("1"), "qemu")], default));
 
         Assert.Equal(BoxErrorKind.Damaged, ex.Kind);
         Assert.False(File.Exists(uses));
@@ -176,7 +176,7 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
     {
         await AddFromCatalogAsync(ServeCatalog("1.0.0"));
         var gone = Path.Combine(Path.GetTempPath(), "labrunner-gone-" + Guid.NewGuid().ToString("N"));
-        await _store.Store.RecordUsesAsync(gone, "old", [new BoxUse("acme/debian", "1.0.0", "qemu")], default);
+        await _store.Store.RecordUsesAsync(gone, "old", [new BoxUse("acme/debian", BoxVersion.Parse("1.0.0"), "qemu")], default);
 
         var removed = await _store.Service.RemoveAsync("acme/debian", BoxVersion.Parse("1.0.0"), false, false, null, default);
 
@@ -223,12 +223,48 @@ public sealed class CatalogAndLifecycleTests : IAsyncLifetime, IDisposable
         foreach (var v in new[] { "1.0.0", "1.1.0", "1.2.0" }) await AddFromCatalogAsync(catalog, "= " + v);
         using var project = new TempFolder();
         Directory.CreateDirectory(Path.Combine(project.Path, ".lab"));
-        await _store.Store.RecordUsesAsync(project.Path, "pinned", [new BoxUse("acme/debian", "1.0.0", "qemu")], default);
+        await _store.Store.RecordUsesAsync(project.Path, "pinned", [new BoxUse("acme/debian", BoxVersion.Parse("1.0.0"), "qemu")], default);
 
         var pruned = await _store.Service.PruneAsync(dryRun: false, default);
 
         Assert.Equal(["1.1.0"], pruned.Boxes.Select(b => b.Manifest.Version));
         Assert.Equal(["1.2.0", "1.0.0"], _store.Store.List().Select(b => b.Manifest.Version));
+    }
+
+    [Fact]
+    public async Task A_use_recorded_with_a_version_that_is_not_one_makes_prune_refuse_rather_than_remove_a_box_in_use()
+    {
+        var catalog = ServeCatalog("1.0.0", "1.1.0");
+        foreach (var v in new[] { "1.0.0", "1.1.0" }) await AddFromCatalogAsync(catalog, "= " + v);
+        using var project = new TempFolder();
+        Directory.CreateDirectory(Path.Combine(project.Path, ".lab"));
+        await _store.Store.RecordUsesAsync(project.Path, "pinned", [new BoxUse("acme/debian", BoxVersion.Parse("1.0.0"), "qemu")], default);
+        var uses = Path.Combine(_store.Store.Root, "uses.json");
+        await File.WriteAllTextAsync(uses, (await File.ReadAllTextAsync(uses)).Replace("\"1.0.0\"", "\"1.0.0-\"", StringComparison.Ordinal));
+
+        var ex = await Assert.ThrowsAsync<BoxException>(() => _store.Service.PruneAsync(dryRun: false, default));
+
+        Assert.Equal(BoxErrorKind.Damaged, ex.Kind);
+        Assert.Equal(["1.1.0", "1.0.0"], _store.Store.List().Select(b => b.Manifest.Version));
+    }
+
+    [Fact]
+    public async Task A_box_installed_for_a_provider_labrunner_does_not_know_is_not_outdated_or_updated_as_a_hyperv_box()
+    {
+        var first = ServeCatalog("1.0.0");
+        var added = await AddFromCatalogAsync(first);
+        ServeCatalog("1.0.0", "1.1.0");
+        var manifest = Path.Combine(added.Box.Folder, "box.json");
+        await File.WriteAllTextAsync(manifest, (await File.ReadAllTextAsync(manifest)).Replace("\"provider\": \"qemu\"", "\"provider\": \"virtualbox\"", StringComparison.Ordinal));
+
+        var outdated = Assert.Single(await _store.Service.OutdatedAsync(null, default));
+        var updated = await _store.Service.UpdateAsync(null, NullBoxReporter.Instance, default);
+
+        Assert.Equal("virtualbox", outdated.Provider);
+        Assert.Null(outdated.Latest);
+        Assert.Contains("'virtualbox'", outdated.Error, StringComparison.Ordinal);
+        Assert.Empty(updated);
+        Assert.Equal(["1.0.0"], _store.Store.List().Select(b => b.Manifest.Version));
     }
 }
 

@@ -142,4 +142,17 @@ public sealed class DownloadMessageTests : IAsyncLifetime, IDisposable
         Assert.Equal([part], (await Service().PruneAsync(dryRun: false, default)).Leftovers);
         Assert.False(File.Exists(part));
     }
+
+    [Fact]
+    public async Task A_folder_where_the_stores_lock_belongs_is_a_box_error_naming_it()
+    {
+        var path = Path.Combine(_store.Store.Root, ".lock");
+        Directory.CreateDirectory(path);
+
+        var ex = await Assert.ThrowsAsync<BoxException>(() => _store.Store.LockAsync(TimeSpan.FromSeconds(2), null, default));
+
+        Assert.Equal(BoxErrorKind.Damaged, ex.Kind);
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("is a folder", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LabRunner.Boxes;
+using LabRunner.Core.Boxes;
 using LabRunner.Boxes.Tests.Support;
 
 namespace LabRunner.Cli.Tests;
@@ -88,7 +89,7 @@ public sealed class BoxCliTests : IAsyncLifetime, IDisposable
         var disk = _files.RandomRaw("disk.img", 1 << 20);
         Assert.Equal(0, (await Lab("box", "add", "tiny", _server.ServeFile("disk.img", disk).ToString())).ExitCode);
         Directory.CreateDirectory(Path.Combine(_project.Root, ".lab"));
-        await BoxStore.ForHome(_env["LABRUNNER_HOME"]).RecordUsesAsync(_project.Root, "webshop", [new BoxUse("tiny", "0", "qemu")], default);
+        await BoxStore.ForHome(_env["LABRUNNER_HOME"]).RecordUsesAsync(_project.Root, "webshop", [new BoxUse("tiny", BoxVersion.Parse("0"), "qemu")], default);
 
         var list = await Lab("box", "list", "--json");
         var remove = await Lab("box", "remove", "tiny");

@@ -6,6 +6,7 @@ using LabRunner.Core.Errors;
 using LabRunner.Core.Hosting;
 using LabRunner.Engine;
 using LabRunner.Engine.Guests;
+using LabRunner.Engine.Lifecycle;
 using LabRunner.HostCommon.Running;
 using LabRunner.Providers.HyperV.Cim;
 using LabRunner.Providers.HyperV.Running;
@@ -52,9 +53,22 @@ public sealed class ErrorMappingTests : IDisposable
         Assert.Contains(assemblies.SelectMany(a => a.GetTypes()), t => t == typeof(BoxException));
     }
 
+    [Fact]
+    public void Usage_errors_of_the_command_line_are_the_CLIs_own_and_the_engine_reports_its_own_kinds()
+    {
+        var engine = typeof(LabEngine).Assembly.GetTypes();
+
+        Assert.Equal(typeof(LabApp).Assembly, typeof(UsageException).Assembly);
+        Assert.DoesNotContain(engine, t => t.Name == nameof(UsageException));
+        Assert.All(engine.Where(t => typeof(LabRunnerException).IsAssignableFrom(t)), t => Assert.NotEqual(typeof(LabApp).Assembly, t.Assembly));
+    }
+
     public static TheoryData<string, int, string> Errors() => new()
     {
         { nameof(UsageException), ExitCodes.Usage, "usage_error" },
+        { nameof(ProjectInputException), ExitCodes.Usage, "usage_error" },
+        { nameof(UnknownVmException), ExitCodes.Usage, "usage_error" },
+        { nameof(NoGuestsException), ExitCodes.Usage, "usage_error" },
         { nameof(HostUnavailableException), ExitCodes.HostFailure, "host_failure" },
         { nameof(HostCommandStartException), ExitCodes.HostFailure, "host_failure" },
         { nameof(HostCommandFailedException), ExitCodes.HostFailure, "host_failure" },
@@ -78,6 +92,9 @@ public sealed class ErrorMappingTests : IDisposable
         return name switch
         {
             nameof(UsageException) => new UsageException("the message"),
+            nameof(ProjectInputException) => new ProjectInputException("the message"),
+            nameof(UnknownVmException) => new UnknownVmException("the message"),
+            nameof(NoGuestsException) => new NoGuestsException("the message"),
             nameof(HostUnavailableException) => new HostUnavailableException(new HostError(HostErrorKind.AccessDenied, "the message")),
             nameof(HostCommandStartException) => new HostCommandStartException(command, cause),
             nameof(HostCommandFailedException) => new HostCommandFailedException(command, new HostCommandResult(1, "", "the message")),

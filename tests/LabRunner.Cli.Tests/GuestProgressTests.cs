@@ -97,7 +97,7 @@ public sealed class GuestProgressTests : IDisposable
             GuestConnector = guest,
             Time = _timers,
         };
-        var exit = await GuestSteps.RunAsync(project, services, provider: null, env, quiet: false, plan, [.. vms.Select(v => new GuestRequest(v, Provision: true))], ct);
+        var (exit, _) = await GuestSteps.WaitAsync(project, services, provider: null, env, quiet: false, plan, [.. vms.Select(v => new GuestRequest(v, Provision: true))], ct);
         return (exit, console.Output, error.ToString());
     }
 

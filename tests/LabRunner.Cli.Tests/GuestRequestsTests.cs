@@ -1,6 +1,7 @@
 using LabRunner.Cli.Commands;
 using LabRunner.Engine;
 using LabRunner.Engine.Guests;
+using LabRunner.Engine.Lifecycle;
 using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Cli.Tests;
@@ -34,7 +35,7 @@ public sealed class GuestRequestsTests : IDisposable
     [Fact]
     public void An_idle_up_waits_only_for_the_vms_never_seen_ready_and_provisions_none()
     {
-        var requests = GuestSteps.Requests(Result(EngineOutcome.NothingToDo), new HashSet<string>(), [], ["a", "B"], provisionAll: false, provisionNone: false);
+        var requests = GuestStage.Requests(Result(EngineOutcome.NothingToDo), new HashSet<string>(), [], ["a", "B"], provisionAll: false, provisionNone: false);
 
         Assert.Equal(["c"], Describe(requests));
     }
@@ -42,7 +43,7 @@ public sealed class GuestRequestsTests : IDisposable
     [Fact]
     public void An_idle_up_with_every_vm_seen_ready_waits_for_none()
     {
-        var requests = GuestSteps.Requests(Result(EngineOutcome.NothingToDo), new HashSet<string>(), [], ["a", "b", "c"], provisionAll: false, provisionNone: false);
+        var requests = GuestStage.Requests(Result(EngineOutcome.NothingToDo), new HashSet<string>(), [], ["a", "b", "c"], provisionAll: false, provisionNone: false);
 
         Assert.Empty(requests);
     }
@@ -52,7 +53,7 @@ public sealed class GuestRequestsTests : IDisposable
     {
         var result = Result(EngineOutcome.Done, new VmOutcome("b", VmOutcomeKind.Done), new VmOutcome("a", VmOutcomeKind.NothingToDo));
 
-        var requests = GuestSteps.Requests(result, new HashSet<string>(), ["b"], ["a", "b", "c"], provisionAll: false, provisionNone: false);
+        var requests = GuestStage.Requests(result, new HashSet<string>(), ["b"], ["a", "b", "c"], provisionAll: false, provisionNone: false);
 
         Assert.Equal(["b+provision"], Describe(requests));
     }
@@ -62,8 +63,8 @@ public sealed class GuestRequestsTests : IDisposable
     {
         var result = Result(EngineOutcome.Done, new VmOutcome("a", VmOutcomeKind.Failed), new VmOutcome("b", VmOutcomeKind.Done));
 
-        var named = GuestSteps.Requests(result, new HashSet<string> { "a", "b" }, ["a", "b"], [], provisionAll: false, provisionNone: false);
-        var all = GuestSteps.Requests(result, new HashSet<string>(), ["a", "b"], [], provisionAll: false, provisionNone: false);
+        var named = GuestStage.Requests(result, new HashSet<string> { "a", "b" }, ["a", "b"], [], provisionAll: false, provisionNone: false);
+        var all = GuestStage.Requests(result, new HashSet<string>(), ["a", "b"], [], provisionAll: false, provisionNone: false);
 
         Assert.Equal(["b+provision"], Describe(named));
         Assert.Equal(["b+provision", "c"], Describe(all));
@@ -74,8 +75,8 @@ public sealed class GuestRequestsTests : IDisposable
     {
         var result = Result(EngineOutcome.Done, new VmOutcome("b", VmOutcomeKind.Done));
 
-        var every = GuestSteps.Requests(result, new HashSet<string>(), ["b"], ["a", "b", "c"], provisionAll: true, provisionNone: false);
-        var none = GuestSteps.Requests(result, new HashSet<string>(), ["b"], ["a", "c"], provisionAll: false, provisionNone: true);
+        var every = GuestStage.Requests(result, new HashSet<string>(), ["b"], ["a", "b", "c"], provisionAll: true, provisionNone: false);
+        var none = GuestStage.Requests(result, new HashSet<string>(), ["b"], ["a", "c"], provisionAll: false, provisionNone: true);
 
         Assert.Equal(["a+provision", "b+provision", "c+provision"], Describe(every));
         Assert.Equal(["b"], Describe(none));

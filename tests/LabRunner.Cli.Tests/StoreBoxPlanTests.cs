@@ -46,13 +46,13 @@ public sealed class StoreBoxPlanTests : IAsyncLifetime, IDisposable
     /// What 'lab up' does for the QEMU provider before it creates anything (add the lab's missing boxes), and the
     /// base disk it then gives each VM: run in-process, since a real 'lab up' on QEMU would boot the guest.
     /// </summary>
-    private async Task<(int? Exit, string Output, string BoxDisk)> UpBoxStepForQemuAsync()
+    private async Task<(Core.Errors.LabRunnerException? Failure, string Output, string BoxDisk)> UpBoxStepForQemuAsync()
     {
         var console = new TestConsole().Width(200);
         var env = new CliEnvironment(console, new StringWriter(), _project.Root, name => _env.GetValueOrDefault(name));
         var project = LabBoxes.WithStore(LabProject.Open(null, _project.Root, env.GetVariable, QemuRules.Instance), env, QemuProviderDescriptor.BoxSupport);
-        var exit = await LabBoxes.EnsureAsync(project, env, BoxTarget.Qemu, json: false, CancellationToken.None);
-        return (exit, console.Output, project.BoxPath(project.Load().Lab!, "debian-12"));
+        var failure = await LabBoxes.EnsureAsync(project, env, QemuProviderDescriptor.BoxSupport, json: false, CancellationToken.None);
+        return (failure, console.Output, project.BoxPath(project.Load().Lab!, "debian-12"));
     }
 
     private static string Labfile(string url, string version) => $"""
@@ -109,7 +109,7 @@ public sealed class StoreBoxPlanTests : IAsyncLifetime, IDisposable
                 (box.GetProperty("name").GetString(), box.GetProperty("constraint").GetString(), box.GetProperty("in_store").GetBoolean(),
                  box.GetProperty("version").GetString(), box.GetProperty("provider").GetString(), box.GetProperty("disk").GetString()));
         }
-        Assert.Null(up.Exit);
+        Assert.Null(up.Failure);
         Assert.DoesNotContain("Adding box", up.Output, StringComparison.Ordinal);
         Assert.Equal(disk, up.BoxDisk);
         Assert.Equal(fetchedByAdd, _server.Requests.Count); // neither the catalog nor a .box was asked for again

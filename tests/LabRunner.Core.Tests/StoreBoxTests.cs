@@ -33,7 +33,7 @@ public class StoreBoxTests
 
         Expect.NoErrors(result.Diagnostics);
         var box = Assert.Single(result.Lab!.Boxes);
-        Assert.Equal((true, null, "~> 1.2", ""), (box.FromStore, box.Url, box.Version, box.Path));
+        Assert.Equal((true, null, "~> 1.2", ""), (box.FromStore, box.Url, box.Version?.Text, box.Path));
     }
 
     [Fact]

@@ -39,4 +39,21 @@ public sealed class HostLockTests : IDisposable
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains("is a folder", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_lock_file_that_cannot_be_opened_is_reported_at_once_not_as_held_by_another_command()
+    {
+        // A link to a place that does not exist: nobody holds the lock, the file just cannot be made.
+        Directory.CreateDirectory(_folder);
+        var path = Path.Combine(_folder, "host.lock");
+        File.CreateSymbolicLink(path, Path.Combine(_folder, "no-such-folder", "host.lock"));
+        var waited = false;
+
+        var error = await Assert.ThrowsAsync<HostUnavailableException>(() =>
+            HostLock.AcquireAsync(path, TimeSpan.FromSeconds(2), () => waited = true, CancellationToken.None));
+
+        Assert.False(waited);
+        Assert.DoesNotContain("Another lab command", error.Message, StringComparison.Ordinal);
+        Assert.Contains(path, error.Message, StringComparison.Ordinal);
+    }
 }

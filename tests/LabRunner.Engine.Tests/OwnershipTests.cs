@@ -63,7 +63,7 @@ public class OwnershipTests
         var up = await Run(lab, host, ReconcileMode.Up);
         var down = await Run(lab, host, ReconcileMode.Down);
 
-        Assert.All(status.Vms, v => Assert.Equal("running", v.State));
+        Assert.All(status.Vms, v => Assert.Equal(LabVmState.Running, v.State));
         Assert.True(up.Outcome == EngineOutcome.Done, Why(up));
         // The seeds went with .lab; up wrote them again and the VMs hold them.
         Assert.All(host.GetInventory([]).Vms.SelectMany(v => v.DvdDrives), d => Assert.True(File.Exists(d.Path), d.Path));
@@ -136,7 +136,7 @@ public class OwnershipTests
         Assert.Equal(mutations, host.MutationCount);
         Assert.Contains(up.Reconciliation!.Conflicts, c => c.Message.Contains("copy", StringComparison.Ordinal) && c.Message.Contains(original.ProjectDirectory, StringComparison.Ordinal));
         Assert.Contains(up.Reconciliation.Conflicts, c => c.Message.Contains("rename the lab", StringComparison.OrdinalIgnoreCase));
-        Assert.All(status.Vms, v => Assert.Equal("foreign", v.State));
+        Assert.All(status.Vms, v => Assert.Equal(LabVmState.Foreign, v.State));
         Assert.Equal(EngineOutcome.NothingToDo, (await Run(original, host, ReconcileMode.Up)).Outcome);
         Assert.Equal(EngineOutcome.Done, (await Run(original, host, ReconcileMode.Down)).Outcome);
     }

@@ -37,7 +37,7 @@ public sealed class StoreBoxEngineTests : IDisposable
         var disk = Path.Combine(_store, name, version, "hyperv-vhdx", "box.vhdx");
         Directory.CreateDirectory(Path.GetDirectoryName(disk)!);
         File.WriteAllBytes(disk, new byte[4096]);
-        var box = new StoreBox(disk, name, version, "hyperv");
+        var box = new StoreBox(disk, name, BoxVersion.Parse(version), "hyperv");
         _installed.Add(box);
         return box;
     }
@@ -46,9 +46,9 @@ public sealed class StoreBoxEngineTests : IDisposable
     private StoreBox? Resolve(BoxDefinition box)
     {
         _asked.Add(box);
-        var constraint = box.Version is { } text ? VersionConstraint.Parse(text) : VersionConstraint.Any;
-        return _installed.Where(b => b.Name == box.Name && constraint.Admits(BoxVersion.Parse(b.Version)))
-            .OrderByDescending(b => BoxVersion.Parse(b.Version)).FirstOrDefault();
+        var constraint = box.Version ?? VersionConstraint.Any;
+        return _installed.Where(b => b.Name == box.Name && constraint.Admits(b.Version))
+            .OrderByDescending(b => b.Version).FirstOrDefault();
     }
 
     private LabProject WithStore(LabProject project) => project.WithBoxStore("hyperv", Resolve);
@@ -88,7 +88,7 @@ public sealed class StoreBoxEngineTests : IDisposable
 
         Assert.True(up.Outcome == EngineOutcome.Done, string.Join("\n", up.Diagnostics));
         Assert.Equal(fits.DiskPath, ParentOfDisk(host, "web"));
-        Assert.All(_asked, b => Assert.Equal("~> 1.2", b.Version));
+        Assert.All(_asked, b => Assert.Equal("~> 1.2", b.Version?.Text));
     }
 
     [Fact]

@@ -19,9 +19,9 @@ public class UnknownVmStateTests
         var status = await lab.Engine(provider).StatusAsync(CancellationToken.None);
 
         var web = status.Vms.Single(v => v.Name == "web");
-        Assert.Equal("unknown", web.State);
+        Assert.Equal(LabVmState.Unknown, web.State);
         Assert.Equal("its monitor did not greet within 5 s", web.StateReason);
-        Assert.All(status.Vms.Where(v => v.Name != "web"), v => Assert.Equal(("running", (string?)null), (v.State, v.StateReason)));
+        Assert.All(status.Vms.Where(v => v.Name != "web"), v => Assert.Equal((LabVmState.Running, (string?)null), (v.State, v.StateReason)));
     }
 
     /// <summary>The simulated host, except that one VM's state cannot be read.</summary>

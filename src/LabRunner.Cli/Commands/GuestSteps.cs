@@ -7,6 +7,7 @@ using LabRunner.Core.Planning;
 using LabRunner.Core.Providers;
 using LabRunner.Engine;
 using LabRunner.Engine.Guests;
+using LabRunner.Engine.Lifecycle;
 
 namespace LabRunner.Cli.Commands;
 
@@ -18,6 +19,13 @@ public sealed class GuestOptions
     public Option<bool> Provision { get; } = new("--provision") { Description = "Run the provisioners also on VMs that were already running" };
 
     public Option<bool> NoProvision { get; } = new("--no-provision") { Description = "Wait for the guests but run no provisioners" };
+
+    /// <summary>What this command line asks of the guests after they start.</summary>
+    public GuestPolicy Policy(ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(parse);
+        return new GuestPolicy(parse.GetValue(NoWait), ProvisionAll: parse.GetValue(Provision), ProvisionNone: parse.GetValue(NoProvision));
+    }
 
     public void AddTo(Command command)
     {
@@ -33,74 +41,34 @@ public sealed class GuestOptions
 }
 
 /// <summary>
-/// After the host work of 'up' / 'reload': wait until every VM the run concerned is ready, in parallel,
-/// and run its provisioners (on the VMs this run started, or every running one with --provision).
+/// The guests' part of 'up', 'reload' and 'provision' as the CLI shows it: how LabRunner reaches guests, and each
+/// VM's outcome once the Engine's guest stage (<see cref="GuestStage"/>) is done.
 /// </summary>
 public static class GuestSteps
 {
-    /// <returns>The exit code for the guests (0 when none failed) and each VM's outcome; no outcomes when nothing was waited for.</returns>
-    public static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> AfterStartAsync(ParseResult parse, GuestOptions options, EngineResult result, LabProject project, Services services,
-        ProviderHost host, CliEnvironment env, bool quiet, IReadOnlySet<string> targets, CancellationToken ct)
+    /// <summary>How LabRunner reaches this command's guests: the services' connector and clock, and the administrator password asked for here.</summary>
+    public static GuestAccess Access(Services services, CliEnvironment env)
     {
-        if (result.Plan is null || result.Outcome is not (EngineOutcome.Done or EngineOutcome.NothingToDo) || host.Provider.Capability<IGuestBoot>() is null)
-            return (ExitCodes.Success, []);
-        var started = result.Reconciliation?.All.OfType<StartVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
-        var created = result.Reconciliation?.All.OfType<CreateVm>().Select(s => s.VmName).ToHashSet(StringComparer.OrdinalIgnoreCase) ?? [];
-        var startedVms = result.Plan.Vms.Where(v => started.Contains(v.HostVmName) || created.Contains(v.HostVmName)).Select(v => v.Name).ToList();
-        var createdVms = result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name).ToList();
-        // Whatever comes next, a VM this run (re)started has not been seen ready since; and a VM made anew has run
-        // nothing yet, whatever state.json remembers of an earlier VM of that name.
-        var state = ProjectState.Update(project.StateDirectory, s => s.SetReady(startedVms, ready: false) | s.ForgetProvisioned(createdVms));
-        if (parse.GetValue(options.NoWait)) return (ExitCodes.Success, []);
-        var requests = Requests(result, targets, startedVms, state.ReadyVms,
-            provisionAll: parse.GetValue(options.Provision), provisionNone: parse.GetValue(options.NoProvision));
-        return await WaitAsync(project, services, host.Provider, env, quiet, result.Plan, requests, ct).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(services);
+        return new GuestAccess(services.GuestConnector, services.Time, () => AdminPassword(env));
     }
 
-    /// <summary>
-    /// The VMs to wait for after 'up'/'reload' (in the Labfile's order): of the VMs the command concerned and did not fail,
-    /// those it started, those never seen ready since they last started (after --no-wait, an interrupted 'up', a start
-    /// outside LabRunner), and with --provision every one. Provisioners run on the started ones, or all with --provision.
-    /// </summary>
-    public static IReadOnlyList<GuestRequest> Requests(EngineResult result, IReadOnlySet<string> targets, IReadOnlyCollection<string> started,
-        IReadOnlyCollection<string> ready, bool provisionAll, bool provisionNone)
-    {
-        ArgumentNullException.ThrowIfNull(result);
-        ArgumentNullException.ThrowIfNull(targets);
-        var failed = result.VmOutcomes.Where(o => o.Kind is not (VmOutcomeKind.Done or VmOutcomeKind.NothingToDo)).Select(o => o.Vm).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        return
-        [
-            .. (result.Plan?.Vms ?? [])
-                .Where(v => (targets.Count == 0 || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)) && !failed.Contains(v.Name))
-                .Where(v => provisionAll || started.Contains(v.Name, StringComparer.OrdinalIgnoreCase) || !ready.Contains(v.Name, StringComparer.OrdinalIgnoreCase))
-                .Select(v => new GuestRequest(v.Name, !provisionNone && (provisionAll || started.Contains(v.Name, StringComparer.OrdinalIgnoreCase)))),
-        ];
-    }
-
-    /// <summary>
-    /// Waits for (and provisions) <paramref name="requests"/>; prints each failure; exit 3 when any VM failed.
-    /// <paramref name="provider"/>'s capabilities are used where it has them: a way into Windows guests without a network
-    /// (PowerShell Direct), the VMs' consoles for a guest that did not become ready.
-    /// </summary>
-    public static async Task<int> RunAsync(LabProject project, Services services, IHostProvider? provider, CliEnvironment env, bool quiet, LabPlan plan,
-        IReadOnlyList<GuestRequest> requests, CancellationToken ct) =>
-        (await WaitAsync(project, services, provider, env, quiet, plan, requests, ct).ConfigureAwait(false)).Exit;
-
+    /// <summary>Waits for (and provisions) <paramref name="requests"/> through the Engine's guest stage; prints each failure; exit 3 when any VM failed.</summary>
     internal static async Task<(int Exit, ImmutableArray<GuestOutcome> Guests)> WaitAsync(LabProject project, Services services, IHostProvider? provider, CliEnvironment env, bool quiet, LabPlan plan,
         IReadOnlyList<GuestRequest> requests, CancellationToken ct)
     {
-        if (requests.Count == 0) return (ExitCodes.Success, []);
-        var loaded = project.Load();
-        if (loaded.Lab is null) return (ExitCodes.InvalidLabfile, []);
-        if (!quiet) env.Stdout.WriteLine($"==> guests: waiting for {string.Join(", ", requests.Select(r => r.Vm))}");
-        var direct = provider?.Capability<IDirectGuestAccess>() is { } access ? new DirectGuests(access, () => AdminPassword(env)) : null;
-        Task<ImmutableArray<GuestOutcome>> Work(IGuestReporter reporter) =>
-            new GuestWork(project, services.GuestConnector, services.Time, reporter) { Direct = direct, ConsoleLog = provider?.Capability<IConsoleLog>() }.RunAsync(loaded.Lab, plan, requests, ct);
-        // A live row per VM on a terminal; plain lines when redirected. Failures and cloud-init's problems follow either way.
-        var outcomes = !quiet && LiveReporter.Suits(env)
-            ? await LiveGuestReporter.RunAsync(env, services.Time, requests.Select(r => r.Vm), Work).ConfigureAwait(false)
-            : await Work(new GuestLineReporter(env, quiet)).ConfigureAwait(false);
-        foreach (var o in outcomes)
+        var stage = await new GuestStage(project, provider, Access(services, env))
+            .RunAsync(plan, requests, new LifecycleView(env, services.Time, quiet, liveHost: false), ct).ConfigureAwait(false);
+        return (Report(env, quiet, stage), stage.Outcomes);
+    }
+
+    /// <summary>Prints each VM's outcome (ready lines only without <paramref name="quiet"/>, failures always); returns the guests' exit code.</summary>
+    public static int Report(CliEnvironment env, bool quiet, GuestStageResult stage)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(stage);
+        if (stage.LabfileInvalid) return ExitCodes.InvalidLabfile;
+        foreach (var o in stage.Outcomes)
         {
             switch (o.Phase)
             {
@@ -118,11 +86,7 @@ public static class GuestSteps
                     break;
             }
         }
-        // Seen ready once (even if a provisioner failed later): the next idle 'lab up' need not wait for it again.
-        ProjectState.Update(project.StateDirectory, s =>
-            s.SetReady(outcomes.Where(o => o.ReadyAfter is not null).Select(o => o.Vm), ready: true)
-            | s.SetReady(outcomes.Where(o => o.ReadyAfter is null).Select(o => o.Vm), ready: false));
-        return (outcomes.Any(o => o.Phase == GuestPhase.Failed) ? ExitCodes.HostFailure : ExitCodes.Success, outcomes);
+        return stage.AnyFailed ? ExitCodes.HostFailure : ExitCodes.Success;
     }
 
     /// <summary>The "guests" array of 'up --json' / 'reload --json': each VM waited for, how far it got and when.</summary>
@@ -167,8 +131,7 @@ public static class GuestSteps
     public static void RequireGuests(ProviderHost host, string nothing)
     {
         ArgumentNullException.ThrowIfNull(host);
-        if (host.Provider.Capability<IGuestBoot>() is null)
-            throw new UsageException($"{host.Provider.Description} boots no guests, so there is {nothing}");
+        NoGuestsException.ThrowUnlessBooted(host.Provider, nothing);
     }
 
     /// <summary>The lab's VMs as the host has them now, for ssh, ssh-config and provision; names checked against the Labfile.</summary>

@@ -3,9 +3,11 @@ using LabRunner.Boxes;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Errors;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Providers;
 using LabRunner.Engine;
+using LabRunner.Engine.Lifecycle;
 
 namespace LabRunner.Cli.Commands;
 
@@ -47,20 +49,19 @@ public static class LabBoxes
         // How the engine finds a store box: the newest installed version that fits the Labfile's constraint.
         return project.WithBoxStore(target.StoreName,
             box => store.Find(box.Name, Constraint(box), target) is { } found
-                ? new StoreBox(found.DiskPath, found.Name, found.Manifest.Version, found.Provider)
+                ? new StoreBox(found.DiskPath, found.Name, found.Version, found.Provider)
                 : null,
             () => [.. store.List().Where(b => b.Provider == target.StoreName).Select(b => b.Name).Distinct(StringComparer.Ordinal)]);
     }
 
-    private static VersionConstraint Constraint(BoxDefinition box) =>
-        box.Version is { } text && VersionConstraint.TryParse(text, out var c, out _) ? c : VersionConstraint.Any;
+    private static VersionConstraint Constraint(BoxDefinition box) => box.Version ?? VersionConstraint.Any;
 
     /// <summary>
     /// Adds every 'url' box a VM of the lab uses that the store does not have (with progress), so that
     /// 'lab up' creates nothing before its boxes are there. A Labfile with errors is left to the engine to report.
     /// </summary>
-    /// <returns>An exit code when a box could not be added; null when all are there.</returns>
-    public static async Task<int?> EnsureAsync(LabProject project, CliEnvironment env, BoxSupport target, bool json, CancellationToken ct)
+    /// <returns>Why a box could not be added; null when all are there.</returns>
+    public static async Task<LabRunnerException?> EnsureAsync(LabProject project, CliEnvironment env, BoxSupport target, bool json, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(project);
         var loaded = project.Load();
@@ -75,7 +76,7 @@ public static class LabBoxes
                 var request = new BoxAddRequest(box.Name, box.Url!)
                 {
                     Version = Constraint(box),
-                    Checksum = box.Checksum is { } sum && Checksum.TryParse(sum, out var c, out _) ? c : null,
+                    Checksum = box.Checksum,
                     // The lab's provider, converting when the box was made for another: 'lab up' needs it there.
                     Target = target,
                     HostTarget = target,
@@ -88,12 +89,20 @@ public static class LabBoxes
         }
         catch (BoxException e)
         {
-            var (code, outcome) = BoxCommands.ExitOf(e.Kind);
-            env.Error.WriteLine($"lab: {OutsideText.Escape(e.Message, int.MaxValue)}");
-            env.Error.WriteLine("Nothing was created: 'lab up' adds a lab's boxes before anything else.");
-            if (json) Json.WriteFailure(env, "up", outcome, code, OutsideText.Escape(e.Message, int.MaxValue), []);
-            return code;
+            return e;
         }
+    }
+
+    /// <summary>Says that a box 'lab up' needs could not be added, and that nothing was created; returns the exit code.</summary>
+    public static int RenderFailure(CliEnvironment env, LabRunnerException failure, bool json)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        var (code, outcome) = LabApp.ExitOf(failure);
+        var message = OutsideText.Escape(failure.Message, int.MaxValue);
+        env.Error.WriteLine($"lab: {message}");
+        env.Error.WriteLine("Nothing was created: 'lab up' adds a lab's boxes before anything else.");
+        if (json) Json.WriteFailure(env, "up", outcome, code, message, []);
+        return code;
     }
 
     /// <summary>Records in the store that this lab uses its store boxes (after 'up'), or nothing any more (after 'down').</summary>
@@ -123,7 +132,7 @@ public static class LabBoxes
     public static IReadOnlyList<PlannedBox> Planned(LabProject project, LabDefinition lab)
     {
         ArgumentNullException.ThrowIfNull(project);
-        return [.. project.StoreBoxesUsed(lab).Select(b => new PlannedBox(b.Name, b.Url, b.Version, project.StoreBoxOf(lab, b.Name)))];
+        return [.. project.StoreBoxesUsed(lab).Select(b => new PlannedBox(b.Name, b.Url, b.Version?.Text, project.StoreBoxOf(lab, b.Name)))];
     }
 
     private static IEnumerable<BoxDefinition> UrlBoxesUsed(LabDefinition lab) =>
@@ -131,6 +140,16 @@ public static class LabBoxes
 
     /// <summary>The provider boxes are installed for, for this command line.</summary>
     public static BoxSupport Target(ParseResult parse, GlobalOptions global, CliEnvironment env) => BoxCommands.Target(parse, global, env);
+}
+
+/// <summary>The user's box store as a lab's lifecycle uses it: boxes added before 'up', uses recorded after.</summary>
+internal sealed class StoreBoxes(CliEnvironment env, BoxSupport target, bool json) : ILabBoxes
+{
+    public Task<LabRunnerException?> EnsureAsync(LabProject project, CancellationToken cancellationToken) =>
+        LabBoxes.EnsureAsync(project, env, target, json, cancellationToken);
+
+    public Task RecordUsesAsync(LabProject project, bool released, CancellationToken cancellationToken) =>
+        LabBoxes.RecordUsesAsync(project, env, released, cancellationToken);
 }
 
 /// <summary>

@@ -3,6 +3,7 @@ using System.CommandLine;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Reconciliation;
 using LabRunner.Engine;
+using LabRunner.Engine.Lifecycle;
 
 namespace LabRunner.Cli.Commands;
 
@@ -105,28 +106,18 @@ public static class LifecycleCommands
     {
         var json = parse.GetValue(global.Json);
         var (project, host, engine) = services.Open(parse, global, env, quiet: json);
-        // Asked to provision where no guest boots: say so before changing anything, as 'lab provision' does.
-        if (guest is not null && parse.GetValue(guest.Provision)) GuestSteps.RequireGuests(host, ProvisionCommand.NothingToProvision);
         var targets = (vms ?? []).ToImmutableHashSet();
-        // Boxes from a 'url' are added to the box store before anything is created (issue 10).
-        if (mode is ReconcileMode.Up or ReconcileMode.Reload && !options.WhatIf
-            && await LabBoxes.EnsureAsync(project, env, LabBoxes.Target(parse, global, env), json, ct).ConfigureAwait(false) is { } failed)
-            return failed;
-        var result = !json && !options.WhatIf && LiveReporter.Suits(env)
-            ? await LiveReporter.RunAsync(env, reporter => engine.WithReporter(reporter).RunAsync(mode, targets, options, ct)).ConfigureAwait(false)
-            : await engine.RunAsync(mode, targets, options, ct).ConfigureAwait(false);
-        if (!options.WhatIf && result.Outcome is EngineOutcome.Done or EngineOutcome.NothingToDo
-            && (mode is ReconcileMode.Up || mode is ReconcileMode.Down && targets.IsEmpty))
-            await LabBoxes.RecordUsesAsync(project, env, released: mode is ReconcileMode.Down, ct).ConfigureAwait(false);
-        // A halted or removed VM is no longer known ready: when it runs again (through LabRunner or not), 'up' waits for it.
-        if (mode is ReconcileMode.Halt or ReconcileMode.Down && !options.WhatIf && result.Plan is { } planned)
-            ProjectState.SetReady(project.StateDirectory, planned.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)).Select(v => v.Name), ready: false);
-        if (guest is null || options.WhatIf) return EngineResultRenderer.Render(result, mode, host, env, json, targets: targets);
-        // Then into the guests: wait until each is ready, and provision it. With --json the one document comes
-        // at the end and includes the guests; otherwise the host's summary is shown before the wait.
-        var exit = json ? ExitCodes.Success : EngineResultRenderer.Render(result, mode, host, env, json, targets: targets);
-        var (guestExit, guests) = await GuestSteps.AfterStartAsync(parse, guest, result, project, services, host, env, json, targets, ct).ConfigureAwait(false);
-        if (json) return EngineResultRenderer.Render(result, mode, host, env, json, guests, guestExit, targets);
+        var lifecycle = new LabLifecycle(project, engine, host.Provider, new StoreBoxes(env, LabBoxes.Target(parse, global, env), json), GuestSteps.Access(services, env));
+        // Otherwise the host's summary is shown before the guests are waited for; with --json the one document comes at the end.
+        var view = new LifecycleView(env, services.Time, quiet: json, liveHost: !json && !options.WhatIf && LiveReporter.Suits(env),
+            result => EngineResultRenderer.Render(result, mode, host, env, json, targets: targets));
+        var run = await lifecycle.RunAsync(new LifecycleRequest(mode, targets, options) { Guests = guest?.Policy(parse) }, view, ct).ConfigureAwait(false);
+        if (run.BoxFailure is { } failed) return LabBoxes.RenderFailure(env, failed, json);
+        var hostResult = run.Host!;
+        if (!run.GuestStage) return EngineResultRenderer.Render(hostResult, mode, host, env, json, targets: targets);
+        var guestExit = GuestSteps.Report(env, json, run.Guests);
+        if (json) return EngineResultRenderer.Render(hostResult, mode, host, env, json, run.Guests.Outcomes, guestExit, targets);
+        var exit = view.HostExit ?? ExitCodes.Success;
         return exit == ExitCodes.Success ? guestExit : exit;
     }
 }

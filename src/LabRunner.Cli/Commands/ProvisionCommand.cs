@@ -1,6 +1,7 @@
 using LabRunner.Engine;
 using System.CommandLine;
 using LabRunner.Engine.Guests;
+using LabRunner.Engine.Lifecycle;
 
 namespace LabRunner.Cli.Commands;
 
@@ -8,7 +9,7 @@ namespace LabRunner.Cli.Commands;
 public static class ProvisionCommand
 {
     /// <summary>What a host that boots no guests leaves to provision.</summary>
-    public const string NothingToProvision = "nothing to provision";
+    public const string NothingToProvision = NoGuestsException.NothingToProvision;
 
     public static Command Create(GlobalOptions global, CliEnvironment env, Services services)
     {
@@ -24,17 +25,17 @@ public static class ProvisionCommand
             GuestSteps.RequireGuests(host, NothingToProvision);
             if (await GuestSteps.StatusAsync(engine, env, parse, names, ct).ConfigureAwait(false) is not var (plan, chosen))
                 return ExitCodes.InvalidLabfile;
-            foreach (var vm in chosen.Where(v => v.State != "running"))
+            foreach (var vm in chosen.Where(v => v.State != LabVmState.Running))
             {
-                if (names.Length > 0) throw new UsageException($"VM '{vm.Name}' is {vm.State.Replace('_', ' ')}; 'lab up {vm.Name}' starts it");
-                env.Error.WriteLine($"{vm.Name}: {vm.State.Replace('_', ' ')}, skipped");
+                if (names.Length > 0) throw new UsageException($"VM '{vm.Name}' is {vm.State.Words()}; 'lab up {vm.Name}' starts it");
+                env.Error.WriteLine($"{vm.Name}: {vm.State.Words()}, skipped");
             }
             var loaded = project.PlanCheckingBoxFiles();
-            var missing = loaded.Diagnostics.Where(d => d.Code == "LAB703").ToList();
+            var missing = loaded.Diagnostics.Where(d => d.Code == Core.Diagnostics.DiagnosticCodes.ProvisionFileMissing).ToList();
             if (missing.Count > 0 && Rendering.DiagnosticPrinter.Failed(missing, (object?)null, env, parse))
                 return ExitCodes.InvalidLabfile;
-            var requests = chosen.Where(v => v.State == "running").Select(v => new GuestRequest(v.Name, Provision: true)).ToList();
-            return await GuestSteps.RunAsync(project, services, host.Provider, env, parse.GetValue(global.Json), plan, requests, ct).ConfigureAwait(false);
+            var requests = chosen.Where(v => v.State == LabVmState.Running).Select(v => new GuestRequest(v.Name, Provision: true)).ToList();
+            return (await GuestSteps.WaitAsync(project, services, host.Provider, env, parse.GetValue(global.Json), plan, requests, ct).ConfigureAwait(false)).Exit;
         });
         return command;
     }

@@ -44,8 +44,8 @@ public static class SshCommand
                 throw new UsageException($"the lab has {chosen.Length} VMs ({string.Join(", ", chosen.Select(v => v.Name))}); name one: lab ssh VM");
             var vm = chosen[0];
             var planned = plan.Vms.First(v => v.Name == vm.Name);
-            if (vm.State != "running")
-                throw new UsageException($"VM '{vm.Name}' is {vm.State.Replace('_', ' ')}; 'lab up {vm.Name}' starts it");
+            if (vm.State != LabVmState.Running)
+                throw new UsageException($"VM '{vm.Name}' is {vm.State.Words()}; 'lab up {vm.Name}' starts it");
             var direct = planned.Os == Core.Labfile.GuestOs.Windows ? host.Provider.Capability<Core.Hosting.IDirectGuestAccess>() : null;
             var (target, why) = GuestAccessFiles.Target(project.StateDirectory, planned);
             if (target is null)

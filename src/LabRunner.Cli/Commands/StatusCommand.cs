@@ -72,12 +72,12 @@ public static class StatusCommand
         };
     }
 
-    private static string Colour(string state) => state switch
+    private static string Colour(LabVmState state) => state switch
     {
-        "running" => "[green]running[/]",
-        "not_created" => "[grey]not_created[/]",
-        "foreign" => "[red]foreign[/]",
-        _ => $"[yellow]{state}[/]",
+        LabVmState.Running => $"[green]{state.Name()}[/]",
+        LabVmState.NotCreated => $"[grey]{state.Name()}[/]",
+        LabVmState.Foreign => $"[red]{state.Name()}[/]",
+        _ => $"[yellow]{state.Name()}[/]",
     };
 
     private static void Write(Utf8JsonWriter json, StatusResult status)
@@ -88,7 +88,7 @@ public static class StatusCommand
         {
             json.WriteStartObject();
             json.WriteString("name", vm.Name);
-            json.WriteString("state", vm.State);
+            json.WriteString("state", vm.State.Name());
             json.WriteStringOrNull("state_reason", vm.StateReason);
             if (vm.Cpus is { } cpus) json.WriteNumber("cpus", cpus);
             else json.WriteNull("cpus");

@@ -94,7 +94,7 @@ public static class PlanJson
             json.WriteStringOrNull("url", box.Url is null ? null : BoxSource.Redact(box.Url)); // never a password
             json.WriteStringOrNull("constraint", box.Constraint);
             json.WriteBoolean("in_store", box.Stored is not null);
-            json.WriteStringOrNull("version", box.Stored?.Version);
+            json.WriteStringOrNull("version", box.Stored?.Version.Text);
             json.WriteStringOrNull("provider", box.Stored?.Provider);
             json.WriteStringOrNull("disk", box.Stored?.DiskPath);
             json.WriteEndObject();

@@ -21,7 +21,7 @@ public static class DiagnosticBuilder
         text.Any(char.IsControl) ? new string(text.Select(c => char.IsControl(c) ? '?' : c).ToArray()) : text;
 
     // LAB0xx — YAML and document shape
-    public static Diagnostic YamlSyntax(SourceSpan s, string message) => Error(s, "LAB001", NoControl(message));
+    public static Diagnostic YamlSyntax(SourceSpan s, string message) => Error(s, DiagnosticCodes.YamlSyntax, NoControl(message));
     public static Diagnostic UnknownKey(SourceSpan s, string key, string where, string? suggestion) =>
         Error(s, "LAB002", suggestion is null
             ? F($"unknown key '{Printable(key)}' in {where}")
@@ -171,7 +171,7 @@ public static class DiagnosticBuilder
     public static Diagnostic ShellSource(SourceSpan s) =>
         Error(s, "LAB702", "a 'shell' provisioner needs exactly one of 'inline' (the script's text) or 'path' (a script file)");
     public static Diagnostic ProvisionFileMissing(SourceSpan s, string path) =>
-        Error(s, "LAB703", F($"'{Printable(path)}' does not exist or is not a file (provisioner paths are relative to the Labfile's folder)"));
+        Error(s, DiagnosticCodes.ProvisionFileMissing, F($"'{Printable(path)}' does not exist or is not a file (provisioner paths are relative to the Labfile's folder)"));
     public static Diagnostic InvalidEnvName(SourceSpan s, string name) =>
         Error(s, "LAB704", F($"environment variable name '{Printable(name)}' is not allowed: letters, digits and underscores, not starting with a digit"));
     public static Diagnostic InvalidProvisionPath(SourceSpan s, string what, string path, string rule) =>

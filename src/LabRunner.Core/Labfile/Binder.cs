@@ -133,13 +133,15 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             ok = false;
         }
         var versionNode = r.Scalar("version", "a version constraint");
-        if (versionNode is not null && !VersionConstraint.TryParse(versionNode.Value, out _, out var versionError))
+        VersionConstraint? version = null;
+        if (versionNode is not null && !VersionConstraint.TryParse(versionNode.Value, out version, out var versionError))
         {
             _d.Add(DiagnosticBuilder.InvalidVersionConstraint(versionNode.Span, versionError));
             ok = false;
         }
         var checksumNode = urlNode is null ? null : r.Scalar("checksum", "ALGO:HEX");
-        if (checksumNode is not null && !Checksum.TryParse(checksumNode.Value, out _, out var checksumError))
+        Checksum? checksum = null;
+        if (checksumNode is not null && !Checksum.TryParse(checksumNode.Value, out checksum, out var checksumError))
         {
             _d.Add(DiagnosticBuilder.InvalidChecksum(checksumNode.Span, checksumError));
             ok = false;
@@ -151,8 +153,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             FromStore = true,
             PathSpan = urlNode?.Span ?? versionNode!.Span,
             Url = url,
-            Version = versionNode?.Value,
-            Checksum = checksumNode?.Value,
+            Version = version,
+            Checksum = checksum,
         };
     }
 

@@ -37,7 +37,7 @@ public static class LabfileLoader
         }
 
         LabDefinition? lab = null;
-        if (!diagnostics.Any(d => d.Code == "LAB001"))
+        if (!diagnostics.Any(d => d.Code == DiagnosticCodes.YamlSyntax))
         {
             lab = new Binder(diagnostics).Bind(root, labfile.Path);
             if (lab is not null) LabValidator.Validate(lab, context, diagnostics);

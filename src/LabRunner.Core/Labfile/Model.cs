@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Net;
 
@@ -54,11 +55,11 @@ public sealed record BoxDefinition(string Name, string Path, GuestOs? Os, Source
     /// <summary>The http(s) URL of a catalog, a Vagrant .box or a bare disk; null for a 'path' box or a store box without one.</summary>
     public string? Url { get; init; }
 
-    /// <summary>A Vagrant-style version constraint (<c>~&gt; 1.2</c>); null for any.</summary>
-    public string? Version { get; init; }
+    /// <summary>A Vagrant-style version constraint (<c>~&gt; 1.2</c>), parsed when the Labfile was read; null for any.</summary>
+    public VersionConstraint? Version { get; init; }
 
-    /// <summary>The expected digest of a .box or bare disk URL, <c>ALGO:HEX</c>.</summary>
-    public string? Checksum { get; init; }
+    /// <summary>The expected digest of a .box or bare disk URL (<c>ALGO:HEX</c> in the Labfile), parsed when it was read.</summary>
+    public Checksum? Checksum { get; init; }
 }
 
 public sealed record NetworkDefinition(

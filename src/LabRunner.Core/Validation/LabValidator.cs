@@ -58,7 +58,7 @@ public static class LabValidator
                 if (!box.FromStore && context.MissingBoxFiles.Contains(box.Path) && missingReported.Add(box.Name))
                     d.Add(DiagnosticBuilder.BoxFileMissing(box.PathSpan, box.Name, box.Path, vm.Name));
                 else if (box is { FromStore: true, Url: null } && context.BoxStoreProvider is { } provider && IsMissingFromStore(context, box.Name) && missingReported.Add(box.Name))
-                    d.Add(DiagnosticBuilder.StoreBoxMissing(vm.BoxSpan ?? vm.NameSpan, box.Name, box.Version, provider, vm.Name));
+                    d.Add(DiagnosticBuilder.StoreBoxMissing(vm.BoxSpan ?? vm.NameSpan, box.Name, box.Version?.Text, provider, vm.Name));
             }
 
             // A defaults item and every copy made by 'count' share one position: reported once.

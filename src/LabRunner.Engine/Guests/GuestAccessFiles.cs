@@ -41,7 +41,7 @@ public static class GuestAccessFiles
         if (endpoint.Address is not { } address) return (null, endpoint.Unreachable);
         var identity = IdentityPath(stateDirectory);
         if (OpenSsh.Unwritable(identity) is { } why)
-            throw new UsageException($"the system's ssh cannot be given the lab's files under '{stateDirectory}': {why}; move the project to a folder without it");
+            throw new ProjectInputException($"the system's ssh cannot be given the lab's files under '{stateDirectory}': {why}; move the project to a folder without it");
         return (new SshTarget(vm.Name, address, vm.User, identity, KnownHostsPath(stateDirectory)), null);
     }
 }

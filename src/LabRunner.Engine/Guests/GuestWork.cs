@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using LabRunner.Core.Errors;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
@@ -69,7 +70,7 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
 
     /// <summary>A failure's reason as the user reads it: LabRunner's own errors say it; anything else is named as the bug it is.</summary>
     public static string Reason(Exception ex) =>
-        ex is GuestConnectionException or HostKeyMismatchException or UsageException or HostUnavailableException or IOException or UnauthorizedAccessException
+        ex is LabRunnerException or IOException or UnauthorizedAccessException
             ? ex.Message
             : $"{ex.GetType().Name}: {ex.Message} (this is a bug in LabRunner; please report it)";
 
@@ -111,7 +112,7 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
             Interlocked.CompareExchange(ref _password, new Lazy<string>(direct.AdminPassword), null);
             password = _password.Value;
         }
-        catch (UsageException ex)
+        catch (ProjectInputException ex)
         {
             reporter.Phase(vm.Name, GuestPhase.Failed, TimeSpan.Zero);
             return new GuestOutcome(vm.Name, GuestPhase.Failed, ex.Message, [], TimeSpan.Zero);

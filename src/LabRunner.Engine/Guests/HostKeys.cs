@@ -36,6 +36,6 @@ public static class HostKeys
         if (!File.Exists(path)) return null;
         var display = Path.Combine(".lab", "vms", vm, FileName);
         return SshKeys.Load(new SourceText(display, File.ReadAllText(path)), SshKeys.Comment(lab), new List<Diagnostic>())
-            ?? throw new UsageException($"cannot read the host key {display}; 'lab down {vm}' and 'lab up' give the VM a new one");
+            ?? throw new ProjectInputException($"cannot read the host key {display}; 'lab down {vm}' and 'lab up' give the VM a new one");
     }
 }

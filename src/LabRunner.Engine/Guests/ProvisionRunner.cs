@@ -30,7 +30,7 @@ public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
             {
                 (hostPath, content) = Prepare(p);
             }
-            catch (Exception ex) when (ex is UsageException or IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is ProjectInputException or IOException or UnauthorizedAccessException)
             {
                 return $"provisioner {Describe(p)} at {Position(p)}: {ex.Message}";
             }
@@ -88,7 +88,7 @@ public sealed class ProvisionRunner(LabProject project, IGuestReporter reporter)
     private (string HostPath, byte[] Content) Read(string path)
     {
         var full = project.ProvisionPath(path);
-        return File.Exists(full) ? (full, File.ReadAllBytes(full)) : throw new UsageException($"provisioner file '{path}' does not exist (next to the Labfile)");
+        return File.Exists(full) ? (full, File.ReadAllBytes(full)) : throw new ProjectInputException($"provisioner file '{path}' does not exist (next to the Labfile)");
     }
 
     /// <summary>What makes the provisioner what it is: its content and everything that changes how it runs.</summary>

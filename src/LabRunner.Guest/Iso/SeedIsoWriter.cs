@@ -47,6 +47,9 @@ public static class SeedIsoWriter
 
     public const int MaxVolumeLabelLength = IsoNames.MaxVolumeLabelLength;
 
+    /// <summary>The volume label cloud-init's NoCloud source looks for (Windows' setup reads the same disc).</summary>
+    public const string NoCloudVolumeLabel = "cidata";
+
     private const uint PrimaryDescriptorSector = 16;
     private const uint JolietDescriptorSector = 17;
     private const uint TerminatorSector = 18;

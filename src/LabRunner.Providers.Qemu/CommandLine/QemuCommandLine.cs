@@ -111,7 +111,7 @@ public sealed partial record QemuCommandLine
     [Pure]
     public QemuCommandLine WithSeedIso(string? path) => this with { SeedIso = path is null ? null : RequirePath(path, nameof(path)) };
 
-    /// <summary>Adds an adapter on <paramref name="tap"/> with MAC <paramref name="macAddress"/> (<c>52:54:00:12:34:56</c> or <c>52-54-00-12-34-56</c>).</summary>
+    /// <summary>Adds an adapter on <paramref name="tap"/> with MAC <paramref name="macAddress"/> (<c>02:1a:2b:3c:4d:5e</c> or <c>02-1A-2B-3C-4D-5E</c>).</summary>
     [Pure]
     public QemuCommandLine WithAdapter(string tap, string macAddress)
     {

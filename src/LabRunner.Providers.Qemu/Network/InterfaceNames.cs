@@ -18,13 +18,6 @@ public static class InterfaceNames
     /// <summary>The bridge of network <paramref name="network"/> of lab <paramref name="lab"/>: <c>lr</c> + 8 hex digits.</summary>
     public static string Bridge(string lab, string network) => "lr" + Hash(lab, network);
 
-    /// <summary>The tap of adapter <paramref name="adapterIndex"/> (0-based) of VM <paramref name="vm"/>: <c>lt</c> + 8 hex digits.</summary>
-    public static string Tap(string lab, string vm, int adapterIndex)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(adapterIndex);
-        return "lt" + Hash(lab, vm, adapterIndex.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
     /// <summary>The tap of adapter <paramref name="adapter"/> of the host's VM <paramref name="vmHostName"/> (<c>LAB-VM</c>): <c>lt</c> + 8 hex digits.</summary>
     public static string TapOf(string vmHostName, string adapter) => "lt" + Hash("tap", vmHostName, adapter);
 

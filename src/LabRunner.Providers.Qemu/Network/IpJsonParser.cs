@@ -12,9 +12,6 @@ namespace LabRunner.Providers.Qemu.Network;
 /// </summary>
 public static class IpJsonParser
 {
-    /// <summary>The commands whose output <see cref="ParseInterfaces"/> reads.</summary>
-    public static readonly ImmutableArray<string> AddressesWithDetails = ["ip", "-d", "-j", "addr", "show"];
-
     /// <summary>Parses the JSON array iproute2 prints; IPv4 addresses only (LabRunner's networks are IPv4).</summary>
     /// <exception cref="FormatException">The text is not iproute2's JSON.</exception>
     public static ImmutableArray<HostInterface> ParseInterfaces(string json)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using LabRunner.Core.Hosting;
+using LabRunner.HostCommon.Files;
 
 namespace LabRunner.Providers.Qemu.Network;
 
@@ -48,27 +49,24 @@ public static class NetnsLock
     /// <exception cref="QemuOperationException">Still held after the timeout, or the file cannot be made.</exception>
     public static async Task<IDisposable> AcquireAsync(string path, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var started = TimeProvider.System.GetTimestamp();
-        while (true)
+        try
         {
-            try
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
-            }
-            catch (UnauthorizedAccessException e)
-            {
-                throw new QemuOperationException(new HostError(HostErrorKind.AccessDenied, $"LabRunner's lock '{path}' cannot be opened: {e.Message} {QemuErrors.SudoHint}"));
-            }
-            catch (IOException) when (TimeProvider.System.GetElapsedTime(started) < timeout)
-            {
-                await Task.Delay(50, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException e)
-            {
-                throw new QemuOperationException(new HostError(HostErrorKind.Unavailable, string.Create(CultureInfo.InvariantCulture,
-                    $"Another lab command has held LabRunner's lock '{path}' for more than {timeout.TotalSeconds:0} s ({e.Message}); run the command again when it is done.")));
-            }
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // Shared by every user who runs lab in this namespace: not owner-only.
+            return await FileLock.AcquireAsync(path, timeout, new LockWait { OwnerOnly = false }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new QemuOperationException(new HostError(HostErrorKind.Unavailable, string.Create(CultureInfo.InvariantCulture,
+                $"Another lab command has held LabRunner's lock '{path}' for more than {timeout.TotalSeconds:0} s; run the command again when it is done.")));
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new QemuOperationException(new HostError(HostErrorKind.AccessDenied, $"LabRunner's lock '{path}' cannot be opened: {e.Message} {QemuErrors.SudoHint}"));
+        }
+        catch (IOException e)
+        {
+            throw new QemuOperationException(new HostError(HostErrorKind.Unavailable, $"LabRunner's lock '{path}' cannot be opened: {FileFailure.Reason(e)}."));
         }
     }
 }

@@ -21,11 +21,6 @@ public sealed record NftRule(string Family, string Table, string Chain, long Han
 /// <summary>The host's nftables ruleset as <c>nft -j list ruleset</c> prints it (tables, chains, rules; sets and maps are skipped).</summary>
 public sealed record NftInventory(ImmutableArray<NftTable> Tables, ImmutableArray<NftChain> Chains, ImmutableArray<NftRule> Rules)
 {
-    public static readonly ImmutableArray<string> ListRuleset = ["nft", "-j", "list", "ruleset"];
-
-    /// <summary>LabRunner's own table, if it exists.</summary>
-    public NftTable? LabRunnerTable => Tables.FirstOrDefault(t => t.Family == NftRuleset.TableFamily && t.Name == NftRuleset.TableName);
-
     /// <summary>
     /// Base chains outside LabRunner's table that drop forwarded packets by default (Docker sets the
     /// iptables FORWARD policy to DROP): a drop in any base chain is final, so LabRunner's accept cannot

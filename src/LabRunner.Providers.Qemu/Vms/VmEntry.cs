@@ -29,7 +29,7 @@ public sealed record VmEntry(
     public string ConsoleLog => Path.Combine(Folder, "console.log");
 }
 
-/// <summary>A network adapter: its name in the Labfile, the bridge it is on, its MAC (<c>52:54:00:…</c>) and the tap that carries it.</summary>
+/// <summary>A network adapter: its name in the Labfile, the bridge it is on, its MAC (lower case with colons: <c>02:…</c> as LabRunner derives it, or the Labfile's own) and the tap that carries it.</summary>
 public sealed record VmAdapterEntry(string Name, string Switch, string Mac, string Tap);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.CommandLine;
-using LabRunner.Providers.Qemu.Network;
 using LabRunner.Tests.Shared;
 
 namespace LabRunner.Providers.Qemu.Tests.CommandLine;
@@ -19,15 +18,15 @@ public class QemuCommandLineTests
         .WithMemory(2048)
         .WithDisk(Path.Combine(directory, "disk.qcow2"))
         .WithSeedIso(Path.Combine(directory, "seed.iso"))
-        .WithAdapter(InterfaceNames.Tap("demo", "web", 0), "52:54:00:aa:bb:01")
-        .WithAdapter(InterfaceNames.Tap("demo", "web", 1), "52-54-00-AA-BB-02")
+        .WithAdapter("lt35116602", "52:54:00:aa:bb:01")
+        .WithAdapter("lt4ee5d157", "52-54-00-AA-BB-02")
         .WithControlFiles(Path.Combine(directory, "qemu.pid"), Path.Combine(directory, "qmp.sock"), Path.Combine(directory, "console.log"));
 
     internal static QemuCommandLine Generation1(string directory) => QemuCommandLine.ForVm("db")
         .WithGeneration(1)
         .WithAccelerator(QemuAccelerator.Kvm)
         .WithDisk(Path.Combine(directory, "disk.qcow2"))
-        .WithAdapter(InterfaceNames.Tap("demo", "db", 0), "52:54:00:aa:bb:03")
+        .WithAdapter("ltdfdcfd1c", "52:54:00:aa:bb:03")
         .WithControlFiles(Path.Combine(directory, "qemu.pid"), Path.Combine(directory, "qmp.sock"), Path.Combine(directory, "console.log"));
 
     [Theory]
@@ -81,7 +80,7 @@ public class QemuCommandLineTests
     {
         var args = Generation2("/v").ToArguments();
 
-        Assert.Contains($"tap,id=net1,ifname={InterfaceNames.Tap("demo", "web", 1)},script=no,downscript=no", args);
+        Assert.Contains($"tap,id=net1,ifname={"lt4ee5d157"},script=no,downscript=no", args);
         Assert.Contains("virtio-net-pci,netdev=net1,mac=52:54:00:aa:bb:02", args);
     }
 

@@ -9,10 +9,10 @@ public class InterfaceNamesTests
     public void Names_fit_linux_15_byte_limit_even_for_the_longest_labfile_names()
     {
         var lab = new string('l', 32);
-        var vm = new string('v', 63);
+        var vm = lab + "-" + new string('v', 63);
 
         var bridge = InterfaceNames.Bridge(lab, new string('n', 32));
-        var tap = InterfaceNames.Tap(lab, vm, 99);
+        var tap = InterfaceNames.TapOf(vm, new string('a', 32));
 
         Assert.InRange(Encoding.UTF8.GetByteCount(bridge), 1, InterfaceNames.MaxLength);
         Assert.InRange(Encoding.UTF8.GetByteCount(tap), 1, InterfaceNames.MaxLength);
@@ -24,9 +24,9 @@ public class InterfaceNamesTests
     public void Names_are_deterministic_and_prefixed_by_kind()
     {
         Assert.Equal(InterfaceNames.Bridge("demo", "lan"), InterfaceNames.Bridge("demo", "lan"));
-        Assert.Equal(InterfaceNames.Tap("demo", "web", 0), InterfaceNames.Tap("demo", "web", 0));
+        Assert.Equal(InterfaceNames.TapOf("demo-web", "eth0"), InterfaceNames.TapOf("demo-web", "eth0"));
         Assert.Matches("^lr[0-9a-f]{8}$", InterfaceNames.Bridge("demo", "lan"));
-        Assert.Matches("^lt[0-9a-f]{8}$", InterfaceNames.Tap("demo", "web", 0));
+        Assert.Matches("^lt[0-9a-f]{8}$", InterfaceNames.TapOf("demo-web", "eth0"));
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public class InterfaceNamesTests
     {
         // Changing these would orphan every bridge and tap created by an earlier version.
         Assert.Equal("lr" + Sha256Prefix("demo/lan"), InterfaceNames.Bridge("demo", "lan"));
-        Assert.Equal("lt" + Sha256Prefix("demo/web/0"), InterfaceNames.Tap("demo", "web", 0));
+        Assert.Equal("lt" + Sha256Prefix("tap/demo-web/eth0"), InterfaceNames.TapOf("demo-web", "eth0"));
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public class InterfaceNamesTests
         var names = new[]
         {
             InterfaceNames.Bridge("demo", "lan"), InterfaceNames.Bridge("demo", "wan"), InterfaceNames.Bridge("other", "lan"),
-            InterfaceNames.Tap("demo", "web", 0), InterfaceNames.Tap("demo", "web", 1), InterfaceNames.Tap("demo", "db", 0),
+            InterfaceNames.TapOf("demo-web", "eth0"), InterfaceNames.TapOf("demo-web", "eth1"), InterfaceNames.TapOf("demo-db", "eth0"),
         };
 
         Assert.Equal(names.Length, names.Distinct(StringComparer.Ordinal).Count());

@@ -65,8 +65,8 @@ public class InventoryParserTests
     }
 
     [Fact]
-    public void An_empty_ruleset_has_no_labrunner_table() =>
-        Assert.Null(NftInventory.Parse("""{"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}}]}""").LabRunnerTable);
+    public void An_empty_ruleset_has_no_tables() =>
+        Assert.Empty(NftInventory.Parse("""{"nftables": [{"metainfo": {"version": "1.0.6", "json_schema_version": 1}}]}""").Tables);
 
     [Theory]
     [InlineData("not json")]

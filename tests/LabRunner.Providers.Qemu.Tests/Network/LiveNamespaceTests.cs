@@ -24,7 +24,7 @@ public class LiveNamespaceTests
         """;
 
     private static readonly string Bridge = InterfaceNames.Bridge("x", "lan");
-    private static readonly string Tap = InterfaceNames.Tap("x", "web", 0);
+    private static readonly string Tap = InterfaceNames.TapOf("x-web", "eth0");
 
     [LiveNetworkFact]
     public async Task Bridge_tap_addresses_and_labrunners_table_made_in_a_namespace_read_back_through_the_parsers()
@@ -50,8 +50,8 @@ public class LiveNamespaceTests
         await runner.RunCheckedAsync(ns.Command("nft", "-f", "-").WithStandardInput(NftRuleset.Render(Samples.TwoLabs())), CancellationToken.None);
         var withoutY = Samples.TwoLabs() with { Masquerades = [.. Samples.TwoLabs().Masquerades.Where(m => m.Lab == "x")] };
         await runner.RunCheckedAsync(ns.Command("nft", "-f", "-").WithStandardInput(NftRuleset.Render(withoutY)), CancellationToken.None);
-        var ipJson = (await runner.RunCheckedAsync(ns.Command("ip", [.. IpJsonParser.AddressesWithDetails.Skip(1)]), CancellationToken.None)).StandardOutput;
-        var nftJson = (await runner.RunCheckedAsync(ns.Command("nft", [.. NftInventory.ListRuleset.Skip(1)]), CancellationToken.None)).StandardOutput;
+        var ipJson = (await runner.RunCheckedAsync(QemuCommands.AddressesShow().InNamespace(ns.Name), CancellationToken.None)).StandardOutput;
+        var nftJson = (await runner.RunCheckedAsync(QemuCommands.NftListRuleset().InNamespace(ns.Name), CancellationToken.None)).StandardOutput;
         var interfaces = IpJsonParser.ParseInterfaces(ipJson);
         var nft = NftInventory.Parse(nftJson);
 
@@ -70,7 +70,7 @@ public class LiveNamespaceTests
         Assert.Equal(HostInterfaceKind.Veth, uplink.Kind);
 
         // Assert: nftables
-        Assert.NotNull(nft.LabRunnerTable);
+        Assert.Contains(nft.Tables, t => (t.Family, t.Name) == (NftRuleset.TableFamily, NftRuleset.TableName));
         var ours = nft.Rules.Where(r => r.Table == "labrunner").ToList();
         Assert.All(ours, r => Assert.Equal("x", r.Mark?.Lab));
         Assert.Contains(ours, r => r.Chain == "postrouting" && r.Statements.Contains("masquerade"));
@@ -87,7 +87,7 @@ public class LiveNamespaceTests
         // Removing LabRunner's table leaves the foreign one byte-identical.
         await runner.RunCheckedAsync(ns.Command("nft", "-f", "-").WithStandardInput(NftRuleset.RenderDelete()), CancellationToken.None);
         var afterDelete = NftInventory.Parse((await ns.RunAsync("nft", "-j", "list", "ruleset")).StandardOutput);
-        Assert.Null(afterDelete.LabRunnerTable);
+        Assert.DoesNotContain(afterDelete.Tables, t => t.Name == NftRuleset.TableName);
         Assert.Equal(foreignBefore, (await ns.RunAsync("nft", "-j", "list", "table", "ip", "filter")).StandardOutput);
 
         if (GoldenFiles.UpdateRequested())

@@ -105,7 +105,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
         Assert.Empty(after.Switches);
         Assert.Empty(after.Nats);
         Assert.Empty(after.PortMappings);
-        Assert.Null(ruleset.LabRunnerTable);
+        Assert.DoesNotContain(ruleset.Tables, t => t.Name == NftRuleset.TableName);
         Assert.Equal(foreignBefore, (await ns.RunAsync("nft", "-j", "list", "table", "ip", "filter")).StandardOutput);
         var host = IpJsonParser.ParseInterfaces((await HostTools.RunAsync("ip", "-j", "link", "show")).StandardOutput);
         Assert.DoesNotContain(host, i => i.Name == Nat || i.Name == Isolated);
