@@ -16,7 +16,7 @@ public partial class ArchitectureTests
         ["LabRunner.HostCommon"] = ["LabRunner.Core"],
         ["LabRunner.Boxes"] = ["LabRunner.Core", "LabRunner.HostCommon"],
         ["LabRunner.Engine"] = ["LabRunner.Core", "LabRunner.Guest", "LabRunner.HostCommon"],
-        ["LabRunner.Providers.HyperV"] = ["LabRunner.Core"],
+        ["LabRunner.Providers.HyperV"] = ["LabRunner.Core", "LabRunner.HostCommon"],
         ["LabRunner.Providers.Qemu"] = ["LabRunner.Core", "LabRunner.HostCommon"],
         // The simulated host is a Hyper-V host: Hyper-V's rules and the script its --what-if shows.
         ["LabRunner.Simulation"] = ["LabRunner.Core", "LabRunner.HostCommon", "LabRunner.Providers.HyperV"],
