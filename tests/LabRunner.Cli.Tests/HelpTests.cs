@@ -9,6 +9,7 @@ public class HelpTests
 {
     [Theory]
     [InlineData("help.txt", "--help")]
+    [InlineData("help-init.txt", "init", "--help")]
     [InlineData("help-validate.txt", "validate", "--help")]
     [InlineData("help-plan.txt", "plan", "-h")]
     [InlineData("help-up.txt", "up", "--help")]

@@ -50,6 +50,7 @@ public static class LabApp
             global.File,
             global.Provider,
             global.Json,
+            InitCommand.Create(global, env),
             ValidateCommand.Create(global, env),
             PlanCommand.Create(global, env),
             LifecycleCommands.Up(global, env, services),
