@@ -17,6 +17,7 @@ public class HelpTests
     [InlineData("help-reload.txt", "reload", "--help")]
     [InlineData("help-down.txt", "down", "--help")]
     [InlineData("help-status.txt", "status", "--help")]
+    [InlineData("help-global-status.txt", "global-status", "--help")]
     [InlineData("help-port.txt", "port", "--help")]
     [InlineData("help-seed.txt", "seed", "--help")]
     [InlineData("help-box.txt", "box", "--help")]

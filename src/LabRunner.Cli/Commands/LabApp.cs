@@ -58,6 +58,7 @@ public static class LabApp
             LifecycleCommands.Reload(global, env, services),
             LifecycleCommands.Down(global, env, services),
             StatusCommand.Create(global, env, services),
+            GlobalStatusCommand.Create(global, env, services),
             PortCommand.Create(global, env, services),
             SeedCommand.Create(global, env, services),
             BoxCommands.Create(global, env),

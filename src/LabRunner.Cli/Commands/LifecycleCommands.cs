@@ -118,6 +118,7 @@ public static class LifecycleCommands
         if (!options.WhatIf && result.Outcome is EngineOutcome.Done or EngineOutcome.NothingToDo
             && (mode is ReconcileMode.Up || mode is ReconcileMode.Down && targets.IsEmpty))
             await LabBoxes.RecordUsesAsync(project, env, released: mode is ReconcileMode.Down, ct).ConfigureAwait(false);
+        if (!options.WhatIf) GlobalStatusCommand.Note(parse, global, env, project, mode, targets, result, services.Time);
         // A halted or removed VM is no longer known ready: when it runs again (through LabRunner or not), 'up' waits for it.
         if (mode is ReconcileMode.Halt or ReconcileMode.Down && !options.WhatIf && result.Plan is { } planned)
             ProjectState.SetReady(project.StateDirectory, planned.Vms.Where(v => targets.IsEmpty || targets.Contains(v.Name, StringComparer.OrdinalIgnoreCase)).Select(v => v.Name), ready: false);
