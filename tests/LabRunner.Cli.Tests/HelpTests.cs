@@ -23,6 +23,7 @@ public class HelpTests
     [InlineData("help-box.txt", "box", "--help")]
     [InlineData("help-box-add.txt", "box", "add", "--help")]
     [InlineData("help-ssh.txt", "ssh", "--help")]
+    [InlineData("help-completion.txt", "completion", "--help")]
     public async Task Help_matches_its_golden_file(string golden, params string[] args)
     {
         using var project = new TempProject();

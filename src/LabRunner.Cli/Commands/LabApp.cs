@@ -65,7 +65,9 @@ public static class LabApp
             SshCommand.Create(global, env, services),
             SshConfigCommand.Create(global, env, services),
             ProvisionCommand.Create(global, env, services),
+            CompletionCommand.Create(global, env),
         };
+        CompletionCommand.AddSources(root, global, env);
         // Usage lines say 'lab' however the program was started (dotnet lab.dll, a test host, a renamed copy).
         root.HelpName = "lab";
         RootHelp.Install(root);
