@@ -23,7 +23,7 @@ repo=$(pwd)
 readonly NS=lrtry-host UP=lrtry-up
 readonly HOST_IP=198.51.100.2 UP_IP=198.51.100.1
 work=${LABRUNNER_TRY_DIR:-/var/tmp/labrunner-try-lab}
-project=$work/project
+project=$work/try-lab   # the lab is named after its folder: try-lab
 start=$SECONDS
 
 say() { printf 'try-lab: %s\n' "$*" >&2; }
@@ -66,7 +66,7 @@ down() {
       say "removed network namespace $ns"
     fi
   done
-  rm -rf "$project" "$work/qemu-state" "$work/state" "$lab_wrapper"
+  rm -rf "$project" "$work/qemu-state" "$work/state" "$work/home" "$lab_wrapper"
   say "done; the Debian box stays cached for the next try (boxes/build/debian-12.sh)"
 }
 
@@ -145,7 +145,7 @@ cat <<EOF
 The lab is up after $((SECONDS - start)) s, inside the network namespace $NS. Its project is $project.
   cd $project
   sudo $lab_wrapper ssh web                   # log in to 'web' (and 'lab ssh db')
-  sudo $lab_wrapper ssh web -- getent hosts db   # what web's provisioner wrote
+  sudo $lab_wrapper ssh web -- ping -c1 db       # web's provisioner named db in /etc/hosts
   sudo $lab_wrapper port                      # the forwarded port: host 8080 -> web:80
   sudo $lab_wrapper global-status             # the labs of this try
 Remove everything (the lab, its processes and both namespaces):

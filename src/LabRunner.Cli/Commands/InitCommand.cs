@@ -95,7 +95,7 @@ public static class InitCommand
             }
             env.Stdout.WriteLine($"Wrote {written.Labfile}: lab '{written.Lab}' from template '{chosen.Name}', box '{written.Box}'.");
             if (written.GitIgnore is { } ignore) env.Stdout.WriteLine($"Added .lab/ to {ignore}.");
-            env.Stdout.WriteLine($"Next: add the box ('lab box add {written.Box} SOURCE', or put its disk at boxes/{written.Box}.{(chosen.Name == "windows" ? "vhdx" : "qcow2")}), then 'lab validate' and 'lab up'.");
+            env.Stdout.WriteLine($"Next: add the box ('lab box add {written.Box} SOURCE', or put its disk at boxes/{written.Box}.{(chosen.Name == "windows" || OperatingSystem.IsWindows() ? "vhdx" : "qcow2")}), then 'lab validate' and 'lab up'.");
             return ExitCodes.Success;
         });
         return command;
