@@ -67,6 +67,7 @@ down() {
     fi
   done
   rm -rf "$project" "$work/qemu-state" "$work/state" "$work/home" "$lab_wrapper"
+  rmdir "$work" 2>/dev/null || true
   say "done; the Debian box stays cached for the next try (boxes/build/debian-12.sh)"
 }
 

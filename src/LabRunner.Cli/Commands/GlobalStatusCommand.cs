@@ -92,7 +92,16 @@ public static class GlobalStatusCommand
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(time);
         if (result.Plan is not { } plan) return;
-        var provider = HostSelection.Resolve(parse.GetValue(global.Provider), env);
+        string provider;
+        try
+        {
+            provider = HostSelection.Resolve(parse.GetValue(global.Provider), env);
+        }
+        catch (UsageException)
+        {
+            // A host the composition chose without a provider name (a test's fake host): nothing to record it under.
+            return;
+        }
         var labfile = Path.GetFullPath(project.Labfile.Path, env.WorkingDirectory);
         var registry = new LabRegistry(LabRegistry.DefaultPath(env.GetVariable));
         try
