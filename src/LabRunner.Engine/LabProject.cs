@@ -33,7 +33,7 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         else
         {
             displayPath = LabfileNames.FirstOrDefault(n => File.Exists(Path.Combine(workingDirectory, n)))
-                ?? throw new ProjectInputException($"no Labfile.yml or Labfile.yaml in {workingDirectory}; create one (see Labfile.example.yml) or pass -f PATH");
+                ?? throw new ProjectInputException($"no Labfile.yml or Labfile.yaml in {workingDirectory}; 'lab init' writes one ('lab init --list' shows its templates), or pass -f PATH");
         }
 
         var fullPath = Path.GetFullPath(displayPath, workingDirectory);

@@ -20,12 +20,25 @@ internal static class Lab
     {
         var console = new TestConsole().Width(200);
         var error = new StringWriter();
-        var env = new CliEnvironment(console, error, workingDirectory, name => variables?.GetValueOrDefault(name));
+        var env = new CliEnvironment(console, error, workingDirectory, name => variables?.GetValueOrDefault(name) ?? Default(name));
         var exit = await LabApp.RunAsync(args, env, services);
         return new CliResult(exit, console.Output, error.ToString());
     }
 
     public static Task<CliResult> RunAsync(string workingDirectory, params string[] args) => RunAsync(workingDirectory, null, args);
+
+    /// <summary>
+    /// The lab registry ('lab global-status') of this test run, unless a test names its own: 'lab up' in a test never
+    /// records a lab in the user's registry.
+    /// </summary>
+    public static readonly string StateHome = Path.Combine(Path.GetTempPath(), $"labrunner-tests-state-{Environment.ProcessId}");
+
+    private static string? Default(string name) => name switch
+    {
+        "XDG_STATE_HOME" when !OperatingSystem.IsWindows() => StateHome,
+        "LOCALAPPDATA" when OperatingSystem.IsWindows() => StateHome,
+        _ => null,
+    };
 }
 
 /// <summary>A throw-away project folder.</summary>

@@ -9,6 +9,7 @@ public class HelpTests
 {
     [Theory]
     [InlineData("help.txt", "--help")]
+    [InlineData("help-init.txt", "init", "--help")]
     [InlineData("help-validate.txt", "validate", "--help")]
     [InlineData("help-plan.txt", "plan", "-h")]
     [InlineData("help-up.txt", "up", "--help")]
@@ -16,11 +17,13 @@ public class HelpTests
     [InlineData("help-reload.txt", "reload", "--help")]
     [InlineData("help-down.txt", "down", "--help")]
     [InlineData("help-status.txt", "status", "--help")]
+    [InlineData("help-global-status.txt", "global-status", "--help")]
     [InlineData("help-port.txt", "port", "--help")]
     [InlineData("help-seed.txt", "seed", "--help")]
     [InlineData("help-box.txt", "box", "--help")]
     [InlineData("help-box-add.txt", "box", "add", "--help")]
     [InlineData("help-ssh.txt", "ssh", "--help")]
+    [InlineData("help-completion.txt", "completion", "--help")]
     public async Task Help_matches_its_golden_file(string golden, params string[] args)
     {
         using var project = new TempProject();

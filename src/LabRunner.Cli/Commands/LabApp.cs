@@ -69,6 +69,7 @@ public static class LabApp
             global.Provider,
             global.Json,
             global.Verbose,
+            InitCommand.Create(global, env),
             ValidateCommand.Create(global, env),
             PlanCommand.Create(global, env),
             LifecycleCommands.Up(global, env, services),
@@ -76,13 +77,16 @@ public static class LabApp
             LifecycleCommands.Reload(global, env, services),
             LifecycleCommands.Down(global, env, services),
             StatusCommand.Create(global, env, services),
+            GlobalStatusCommand.Create(global, env, services),
             PortCommand.Create(global, env, services),
             SeedCommand.Create(global, env, services),
             BoxCommands.Create(global, env),
             SshCommand.Create(global, env, services),
             SshConfigCommand.Create(global, env, services),
             ProvisionCommand.Create(global, env, services),
+            CompletionCommand.Create(global, env),
         };
+        CompletionCommand.AddSources(root, global, env);
         // Usage lines say 'lab' however the program was started (dotnet lab.dll, a test host, a renamed copy).
         root.HelpName = "lab";
         RootHelp.Install(root);

@@ -114,6 +114,8 @@ public static class LifecycleCommands
         var run = await lifecycle.RunAsync(new LifecycleRequest(mode, targets, options) { Guests = guest?.Policy(parse) }, view, ct).ConfigureAwait(false);
         if (run.BoxFailure is { } failed) return LabBoxes.RenderFailure(env, failed, json);
         var hostResult = run.Host!;
+        // The per-user registry 'lab global-status' reads: a lab that 'up' made is listed, one 'down' removed is forgotten.
+        if (!options.WhatIf) GlobalStatusCommand.Note(parse, global, env, project, mode, targets, hostResult, services.Time);
         if (!run.GuestStage) return EngineResultRenderer.Render(hostResult, mode, host, env, json, targets: targets);
         var guestExit = GuestSteps.Report(env, json, run.Guests);
         if (json) return EngineResultRenderer.Render(hostResult, mode, host, env, json, run.Guests.Outcomes, guestExit, targets);

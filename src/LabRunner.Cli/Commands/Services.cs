@@ -37,9 +37,15 @@ public sealed class Services
         // '--what-if' writes nothing at all, not even a transcript of what it reads ('--verbose' still shows it).
         if (!parse.Tokens.Any(t => t.Type == System.CommandLine.Parsing.TokenType.Option && t.Value is "--what-if" or "--dry-run"))
             env.Trace.KeepTranscript(Path.Combine(project.StateDirectory, "logs"), OptionValues.CommandName(parse.CommandResult), () => StateFolder.Create(project.StateDirectory));
-        var option = parse.GetValue(global.Provider);
-        var host = Host is { } open ? open(option, project, env) : Providers.Resolve(option, env.ForProviders).Open(env.ForProviders);
+        var host = OpenHost(parse.GetValue(global.Provider), project, env);
         var engine = new LabEngine(project, host.Provider, host.LockPath, Seeds(project, env), new Rendering.ConsoleReporter(env, quiet));
         return (project, host, engine);
+    }
+
+    /// <summary>The host a provider name (or, with none, the default here) stands for: the composition's own, or the catalog's.</summary>
+    public ProviderHost OpenHost(string? provider, LabProject project, CliEnvironment env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        return Host is { } open ? open(provider, project, env) : Providers.Resolve(provider, env.ForProviders).Open(env.ForProviders);
     }
 }

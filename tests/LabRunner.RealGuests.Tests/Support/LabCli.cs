@@ -17,6 +17,8 @@ public sealed class LabCli(Netns host, string projectDirectory, string stateDire
     {
         ["LABRUNNER_QEMU_STATE"] = stateDirectory,
         ["LABRUNNER_HOME"] = homeDirectory,
+        // The lab registry ('lab global-status') of the test's own, not the user's.
+        ["XDG_STATE_HOME"] = Path.Combine(homeDirectory, "state"),
         ["NO_PROXY"] = Topology.UpstreamIp, // the box's web server is in the test's own namespace
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
         ["NO_COLOR"] = "1",
