@@ -64,7 +64,7 @@ public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time,
     /// Python process (seconds of a TCG vCPU to start) polling every 0.25 s beside cloud-init's own stages. Instead,
     /// when systemd's generator enabled cloud-init (<c>/run/cloud-init/enabled</c>), <c>sh</c> waits for the
     /// <c>result.json</c> cloud-init writes last, at the end of its final stage (<c>/run</c> is empty again after
-    /// a reboot), testing for it every 0.5 s with builtins and <c>sleep</c>. A result with no errors (as cloud-init
+    /// a reboot), testing for it every 0.25 s (as often as <c>status --wait</c> did) with builtins and <c>sleep</c>. A result with no errors (as cloud-init
     /// writes it: <c>"errors": []</c>, and no non-empty <c>recoverable_errors</c>) is done, exit 0. Anything else —
     /// errors, another format, cloud-init not enabled by the generator (disabled, not systemd) — asks cloud-init
     /// itself, as before: <c>status --wait</c> exits 0 when done, 2 when done with recoverable errors (cloud-init 23.4
@@ -75,7 +75,7 @@ public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time,
         "if ! command -v cloud-init >/dev/null 2>&1; then exit 127; fi; " +
         "run=${LABRUNNER_CLOUD_INIT_RUN:-/run/cloud-init}; " +
         "if [ -e \"$run/enabled\" ]; then " +
-        "while [ ! -e \"$run/result.json\" ]; do sleep 0.5 2>/dev/null || sleep 1; done; " +
+        "while [ ! -e \"$run/result.json\" ]; do sleep 0.25 2>/dev/null || sleep 1; done; " +
         "if grep -q '\"errors\": \\[\\]' \"$run/result.json\" && ! grep -q '\"recoverable_errors\": {$' \"$run/result.json\"; then exit 0; fi; " +
         "fi; " +
         "cloud-init status --wait >/dev/null 2>&1; rc=$?; if [ $rc -ne 0 ]; then cloud-init status --long 2>&1; fi; exit $rc";

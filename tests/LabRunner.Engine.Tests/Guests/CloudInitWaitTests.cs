@@ -42,7 +42,7 @@ public sealed class CloudInitWaitTests : IDisposable
         Enable();
 
         using var process = Start(fakeExit: 1);
-        // Still waiting while there is no result (it tests every 0.5 s): not done, and no cloud-init started.
+        // Still waiting while there is no result (it tests every 0.25 s): not done, and no cloud-init started.
         Assert.False(process.WaitForExit(TimeSpan.FromSeconds(2)), "the wait ended before cloud-init's result existed");
         WriteResult("[]", recoverable: null);
 
