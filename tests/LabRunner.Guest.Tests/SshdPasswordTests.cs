@@ -16,35 +16,40 @@ namespace LabRunner.Guest.Tests;
 [UnsupportedOSPlatform("windows")] // ToolFacts, skipped there
 public class SshdPasswordTests
 {
-    /// <summary>The lines of Debian 12's sshd_config about passwords: the default is commented out.</summary>
-    private const string DebianDefault = "Include /etc/ssh/sshd_config.d/*.conf\n#PasswordAuthentication yes\n#PermitEmptyPasswords no\nKbdInteractiveAuthentication no\nUsePAM yes\n";
+    /// <summary>The lines of Debian 12's sshd_config about passwords (the default commented out), its Include naming <paramref name="conf"/>.d.</summary>
+    private static string DebianDefault(string conf) =>
+        $"Include {conf}.d/*.conf\n#PasswordAuthentication yes\n#PermitEmptyPasswords no\nKbdInteractiveAuthentication no\nUsePAM yes\n";
 
     [ToolFact("sh", "grep", "sed", "/usr/bin/python3")]
     public void Without_the_entry_cloud_init_would_change_debians_default_and_restart_sshd()
     {
         using var root = new TempDirectory();
         var conf = root.File("sshd_config");
-        File.WriteAllText(conf, DebianDefault);
+        File.WriteAllText(conf, DebianDefault(conf));
 
         Assert.Equal("True", CloudInitUpdatesSshConfig(conf));
+        Assert.Equal("PasswordAuthentication no\n", File.ReadAllText(conf + ".d/50-cloud-init.conf"));
     }
 
     [ToolFact("sh", "grep", "sed", "/usr/bin/python3")]
-    public void On_debians_default_the_entry_appends_the_setting_and_cloud_init_then_changes_nothing()
+    public void On_debians_default_the_entry_writes_cloud_inits_drop_in_and_cloud_init_then_changes_nothing()
     {
         using var root = new TempDirectory();
         var conf = root.File("sshd_config");
-        File.WriteAllText(conf, DebianDefault);
+        File.WriteAllText(conf, DebianDefault(conf));
 
         var run = RunEntry(conf);
 
         Assert.True(run.ExitCode == 0, run.ToString());
-        Assert.Equal(DebianDefault + "PasswordAuthentication no\n", File.ReadAllText(conf));
+        Assert.Equal(DebianDefault(conf), File.ReadAllText(conf));
+        var dropIn = conf + ".d/50-cloud-init.conf";
+        Assert.Equal("PasswordAuthentication no\n", File.ReadAllText(dropIn));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(dropIn));
         Assert.Equal("False", CloudInitUpdatesSshConfig(conf));
     }
 
     [ToolFact("sh", "grep", "sed", "/usr/bin/python3")]
-    public void Every_line_that_allows_passwords_is_set_to_no_and_a_second_boot_changes_nothing()
+    public void Without_an_include_every_line_that_allows_passwords_is_set_to_no_and_a_second_boot_changes_nothing()
     {
         using var root = new TempDirectory();
         var conf = root.File("sshd_config");
