@@ -4,6 +4,7 @@ using System.Text;
 using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
+using LabRunner.Guest.CloudInit;
 using LabRunner.Guest.Ssh;
 using LabRunner.Guest.Templates;
 using LabRunner.Guest.Windows;
@@ -86,6 +87,8 @@ public sealed class GuestConfigRenderer
         if (metaData is not null) CheckYaml(metaTemplate, metaData, "meta-data", diagnostics);
 
         var userDataText = Render(userTemplate, model, secrets, diagnostics);
+        if (userDataText is not null && ModuleLists(userTemplate, userDataText) is { } modules)
+            userDataText = Render(userTemplate, TemplateModel.Create(lab, vm, secretObject, userData, InstanceId(vm, networkConfig), userBootcmd, modules), secrets, diagnostics);
         if (userDataText is not null) CheckUserData(userTemplate, userDataText, vm, diagnostics);
 
         if (metaData is null || userDataText is null) return [];
@@ -143,6 +146,19 @@ public sealed class GuestConfigRenderer
         // Emitted as a mapping of its own, "bootcmd:\n  - …", and kept without the key line.
         var items = YamlText.EmitMappingEntries(new YamlMapping(userData.Span, [bootcmd]));
         return (YamlText.EmitMappingEntries(rest), items[(items.IndexOf('\n', StringComparison.Ordinal) + 1)..]);
+    }
+
+    /// <summary>
+    /// The module lists for user-data first rendered without them, as YAML for the template's <c>cloud_modules</c>;
+    /// null when the template does not write them (a project's template from before), the user-data is not
+    /// cloud-config, or a key keeps cloud-init's defaults (<see cref="CloudInitModules.Derive"/>).
+    /// </summary>
+    private static string? ModuleLists(TemplateText template, string userData)
+    {
+        if (!template.Text.Contains("cloud_modules", StringComparison.Ordinal)
+            || !userData.StartsWith("#cloud-config", StringComparison.Ordinal)) return null;
+        var keys = OutputCheck.TopLevelYamlKeys(userData, out _);
+        return keys is null ? null : CloudInitModules.Derive(keys, userData)?.ToYaml();
     }
 
     private TemplateText Find(string relativePath) =>

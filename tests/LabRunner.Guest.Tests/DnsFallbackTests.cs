@@ -39,9 +39,11 @@ public class DnsFallbackTests
     [Fact]
     public void A_vm_without_planned_dns_servers_gets_no_fallback()
     {
-        var root = UserData(Labs.BridgedDhcp);
+        var bootcmd = (YamlSequenceNode)UserData(Labs.BridgedDhcp)["bootcmd"];
 
-        Assert.False(root.Children.ContainsKey("bootcmd"), "DHCP brings its own servers; nothing to write");
+        // DHCP brings its own servers; nothing to write (the sshd entry of issue 16 is the only one).
+        Assert.DoesNotContain(bootcmd.OfType<YamlSequenceNode>(), e => e.Any(n => n is YamlScalarNode { Value: "labrunner-dns" }));
+        Assert.Single(bootcmd);
     }
 
     [Fact]
@@ -50,8 +52,9 @@ public class DnsFallbackTests
         var bootcmd = (YamlSequenceNode)UserData(UserDataTests.HostileLab)["bootcmd"];
 
         Assert.IsType<YamlSequenceNode>(bootcmd[0]);
+        Assert.Contains(((YamlSequenceNode)bootcmd[1]).Children, n => n is YamlScalarNode { Value: "labrunner-sshd" });
         Assert.Equal(["- not a list item", "{ not: a mapping }", "@reboot", "*alias", "&anchor", "!!python/object:os.system", "%TAG"],
-            bootcmd.Skip(1).Select(n => ((YamlScalarNode)n).Value));
+            bootcmd.Skip(2).Select(n => ((YamlScalarNode)n).Value));
     }
 
     [ToolFact("sh")]
@@ -208,6 +211,8 @@ public class DnsFallbackTests
             startInfo.Environment.Clear();
             startInfo.Environment["PATH"] = bin;
             startInfo.Environment["LABRUNNER_RESOLV_CONF"] = conf;
+            // The whole bootcmd script also holds the sshd entry: never the host's own sshd_config.
+            startInfo.Environment["LABRUNNER_SSHD_CONFIG"] = Path.Combine(root.Path, "sshd_config");
             using var process = Process.Start(startInfo)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEnd();

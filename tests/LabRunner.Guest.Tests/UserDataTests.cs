@@ -59,7 +59,7 @@ public class UserDataTests
         var file = (YamlMappingNode)((YamlSequenceNode)root["write_files"])[0];
         Assert.Equal("line1\nhostname: evil\n# not a comment\n\ttab\u0007bell \u2028 é ☃ 😀", ((YamlScalarNode)file["content"]).Value);
         Assert.Equal(["- not a list item", "{ not: a mapping }", "@reboot", "*alias", "&anchor", "!!python/object:os.system", "%TAG"],
-            ((YamlSequenceNode)root["bootcmd"]).Skip(1).Select(n => ((YamlScalarNode)n).Value)); // after LabRunner's DNS fallback
+            ((YamlSequenceNode)root["bootcmd"]).Skip(2).Select(n => ((YamlScalarNode)n).Value)); // after LabRunner's DNS fallback and sshd entries
         // The hostile text did not become a key of its own.
         Assert.Equal("box", ((YamlScalarNode)root["hostname"]).Value);
     }
@@ -84,7 +84,7 @@ public class UserDataTests
         var seed = CloudInit.WriteSeed(Labs.Render(HostileLab));
         var run = ExternalTool.Run(DebianPython, "-c",
             "import json, sys, yaml; d = yaml.safe_load(open(sys.argv[1], encoding='utf-8')); " +
-            "print(json.dumps([d['runcmd'][0], d['packages'], d['package_reboot_if_required'], d['write_files'][0]['content'], d['write_files'][0]['permissions'], d['bootcmd'][1:]]))",
+            "print(json.dumps([d['runcmd'][0], d['packages'], d['package_reboot_if_required'], d['write_files'][0]['content'], d['write_files'][0]['permissions'], d['bootcmd'][2:]]))",
             Path.Combine(seed.FullName, GuestConfigRenderer.UserDataFile));
         Assert.True(run.ExitCode == 0, run.ToString());
         var expected = System.Text.Json.JsonSerializer.Serialize(new object[]
@@ -135,7 +135,8 @@ public class UserDataTests
     public void A_vm_without_user_data_gets_only_the_generated_keys()
     {
         var root = ParseUserData(Labs.SingleNat);
-        Assert.Equal(["hostname", "preserve_hostname", "manage_etc_hosts", "users", "ssh_pwauth", "bootcmd"],
+        Assert.Equal(["hostname", "preserve_hostname", "manage_etc_hosts", "users", "ssh_pwauth", "bootcmd",
+                "cloud_init_modules", "cloud_config_modules", "cloud_final_modules"],
             root.Children.Keys.Select(k => ((YamlScalarNode)k).Value));
     }
 

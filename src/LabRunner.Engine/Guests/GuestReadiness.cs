@@ -48,7 +48,7 @@ public sealed record GuestOutcome(string Vm, GuestPhase Phase, string? Error, Im
 
 /// <summary>
 /// Waits for one guest to be ready: its SSH port answers, the lab's user logs in with the pinned host key,
-/// and <c>cloud-init status --wait</c> says cloud-init is done. Polls with a back-off (no busy loop), stops at
+/// and <see cref="CloudInitCommand"/> says cloud-init is done. Polls with a back-off (no busy loop), stops at
 /// the VM's boot timeout or when the caller cancels; all waiting goes through <see cref="TimeProvider"/>.
 /// A connection that fails, times out or drops on the way (sshd restarted by cloud-init, a reboot from user_data,
 /// a loaded host) is "not ready yet": it starts over from the SSH port until the boot timeout. Across a reboot the
@@ -60,12 +60,24 @@ public sealed class GuestReadiness(IGuestConnector connector, TimeProvider time,
     public static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// cloud-init's own report. <c>status --wait</c> exits 0 when done, 2 when done with recoverable errors
-    /// (cloud-init 23.4 and later), 1 when it failed; <c>--long</c> then says what went wrong. A guest without
-    /// cloud-init answers 127 and counts as ready.
+    /// Whether cloud-init is done, asked without starting Python while it works: <c>cloud-init status --wait</c> is a
+    /// Python process (seconds of a TCG vCPU to start) polling every 0.25 s beside cloud-init's own stages. Instead,
+    /// when systemd's generator enabled cloud-init (<c>/run/cloud-init/enabled</c>), <c>sh</c> waits for the
+    /// <c>result.json</c> cloud-init writes last, at the end of its final stage (<c>/run</c> is empty again after
+    /// a reboot), testing for it every 0.25 s (as often as <c>status --wait</c> did) with builtins and <c>sleep</c>. A result with no errors (as cloud-init
+    /// writes it: <c>"errors": []</c>, and no non-empty <c>recoverable_errors</c>) is done, exit 0. Anything else —
+    /// errors, another format, cloud-init not enabled by the generator (disabled, not systemd) — asks cloud-init
+    /// itself, as before: <c>status --wait</c> exits 0 when done, 2 when done with recoverable errors (cloud-init 23.4
+    /// and later), 1 when it failed; <c>--long</c> then says what went wrong. A guest without cloud-init answers 127
+    /// and counts as ready. <c>LABRUNNER_CLOUD_INIT_RUN</c> stands for <c>/run/cloud-init</c> in its tests.
     /// </summary>
     public const string CloudInitCommand =
         "if ! command -v cloud-init >/dev/null 2>&1; then exit 127; fi; " +
+        "run=${LABRUNNER_CLOUD_INIT_RUN:-/run/cloud-init}; " +
+        "if [ -e \"$run/enabled\" ]; then " +
+        "while [ ! -e \"$run/result.json\" ]; do sleep 0.25 2>/dev/null || sleep 1; done; " +
+        "if grep -q '\"errors\": \\[\\]' \"$run/result.json\" && ! grep -q '\"recoverable_errors\": {$' \"$run/result.json\"; then exit 0; fi; " +
+        "fi; " +
         "cloud-init status --wait >/dev/null 2>&1; rc=$?; if [ $rc -ne 0 ]; then cloud-init status --long 2>&1; fi; exit $rc";
 
     public static TimeSpan Next(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, (long)(delay.Ticks * 1.5)));

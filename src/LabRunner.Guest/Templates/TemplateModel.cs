@@ -28,12 +28,15 @@ namespace LabRunner.Guest.Templates;
 /// user_bootcmd             the Labfile's user_data bootcmd items as YAML sequence entries under a
 ///                          "bootcmd:" key ("" when none)
 /// instance_id              (meta-data and user-data) changes whenever network-config or the hostname does
+/// cloud_modules            (user-data) cloud_init_modules / cloud_config_modules / cloud_final_modules: the modules
+///                          the rendered user-data's keys need (CloudInitModules); "" while user-data is first
+///                          rendered to read its keys, and when cloud-init's defaults must stay
 /// </code>
 /// </remarks>
 internal static class TemplateModel
 {
     /// <param name="instanceId">Null while network-config itself is rendered: the id is derived from it.</param>
-    public static ScriptObject Create(string lab, VmPlan vm, ScriptObject secrets, string userDataYaml, string? instanceId, string userBootcmdYaml = "")
+    public static ScriptObject Create(string lab, VmPlan vm, ScriptObject secrets, string userDataYaml, string? instanceId, string userBootcmdYaml = "", string cloudModulesYaml = "")
     {
         var adapters = new ScriptArray();
         foreach (var a in vm.Adapters)
@@ -85,6 +88,7 @@ internal static class TemplateModel
             ["secrets"] = secrets,
             ["user_data"] = userDataYaml,
             ["user_bootcmd"] = userBootcmdYaml,
+            ["cloud_modules"] = cloudModulesYaml,
         };
         if (instanceId is not null) model["instance_id"] = instanceId;
         model.IsReadOnly = true;

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Issue 16: a 1-VM lab's time to ready under TCG, where the guest spends it, and the floor to hold it against.
+#   lab    'lab up --provider qemu' of one VM (1 vCPU, 768 MB, UEFI; a NAT network with an upstream namespace)
+#          from nothing until it returns with the guest ready (SSH answered, cloud-init done); then, read inside
+#          the guest over SSH: systemd-analyze time / critical-chain / blame, cloud-init analyze show / blame,
+#          and what cloud-init ran. Written to OUT/ (default: a temporary folder, printed).
+#   floor  the same box, same QEMU settings, booted with NO seed: the box's own boot with cloud-init disabled
+#          by ds-identify (no datasource). The box has no SSH host keys and no network of its own without a
+#          seed, so its sshd cannot answer; the floor is when systemd starts ssh.service (its serial console
+#          line), i.e. when sshd would answer had it keys and an address.
+#   vagrant (later) the Vagrant side: VAGRANT_CMD is timed as given ('vagrant up' in a prepared folder); not run
+#          unless set.
+# Usage: sudo bash bench/time-to-ready.sh [lab|floor|both] [BOX.qcow2]
+# Environment: LAB (a 'lab' executable; default dotnet on the Release lab.dll), OUT, QEMU_EXTRA (extra QEMU
+#   arguments for the floor run, to compare settings), BENCH_BOOT_TIMEOUT (s, default 900), VAGRANT_CMD.
+#
+# Network safety: every bridge, tap, nft rule, address and route is made inside lrrh-PID (the lab host) and
+# lrru-PID (its "internet", which routes nowhere); QEMU runs inside lrrh-PID. All removed on exit, failure included;
+# processes are ended by pid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+log() { printf '[ready %5ss] %s\n' "$((SECONDS - t0))" "$*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+t0=$SECONDS
+mode=${1:-both}
+[[ $mode =~ ^(lab|floor|both)$ ]] || die "mode is lab, floor or both"
+[[ $(id -u) -eq 0 ]] || die "run as root (network namespaces): sudo bash $0"
+box=${2:-${LABRUNNER_TEST_BOX:-}}
+[[ -n $box && -f $box ]] || die "no box: give BOX.qcow2 or set LABRUNNER_TEST_BOX"
+box=$(readlink -f "$box")
+if [[ -n ${LAB:-} ]]; then lab_cmd=("$LAB"); else
+  dll=$repo/src/LabRunner.Cli/bin/Release/net10.0/lab.dll
+  [[ -f $dll ]] || dotnet build src/LabRunner.Cli -c Release -v q >/dev/null
+  lab_cmd=("$(command -v dotnet)" "$dll")
+fi
+out=${OUT:-$(mktemp -d /tmp/lrready-out.XXXXXX)}
+mkdir -p "$out"
+host=lrrh-$$ up=lrru-$$
+work=$(mktemp -d /tmp/lrready.XXXXXX)
+project=$work/project
+mkdir -p "$project" "$work/state"
+export LABRUNNER_QEMU_STATE=$work/state NO_COLOR=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+made=() floor_pid=
+hx() { ip netns exec "$host" "$@"; }
+lab() { (cd "$project" && hx "${lab_cmd[@]}" "$@" --provider qemu); }
+cleanup() {
+  local rc=$?
+  set +e
+  [[ -z $floor_pid ]] || kill "$floor_pid" 2>/dev/null
+  if ((${#made[@]})); then
+    [[ ! -f $project/Labfile.yml ]] || lab down >/dev/null 2>&1
+    local pids
+    pids=$(ip netns pids "$host" 2>/dev/null); [[ -z $pids ]] || kill $pids 2>/dev/null
+    sleep 1
+    pids=$(ip netns pids "$host" 2>/dev/null); [[ -z $pids ]] || kill -9 $pids 2>/dev/null
+    for ns in "${made[@]}"; do ip netns delete "$ns"; done
+  fi
+  rm -rf "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+for ns in "$host" "$up"; do ip netns add "$ns"; made+=("$ns"); ip -n "$ns" link set lo up; done
+ip -n "$host" link add uplink0 type veth peer name wan0 netns "$up"
+ip -n "$host" addr add 198.51.100.2/24 dev uplink0
+ip -n "$host" link set uplink0 up
+ip -n "$up" addr add 198.51.100.1/24 dev wan0
+ip -n "$up" link set wan0 up
+ip -n "$host" route add default via 198.51.100.1 dev uplink0
+
+timeout=${BENCH_BOOT_TIMEOUT:-900}
+
+if [[ $mode != floor ]]; then
+  cat >"$project/Labfile.yml" <<EOF
+name: ready
+boxes:
+  debian-12: $box
+defaults:
+  box: debian-12
+  cpus: 1
+  memory: 768MB
+  generation: 2
+  boot_timeout: $timeout
+networks:
+  - name: front
+    type: nat
+    subnet: 10.188.9.0/24
+    dns: [198.51.100.1]
+vms:
+  - name: one
+    networks: [front]
+EOF
+  load0=$(load)
+  log "lab up (1 VM, TCG), load $load0"
+  start=$(date +%s.%N)
+  lab up --json >"$out/up.json" 2>"$out/up.err" || { cat "$out/up.err" >&2; die "lab up failed"; }
+  end=$(date +%s.%N)
+  lab_s=$(python3 -c "print(f'{$end - $start:.1f}')")
+  ip=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["guests"][0].get("address") or "")' "$out/up.json" 2>/dev/null || true)
+  [[ -n $ip ]] || ip=$(lab plan --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["vms"][0]["adapters"][0]["ip"].split("/")[0])')
+  key=$project/.lab/id_ecdsa
+  sshg() { hx ssh -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -o LogLevel=ERROR "${cm[@]}" "lab@$ip" "$@"; }
+  # LabRunner's own waiting overhead: its ready_at minus the guest's cloud-init finish (result.json's mtime), the
+  # guest clock mapped to the host's by the shortest of 5 round trips over one shared connection.
+  cm=(-o ControlMaster=auto -o "ControlPath=$work/cm" -o ControlPersist=60)
+  done_at=$(sshg 'date -r /run/cloud-init/result.json +%s.%N')
+  samples=""
+  for _ in 1 2 3 4 5; do
+    sent=$(date +%s.%N); guest=$(sshg 'date +%s.%N'); received=$(date +%s.%N)
+    samples+="$sent $guest $received "
+  done
+  # shellcheck disable=SC2086 # numbers, split on purpose
+  overhead=$(python3 -c '
+import json, sys
+from datetime import datetime
+doc = json.load(open(sys.argv[1]))
+ready = datetime.fromisoformat(doc["guests"][0]["ready_at"].replace("Z", "+00:00")).timestamp()
+done = float(sys.argv[2])
+v = list(map(float, sys.argv[3:]))
+sent, guest, received = min((v[i:i + 3] for i in range(0, len(v), 3)), key=lambda s: s[2] - s[0])
+offset = guest - (sent + received) / 2
+print(f"{ready - (done - offset):.2f} s (± {(received - sent) / 2:.2f})")
+' "$out/up.json" "$done_at" $samples)
+  {
+    echo "== lab up until ready: $lab_s s (load before $load0, after $(load))"
+    echo "== ready_at after the guest's cloud-init finished: $overhead"
+    python3 -c 'import json,sys; [print("guest", g["vm"], "SSH after", g["reachable_after_s"], "s, ready after", g["ready_after_s"], "s") for g in json.load(open(sys.argv[1]))["guests"]]' "$out/up.json"
+    echo "== systemd-analyze time"; sshg systemd-analyze time
+    echo "== systemd-analyze critical-chain"; sshg systemd-analyze critical-chain --no-pager
+    echo "== systemd-analyze critical-chain ssh.service"; sshg systemd-analyze critical-chain ssh.service --no-pager
+    echo "== systemd-analyze blame (top 20)"; sshg "systemd-analyze blame --no-pager | head -n 20"
+    echo "== cloud-init analyze show"; sshg "sudo cloud-init analyze show"
+    echo "== cloud-init analyze blame"; sshg "sudo cloud-init analyze blame"
+    echo "== cloud-init status"; sshg "cloud-init status --long"
+    echo "== modules cloud-init ran (per stage)"; sshg "sudo sh -c 'grep -h -o \"running config-[a-z_]*\" /var/log/cloud-init.log | sort | uniq -c'" || true
+    echo "== host keys"; sshg "ls /etc/ssh/ssh_host_*"
+  } >"$out/lab.txt" 2>&1
+  cat "$out/lab.txt"
+  hx ssh -o "ControlPath=$work/cm" -O exit "lab@$ip" 2>/dev/null || true
+  lab down >/dev/null 2>&1 || true
+  rm -f "$project/Labfile.yml"
+fi
+
+if [[ $mode != lab ]]; then
+  # The same QEMU settings as LabRunner's (its golden argv), with no seed and no NIC: nothing for cloud-init.
+  cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
+  qemu-img create -q -f qcow2 -F qcow2 -b "$box" "$work/floor.qcow2"
+  : >"$work/console.log"
+  load0=$(load)
+  log "floor: the box with no seed, load $load0"
+  start=$(date +%s.%N)
+  # shellcheck disable=SC2086 # QEMU_EXTRA is split on purpose
+  hx qemu-system-x86_64 -nodefaults -no-user-config -machine q35 -accel tcg -smp 1 -m 768M \
+    -drive if=pflash,unit=0,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
+    -drive "if=pflash,unit=1,format=raw,file=$work/vars.fd" \
+    -drive "if=none,id=disk0,format=qcow2,file=$work/floor.qcow2" -device virtio-blk-pci,drive=disk0,bootindex=0 \
+    -device virtio-rng-pci -chardev "file,id=console,path=$work/console.log" -serial chardev:console -display none \
+    ${QEMU_EXTRA:-} &
+  floor_pid=$!
+  until grep -q -E 'OpenBSD Secure Shell server|ssh\.service' "$work/console.log"; do
+    (($(printf '%.0f' "$(python3 -c "import time; print(time.time() - $start)")") < timeout)) || die "floor: no ssh.service line in $timeout s"
+    kill -0 "$floor_pid" 2>/dev/null || die "floor: QEMU ended"
+    sleep 0.5
+  done
+  end=$(date +%s.%N)
+  floor_s=$(python3 -c "print(f'{$end - $start:.1f}')")
+  cp "$work/console.log" "$out/floor-console.log"
+  echo "== floor (no seed): ssh.service started after $floor_s s (load before $load0, after $(load))" | tee "$out/floor.txt"
+  grep -a -E 'OpenBSD Secure Shell|ssh\.service|running .(init|modules)' "$work/console.log" | cut -c1-160 | head -n 8 | tee -a "$out/floor.txt"
+  kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true; floor_pid=
+fi
+
+if [[ -n ${VAGRANT_CMD:-} ]]; then
+  start=$(date +%s.%N); bash -c "$VAGRANT_CMD" >"$out/vagrant.log" 2>&1 || die "VAGRANT_CMD failed"; end=$(date +%s.%N)
+  echo "== vagrant: $(python3 -c "print(f'{$end - $start:.1f}')") s (load $(load))" | tee "$out/vagrant.txt"
+fi
+log "results in $out"
