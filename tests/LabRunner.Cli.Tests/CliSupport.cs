@@ -31,7 +31,27 @@ internal static class Lab
     /// The lab registry ('lab global-status') of this test run, unless a test names its own: 'lab up' in a test never
     /// records a lab in the user's registry.
     /// </summary>
-    public static readonly string StateHome = Path.Combine(Path.GetTempPath(), $"labrunner-tests-state-{Environment.ProcessId}");
+    public static readonly string StateHome = RemovedAtExit(Path.Combine(Path.GetTempPath(), $"labrunner-tests-state-{Environment.ProcessId}"));
+
+    /// <summary>The folder, removed when the test process ends (a test run leaves no registry behind).</summary>
+    private static string RemovedAtExit(string folder)
+    {
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Another process of the run still has it open: the OS's temp cleaning takes it.
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        };
+        return folder;
+    }
 
     private static string? Default(string name) => name switch
     {
