@@ -6,9 +6,10 @@ namespace LabRunner.Guest.Tests;
 /// <summary>Writes a rendered seed to disk and runs cloud-init's own tools on it.</summary>
 internal static class CloudInit
 {
-    public static DirectoryInfo WriteSeed(GuestRenderResult result)
+    /// <summary>Writes the seed's files into <paramref name="folder"/> (the caller's, removed when it is disposed).</summary>
+    public static DirectoryInfo WriteSeed(GuestRenderResult result, Iso.TempDirectory folder)
     {
-        var dir = Directory.CreateTempSubdirectory("labrunner-seed-");
+        var dir = new DirectoryInfo(folder.Path);
         foreach (var file in result.Files)
             File.WriteAllBytes(Path.Combine(dir.FullName, file.Name), file.Content);
         return dir;

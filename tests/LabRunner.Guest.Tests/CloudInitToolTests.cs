@@ -16,7 +16,8 @@ public class CloudInitToolTests
     {
         foreach (var lab in new[] { Labs.SingleNat, Labs.MultiNic, Labs.BridgedDhcp, Labs.BridgedStatic, Labs.DigitMacs, UserDataTests.HostileLab })
         {
-            var seed = CloudInit.WriteSeed(Labs.Render(lab));
+            using var folder = new Iso.TempDirectory();
+            var seed = CloudInit.WriteSeed(Labs.Render(lab), folder);
             var run = ExternalTool.Run("cloud-init", "schema", "--config-file", Path.Combine(seed.FullName, GuestConfigRenderer.UserDataFile));
             Assert.True(run.ExitCode == 0, $"{Labs.Plan(lab).Lab}: {run}");
             Assert.Contains("Valid cloud-config", run.StandardOutput, StringComparison.Ordinal);
@@ -56,7 +57,8 @@ public class CloudInitToolTests
     private static void AssertConverts(string labfile)
     {
         var vm = Labs.Vm(labfile);
-        var seed = CloudInit.WriteSeed(Labs.Render(labfile));
+        using var folder = new Iso.TempDirectory();
+        var seed = CloudInit.WriteSeed(Labs.Render(labfile), folder);
         AssertEni(vm, CloudInit.NetConvert(seed, "debian", "eni"));
         AssertNetworkd(vm, CloudInit.NetConvert(seed, "debian", "networkd"));
         AssertNetplan(vm, CloudInit.NetConvert(seed, "ubuntu", "netplan"));

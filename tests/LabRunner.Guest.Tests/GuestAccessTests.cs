@@ -150,7 +150,8 @@ public class GuestAccessTests
         var hostKey = SshKeys.Generate("demo");
         var plan = Labs.Plan(Labs.SingleNat);
         var rendered = new GuestConfigRenderer().Render(plan.Lab, plan.Vms[0], Labs.Secrets with { SshHostKey = hostKey });
-        var seed = CloudInit.WriteSeed(rendered);
+        using var folder = new Iso.TempDirectory();
+        var seed = CloudInit.WriteSeed(rendered, folder);
 
         var run = ExternalTool.Run("cloud-init", "schema", "--config-file", Path.Combine(seed.FullName, GuestConfigRenderer.UserDataFile));
 

@@ -31,7 +31,8 @@ public class SshKeyTests
     public void Ssh_keygen_derives_the_same_public_key_from_the_private_key()
     {
         var pair = SshKeys.Generate("lab1");
-        var dir = Directory.CreateTempSubdirectory("labrunner-key-");
+        using var temp = new Iso.TempDirectory();
+        var dir = new DirectoryInfo(temp.Path);
         var file = WriteOwnerOnly(dir, "id_ecdsa", pair.PrivateKeyPem);
 
         var run = ExternalTool.Run("ssh-keygen", "-y", "-f", file);
@@ -44,7 +45,8 @@ public class SshKeyTests
     public void Ssh_keygen_accepts_the_public_key_and_agrees_on_its_fingerprint()
     {
         var pair = SshKeys.Generate("lab1");
-        var dir = Directory.CreateTempSubdirectory("labrunner-key-");
+        using var temp = new Iso.TempDirectory();
+        var dir = new DirectoryInfo(temp.Path);
         var file = WriteOwnerOnly(dir, "id_ecdsa.pub", pair.PublicKey + "\n");
 
         var run = ExternalTool.Run("ssh-keygen", "-l", "-f", file);
@@ -87,7 +89,8 @@ public class SshKeyTests
     {
         foreach (var (type, bits) in new[] { ("ecdsa", "256"), ("ecdsa", "521"), ("rsa", "2048") })
         {
-            var dir = Directory.CreateTempSubdirectory("labrunner-key-");
+            using var temp = new Iso.TempDirectory();
+            var dir = new DirectoryInfo(temp.Path);
             var file = Path.Combine(dir.FullName, "id");
             var made = ExternalTool.Run("ssh-keygen", "-q", "-t", type, "-b", bits, "-m", "PEM", "-N", "", "-C", "me@host", "-f", file);
             Assert.True(made.ExitCode == 0, made.ToString());
@@ -103,7 +106,8 @@ public class SshKeyTests
     [ToolFact("ssh-keygen")]
     public void A_key_in_openssh_format_is_LAB604_with_the_conversion_command()
     {
-        var dir = Directory.CreateTempSubdirectory("labrunner-key-");
+        using var temp = new Iso.TempDirectory();
+        var dir = new DirectoryInfo(temp.Path);
         var file = Path.Combine(dir.FullName, "id");
         ExternalTool.Run("ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-f", file);
         var text = File.ReadAllText(file);

@@ -81,7 +81,8 @@ public class UserDataTests
     [ToolFact(DebianPython)]
     public void Pyyaml_the_reader_cloud_init_uses_reads_the_same_values()
     {
-        var seed = CloudInit.WriteSeed(Labs.Render(HostileLab));
+        using var folder = new Iso.TempDirectory();
+        var seed = CloudInit.WriteSeed(Labs.Render(HostileLab), folder);
         var run = ExternalTool.Run(DebianPython, "-c",
             "import json, sys, yaml; d = yaml.safe_load(open(sys.argv[1], encoding='utf-8')); " +
             "print(json.dumps([d['runcmd'][0], d['packages'], d['package_reboot_if_required'], d['write_files'][0]['content'], d['write_files'][0]['permissions'], d['bootcmd'][2:]]))",
