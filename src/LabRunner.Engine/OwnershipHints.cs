@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
 using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Hosting;
-using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 using LabRunner.Core.Reconciliation;

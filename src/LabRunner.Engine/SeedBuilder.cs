@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using LabRunner.Core.Diagnostics;
-using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
 using LabRunner.Guest;
 using LabRunner.Guest.Iso;

@@ -1,7 +1,5 @@
 using System.Collections.Immutable;
-using System.Net;
 using LabRunner.Core.Hosting;
-using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.CommandLine;

@@ -1,12 +1,9 @@
-using System.Collections.Immutable;
 using System.Net;
 using LabRunner.Core.Hosting;
-using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.CommandLine;
 using LabRunner.HostCommon.Disks;
-using LabRunner.Providers.Qemu.Network;
 using LabRunner.Providers.Qemu.Qmp;
 using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Vms;

@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using LabRunner.Core.Hosting;
-using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Simulation.Model;
 

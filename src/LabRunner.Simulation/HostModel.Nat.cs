@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using System.Globalization;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;

@@ -3,7 +3,6 @@ using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Tracing;
 using LabRunner.Providers.HyperV;
-using LabRunner.Simulation.Model;
 
 namespace LabRunner.Simulation;
 

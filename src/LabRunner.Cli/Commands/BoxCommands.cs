@@ -3,9 +3,7 @@ using System.Text.Json;
 using LabRunner.Boxes;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Boxes;
-using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Providers;
-using LabRunner.Engine;
 using LabRunner.HostCommon.Running;
 using Spectre.Console;
 

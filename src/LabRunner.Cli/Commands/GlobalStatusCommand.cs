@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.CommandLine;
 using System.Text.Json;
-using LabRunner.Boxes;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Diagnostics;
 using LabRunner.Core.Errors;

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using LabRunner.Engine;
 using LabRunner.Cli.Rendering;
 
 namespace LabRunner.Cli.Commands;

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using LabRunner.Cli.Rendering;
 using LabRunner.Core.Reconciliation;
-using LabRunner.Engine;
 using Spectre.Console;
 
 namespace LabRunner.Cli.Commands;

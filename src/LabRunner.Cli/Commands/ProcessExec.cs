@@ -1,4 +1,3 @@
-using LabRunner.Engine;
 using System.Diagnostics;
 
 namespace LabRunner.Cli.Commands;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using LabRunner.Cli.Rendering;
-using LabRunner.Core.Labfile;
 using LabRunner.Engine;
 
 namespace LabRunner.Cli.Commands;

@@ -1,4 +1,3 @@
-using LabRunner.Engine;
 using System.CommandLine;
 using LabRunner.Engine.Guests;
 using LabRunner.Guest.Access;

@@ -1,6 +1,5 @@
 using LabRunner.Core.Hosting;
 using LabRunner.Engine;
-using Spectre.Console;
 
 namespace LabRunner.Cli.Rendering;
 

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using LabRunner.Core.Diagnostics;
 
 namespace LabRunner.Core.Labfile;

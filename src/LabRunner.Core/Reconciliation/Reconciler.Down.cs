@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using LabRunner.Core.Hosting;
-using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 

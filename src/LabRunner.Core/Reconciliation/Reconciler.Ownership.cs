@@ -1,6 +1,4 @@
-using System.Collections.Immutable;
 using LabRunner.Core.Hosting;
-using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
-using LabRunner.Core.Net;
 using LabRunner.Core.Planning;
 
 namespace LabRunner.Core.Reconciliation;

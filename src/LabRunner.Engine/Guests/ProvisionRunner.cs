@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using LabRunner.Core.Labfile;
-using LabRunner.Guest.Access;
 
 namespace LabRunner.Engine.Guests;
 
