@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using LabRunner.Core.Boxes;
 using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Hosting;
 using LabRunner.Core.Net;
 
 namespace LabRunner.Core.Labfile;
@@ -99,7 +100,42 @@ public sealed record VmDefinition(
 
     /// <summary>How long 'lab up' waits for the guest to become ready before it fails this VM.</summary>
     public int BootTimeoutSeconds { get; init; } = DefaultBootTimeoutSeconds;
+
+    /// <summary>The folders of the project given to the guest: those of 'defaults' first, then the VM's own.</summary>
+    public ImmutableArray<SyncedFolderDefinition> SyncedFolders { get; init; } = [];
+
+    /// <summary>The kind of snapshot 'lab snapshot save' takes of this VM ('snapshot_type'; Hyper-V's checkpoint type).</summary>
+    public SnapshotType SnapshotType { get; init; } = SnapshotType.Standard;
 }
+
+/// <summary>How a synced folder reaches the guest.</summary>
+public enum SyncedFolderType
+{
+    /// <summary>The provider's choice: <see cref="Push"/> unless a two-way kind is asked for.</summary>
+    Auto,
+    /// <summary>A one-way copy over SSH (or PowerShell Direct) at 'up', 'reload' and 'lab sync'.</summary>
+    Push,
+    /// <summary>QEMU: a virtiofsd share mounted in the guest, two-way.</summary>
+    Virtiofs,
+    /// <summary>Hyper-V: an SMB share reachable only from the lab's host vNIC, two-way.</summary>
+    Smb,
+}
+
+/// <summary>
+/// One item of <c>synced_folders</c>: <see cref="HostPath"/> as written (relative to the Labfile's folder),
+/// <see cref="GuestPath"/> absolute in the guest, patterns <see cref="Exclude"/>d from a push, and the owner and
+/// group its files get in the guest (null: the VM's user).
+/// </summary>
+public sealed record SyncedFolderDefinition(
+    string HostPath,
+    SourceSpan HostSpan,
+    string GuestPath,
+    SourceSpan GuestSpan,
+    SyncedFolderType Type,
+    ImmutableArray<string> Exclude,
+    string? Owner,
+    string? Group,
+    SourceSpan Span);
 
 public sealed record AdapterDefinition(
     string Network,
