@@ -48,7 +48,28 @@ public sealed record VmPlan(
     string User,
     ImmutableArray<AdapterPlan> Adapters,
     ImmutableArray<PortMappingPlan> ForwardedPorts,
-    YamlMapping? UserData);
+    YamlMapping? UserData)
+{
+    /// <summary>The project's folders this VM gets, in Labfile order ('defaults' first); empty when the Labfile asks for none.</summary>
+    public ImmutableArray<SyncedFolderPlan> SyncedFolders { get; init; } = [];
+}
+
+/// <summary>
+/// A synced folder as planned: <see cref="HostPath"/> as written (relative to the Labfile's folder), its
+/// <see cref="Type"/> resolved (never <see cref="SyncedFolderType.Auto"/>), the owner and group its files get in the
+/// guest, and <see cref="Tag"/>, the share's stable name on the host and in the guest's mount (virtiofs tag, SMB share suffix).
+/// </summary>
+public sealed record SyncedFolderPlan(
+    int Index,
+    string HostPath,
+    string GuestPath,
+    SyncedFolderType Type,
+    ImmutableArray<string> Exclude,
+    string Owner,
+    string Group)
+{
+    public string Tag => $"lab{Index}";
+}
 
 /// <summary>
 /// One VM network adapter. <see cref="Ip"/> is null for DHCP (bridged without a static IP) and for

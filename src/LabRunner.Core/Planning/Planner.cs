@@ -58,13 +58,18 @@ public static class Planner
                 : vm.ForwardedPorts.Select(p => new PortMappingPlan(p.Protocol, p.Host, p.Guest, natAdapter.Ip!.Value, p.HostIp, p.AutoCorrect)).ToImmutableArray();
 
             vms.Add(new VmPlan(vm.Name, inputs.Rules.VmName(lab.Name, vm.Name), vm.Hostname, vm.Os, vm.Box ?? "", vm.Cpus, vm.MemoryBytes, vm.Generation, vm.User,
-                adapters.ToImmutable(), ports, vm.UserData));
+                adapters.ToImmutable(), ports, vm.UserData) { SyncedFolders = PlanSyncedFolders(vm) });
         }
 
         if (diagnostics.Count(d => d.IsError) > errorsBefore) return null;
         var nat = networks.Any(n => n.Type == NetworkType.Nat) ? new NatPlan(PlanRules.NatName, natPrefix) : null;
         return new LabPlan(lab.Name, nat, networks, vms.MoveToImmutable());
     }
+
+    /// <summary>The VM's synced folders as planned: 'auto' is a push (two-way kinds are asked for by name); owner and group default to the VM's user.</summary>
+    private static ImmutableArray<SyncedFolderPlan> PlanSyncedFolders(VmDefinition vm) =>
+        [.. vm.SyncedFolders.Select((f, i) => new SyncedFolderPlan(
+            i, f.HostPath, f.GuestPath, f.Type == SyncedFolderType.Auto ? SyncedFolderType.Push : f.Type, f.Exclude, f.Owner ?? vm.User, f.Group ?? f.Owner ?? vm.User))];
 
     /// <summary>
     /// Claims, before anything is allocated, what existing VMs hold (see <see cref="Allocations"/>): a recorded IP
