@@ -12,8 +12,16 @@ namespace LabRunner.Guest.Tests;
 /// ssh_config read back by the real <c>ssh -G</c>, known_hosts by <c>ssh-keygen -F</c>, the host key in
 /// user-data by cloud-init's schema.
 /// </summary>
-public class GuestAccessTests
+public sealed class GuestAccessTests : IDisposable
 {
+    /// <summary>The private TMPDIRs of the shell runs, removed after each test.</summary>
+    private readonly List<DirectoryInfo> _scratch = [];
+
+    public void Dispose()
+    {
+        foreach (var folder in _scratch) folder.Delete(recursive: true);
+    }
+
     private static readonly string[] HostileValues =
     [
         "plain", "", " ", "two words", "it's", "'", "''", "\"double\"", "$HOME", "${PATH}", "$(id)", "`id`", "a;b", "a|b", "a&b",
@@ -181,9 +189,10 @@ public class GuestAccessTests
     private sealed record ShellRun(int ExitCode, string Stdout, string Tmp);
 
     /// <summary>Runs a provisioner command in the local /bin/sh with the content on its standard input and a private TMPDIR.</summary>
-    private static ShellRun RunWithInput(string command, string input)
+    private ShellRun RunWithInput(string command, string input)
     {
         var tmp = Directory.CreateTempSubdirectory("labrunner-prov");
+        _scratch.Add(tmp);
         var start = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);
