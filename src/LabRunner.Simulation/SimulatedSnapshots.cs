@@ -35,7 +35,13 @@ public sealed class SimulatedSnapshots(SimulatedHost host, IHostTrace trace) : I
             if (vm.Checkpoints.Any(c => HostModel.SameName(c.Name, snapshotName)))
                 throw new SimulatedHostException(HostErrorKind.AlreadyExists, WindowsErrors.AlreadyExists, "the VM already has a checkpoint of that name");
             HostModel.SetCheckpointType(vm, CheckpointTypeOf(type));
-            return Describe(m.Checkpoint(vm, snapshotName));
+            // A production checkpoint needs the guest to freeze its file systems, which a paused guest cannot: as the
+            // Hyper-V provider's script does, a paused VM runs for it and is paused again.
+            var paused = type != SnapshotType.Standard && vm.State == VmState.Paused;
+            if (paused) m.ResumeVm(vm);
+            var checkpoint = m.Checkpoint(vm, snapshotName);
+            if (paused) m.SuspendVm(vm);
+            return Describe(checkpoint);
         }, cancellationToken);
 
     public Task RestoreAsync(string hostVmName, string snapshotName, CancellationToken cancellationToken) =>

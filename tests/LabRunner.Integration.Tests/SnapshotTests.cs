@@ -97,6 +97,19 @@ public class SnapshotTests
         Assert.Equal(SimCheckpointType.Production, HostVm.CheckpointType);
     }
 
+    [Theory]
+    [InlineData(SnapshotType.Production)]
+    [InlineData(SnapshotType.ProductionOnly)]
+    public async Task A_paused_vm_runs_for_a_production_checkpoint_and_is_paused_again(SnapshotType type)
+    {
+        await _snapshots.PauseAsync(Vm, default);
+
+        var saved = await _snapshots.SaveAsync(Vm, "p1", type, default);
+
+        Assert.Equal((false, "production checkpoint"), (saved.WithMemory, saved.Type));
+        Assert.Equal(VmState.Paused, HostVm.State);
+    }
+
     [Fact]
     public async Task Production_only_fails_when_the_guest_cannot_freeze_its_file_systems_and_takes_nothing()
     {

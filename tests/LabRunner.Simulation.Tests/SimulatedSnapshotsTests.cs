@@ -52,6 +52,18 @@ public class SimulatedSnapshotsTests
     }
 
     [Fact]
+    public async Task A_paused_vm_runs_for_a_production_only_snapshot_and_is_paused_again()
+    {
+        var (host, snapshots) = Lab();
+        await snapshots.PauseAsync("demo-web", default);
+
+        var saved = await snapshots.SaveAsync("demo-web", "p1", SnapshotType.ProductionOnly, default);
+
+        Assert.Equal("production checkpoint", saved.Type);
+        Assert.Equal(VmState.Paused, host.GetInventory([]).Vm("demo-web")!.State);
+    }
+
+    [Fact]
     public async Task Delete_merges_the_vm_back_onto_its_own_disk()
     {
         var (host, snapshots) = Lab(VmState.Off);

@@ -39,19 +39,31 @@ public static class SnapshotScript
             "}");
     }
 
-    /// <summary>The VM's checkpoint type set to <paramref name="type"/>, then a checkpoint named <paramref name="snapshotName"/>, reported.</summary>
+    /// <summary>
+    /// The VM's checkpoint type set to <paramref name="type"/>, then a checkpoint named <paramref name="snapshotName"/>,
+    /// reported. A production checkpoint needs the guest to freeze its file systems, which a paused guest cannot: a
+    /// paused VM runs for the checkpoint and is paused again (otherwise Hyper-V would fall back to a standard checkpoint,
+    /// or fail a production-only one).
+    /// </summary>
     public static string Save(string vmName, string snapshotName, SnapshotType type)
     {
         Name(vmName);
         ArgumentException.ThrowIfNullOrEmpty(snapshotName);
-        return Script($"checkpoint '{snapshotName}' of VM '{vmName}'",
+        var production = type != SnapshotType.Standard;
+        return Script($"checkpoint '{snapshotName}' of VM '{vmName}'", [
             SetCheckpointType(vmName, type),
             "if (@(" + Get(vmName) + " | Where-Object { $_.Name -eq " + Q(snapshotName) + " }).Count -gt 0) { "
                 + Throw($"VM '{vmName}' already has a checkpoint named '{snapshotName}'.", "LabRunnerSnapshotExists", "ResourceExists") + " }",
+            .. production
+                ? (string[])["$labrunnerPaused = [string](" + new CommandText(HyperV + "Get-VM").String("Name", vmName).Stop() + ").State -eq 'Paused'",
+                    "if ($labrunnerPaused) { " + new CommandText(HyperV + "Resume-VM").String("Name", vmName).Stop() + " }"]
+                : [],
             new CommandText(HyperV + "Checkpoint-VM").String("Name", vmName).String("SnapshotName", snapshotName).Stop(),
+            .. production ? (string[])["if ($labrunnerPaused) { " + new CommandText(HyperV + "Suspend-VM").String("Name", vmName).Stop() + " }"] : [],
             "foreach ($labrunnerSnapshot in @(" + Get(vmName) + " | Where-Object { $_.Name -eq " + Q(snapshotName) + " })) {",
             "    " + Report("$labrunnerSnapshot"),
-            "}");
+            "}",
+        ]);
     }
 
     /// <summary>
