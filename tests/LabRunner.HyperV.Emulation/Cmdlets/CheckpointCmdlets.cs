@@ -49,6 +49,7 @@ public sealed class CheckpointVMCommand : HyperVCmdlet
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "VMSnapshot", DefaultParameterSetName = "VMName")]
 [OutputType(typeof(VMSnapshot))]
+[Alias("Get-VMCheckpoint")]
 public sealed class GetVMSnapshotCommand : HyperVCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "VMName", ValueFromPipeline = true)]
@@ -127,6 +128,7 @@ public sealed class GetVMSnapshotCommand : HyperVCmdlet
 /// </summary>
 [Cmdlet(VerbsData.Restore, "VMSnapshot", DefaultParameterSetName = "SnapshotName", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(VMSnapshot))]
+[Alias("Restore-VMCheckpoint")]
 public sealed class RestoreVMSnapshotCommand : HyperVCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "SnapshotName")]
@@ -172,6 +174,7 @@ public sealed class RestoreVMSnapshotCommand : HyperVCmdlet
 /// </summary>
 [Cmdlet(VerbsCommon.Remove, "VMSnapshot", DefaultParameterSetName = "SnapshotName", SupportsShouldProcess = true)]
 [OutputType(typeof(VMSnapshot))]
+[Alias("Remove-VMCheckpoint")]
 public sealed class RemoveVMSnapshotCommand : HyperVCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = "SnapshotName", ValueFromPipeline = true)]

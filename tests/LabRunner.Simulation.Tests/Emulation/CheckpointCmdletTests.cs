@@ -82,6 +82,24 @@ public class CheckpointCmdletTests
     }
 
     [Fact]
+    public void The_checkpoint_names_of_the_snapshot_cmdlets_are_the_hyper_v_modules_aliases()
+    {
+        var host = HostWithRunningVm();
+
+        var result = EmulatedHost.Run(host, """
+            Checkpoint-VM -Name TestVM -SnapshotName one
+            (Get-VMCheckpoint -VMName TestVM).Name
+            $c = Get-Command Get-VMCheckpoint; "$($c.CommandType) $($c.ResolvedCommand.Source)"
+            Remove-VMCheckpoint -VMName TestVM -Name one
+            @(Get-VMSnapshot -VMName TestVM).Count
+            """);
+
+        Assert.True(result.Succeeded, EmulatedSessionTests.Describe(result));
+        Assert.Equal(["one", "Alias Hyper-V", "0"], result.Output);
+        Assert.Equal(["Get-VMCheckpoint", "Remove-VMCheckpoint", "Restore-VMCheckpoint"], EmulatedModules.HyperVAliases);
+    }
+
+    [Fact]
     public void Suspend_and_resume_pause_a_running_vm_and_a_vm_that_is_off_cannot_be_suspended()
     {
         var host = HostWithRunningVm();
