@@ -10,7 +10,7 @@ namespace LabRunner.Simulation;
 /// <see cref="IHostProvider"/> over a <see cref="SimulatedHost"/>: each <see cref="HostOperation"/> is
 /// one mutating call of the model, so <see cref="SimulatedHost.FailAtOperation"/> N fails the Nth
 /// operation. The model's refusals become <see cref="HostError"/>s here and nowhere else. A simulated VM has no
-/// guest inside (no <see cref="IGuestBoot"/>): 'lab up' does not wait for one.
+/// guest inside (no <see cref="IGuestBoot"/>): 'lab up' does not wait for one. It keeps checkpoints (<see cref="ISnapshots"/>).
 /// </summary>
 public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
 {
@@ -40,6 +40,10 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
 
     /// <summary>Where each operation is recorded as the host call it stands for (<c>--verbose</c>, <c>.lab/logs/</c>).</summary>
     public IHostTrace Trace { get; init; } = NoHostTrace.Instance;
+
+    /// <summary>Checkpoints (<see cref="ISnapshots"/>), as a Hyper-V host keeps them; no guests (<see cref="IGuestBoot"/>) or others.</summary>
+    public TCapability? Capability<TCapability>() where TCapability : class =>
+        typeof(TCapability) == typeof(ISnapshots) ? (TCapability)(object)new SimulatedSnapshots(Host, Trace) : this as TCapability;
 
     public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)
     {
@@ -156,6 +160,7 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 var created = model.NewVm(op.VmName, op.Generation, op.MemoryBytes, op.DiskPath, op.Path, switchName: null);
                 model.SetVm(created, notes: op.Notes);
                 model.SetVm(created, automaticCheckpoints: false);
+                if (op.SnapshotType is { } snapshotType) HostModel.SetCheckpointType(created, SimulatedSnapshots.CheckpointTypeOf(snapshotType));
                 foreach (var adapter in model.VmAdapters(created, HostModel.DefaultAdapterName).ToList())
                     model.RemoveVmNetworkAdapter(created, adapter);
                 break;
@@ -180,6 +185,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 break;
             case DisableAutomaticSnapshots op:
                 model.SetVm(model.GetVm(op.VmName), automaticCheckpoints: false);
+                break;
+            case SetSnapshotType op:
+                HostModel.SetCheckpointType(model.GetVm(op.VmName), SimulatedSnapshots.CheckpointTypeOf(op.Type));
                 break;
             case SetFirmware op:
                 var machine = model.GetVm(op.VmName);
