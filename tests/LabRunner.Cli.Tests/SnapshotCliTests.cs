@@ -54,6 +54,8 @@ public sealed class SnapshotCliTests : IDisposable
         Assert.True(save.ExitCode == 0, save.ToString());
         var saved = Json(save);
         Assert.Equal("snapshot save", saved.GetProperty("command").GetString());
+        Assert.Equal("done", saved.GetProperty("outcome").GetString());
+        Assert.Equal("ok", Json(list).GetProperty("outcome").GetString());
         Assert.Equal("s1", saved.GetProperty("snapshot").GetString());
         Assert.Equal(["web", "db"], Names(saved.GetProperty("vms")));
         Assert.All(saved.GetProperty("vms").EnumerateArray(), v => Assert.True(v.GetProperty("with_memory").GetBoolean() && v.GetProperty("was_running").GetBoolean()));
