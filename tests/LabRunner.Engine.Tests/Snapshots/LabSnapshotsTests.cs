@@ -68,6 +68,23 @@ public sealed class LabSnapshotsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_VM_with_production_snapshots_is_not_paused_and_the_others_still_are()
+    {
+        _lab.WriteLabfile(TestLab.Three().Replace("  - name: db\n", "  - name: db\n    snapshot_type: production\n", StringComparison.Ordinal));
+        await UpAsync();
+
+        var saved = (await Snapshots().SaveAsync("s1", [], CancellationToken.None)).Result!;
+
+        Assert.DoesNotContain("pause demo-db", _log);
+        Assert.Contains("pause demo-web", _log);
+        Assert.Contains("save demo-db s1", _log);
+        Assert.Equal("production", saved.Snapshot.Vm("db")!.Requested);
+        Assert.False(saved.Snapshot.Vm("db")!.WithMemory);
+        Assert.True(saved.Snapshot.Vm("db")!.WasRunning);
+        Assert.Equal(VmState.Running, StateOf("db"));
+    }
+
+    [Fact]
     public async Task A_stopped_VM_is_saved_as_it_is_without_a_pause_and_without_memory()
     {
         await UpAsync();
