@@ -85,6 +85,19 @@ public sealed partial class LabEngine
         }
     }
 
+    /// <summary>'down --what-if': which snapshots 'down' would delete first (nothing is deleted).</summary>
+    private async Task PreviewSnapshotDeletionAsync(Reconciliation reconciliation, LabIdentity identity, CancellationToken ct)
+    {
+        if (provider.Capability<ISnapshots>() is not { } snapshots) return;
+        var removing = reconciliation.All.OfType<RemoveVm>().Select(r => r.VmName);
+        foreach (var (hostVm, listed) in await LabSnapshots.ListAllAsync(snapshots, removing, ct).ConfigureAwait(false))
+        {
+            if (listed.IsEmpty) continue;
+            var vm = provider.Rules.LabfileVmName(identity.Lab, hostVm) ?? hostVm;
+            reporter.Info($"Would delete the {listed.Length} snapshot{(listed.Length == 1 ? "" : "s")} of '{vm}' first: {string.Join(", ", listed.Select(s => s.Name))}");
+        }
+    }
+
     /// <summary>How many snapshots each of the lab's VMs on the host has (host VM name → count); empty without the capability.</summary>
     private async Task<ImmutableDictionary<string, int>> SnapshotCountsAsync(IEnumerable<string> hostVms, CancellationToken ct)
     {

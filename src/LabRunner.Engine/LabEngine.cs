@@ -83,7 +83,10 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
             return Result(EngineOutcome.Conflict, [.. diagnostics], plan, reconciliation, batches);
         }
         if (options.WhatIf)
+        {
+            if (mode == ReconcileMode.Down) await PreviewSnapshotDeletionAsync(reconciliation, identity, cancellationToken).ConfigureAwait(false);
             return Result(EngineOutcome.WhatIf, [.. diagnostics], plan, reconciliation, batches);
+        }
         // Snapshots of the VMs 'down' removes go first, while their disks are still there (and it says so).
         if (mode == ReconcileMode.Down)
             await DeleteSnapshotsBeforeDownAsync(reconciliation, targets, identity, cancellationToken).ConfigureAwait(false);

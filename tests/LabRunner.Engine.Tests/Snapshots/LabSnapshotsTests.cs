@@ -397,6 +397,22 @@ public sealed class LabSnapshotsTests : IDisposable
     }
 
     [Fact]
+    public async Task Down_what_if_names_the_snapshots_it_would_delete_and_deletes_none()
+    {
+        await UpAsync();
+        await Snapshots().SaveAsync("s1", ["web"], CancellationToken.None);
+        _log.Clear();
+
+        var preview = await Engine().RunAsync(ReconcileMode.Down, [], EngineOptions.Default with { WhatIf = true }, CancellationToken.None);
+
+        Assert.Equal(EngineOutcome.WhatIf, preview.Outcome);
+        Assert.Contains("Would delete the 1 snapshot of 'web' first: s1", _reporter.Lines);
+        Assert.DoesNotContain(_log, c => c.StartsWith("delete ", StringComparison.Ordinal));
+        Assert.Equal(["s1"], SnapshotNamesOf("web"));
+        Assert.NotNull(new SnapshotStore(StateDirectory).Read("s1"));
+    }
+
+    [Fact]
     public async Task Down_of_some_VMs_deletes_their_snapshots_and_their_part_of_each_record()
     {
         await UpAsync();
