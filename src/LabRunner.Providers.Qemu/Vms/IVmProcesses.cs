@@ -22,6 +22,10 @@ public interface IVmProcesses
     /// <exception cref="QmpException">As for <see cref="QueryStatusAsync"/>, or QEMU refused the command.</exception>
     Task ExecuteAsync(string qmpSocket, string command, CancellationToken cancellationToken);
 
+    /// <summary>A QMP connection held for several commands with answers and events (snapshot jobs); the caller disposes it.</summary>
+    /// <exception cref="QmpException">As for <see cref="QueryStatusAsync"/>.</exception>
+    Task<IQmpSession> OpenQmpAsync(string qmpSocket, CancellationToken cancellationToken);
+
     /// <summary>Whether this very process still runs: a pid that now belongs to another process is gone.</summary>
     bool IsAlive(LinuxProcess process);
 
@@ -74,6 +78,9 @@ public sealed class LinuxVmProcesses(QmpClientOptions? qmpOptions = null) : IVmP
         if (command == "quit") await client.QuitAsync(cancellationToken).ConfigureAwait(false);
         else await client.ExecuteAsync(command, null, cancellationToken).ConfigureAwait(false);
     }
+
+    public async Task<IQmpSession> OpenQmpAsync(string qmpSocket, CancellationToken cancellationToken) =>
+        await QmpClient.ConnectAsync(qmpSocket, _qmpOptions, cancellationToken).ConfigureAwait(false);
 
     public bool IsAlive(LinuxProcess process) => process.IsAlive;
 
