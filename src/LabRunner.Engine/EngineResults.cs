@@ -70,6 +70,9 @@ public sealed record VmStatus(string Name, LabVmState State, ImmutableArray<Adap
 
     /// <summary>Why <see cref="State"/> is <see cref="LabVmState.Unknown"/> (the host could not tell, e.g. the VM's monitor did not answer); null otherwise.</summary>
     public string? StateReason { get; init; }
+
+    /// <summary>How many snapshots the host keeps of the VM; null when it does not exist or the provider keeps none.</summary>
+    public int? Snapshots { get; init; }
 }
 
 /// <summary>What 'lab status' shows; <see cref="Strays"/> are this lab's VMs on the host no longer in the Labfile, by their Labfile names.</summary>

@@ -79,11 +79,14 @@ public sealed partial class LabEngine
 
     /// <summary>
     /// Seeds a VM's DVD drive no longer holds (its network changed) are deleted once it holds the new one —
-    /// never one any VM on the host holds (a VM of this lab under an earlier name, say).
+    /// never one any VM on the host holds (a VM of this lab under an earlier name, say), nor one a snapshot's VM held.
     /// </summary>
     private async Task RemoveStaleSeedsAsync(LabDefinition lab, HostInventory inventory, CancellationToken ct)
     {
         var held = inventory.Vms.SelectMany(v => v.DvdDrives.Select(d => d.Path)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        // A seed a snapshot's VM held comes back into its drive with a restore: it stays while the snapshot does.
+        if (SeedsHeldBySnapshots() is not { } kept) return;
+        held.UnionWith(kept);
         foreach (var vm in lab.Vms)
         {
             if (inventory.Vm(provider.Rules.VmName(lab.Name, vm.Name)) is null) continue;

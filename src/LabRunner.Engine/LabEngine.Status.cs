@@ -30,6 +30,7 @@ public sealed partial class LabEngine
         var pending = Reconciler.Reconcile(new ReconcileRequest(planned.Plan, inventory, identity, ReconcileMode.Up, files, project.StateDirectory,
             [], [.. pendingVms], HostRules: provider.Rules, BootedSeeds: BootedSeeds.Of(savedState, planned.Plan, inventory))).Pending;
 
+        var counts = await SnapshotCountsAsync(planned.Plan.Vms.Where(v => inventory.Vm(v.HostVmName) is { } h && identity.Owns(h.Notes)).Select(v => v.HostVmName), cancellationToken).ConfigureAwait(false);
         var vms = planned.Plan.Vms.Select(vm =>
         {
             var host = inventory.Vm(vm.HostVmName);
@@ -50,6 +51,7 @@ public sealed partial class LabEngine
                 Pending = pending.FirstOrDefault(c => string.Equals(c.Vm, vm.Name, StringComparison.OrdinalIgnoreCase)),
                 Box = host is null ? null : savedState.Boxes.GetValueOrDefault(vm.Name),
                 StateReason = owned ? host!.UnknownStateReason : null,
+                Snapshots = owned && counts.TryGetValue(vm.HostVmName, out var count) ? count : null,
             };
         }).ToImmutableArray();
         var strays = inventory.Vms.Where(v => identity.Owns(v.Notes) && !planned.Plan.Vms.Any(p => string.Equals(p.HostVmName, v.Name, StringComparison.OrdinalIgnoreCase)))

@@ -84,6 +84,9 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         }
         if (options.WhatIf)
             return Result(EngineOutcome.WhatIf, [.. diagnostics], plan, reconciliation, batches);
+        // Snapshots of the VMs 'down' removes go first, while their disks are still there (and it says so).
+        if (mode == ReconcileMode.Down)
+            await DeleteSnapshotsBeforeDownAsync(reconciliation, targets, identity, cancellationToken).ConfigureAwait(false);
         if (reconciliation.IsEmpty)
         {
             // A lab made before allocations were recorded gets its record here, before any edit could move it.

@@ -79,8 +79,8 @@ public sealed partial class HostModel
 
     /// <summary>
     /// Start-VM from Off or Saved. Every disk must still exist; dynamic MACs are handed out at the first
-    /// start. With automatic checkpoints on, starting from Off takes a checkpoint: every hard disk gets a
-    /// differencing child <c>NAME_GUID.avhdx</c> beside it, which becomes the VM's disk.
+    /// start. With automatic checkpoints on, starting from Off takes a checkpoint (<see cref="Checkpoint"/>): every hard
+    /// disk gets a differencing child <c>NAME_GUID.avhdx</c> beside it, which becomes the VM's disk.
     /// </summary>
     public VmTransition StartVm(SimVm vm)
     {
@@ -93,25 +93,10 @@ public sealed partial class HostModel
             throw WindowsErrors.FileNotFound($"'{vm.Name}' failed to start. The DVD media is missing.", dvd.Path!);
         foreach (var adapter in vm.NetworkAdapters.Where(a => a.StaticMacAddress is null && a.DynamicMacAddress is null))
             adapter.DynamicMacAddress = NextDynamicMac();
-        if (vm.AutomaticCheckpointsEnabled && vm.State == VmState.Off)
-        {
-            foreach (var disk in vm.HardDisks.Where(d => d.Path is not null))
-                disk.Path = AutomaticCheckpointDisk(disk.Path!);
-        }
+        if (vm.AutomaticCheckpointsEnabled && vm.State == VmState.Off && vm.CheckpointType != SimCheckpointType.Disabled)
+            Checkpoint(vm, null, automatic: true);
         vm.State = VmState.Running;
         return VmTransition.Changed;
-    }
-
-    /// <summary>The .avhdx an automatic checkpoint puts on top of <paramref name="parent"/>, beside it (a real file when the parent is one).</summary>
-    private string AutomaticCheckpointDisk(string parent)
-    {
-        var slash = parent.LastIndexOfAny(['/', '\\']);
-        var stem = System.IO.Path.GetFileNameWithoutExtension(parent[(slash + 1)..]);
-        var child = parent[..(slash + 1)] + stem + "_" + Guid.NewGuid().ToString("D").ToUpperInvariant() + ".avhdx";
-        var placeholder = File.Exists(parent);
-        if (placeholder) File.WriteAllText(child, $"LabRunner simulated automatic checkpoint; parent: {parent}\n");
-        State.Vhds.Add(new SimVhd { Path = child, ParentPath = parent, Placeholder = placeholder });
-        return child;
     }
 
     /// <summary>

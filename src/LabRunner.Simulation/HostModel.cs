@@ -22,12 +22,16 @@ public sealed partial class HostModel
     /// <summary>The secure boot templates of a Windows Server 2022 / Windows 11 host.</summary>
     public static readonly ImmutableArray<string> SecureBootTemplates = ["MicrosoftWindows", "MicrosoftUEFICertificateAuthority", "OpenSourceShieldedVM"];
 
-    internal HostModel(SimulatedHostState state)
+    internal HostModel(SimulatedHostState state, TimeProvider? clock = null)
     {
         State = state;
+        Clock = clock ?? TimeProvider.System;
     }
 
     public SimulatedHostState State { get; }
+
+    /// <summary>The host's clock (<see cref="SimulatedHost.Clock"/>).</summary>
+    public TimeProvider Clock { get; }
 
     // ---------------------------------------------------------------- lookups
 

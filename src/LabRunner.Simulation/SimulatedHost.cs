@@ -113,6 +113,9 @@ public sealed class SimulatedHost
 
     public string Description => FilePath is null ? "simulated host (in memory)" : $"simulated host at {FilePath}";
 
+    /// <summary>The host's clock: when checkpoints are taken. Tests give a fake one.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>How long a change waits for another process's lock on the file before giving up.</summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -141,11 +144,11 @@ public sealed class SimulatedHost
         ArgumentNullException.ThrowIfNull(read);
         lock (_gate)
         {
-            if (_open is not null) return read(new HostModel(_open));
-            if (FilePath is null) return read(new HostModel(_memory!));
+            if (_open is not null) return read(new HostModel(_open, Clock));
+            if (FilePath is null) return read(new HostModel(_memory!, Clock));
         }
         // The file is replaced atomically, so a reader always sees a whole host without taking the lock.
-        return read(new HostModel(Load()));
+        return read(new HostModel(Load(), Clock));
     }
 
     /// <summary>A deep copy of the whole host.</summary>
@@ -170,7 +173,7 @@ public sealed class SimulatedHost
                 var counted = ++_callsSinceFaultSet;
                 if (_failAt == counted) throw WindowsErrors.Injected(counted);
                 // HostModel checks every rule before it changes anything, so a refused change leaves the copy as it was.
-                var changed = change(new HostModel(_open));
+                var changed = change(new HostModel(_open, Clock));
                 _openChanged = true;
                 return changed;
             }
@@ -180,7 +183,7 @@ public sealed class SimulatedHost
             Interlocked.Increment(ref _mutations);
             var call = ++_callsSinceFaultSet;
             if (_failAt == call) throw WindowsErrors.Injected(call);
-            var result = change(new HostModel(state));
+            var result = change(new HostModel(state, Clock));
             if (FilePath is null) _memory = state;
             else Save(state);
             return result;

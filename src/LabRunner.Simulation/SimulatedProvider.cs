@@ -10,7 +10,7 @@ namespace LabRunner.Simulation;
 /// <see cref="IHostProvider"/> over a <see cref="SimulatedHost"/>: each <see cref="HostOperation"/> is
 /// one mutating call of the model, so <see cref="SimulatedHost.FailAtOperation"/> N fails the Nth
 /// operation. The model's refusals become <see cref="HostError"/>s here and nowhere else. A simulated VM has no
-/// guest inside (no <see cref="IGuestBoot"/>): 'lab up' does not wait for one.
+/// guest inside (no <see cref="IGuestBoot"/>): 'lab up' does not wait for one. It keeps checkpoints (<see cref="ISnapshots"/>).
 /// </summary>
 public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
 {
@@ -40,6 +40,10 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
 
     /// <summary>Where each operation is recorded as the host call it stands for (<c>--verbose</c>, <c>.lab/logs/</c>).</summary>
     public IHostTrace Trace { get; init; } = NoHostTrace.Instance;
+
+    /// <summary>Checkpoints (<see cref="ISnapshots"/>), as a Hyper-V host keeps them; no guests (<see cref="IGuestBoot"/>) or others.</summary>
+    public TCapability? Capability<TCapability>() where TCapability : class =>
+        typeof(TCapability) == typeof(ISnapshots) ? (TCapability)(object)new SimulatedSnapshots(Host, Trace) : this as TCapability;
 
     public Task<HostInventory> GetInventoryAsync(ImmutableArray<string> filesOfInterest, CancellationToken cancellationToken)
     {

@@ -10,7 +10,7 @@ namespace LabRunner.Simulation;
 /// the module's style and says so. Where Windows is terse ("The parameter is incorrect."), a second
 /// sentence says which rule was broken, because users of the simulated host need to know.
 /// </summary>
-public static class WindowsErrors
+public static partial class WindowsErrors
 {
     // Error ids of the Hyper-V module (VirtualizationException).
     public const string ObjectNotFound = "ObjectNotFound";

@@ -7,10 +7,11 @@ namespace LabRunner.Simulation.Tests;
 public class CapabilityTests
 {
     [Fact]
-    public void A_simulated_host_boots_no_guests_and_has_no_other_capability()
+    public void A_simulated_host_boots_no_guests_and_keeps_checkpoints_but_has_no_other_capability()
     {
         IHostProvider provider = new SimulatedProvider(SimulatedHost.InMemory());
 
+        Assert.IsType<SimulatedSnapshots>(provider.Capability<ISnapshots>());
         Assert.Null(provider.Capability<IGuestBoot>());
         Assert.Null(provider.Capability<IDirectGuestAccess>());
         Assert.Null(provider.Capability<IConsoleLog>());

@@ -29,17 +29,22 @@ public static class StatusCommand
                 Json.Emit(env, "status", "ok", ExitCodes.Success, null, status.Diagnostics, json => Write(json, status));
                 return ExitCodes.Success;
             }
-            var table = new Table().Border(TableBorder.Rounded).AddColumns("VM", "State", "CPUs", "Memory", "Network", "MAC", "IP");
+            // Snapshots are counted where the host keeps them (and a VM of the lab exists to have some).
+            var snapshots = status.Vms.Any(v => v.Snapshots is not null);
+            var table = new Table().Border(TableBorder.Rounded).AddColumns(["VM", "State", "CPUs", "Memory", .. snapshots ? ["Snapshots"] : Array.Empty<string>(), "Network", "MAC", "IP"]);
             foreach (var vm in status.Vms)
             {
                 var cpus = vm.Cpus?.ToString(CultureInfo.InvariantCulture) ?? "-";
                 var memory = vm.MemoryBytes is { } bytes ? ByteSize.Format(bytes) : "-";
-                if (vm.Adapters.IsEmpty) table.AddRow(Markup.Escape(vm.Name), Colour(vm.State), cpus, memory, "-", "-", "-");
+                string[] count = snapshots ? [vm.Snapshots?.ToString(CultureInfo.InvariantCulture) ?? "-"] : [];
+                if (vm.Adapters.IsEmpty) table.AddRow([Markup.Escape(vm.Name), Colour(vm.State), cpus, memory, .. count, "-", "-", "-"]);
                 for (var i = 0; i < vm.Adapters.Length; i++)
                 {
                     var a = vm.Adapters[i];
-                    table.AddRow(i == 0 ? Markup.Escape(vm.Name) : "", i == 0 ? Colour(vm.State) : "", i == 0 ? cpus : "", i == 0 ? memory : "",
-                        Markup.Escape(a.Network), a.Mac.ToString(), a.Cidr ?? (a.Dhcp ? "DHCP" : "link-local"));
+                    var first = i == 0;
+                    table.AddRow([first ? Markup.Escape(vm.Name) : "", first ? Colour(vm.State) : "", first ? cpus : "", first ? memory : "",
+                        .. first ? count : count.Select(_ => ""),
+                        Markup.Escape(a.Network), a.Mac.ToString(), a.Cidr ?? (a.Dhcp ? "DHCP" : "link-local")]);
                 }
             }
             env.Out.MarkupLine($"[bold]Lab[/] {Markup.Escape(status.Plan.Lab)} on {Markup.Escape(host.Provider.Description)}");
@@ -94,6 +99,8 @@ public static class StatusCommand
             else json.WriteNull("cpus");
             if (vm.MemoryBytes is { } bytes) json.WriteNumber("memory_mb", bytes / (1024 * 1024));
             else json.WriteNull("memory_mb");
+            if (vm.Snapshots is { } snapshotCount) json.WriteNumber("snapshots", snapshotCount);
+            else json.WriteNull("snapshots");
             if (vm.Pending is { } pending)
             {
                 json.WritePropertyName("pending_changes");

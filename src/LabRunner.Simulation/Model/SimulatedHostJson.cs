@@ -53,6 +53,13 @@ internal static class SimulatedHostJson
             RequireEntries(vm.NetworkAdapters, "networkAdapters");
             RequireEntries(vm.HardDisks, "hardDisks");
             RequireEntries(vm.DvdDrives, "dvdDrives");
+            RequireEntries(vm.Checkpoints, "checkpoints");
+            foreach (var checkpoint in vm.Checkpoints)
+            {
+                RequireEntries(checkpoint.NetworkAdapters, "networkAdapters");
+                RequireEntries(checkpoint.HardDisks, "hardDisks");
+                RequireEntries(checkpoint.DvdDrives, "dvdDrives");
+            }
         }
     }
 

@@ -177,6 +177,21 @@ public sealed class SimVm
     /// a host file without the field reads it as off.
     /// </summary>
     public bool AutomaticCheckpointsEnabled { get; set; }
+
+    /// <summary>Set-VM -CheckpointType; Hyper-V gives new VMs Production (Windows 10 and Server 2016 on).</summary>
+    public SimCheckpointType CheckpointType { get; set; } = SimCheckpointType.Production;
+
+    /// <summary>
+    /// Whether the guest's backup integration service answers (Windows: VSS; Linux: hv_vss_daemon freezing the file
+    /// systems), which a production checkpoint of a running VM needs. On unless a test or a host file turns it off.
+    /// </summary>
+    public bool GuestFreezesFileSystems { get; set; } = true;
+
+    /// <summary>The VM's checkpoints, oldest first (Get-VMSnapshot): a tree by <see cref="SimCheckpoint.ParentId"/>.</summary>
+    public List<SimCheckpoint> Checkpoints { get; set; } = [];
+
+    /// <summary>The checkpoint the VM's current state grew from (the last taken or restored), or null.</summary>
+    public Guid? ParentCheckpointId { get; set; }
 }
 
 public sealed class SimVmAdapter
