@@ -344,6 +344,34 @@ public sealed class SnapshotTests : IDisposable
             list.AsEnumerable());
     }
 
+    [Fact]
+    public async Task A_job_that_never_concludes_fails_after_the_job_timeout_on_the_providers_clock()
+    {
+        Running();
+        Monitor.JobPolls = int.MaxValue;
+        var clock = new SteppingClock(TimeSpan.FromMinutes(3));
+        var provider = new QemuProvider(new QemuProviderOptions(_provider.Registry, _runner)
+        {
+            Processes = _processes,
+            AcceleratorProbe = new FixedProbe(),
+            PollInterval = TimeSpan.FromMilliseconds(1),
+            Time = clock,
+        });
+
+        var e = await Assert.ThrowsAsync<SnapshotException>(() => provider.Capability<ISnapshots>()!.SaveAsync(Vm, "s1", SnapshotType.Standard, CancellationToken.None));
+
+        Assert.Equal(HostErrorKind.Failed, e.Error.Kind);
+        Assert.Equal($"snapshot 's1' of VM '{Vm}': QEMU's snapshot-save job is still 'running' after 600 s.", e.Message);
+    }
+
+    /// <summary>A clock that moves on by a step each time it is read.</summary>
+    private sealed class SteppingClock(TimeSpan step) : TimeProvider
+    {
+        private DateTimeOffset _now = DateTimeOffset.UnixEpoch;
+
+        public override DateTimeOffset GetUtcNow() => _now += step;
+    }
+
     private sealed class FixedProbe : IAcceleratorProbe
     {
         public AcceleratorFacts Probe() => new(true, null, PvmLoaded: true, Override: null);
