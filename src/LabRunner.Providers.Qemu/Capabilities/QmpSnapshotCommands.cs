@@ -31,7 +31,8 @@ public static class QmpSnapshotCommands
     /// <summary>The block nodes a job names: the disk's (where the vmstate goes) and, for UEFI VMs, the variables'.</summary>
     public sealed record JobNodes(string Disk, string? Vars)
     {
-        public JsonArray Devices() => Vars is null ? [Disk] : [Disk, Vars];
+        // JsonValue.Create(string), not JsonArray.Add<T>: the generic one needs reflection, which the AOT-built CLI lacks.
+        public JsonArray Devices() => Vars is null ? new(JsonValue.Create(Disk)) : new(JsonValue.Create(Disk), JsonValue.Create(Vars));
     }
 
     /// <summary><c>snapshot-save</c>: the VM's state (memory and devices) into the disk's node, the disks at this instant.</summary>
