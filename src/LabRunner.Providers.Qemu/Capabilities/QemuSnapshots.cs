@@ -242,7 +242,9 @@ internal sealed partial class QemuSnapshots(QemuHost host, QemuVmLifecycle vms) 
         if (status is "paused" or "prelaunch" or "restore-vm") await qmp.ExecuteAsync("cont", null, ct).ConfigureAwait(false);
     }
 
-    private Task<IQmpSession> OpenAsync(VmEntry entry, CancellationToken ct) => host.Options.Processes.OpenQmpAsync(host.Registry.QmpSocket(entry.Name), ct);
+    /// <summary>A session whose commands wait as long as a job may take: QEMU answers snapshot-save only once the memory is written.</summary>
+    private Task<IQmpSession> OpenAsync(VmEntry entry, CancellationToken ct) =>
+        host.Options.Processes.OpenQmpAsync(host.Registry.QmpSocket(entry.Name), host.Options.SnapshotJobTimeout, ct);
 
     private VmEntry Entry(string vm, string? snapshotName) =>
         host.Registry.Find(vm) ?? throw Refuse(HostErrorKind.NotFound, vm, snapshotName, $"there is no VM '{vm}' in the QEMU registry ({host.Registry.Directory}).");

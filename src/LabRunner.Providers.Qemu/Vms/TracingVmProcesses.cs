@@ -35,8 +35,8 @@ public sealed class TracingVmProcesses(IVmProcesses inner, IHostTrace trace) : I
         record.Ended(0, null);
     }
 
-    public async Task<IQmpSession> OpenQmpAsync(string qmpSocket, CancellationToken cancellationToken) =>
-        new TracingSession(await Inner.OpenQmpAsync(qmpSocket, cancellationToken).ConfigureAwait(false), qmpSocket, trace);
+    public async Task<IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken) =>
+        new TracingSession(await Inner.OpenQmpAsync(qmpSocket, commandTimeout, cancellationToken).ConfigureAwait(false), qmpSocket, trace);
 
     public bool IsAlive(LinuxProcess process) => Inner.IsAlive(process);
 

@@ -403,7 +403,7 @@ public sealed class QemuProviderTests : IDisposable
             return Task.CompletedTask;
         }
 
-        public Task<LabRunner.Providers.Qemu.Qmp.IQmpSession> OpenQmpAsync(string qmpSocket, CancellationToken cancellationToken) =>
+        public Task<LabRunner.Providers.Qemu.Qmp.IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken) =>
             throw new NotSupportedException("a guest with no OS takes no snapshots in these tests");
 
         public bool IsAlive(LinuxProcess process) => true;

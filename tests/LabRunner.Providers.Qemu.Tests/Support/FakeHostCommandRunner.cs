@@ -60,7 +60,7 @@ public sealed class FakeVmProcesses : LabRunner.Providers.Qemu.Vms.IVmProcesses
     /// <summary>The QMP monitor sessions open to (one for every VM).</summary>
     public FakeQemuMonitor Monitor { get; } = new();
 
-    public Task<LabRunner.Providers.Qemu.Qmp.IQmpSession> OpenQmpAsync(string qmpSocket, CancellationToken cancellationToken) => Task.FromResult(Monitor.Open());
+    public Task<LabRunner.Providers.Qemu.Qmp.IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken) => Task.FromResult(Monitor.Open());
 
     public bool IsAlive(LinuxProcess process) => Running.ContainsValue(process.Pid);
 
