@@ -61,16 +61,15 @@ public sealed partial class LabEngine
         var removing = reconciliation.All.OfType<RemoveVm>().Select(r => r.VmName).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         if (provider.Capability<ISnapshots>() is { } snapshots)
         {
-            foreach (var hostVm in removing)
+            var all = await LabSnapshots.ListAllAsync(snapshots, removing, ct).ConfigureAwait(false);
+            // The VMs at once; each VM's newest first: each one deleted is then a leaf, whose disk merges into its parent.
+            await Task.WhenAll(all.Where(a => !a.Value.IsEmpty).Select(async a =>
             {
-                var listed = await snapshots.ListAsync(hostVm, ct).ConfigureAwait(false);
-                if (listed.IsEmpty) continue;
-                var vm = provider.Rules.LabfileVmName(identity.Lab, hostVm) ?? hostVm;
-                reporter.Info($"Deleting the {listed.Length} snapshot{(listed.Length == 1 ? "" : "s")} of '{vm}' first: {string.Join(", ", listed.Select(s => s.Name))}");
-                // Newest first: each one deleted is then a leaf, whose disk merges into its parent.
-                foreach (var snapshot in listed.Reverse())
-                    await snapshots.DeleteAsync(hostVm, snapshot.Name, ct).ConfigureAwait(false);
-            }
+                var vm = provider.Rules.LabfileVmName(identity.Lab, a.Key) ?? a.Key;
+                reporter.Info($"Deleting the {a.Value.Length} snapshot{(a.Value.Length == 1 ? "" : "s")} of '{vm}' first: {string.Join(", ", a.Value.Select(s => s.Name))}");
+                foreach (var snapshot in a.Value.Reverse())
+                    await snapshots.DeleteAsync(a.Key, snapshot.Name, ct).ConfigureAwait(false);
+            })).ConfigureAwait(false);
         }
         if (targets.IsEmpty)
         {
@@ -90,20 +89,21 @@ public sealed partial class LabEngine
     private async Task<ImmutableDictionary<string, int>> SnapshotCountsAsync(IEnumerable<string> hostVms, CancellationToken ct)
     {
         if (provider.Capability<ISnapshots>() is not { } snapshots) return ImmutableDictionary<string, int>.Empty;
-        var counts = ImmutableDictionary.CreateBuilder<string, int>(StringComparer.OrdinalIgnoreCase);
-        foreach (var vm in hostVms)
+        // All VMs at once: on a host where each listing is a process of its own, status waits for one, not one per VM.
+        var counted = await Task.WhenAll(hostVms.Select(async vm =>
         {
             try
             {
-                counts[vm] = (await snapshots.ListAsync(vm, ct).ConfigureAwait(false)).Length;
+                return (Vm: vm, Count: (int?)(await snapshots.ListAsync(vm, ct).ConfigureAwait(false)).Length);
             }
             catch (SnapshotException e)
             {
                 // Status shows what it can: a VM whose snapshots cannot be listed has no count.
                 reporter.Info(e.Message);
+                return (Vm: vm, Count: null);
             }
-        }
-        return counts.ToImmutable();
+        })).ConfigureAwait(false);
+        return counted.Where(c => c.Count is not null).ToImmutableDictionary(c => c.Vm, c => c.Count!.Value, StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>Seeds a recorded snapshot's VMs held: a restore puts them back in the drives, so they are not stale while it exists.</summary>

@@ -51,6 +51,13 @@ public static class HyperVErrors
     /// <summary>An operation's <c>fail</c> line.</summary>
     public static HostError FromPowerShell(HostOperation operation, string category, string fullyQualifiedErrorId, string message)
     {
+        ArgumentNullException.ThrowIfNull(operation);
+        return FromPowerShell(operation.Describe(), category, fullyQualifiedErrorId, message);
+    }
+
+    /// <summary>The <c>fail</c> line of a script that does <paramref name="what"/> (a checkpoint call: "checkpoint 's1' of VM 'x'").</summary>
+    public static HostError FromPowerShell(string what, string category, string fullyQualifiedErrorId, string message)
+    {
         var kind = KindOf(category, fullyQualifiedErrorId);
         var hint = kind switch
         {
@@ -58,7 +65,7 @@ public static class HyperVErrors
             HostErrorKind.Unavailable => " Is the Hyper-V feature (with its PowerShell module) installed and enabled?",
             _ => "",
         };
-        return new HostError(kind, $"{operation.Describe()}: {OneLine(message)} ({category}, {fullyQualifiedErrorId}).{hint}");
+        return new HostError(kind, $"{what}: {OneLine(message)} ({category}, {fullyQualifiedErrorId}).{hint}");
     }
 
     /// <summary>A PowerShell process that ended without a <c>fail</c> line before the batch was done.</summary>

@@ -44,9 +44,14 @@ public sealed class HyperVProvider : IHostProvider, IGuestBoot
 
     public IHostFiles Files { get; }
 
-    /// <summary>Its guests boot (<see cref="IGuestBoot"/>), and PowerShell Direct reaches Windows guests through the same PowerShell as the batches.</summary>
+    /// <summary>
+    /// Its guests boot (<see cref="IGuestBoot"/>); PowerShell Direct reaches Windows guests (<see cref="IDirectGuestAccess"/>) and
+    /// checkpoints are taken (<see cref="ISnapshots"/>) through the same PowerShell as the batches.
+    /// </summary>
     public TCapability? Capability<TCapability>() where TCapability : class =>
-        typeof(TCapability) == typeof(IDirectGuestAccess) ? (TCapability)(object)new Guests.PowerShellDirect(_runner) : this as TCapability;
+        typeof(TCapability) == typeof(IDirectGuestAccess) ? (TCapability)(object)new Guests.PowerShellDirect(_runner)
+        : typeof(TCapability) == typeof(ISnapshots) ? (TCapability)(object)new HyperVSnapshots(_runner)
+        : this as TCapability;
 
     /// <summary>The PowerShell script the batch runs as.</summary>
     public string? Preview(OperationBatch batch) => RenderPreview(batch);

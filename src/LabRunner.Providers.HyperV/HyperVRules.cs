@@ -27,6 +27,9 @@ public sealed class HyperVRules : HostRules
 
     public override bool SecureBootTemplates => true;
 
+    /// <summary>Set-VM -CheckpointType: Standard, Production or ProductionOnly.</summary>
+    public override bool SnapshotTypes => true;
+
     /// <summary>Generation 2 VMs take network adapters hot; generation 1 VMs only when off.</summary>
     public override bool AdaptersHotPlug(int generation) => generation == 2;
 

@@ -136,6 +136,8 @@ internal sealed class QemuOperationApplier(QemuHost host, QemuNftTable nftTable,
         ConnectVmAdapter op => vms.ConnectVmAdapterAsync(op, ct),
         AttachSeed op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Seed = op.IsoPath })),
         DisableAutomaticSnapshots op => DoneAtOnce(() => host.Entry(op)),
+        // QEMU's snapshots are all of one kind (HostRules.SnapshotTypes is false): nothing to set; a plan for QEMU never asks.
+        SetSnapshotType op => DoneAtOnce(() => host.Entry(op)),
         DiscardSuspendedState op => DoneAtOnce(() => host.Entry(op)),
         SetFirmware op => DoneAtOnce(() =>
         {

@@ -21,6 +21,14 @@ public sealed partial class HostModel
             [.. v.DvdDrives.Select(d => new HostDvdDrive(d.ControllerNumber, d.ControllerLocation, d.Path ?? "")).OrderBy(d => d.ControllerNumber).ThenBy(d => d.ControllerLocation)],
             v.Firmware?.SecureBoot ?? false,
             v.Firmware?.SecureBootTemplate,
-            v.AutomaticCheckpointsEnabled))],
+            v.AutomaticCheckpointsEnabled,
+            SnapshotType: v.CheckpointType switch
+            {
+                SimCheckpointType.Standard => SnapshotType.Standard,
+                SimCheckpointType.Production => SnapshotType.Production,
+                SimCheckpointType.ProductionOnly => SnapshotType.ProductionOnly,
+                _ => null,
+            },
+            SnapshotDisks: [.. CheckpointDisks(v)]))],
         [.. filesOfInterest.Where(FileExists).Distinct(StringComparer.OrdinalIgnoreCase)]);
 }

@@ -160,6 +160,7 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 var created = model.NewVm(op.VmName, op.Generation, op.MemoryBytes, op.DiskPath, op.Path, switchName: null);
                 model.SetVm(created, notes: op.Notes);
                 model.SetVm(created, automaticCheckpoints: false);
+                if (op.SnapshotType is { } snapshotType) HostModel.SetCheckpointType(created, SimulatedSnapshots.CheckpointTypeOf(snapshotType));
                 foreach (var adapter in model.VmAdapters(created, HostModel.DefaultAdapterName).ToList())
                     model.RemoveVmNetworkAdapter(created, adapter);
                 break;
@@ -184,6 +185,9 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 break;
             case DisableAutomaticSnapshots op:
                 model.SetVm(model.GetVm(op.VmName), automaticCheckpoints: false);
+                break;
+            case SetSnapshotType op:
+                HostModel.SetCheckpointType(model.GetVm(op.VmName), SimulatedSnapshots.CheckpointTypeOf(op.Type));
                 break;
             case SetFirmware op:
                 var machine = model.GetVm(op.VmName);

@@ -24,6 +24,10 @@ public class HelpTests
     [InlineData("help-box-add.txt", "box", "add", "--help")]
     [InlineData("help-ssh.txt", "ssh", "--help")]
     [InlineData("help-completion.txt", "completion", "--help")]
+    [InlineData("help-snapshot.txt", "snapshot", "--help")]
+    [InlineData("help-snapshot-save.txt", "snapshot", "save", "--help")]
+    [InlineData("help-snapshot-restore.txt", "snapshot", "restore", "--help")]
+    [InlineData("help-snapshot-pop.txt", "snapshot", "pop", "--help")]
     public async Task Help_matches_its_golden_file(string golden, params string[] args)
     {
         using var project = new TempProject();

@@ -93,6 +93,11 @@ public sealed class VirtualMachine
 
     public bool AutomaticCheckpointsEnabled { get; init; }
 
+    public CheckpointType CheckpointType { get; init; }
+
+    /// <summary>The checkpoint the VM's current state grew from, if any.</summary>
+    public Guid? ParentCheckpointId { get; init; }
+
     public long ProcessorCount { get; init; }
 
     public long MemoryStartup { get; init; }
@@ -254,6 +259,8 @@ internal static class HyperVObjects
         Generation = vm.Generation,
         Notes = vm.Notes,
         AutomaticCheckpointsEnabled = vm.AutomaticCheckpointsEnabled,
+        CheckpointType = CheckpointObjects.Type(vm.CheckpointType),
+        ParentCheckpointId = vm.ParentCheckpointId,
         ProcessorCount = vm.ProcessorCount,
         MemoryStartup = vm.MemoryStartupBytes,
         MemoryAssigned = vm.State == CoreVmState.Running ? vm.MemoryStartupBytes : 0,

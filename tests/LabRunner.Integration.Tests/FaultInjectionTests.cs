@@ -28,9 +28,9 @@ public class FaultInjectionTests(ITestOutputHelper output)
             total = (int)(host.MutationCount - before);
         }
         // Host networking (3 switches, 2 host addresses, the NetNat, 1 mapping), then per VM: New-VHD, New-VM,
-        // Set-VM -Notes, Set-VM -AutomaticCheckpointsEnabled, removal of the default adapter, Set-VM
-        // (hardware), one Add-VMNetworkAdapter per network (a: 3, b: 2), Add-VMDvdDrive, Set-VMFirmware, Start-VM.
-        Assert.Equal(7 + (9 + 3) + (9 + 2), total);
+        // Set-VM -Notes, Set-VM -AutomaticCheckpointsEnabled, Set-VM -CheckpointType, removal of the default adapter,
+        // Set-VM (hardware), one Add-VMNetworkAdapter per network (a: 3, b: 2), Add-VMDvdDrive, Set-VMFirmware, Start-VM.
+        Assert.Equal(7 + (10 + 3) + (10 + 2), total);
 
         var clock = Stopwatch.StartNew();
         var problems = new List<string>();
@@ -105,7 +105,7 @@ public class FaultInjectionTests(ITestOutputHelper output)
         var host = Labfiles.HostWithForeignObjects(foreignNat: false);
         using var lab = new Lab(Labfiles.Pair, host, throughPowerShell) { Parallelism = 1 };
         // The first Add-VMNetworkAdapter of VM 'a' (counted as in the test below).
-        host.FailAtOperation = 7 + (throughPowerShell ? 5 : 3) + 1;
+        host.FailAtOperation = 7 + (throughPowerShell ? 6 : 3) + 1;
 
         var failed = await lab.UpAsync();
         host.FailAtOperation = null;
@@ -139,10 +139,10 @@ public class FaultInjectionTests(ITestOutputHelper output)
         var host = Labfiles.HostWithForeignObjects(foreignNat: false);
         using var lab = new Lab(Labfiles.Pair, host, throughPowerShell) { Parallelism = 1 };
         // The change to fail: the first Add-VMNetworkAdapter of VM 'a' — after 7 network changes and
-        // New-VHD, New-VM, Set-VM -Notes, Set-VM -AutomaticCheckpointsEnabled, the default adapter's removal
-        // and Set-VM through PowerShell (6), or CreateDisk, CreateVm (one change) and SetVmHardware through
-        // the simulated provider (3).
-        host.FailAtOperation = 7 + (throughPowerShell ? 6 : 3) + 1;
+        // New-VHD, New-VM, Set-VM -Notes, Set-VM -AutomaticCheckpointsEnabled, Set-VM -CheckpointType, the default
+        // adapter's removal and Set-VM through PowerShell (7), or CreateDisk, CreateVm (one change) and SetVmHardware
+        // through the simulated provider (3).
+        host.FailAtOperation = 7 + (throughPowerShell ? 7 : 3) + 1;
         var interrupted = await lab.UpAsync();
         host.FailAtOperation = null;
         Assert.Equal("add adapter 'eth0'", Assert.Single(interrupted.Failures).Operation.Describe()[..18]);

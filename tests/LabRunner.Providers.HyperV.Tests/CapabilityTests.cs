@@ -12,12 +12,13 @@ public class CapabilityTests
         new(new ScriptedRunner([]), new FakeCimClient(new Dictionary<string, IReadOnlyList<CimRecord>>()), "HOST");
 
     [Fact]
-    public void Its_guests_boot_and_power_shell_direct_reaches_them_without_a_network_but_it_keeps_no_console_log()
+    public void Its_guests_boot_power_shell_direct_reaches_them_without_a_network_and_it_keeps_checkpoints_but_no_console_log()
     {
         IHostProvider provider = Provider();
 
         Assert.NotNull(provider.Capability<IGuestBoot>());
         Assert.IsType<PowerShellDirect>(provider.Capability<IDirectGuestAccess>());
+        Assert.IsType<HyperVSnapshots>(provider.Capability<ISnapshots>());
         Assert.Null(provider.Capability<IConsoleLog>());
     }
 

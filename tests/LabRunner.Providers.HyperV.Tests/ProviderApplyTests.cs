@@ -235,7 +235,7 @@ public class ProviderOnTheRealEngineTests
         var calls = engine.Calls;
         Assert.Equal(
             ["New-VMSwitch", "New-NetIPAddress", "New-NetNat", "Add-NetNatStaticMapping", "Add-NetNatStaticMapping", "New-VMSwitch", "New-VMSwitch",
-             "New-VHD", "New-VM", "Set-VM", "Set-VM", "Get-VMNetworkAdapter", "Remove-VMNetworkAdapter", "Set-VM", "Add-VMNetworkAdapter", "Add-VMNetworkAdapter",
+             "New-VHD", "New-VM", "Set-VM", "Set-VM", "Set-VM", "Get-VMNetworkAdapter", "Remove-VMNetworkAdapter", "Set-VM", "Add-VMNetworkAdapter", "Add-VMNetworkAdapter",
              "Get-VMDvdDrive", "Add-VMDvdDrive", "Get-VMHardDiskDrive", "Set-VMFirmware", "Start-VM"],
             calls.Select(c => c.Command));
 
@@ -262,14 +262,15 @@ public class ProviderOnTheRealEngineTests
         Assert.Equal(@"C:\src\demo\.lab\web\disk.vhdx", vm["VHDPath"]);
         Assert.Equal(Samples.Mark, calls[9]["Notes"]);
         Assert.Equal(false, calls[10]["AutomaticCheckpointsEnabled"]);
-        Assert.Equal("Network Adapter", calls[12].Property("VMNetworkAdapter", "Name"));
+        Assert.Equal("Standard", calls[11]["CheckpointType"]);
+        Assert.Equal("Network Adapter", calls[13].Property("VMNetworkAdapter", "Name"));
 
-        var hardware = calls[13];
+        var hardware = calls[14];
         Assert.Equal(2, hardware["ProcessorCount"]);
         Assert.True(((System.Management.Automation.SwitchParameter)hardware["StaticMemory"]!).IsPresent);
 
-        Assert.Equal("021A2B3C4D01", calls[14]["StaticMacAddress"]);
-        var firmware = calls[19];
+        Assert.Equal("021A2B3C4D01", calls[15]["StaticMacAddress"]);
+        var firmware = calls[20];
         Assert.Equal("On", firmware["EnableSecureBoot"]);
         Assert.Equal("MicrosoftUEFICertificateAuthority", firmware["SecureBootTemplate"]);
         Assert.Equal(@"C:\src\demo\.lab\web\disk.vhdx", firmware.Property("FirstBootDevice", "Path"));

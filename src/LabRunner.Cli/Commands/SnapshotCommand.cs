@@ -107,7 +107,7 @@ public static class SnapshotCommand
             var deleted = outcome.Result;
             if (json)
             {
-                Json.Emit(env, "snapshot delete", "ok", ExitCodes.Success, null, outcome.Diagnostics, w =>
+                Json.Emit(env, "snapshot delete", "done", ExitCodes.Success, null, outcome.Diagnostics, w =>
                 {
                     w.WriteString("snapshot", deleted.Name);
                     w.WriteStartArray("vms");
@@ -173,7 +173,7 @@ public static class SnapshotCommand
         var s = saved.Snapshot;
         if (json)
         {
-            Json.Emit(env, command, "ok", ExitCodes.Success, null, outcome.Diagnostics, w =>
+            Json.Emit(env, command, "done", ExitCodes.Success, null, outcome.Diagnostics, w =>
             {
                 w.WriteString("snapshot", s.Name);
                 w.WriteString("taken_at", Time(s.Created));
@@ -211,7 +211,7 @@ public static class SnapshotCommand
         var guestExit = GuestSteps.Report(env, json, restored.Guests);
         if (json)
         {
-            Json.Emit(env, command, guestExit == ExitCodes.Success ? "ok" : "host_failure", guestExit,
+            Json.Emit(env, command, guestExit == ExitCodes.Success ? "done" : "host_failure", guestExit,
                 guestExit == ExitCodes.Success ? null : "a restored VM did not become ready", outcome.Diagnostics, w =>
             {
                 w.WriteString("snapshot", restored.Name);

@@ -89,6 +89,15 @@ public enum VmState
 /// Set-VM -AutomaticCheckpointsEnabled: on, Start-VM takes a checkpoint and the VM's disk becomes its
 /// .avhdx. Windows 10/11 turn it on for every new VM.
 /// </param>
+/// <param name="SnapshotType">
+/// The kind of snapshot the VM takes, where the host offers a choice and says (Hyper-V: CheckpointType); null when it
+/// does not, or the VM takes none (checkpoints disabled by hand, which 'lab snapshot save' sets again).
+/// </param>
+/// <param name="SnapshotDisks">
+/// The files the VM's snapshots keep beside <see cref="HardDisks"/> (Hyper-V: a VM with checkpoints runs on an
+/// .avhdx whose chain of parents ends in its own disk; these are the rest of that chain and the checkpoints' disks).
+/// Default or empty for a VM without any.
+/// </param>
 /// <param name="UnknownStateReason">
 /// Why the host could not tell the VM's state (e.g. its monitor does not answer), or null when it could. The VM
 /// still has <see cref="State"/> as the best guess for planning (a process that is there counts as running, so
@@ -107,10 +116,33 @@ public sealed record HostVm(
     bool SecureBoot,
     string? SecureBootTemplate = null,
     bool AutomaticCheckpoints = false,
-    string? UnknownStateReason = null)
+    string? UnknownStateReason = null,
+    SnapshotType? SnapshotType = null,
+    ImmutableArray<string> SnapshotDisks = default)
 {
-    /// <summary>Every file the VM holds: its hard disks and the discs in its DVD drives.</summary>
-    public IEnumerable<string> Files => HardDisks.Concat(DvdDrives.Where(d => !d.IsEmpty).Select(d => d.Path));
+    /// <summary>
+    /// Every file the VM holds: its hard disks, the disks its snapshots keep (<see cref="SnapshotDisks"/>) and the discs in
+    /// its DVD drives.
+    /// </summary>
+    public IEnumerable<string> Files => HardDisks.Concat(SnapshotDisks.IsDefault ? [] : SnapshotDisks).Concat(DvdDrives.Where(d => !d.IsEmpty).Select(d => d.Path));
+
+    /// <summary>
+    /// The hard disk the VM runs on that is, or grew from, <paramref name="diskPath"/> (its own disk): the disk itself,
+    /// or, on a VM with snapshots, the differencing disk of the chain that ends in it (Hyper-V names those after the disk:
+    /// <c>DISK_GUID.avhdx</c> beside it). Null when the VM holds neither.
+    /// </summary>
+    public string? HardDiskOn(string diskPath)
+    {
+        ArgumentNullException.ThrowIfNull(diskPath);
+        if (HardDisks.FirstOrDefault(d => string.Equals(d, diskPath, StringComparison.OrdinalIgnoreCase)) is { } same) return same;
+        if (SnapshotDisks.IsDefault || !SnapshotDisks.Contains(diskPath, StringComparer.OrdinalIgnoreCase)) return null;
+        var slash = diskPath.LastIndexOfAny(['/', '\\']);
+        var name = diskPath[(slash + 1)..];
+        var dot = name.LastIndexOf('.');
+        var prefix = diskPath[..(slash + 1)] + (dot > 0 ? name[..dot] : name) + "_";
+        var named = HardDisks.Where(d => d.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).ToList();
+        return named.Count == 1 ? named[0] : HardDisks.Length == 1 ? HardDisks[0] : null;
+    }
 
     /// <summary>Whether a DVD drive of the VM holds <paramref name="path"/>.</summary>
     public bool HoldsDisc(string path) => DvdDrives.Any(d => string.Equals(d.Path, path, StringComparison.OrdinalIgnoreCase));

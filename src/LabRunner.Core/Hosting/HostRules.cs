@@ -43,6 +43,12 @@ public abstract class HostRules
 
     public abstract NatModel Nat { get; }
 
+    /// <summary>
+    /// Whether a VM's kind of snapshot can be chosen (Hyper-V: standard, production or production-only checkpoints,
+    /// Set-VM -CheckpointType); a host without the choice (QEMU) takes standard snapshots only.
+    /// </summary>
+    public virtual bool SnapshotTypes => false;
+
     /// <summary>Whether VMs have secure-boot templates the reconciler sets (Set-VMFirmware on Hyper-V).</summary>
     public abstract bool SecureBootTemplates { get; }
 

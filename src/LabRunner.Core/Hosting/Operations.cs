@@ -140,6 +140,9 @@ public sealed record CreateDisk(string VmName, string Path, string ParentPath) :
 /// </summary>
 public sealed record CreateVm(string VmName, int Generation, long MemoryBytes, string Path, string DiskPath, string Notes) : HostOperation
 {
+    /// <summary>The kind of snapshot the VM takes, on a host that offers a choice (Hyper-V: Set-VM -CheckpointType); null: the host's only kind.</summary>
+    public SnapshotType? SnapshotType { get; init; }
+
     public override string? Vm => VmName;
     public override string Describe() => $"create generation {Generation} VM '{VmName}'";
 }
@@ -182,6 +185,24 @@ public sealed record DisableAutomaticSnapshots(string VmName) : HostOperation
 {
     public override string? Vm => VmName;
     public override string Describe() => $"turn off automatic {Words.Snapshot}s of VM '{VmName}'";
+}
+
+/// <summary>
+/// The kind of snapshot the VM takes from now on ('snapshot_type'), on a host that offers a choice; allowed in any
+/// state (Hyper-V: Set-VM -CheckpointType Standard, Production or ProductionOnly).
+/// </summary>
+public sealed record SetSnapshotType(string VmName, SnapshotType Type) : HostOperation
+{
+    public override string? Vm => VmName;
+    public override string Describe() => $"make VM '{VmName}' take {TypeWords(Type)} {Words.Snapshot}s";
+
+    /// <summary>The Labfile's words for a kind of snapshot, for people.</summary>
+    public static string TypeWords(SnapshotType type) => type switch
+    {
+        SnapshotType.Production => "production",
+        SnapshotType.ProductionOnly => "production-only",
+        _ => "standard",
+    };
 }
 
 /// <summary>

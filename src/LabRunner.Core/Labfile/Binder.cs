@@ -2,6 +2,7 @@ using LabRunner.Core.Boxes;
 using System.Collections.Immutable;
 using System.Globalization;
 using LabRunner.Core.Diagnostics;
+using LabRunner.Core.Hosting;
 using LabRunner.Core.Net;
 
 namespace LabRunner.Core.Labfile;
@@ -26,10 +27,10 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
 
     private static readonly string[] TopKeys = ["name", "nat", "defaults", "boxes", "networks", "vms"];
     private static readonly string[] NatKeys = ["prefix"];
-    private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data", "provision", "boot_timeout"];
+    private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data", "provision", "boot_timeout", "snapshot_type"];
     private static readonly string[] BoxKeys = ["path", "os", "url", "version", "checksum"];
     private static readonly string[] NetworkKeys = ["name", "type", "subnet", "gateway", "dns", "adapter"];
-    private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data", "provision", "boot_timeout"];
+    private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data", "provision", "boot_timeout", "snapshot_type"];
     private static readonly string[] AdapterKeys = ["network", "ip", "mac"];
     private static readonly string[] PortKeys = ["guest", "host", "protocol", "host_ip", "auto_correct"];
     private static readonly string[] ProvisionerKeys = ["shell", "file"];
@@ -88,6 +89,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         public ImmutableArray<ProvisionerDefinition> Provisioners { get; init; } = [];
 
         public int BootTimeout { get; init; } = VmDefinition.DefaultBootTimeoutSeconds;
+
+        public SnapshotType SnapshotType { get; init; } = SnapshotType.Standard;
     }
 
     private Defaults BindDefaults(YamlMapping? map)
@@ -105,6 +108,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         {
             Provisioners = BindProvisioners(r, "defaults", _d),
             BootTimeout = (int?)r.Integer("boot_timeout", "boot_timeout (seconds)", MinBootTimeout, MaxBootTimeout) ?? VmDefinition.DefaultBootTimeoutSeconds,
+            SnapshotType = SnapshotTypeOf(r) ?? SnapshotType.Standard,
         };
     }
 
@@ -293,6 +297,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         var portNodes = r.List("forwarded_ports", "a list of mappings with 'guest' and 'host'");
         var provisioners = defaults.Provisioners.AddRange(BindProvisioners(r, "vm", _d));
         var bootTimeout = (int?)r.Integer("boot_timeout", "boot_timeout (seconds)", MinBootTimeout, MaxBootTimeout) ?? defaults.BootTimeout;
+        var snapshotType = SnapshotTypeOf(r) ?? defaults.SnapshotType;
         if (namePattern is null) yield break;
 
         var copies = count ?? 1;
@@ -321,7 +326,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             var adapters = adapterNodes.Select(n => BindAdapter(n, i - 1, copies)).OfType<AdapterDefinition>().ToImmutableArray();
             var ports = portNodes.Select(n => BindPort(n, i - 1)).OfType<ForwardedPortDefinition>().ToImmutableArray();
             yield return new VmDefinition(name, nameSpan, box, boxNode?.Span, cpus, memory, generation, os, hostname, hostnameSpan,
-                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout };
+                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout, SnapshotType = snapshotType };
         }
     }
 
@@ -527,6 +532,23 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         if (s is null) return null;
         if (s.Value is "1" or "2") return s.Value[0] - '0';
         _d.Add(DiagnosticBuilder.InvalidGeneration(s.Span, s.Value));
+        return null;
+    }
+
+    /// <summary>The Labfile's words for the kinds of snapshot, in the order the schema lists them.</summary>
+    private static readonly (string Word, SnapshotType Type)[] SnapshotTypes =
+        [("standard", SnapshotType.Standard), ("production", SnapshotType.Production), ("production_only", SnapshotType.ProductionOnly)];
+
+    /// <summary>'snapshot_type': standard (memory kept), production (VSS/fsfreeze, may fall back) or production_only; any case.</summary>
+    private SnapshotType? SnapshotTypeOf(MappingReader r)
+    {
+        var s = r.Scalar("snapshot_type", "standard, production or production_only");
+        if (s is null) return null;
+        foreach (var (word, type) in SnapshotTypes)
+        {
+            if (string.Equals(word, s.Value, StringComparison.OrdinalIgnoreCase)) return type;
+        }
+        _d.Add(DiagnosticBuilder.InvalidChoice(s.Span, "snapshot_type", s.Value, SnapshotTypes.Select(t => t.Word)));
         return null;
     }
 

@@ -52,6 +52,9 @@ public sealed record VmPlan(
 {
     /// <summary>The project's folders this VM gets, in Labfile order ('defaults' first); empty when the Labfile asks for none.</summary>
     public ImmutableArray<SyncedFolderPlan> SyncedFolders { get; init; } = [];
+
+    /// <summary>The kind of snapshot the VM takes ('snapshot_type'), on hosts that offer a choice (<see cref="Hosting.HostRules.SnapshotTypes"/>).</summary>
+    public Hosting.SnapshotType SnapshotType { get; init; } = Hosting.SnapshotType.Standard;
 }
 
 /// <summary>

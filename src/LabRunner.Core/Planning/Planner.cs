@@ -58,7 +58,7 @@ public static class Planner
                 : vm.ForwardedPorts.Select(p => new PortMappingPlan(p.Protocol, p.Host, p.Guest, natAdapter.Ip!.Value, p.HostIp, p.AutoCorrect)).ToImmutableArray();
 
             vms.Add(new VmPlan(vm.Name, inputs.Rules.VmName(lab.Name, vm.Name), vm.Hostname, vm.Os, vm.Box ?? "", vm.Cpus, vm.MemoryBytes, vm.Generation, vm.User,
-                adapters.ToImmutable(), ports, vm.UserData) { SyncedFolders = PlanSyncedFolders(vm) });
+                adapters.ToImmutable(), ports, vm.UserData) { SyncedFolders = PlanSyncedFolders(vm), SnapshotType = vm.SnapshotType });
         }
 
         if (diagnostics.Count(d => d.IsError) > errorsBefore) return null;

@@ -44,6 +44,9 @@ public static partial class Reconciler
             var host = Inv.Vm(vm.HostVmName);
             var id = vm.HostVmName;
             var ops = new List<HostOperation>();
+            if (!request.Rules.SnapshotTypes && vm.SnapshotType != SnapshotType.Standard && request.Mode != ReconcileMode.Halt)
+                _notices.Add($"VM '{vm.Name}' asks for {SetSnapshotType.TypeWords(vm.SnapshotType)} snapshots ('snapshot_type'); the {request.Rules.Name} host takes standard ones only " +
+                    "(with the VM's memory while it runs), so 'lab snapshot save' takes those.");
             if (_adoptedVms.Contains(id)) ops.Add(new SetVmNotes(id, request.Identity.Mark));
 
             if (host is not null && !request.Identity.Owns(host.Notes))
@@ -81,7 +84,10 @@ public static partial class Reconciler
                 }
                 if (!Inv.FileExists(files.DiskPath))
                     ops.Add(new CreateDisk(id, files.DiskPath, files.BoxPath));
-                ops.Add(new CreateVm(id, vm.Generation, vm.MemoryBytes, files.Folder, files.DiskPath, request.Identity.Mark));
+                ops.Add(new CreateVm(id, vm.Generation, vm.MemoryBytes, files.Folder, files.DiskPath, request.Identity.Mark)
+                {
+                    SnapshotType = request.Rules.SnapshotTypes ? vm.SnapshotType : null,
+                });
                 ops.Add(new SetVmHardware(id, vm.Cpus, vm.MemoryBytes));
                 foreach (var a in vm.Adapters)
                     ops.Add(new AddVmAdapter(id, a.GuestInterfaceName, _switchOf[a.Network], a.Mac));
@@ -113,6 +119,9 @@ public static partial class Reconciler
             // On, the next start would move the VM onto a checkpoint's .avhdx.
             if (host.AutomaticCheckpoints)
                 live.Add(new DisableAutomaticSnapshots(id));
+            // A host that does not say (or whose VM had its checkpoints disabled by hand) is left as it is: 'lab snapshot save' sets the type it takes.
+            if (request.Rules.SnapshotTypes && host.SnapshotType is { } taken && taken != vm.SnapshotType)
+                live.Add(new SetSnapshotType(id, vm.SnapshotType));
             if (host.Cpus != vm.Cpus || host.MemoryBytes != vm.MemoryBytes)
                 offline.Add(new SetVmHardware(id, vm.Cpus, vm.MemoryBytes));
             var wanted = vm.Adapters.ToDictionary(a => a.GuestInterfaceName, StringComparer.OrdinalIgnoreCase);
@@ -159,7 +168,8 @@ public static partial class Reconciler
             var plannedTemplate = SecureBootTemplate(vm.Os);
             var wrongTemplate = host.SecureBootTemplate is { } template && !string.Equals(template, plannedTemplate, StringComparison.OrdinalIgnoreCase);
             if (vm.Generation == 2 && request.Rules.SecureBootTemplates && (!host.SecureBoot || wrongTemplate))
-                offline.Add(new SetFirmware(id, true, plannedTemplate, files.DiskPath));
+                // The disk the VM runs on: its own, or with snapshots the differencing disk of the chain that ends in it.
+                offline.Add(new SetFirmware(id, true, plannedTemplate, host.HardDiskOn(files.DiskPath) ?? files.DiskPath));
 
             if (request.Mode == ReconcileMode.Reload)
             {

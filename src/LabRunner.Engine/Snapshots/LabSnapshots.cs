@@ -407,12 +407,12 @@ public sealed class LabSnapshots(LabEngine engine, TimeProvider time)
         return [.. scope.Plan.Vms.Where(v => names.Contains(v.Name, StringComparer.OrdinalIgnoreCase))];
     }
 
-    private static async Task<Dictionary<string, ImmutableArray<VmSnapshot>>> ListAllAsync(ISnapshots snapshots, IEnumerable<string> hostVms, CancellationToken ct)
+    /// <summary>Each VM's snapshots, asked of the host for all VMs at once (a host call may be a process of its own).</summary>
+    internal static async Task<Dictionary<string, ImmutableArray<VmSnapshot>>> ListAllAsync(ISnapshots snapshots, IEnumerable<string> hostVms, CancellationToken ct)
     {
-        var listed = new Dictionary<string, ImmutableArray<VmSnapshot>>(StringComparer.OrdinalIgnoreCase);
-        foreach (var vm in hostVms.Distinct(StringComparer.OrdinalIgnoreCase))
-            listed[vm] = await snapshots.ListAsync(vm, ct).ConfigureAwait(false);
-        return listed;
+        var vms = hostVms.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var listed = await Task.WhenAll(vms.Select(vm => snapshots.ListAsync(vm, ct))).ConfigureAwait(false);
+        return vms.Zip(listed).ToDictionary(p => p.First, p => p.Second, StringComparer.OrdinalIgnoreCase);
     }
 
     private static VmSnapshot? Find(ImmutableArray<VmSnapshot> listed, string name) =>

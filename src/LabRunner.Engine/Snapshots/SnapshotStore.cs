@@ -129,10 +129,12 @@ public sealed class SnapshotStore(string stateDirectory)
         StateFolder.Create(stateDirectory);
         try
         {
-            if (OperatingSystem.IsWindows())
-                Directory.CreateDirectory(folder);
-            else
-                Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            // .lab/snapshots first, then the snapshot's folder: each owner-only (a folder made on the way would not be).
+            foreach (var path in new[] { Folder, folder }.Distinct(StringComparer.Ordinal))
+            {
+                if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+                else Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

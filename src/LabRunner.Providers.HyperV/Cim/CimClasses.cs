@@ -46,6 +46,8 @@ public static class CimClasses
     // Values from the Msvm_VirtualSystemSettingData and Msvm_StorageAllocationSettingData pages, and
     // (the DVD drive subtype) Microsoft's Hyper-V WMI samples.
     public const string RealizedVm = "Microsoft:Hyper-V:System:Realized";
+    /// <summary>The VirtualSystemType of a checkpoint's settings (…:Snapshot:Realized, …:Snapshot:Recovery, …).</summary>
+    public const string SnapshotPrefix = "Microsoft:Hyper-V:Snapshot:";
     public const string Generation2SubType = "Microsoft:Hyper-V:SubType:2";
     public const string HardDiskImage = "Microsoft:Hyper-V:Virtual Hard Disk";
     public const string DvdImage = "Microsoft:Hyper-V:Virtual CD/DVD Disk";

@@ -45,7 +45,13 @@ namespace LabRunner.Providers.HyperV.Cim;
 /// (SCSI) the last part of the controller's InstanceID or its place among the VM's controllers.</item>
 /// <item><b>AutomaticCheckpoints</b> = Msvm_VirtualSystemSettingData.AutomaticSnapshotsEnabled (boolean,
 /// "Added in Windows 10, version 1709"; absent = off). <b>SecureBootTemplate</b> = SecureBootTemplateId
-/// (a GUID string) named by <see cref="CimClasses.SecureBootTemplateName"/>.</item>
+/// (a GUID string) named by <see cref="CimClasses.SecureBootTemplateName"/>. <b>SnapshotType</b> =
+/// UserSnapshotType ("Added in Windows 10, version 1803": 2 Disable, 3 Production with fallback, 4 Production
+/// without fallback, 5 Standard; Disable or absent = null).</item>
+/// <item><b>SnapshotDisks</b>: the VM's checkpoints are Msvm_VirtualSystemSettingData whose VirtualSystemType starts
+/// with <c>Microsoft:Hyper-V:Snapshot:</c> and whose VirtualSystemIdentifier is the VM's; the hard disk images their
+/// own settings hold (Msvm_StorageAllocationSettingData owned by the checkpoint's InstanceID GUID) are the disks the
+/// checkpoints froze, which the VM's current .avhdx grew from.</item>
 /// <item><b>HostSwitch</b>: Msvm_VirtualEthernetSwitch (Name = GUID, ElementName = the switch name);
 /// Notes from its Msvm_VirtualEthernetSwitchSettingData. Kind from the switch's own port settings
 /// (Msvm_EthernetPortAllocationSettingData owned by the switch), as in Microsoft's "Querying
@@ -139,6 +145,18 @@ public static class CimInventoryMapper
                 .OrderBy(d => d.ControllerNumber).ThenBy(d => d.ControllerLocation)
                 .ToImmutableArray();
 
+            var snapshotDisks = r.Of(CimClasses.VirtualSystemSettingData)
+                .Where(s => (s.String("VirtualSystemType") ?? "").StartsWith(CimClasses.SnapshotPrefix, StringComparison.OrdinalIgnoreCase)
+                    && string.Equals(s.String("VirtualSystemIdentifier"), settings.String("VirtualSystemIdentifier"), StringComparison.OrdinalIgnoreCase))
+                .SelectMany(s => Owner(s.String("InstanceID")) is { } snapshot ? r.OwnedBy(CimClasses.StorageAllocationSettingData, snapshot) : [])
+                .Where(s => Is(s, "ResourceSubType", CimClasses.HardDiskImage))
+                .Select(s => s.Strings("HostResource").FirstOrDefault())
+                .Where(p => !string.IsNullOrEmpty(p) && !disks.Contains(p, StringComparer.OrdinalIgnoreCase))
+                .Select(p => p!)
+                .Distinct(StringComparer.OrdinalIgnoreCase)
+                .Order(StringComparer.OrdinalIgnoreCase)
+                .ToImmutableArray();
+
             vms.Add(new HostVm(
                 name,
                 StateOf(system?.Int64("EnabledState")),
@@ -151,7 +169,15 @@ public static class CimInventoryMapper
                 dvds,
                 settings.Bool("SecureBootEnabled") ?? false,
                 CimClasses.SecureBootTemplateName(settings.String("SecureBootTemplateId")),
-                settings.Bool("AutomaticSnapshotsEnabled") ?? false));
+                settings.Bool("AutomaticSnapshotsEnabled") ?? false,
+                SnapshotType: settings.Int64("UserSnapshotType") switch
+                {
+                    3 => SnapshotType.Production,
+                    4 => SnapshotType.ProductionOnly,
+                    5 => SnapshotType.Standard,
+                    _ => null,
+                },
+                SnapshotDisks: snapshotDisks));
         }
         return [.. vms.OrderBy(v => v.Name, StringComparer.OrdinalIgnoreCase)];
     }

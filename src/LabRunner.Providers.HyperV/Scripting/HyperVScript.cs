@@ -219,6 +219,8 @@ public static class HyperVScript
                 w.Line(new CommandText(HyperV + "Set-VM").String("Name", op.VmName).String("Notes", op.Notes).Stop());
                 // A call of its own, after the mark: Windows 10/11 turn automatic checkpoints on for new VMs.
                 w.Line(DisableCheckpoints(op.VmName));
+                // New VMs take production checkpoints; the Labfile's snapshot_type says which.
+                if (op.SnapshotType is { } snapshotType) w.Line(SnapshotScript.SetCheckpointType(op.VmName, snapshotType));
                 // New-VM always adds one unconnected adapter (named per the host's language); LabRunner
                 // adds its own, with static MACs, so the default one goes.
                 w.Line(new CommandText(HyperV + "Get-VMNetworkAdapter").String("VMName", op.VmName).Stop()
@@ -283,6 +285,10 @@ public static class HyperVScript
 
             case DisableAutomaticSnapshots op:
                 w.Line(DisableCheckpoints(Name(op.VmName, "VM name")));
+                break;
+
+            case SetSnapshotType op:
+                w.Line(SnapshotScript.SetCheckpointType(Name(op.VmName, "VM name"), op.Type));
                 break;
 
             case SetFirmware op:

@@ -110,13 +110,13 @@ public sealed class SimulatedCimClient(SimulatedHost host) : ICimClient
         public IReadOnlyList<CimRecord> Records(string className) => className switch
         {
             CimClasses.ComputerSystem => ComputerSystems(),
-            CimClasses.VirtualSystemSettingData => [.. m.State.Vms.Select(SystemSettings)],
+            CimClasses.VirtualSystemSettingData => [.. m.State.Vms.Select(SystemSettings), .. m.State.Vms.SelectMany(vm => vm.Checkpoints.Select(c => CheckpointSettings(vm, c)))],
             CimClasses.MemorySettingData => [.. m.State.Vms.Select(Memory)],
             CimClasses.ProcessorSettingData => [.. m.State.Vms.Select(Processor)],
             CimClasses.SyntheticEthernetPortSettingData => [.. m.State.Vms.SelectMany(vm => vm.NetworkAdapters.Select(a => Port(vm, a)))],
             CimClasses.EthernetPortAllocationSettingData => [.. VmConnections(), .. SwitchPorts()],
             CimClasses.ResourceAllocationSettingData => [.. m.State.Vms.SelectMany(ControllersAndDrives)],
-            CimClasses.StorageAllocationSettingData => [.. m.State.Vms.SelectMany(Images)],
+            CimClasses.StorageAllocationSettingData => [.. m.State.Vms.SelectMany(Images), .. m.State.Vms.SelectMany(vm => vm.Checkpoints.SelectMany(CheckpointImages))],
             CimClasses.VirtualEthernetSwitch => [.. m.State.Switches.Select(Switch)],
             CimClasses.VirtualEthernetSwitchSettingData => [.. m.State.Switches.Select(SwitchSettings)],
             CimClasses.ExternalEthernetPort => [.. m.State.NetAdapters.Where(a => a.Kind == SimAdapterKind.Physical).Select(ExternalPort)],
@@ -176,7 +176,40 @@ public sealed class SimulatedCimClient(SimulatedHost host) : ICimClient
             ("ConfigurationDataRoot", vm.Path),
             ("SecureBootEnabled", vm.Firmware?.SecureBoot ?? false),
             ("SecureBootTemplateId", vm.Firmware is { } firmware ? TemplateId(firmware.SecureBootTemplate) : null),
-            ("AutomaticSnapshotsEnabled", vm.AutomaticCheckpointsEnabled));
+            ("AutomaticSnapshotsEnabled", vm.AutomaticCheckpointsEnabled),
+            ("UserSnapshotType", UserSnapshotType(vm.CheckpointType)));
+
+        /// <summary>Msvm_VirtualSystemSettingData.UserSnapshotType: 2 Disable, 3 Production (may fall back), 4 ProductionOnly, 5 Standard.</summary>
+        private static ushort UserSnapshotType(SimCheckpointType type) => type switch
+        {
+            SimCheckpointType.Disabled => 2,
+            SimCheckpointType.Production => 3,
+            SimCheckpointType.ProductionOnly => 4,
+            _ => 5,
+        };
+
+        /// <summary>A checkpoint's settings: its own InstanceID GUID, the VM's VirtualSystemIdentifier, a Snapshot VirtualSystemType.</summary>
+        private static CimRecord CheckpointSettings(SimVm vm, SimCheckpoint checkpoint) => R(CimClasses.VirtualSystemSettingData,
+            ("InstanceID", $"Microsoft:{Id(checkpoint.Id)}"),
+            ("Caption", "Virtual Machine Settings"),
+            ("ElementName", checkpoint.Name),
+            ("VirtualSystemIdentifier", Id(vm.Id)),
+            ("VirtualSystemType", CimClasses.SnapshotPrefix + "Realized"),
+            ("VirtualSystemSubType", string.Create(CultureInfo.InvariantCulture, $"Microsoft:Hyper-V:SubType:{vm.Generation}")),
+            ("Notes", new[] { checkpoint.Notes }),
+            ("CreationTime", checkpoint.Created.UtcDateTime),
+            ("IsSaved", checkpoint.WithMemory));
+
+        /// <summary>The hard disk images a checkpoint's settings hold: the disks it froze.</summary>
+        private static IEnumerable<CimRecord> CheckpointImages(SimCheckpoint checkpoint) =>
+            checkpoint.HardDisks.Where(d => d.Path is not null).Select(d => R(CimClasses.StorageAllocationSettingData,
+                ("InstanceID", string.Create(CultureInfo.InvariantCulture, $@"Microsoft:{Id(checkpoint.Id)}\{Derived("disk")}\{d.ControllerNumber}\{d.ControllerLocation}\L")),
+                ("Caption", "Hard Disk Image Default Settings"),
+                ("ElementName", "Hard Disk Image"),
+                ("ResourceType", (ushort)31),
+                ("ResourceSubType", CimClasses.HardDiskImage),
+                ("HostResource", new[] { d.Path! }),
+                ("Access", (ushort)3)));
 
         /// <summary>The id Hyper-V reports for a template; one LabRunner does not know gets an id of its own.</summary>
         private static string TemplateId(string template) =>

@@ -136,7 +136,7 @@ public sealed class NewVMCommand : HyperVCmdlet
     }
 }
 
-/// <summary>Set-VM [-Name] | [-VM] [-ProcessorCount] [-MemoryStartupBytes] [-StaticMemory] [-Notes] [-AutomaticCheckpointsEnabled] [-Passthru].</summary>
+/// <summary>Set-VM [-Name] | [-VM] [-ProcessorCount] [-MemoryStartupBytes] [-StaticMemory] [-Notes] [-AutomaticCheckpointsEnabled] [-CheckpointType] [-Passthru].</summary>
 [Cmdlet(VerbsCommon.Set, "VM", DefaultParameterSetName = "Name", SupportsShouldProcess = true)]
 [OutputType(typeof(VirtualMachine))]
 public sealed class SetVMCommand : HyperVCmdlet
@@ -168,6 +168,9 @@ public sealed class SetVMCommand : HyperVCmdlet
     public bool? AutomaticCheckpointsEnabled { get; set; }
 
     [Parameter]
+    public CheckpointType? CheckpointType { get; set; }
+
+    [Parameter]
     public SwitchParameter Passthru { get; set; }
 
     protected override void ProcessRecord()
@@ -181,6 +184,7 @@ public sealed class SetVMCommand : HyperVCmdlet
                 {
                     var vm = m.GetVm(id);
                     m.SetVm(vm, cpus, MemoryStartupBytes, Notes, AutomaticCheckpointsEnabled);
+                    if (CheckpointType is { } type) HostModel.SetCheckpointType(vm, CheckpointObjects.Type(type));
                     return HyperVObjects.Vm(m, vm);
                 }, name, out var changed) && Passthru)
                 WriteObject(changed);

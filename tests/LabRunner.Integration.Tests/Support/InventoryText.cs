@@ -25,7 +25,7 @@ internal static class InventoryText
         foreach (var v in inventory.Vms.OrderBy(v => v.Name, StringComparer.OrdinalIgnoreCase))
         {
             lines.Add(string.Create(CultureInfo.InvariantCulture,
-                $"vm {Q(v.Name)} state={v.State} gen={v.Generation} memory={v.MemoryBytes} cpus={v.Cpus} secureboot={v.SecureBoot} template={v.SecureBootTemplate} checkpoints={v.AutomaticCheckpoints} notes={Q(v.Notes)} disks=[{string.Join(", ", v.HardDisks.Select(Q))}] dvds=[{string.Join(", ", v.DvdDrives.Select(d => $"{d.ControllerNumber}:{d.ControllerLocation} {Q(d.Path)}"))}]"));
+                $"vm {Q(v.Name)} state={v.State} gen={v.Generation} memory={v.MemoryBytes} cpus={v.Cpus} secureboot={v.SecureBoot} template={v.SecureBootTemplate} checkpoints={v.AutomaticCheckpoints} snapshots={v.SnapshotType} notes={Q(v.Notes)} disks=[{string.Join(", ", v.HardDisks.Select(Q))}] snapshot-disks=[{string.Join(", ", (v.SnapshotDisks.IsDefault ? [] : v.SnapshotDisks).Order(StringComparer.OrdinalIgnoreCase).Select(Q))}] dvds=[{string.Join(", ", v.DvdDrives.Select(d => $"{d.ControllerNumber}:{d.ControllerLocation} {Q(d.Path)}"))}]"));
             foreach (var a in v.Adapters.OrderBy(a => a.Name, StringComparer.OrdinalIgnoreCase))
                 lines.Add($"  vm-adapter {Q(v.Name)}/{Q(a.Name)} switch={Q(a.SwitchName)} mac={a.Mac?.ToString() ?? "dynamic"}");
         }

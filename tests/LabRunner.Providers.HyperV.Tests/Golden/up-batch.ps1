@@ -70,6 +70,7 @@ try {
     $null = Hyper-V\New-VM -Name 'web' -Generation 2 -MemoryStartupBytes 2147483648 -VHDPath 'C:\src\demo\.lab\web\disk.vhdx' -Path 'C:\src\demo\.lab\web' -ErrorAction 'Stop'
     Hyper-V\Set-VM -Name 'web' -Notes 'labrunner:v1 lab=demo project=0f3a9c' -ErrorAction 'Stop'
     Hyper-V\Set-VM -Name 'web' -AutomaticCheckpointsEnabled $false -ErrorAction 'Stop'
+    Hyper-V\Set-VM -Name 'web' -CheckpointType 'Standard' -ErrorAction 'Stop'
     Hyper-V\Get-VMNetworkAdapter -VMName 'web' -ErrorAction 'Stop' | Hyper-V\Remove-VMNetworkAdapter -ErrorAction 'Stop'
     '##labrunner ok 9'
 

@@ -110,6 +110,8 @@ internal static class DocumentedCmdlets
             [.. Remote, "Name", "VM", "Force", "AsJob", "Passthru", .. ShouldProcess],
             ["Force", "AsJob", "Passthru"], null, Docs + "hyper-v/Remove-VM.md"),
 
+        .. DocumentedCheckpointCmdlets.All,
+
         new(null, "New-NetIPAddress",
             [.. Cdxml, "IPAddress", "InterfaceAlias", "InterfaceIndex", "DefaultGateway", "AddressFamily", "Type", "PrefixLength",
              "ValidLifetime", "PreferredLifetime", "SkipAsSource", "PolicyStore", .. ShouldProcess],

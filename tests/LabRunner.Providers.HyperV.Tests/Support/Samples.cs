@@ -21,7 +21,7 @@ internal static class Samples
         new CreateSwitch("demo-backend", SwitchKind.Private, null, Mark),
         new CreateSwitch("LabRunner Bridge", SwitchKind.External, "Ethernet 2", LabIdentity.SharedMark),
         new CreateDisk("web", @"C:\src\demo\.lab\web\disk.vhdx", @"C:\Users\dev\.labrunner\boxes\ubuntu-24.04\base.vhdx"),
-        new CreateVm("web", 2, 2L * ByteSize.GiB, @"C:\src\demo\.lab\web", @"C:\src\demo\.lab\web\disk.vhdx", Mark),
+        new CreateVm("web", 2, 2L * ByteSize.GiB, @"C:\src\demo\.lab\web", @"C:\src\demo\.lab\web\disk.vhdx", Mark) { SnapshotType = SnapshotType.Standard },
         new SetVmHardware("web", 2, 2L * ByteSize.GiB),
         new AddVmAdapter("web", "nat", "demo-nat", MacAddress.Parse("02-1A-2B-3C-4D-01")),
         new AddVmAdapter("web", "backend", "demo-backend", MacAddress.Parse("02-1A-2B-3C-4D-02")),
@@ -53,10 +53,11 @@ internal static class Samples
     /// <summary>Every operation type at least once.</summary>
     public static ImmutableArray<HostOperation> EveryOperation() => [.. UpBatch().Operations, .. DownBatch().Operations, .. AdoptBatch().Operations];
 
-    /// <summary>What <c>lab up --adopt</c> does first: this project's mark on the lab's switches and VMs.</summary>
+    /// <summary>What <c>lab up --adopt</c> does first: this project's mark on the lab's switches and VMs; and a changed 'snapshot_type'.</summary>
     public static OperationBatch AdoptBatch() => new("adopt demo", [
         new SetSwitchNotes("demo-nat", Mark),
         new SetVmNotes("web", Mark),
+        new SetSnapshotType("web", SnapshotType.ProductionOnly),
     ]);
 
     /// <summary>Values that would run, end a literal, or end a comment if they were not quoted correctly.</summary>
@@ -112,6 +113,7 @@ internal static class Samples
             new AttachSeed(name, value),
             new AttachSeed(name, value, new SeedDrive.Holding(value)),
             new DisableAutomaticSnapshots(name),
+            new SetSnapshotType(name, SnapshotType.Production),
             new SetFirmware(name, true, value, value),
             new StartVm(name),
             new StopVm(name, false),

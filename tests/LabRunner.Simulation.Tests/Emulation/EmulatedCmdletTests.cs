@@ -33,6 +33,7 @@ public class EmulatedSessionTests
             "Remove-NetNatStaticMapping", "New-VHD", "Get-VM", "New-VM", "Set-VM", "Remove-VM", "Start-VM", "Stop-VM", "Resume-VM", "Remove-VMSavedState", "Get-VMNetworkAdapter",
             "Add-VMNetworkAdapter", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter", "Remove-VMNetworkAdapter", "Get-VMDvdDrive",
             "Add-VMDvdDrive", "Set-VMDvdDrive", "Get-VMHardDiskDrive", "Set-VMFirmware", "Get-VMFirmware",
+            "Checkpoint-VM", "Get-VMSnapshot", "Restore-VMSnapshot", "Remove-VMSnapshot", "Suspend-VM",
         ];
 
         Assert.Equal(expected.Order(StringComparer.Ordinal), EmulatedHost.CmdletTypes.Select(EmulatedHost.CommandName).Order(StringComparer.Ordinal));
