@@ -57,6 +57,30 @@ public static class QemuCommands
     public static HostCommand OverlayCreate(string path, string parent, DiskFormat parentFormat) =>
         new("qemu-img", ["create", "-q", "-f", "qcow2", "-b", parent, "-F", parentFormat.QemuName(), path]);
 
+    /// <summary>
+    /// A VM's own UEFI variable store as a qcow2 image, from <paramref name="source"/> (the firmware's pristine template, or
+    /// a raw store an older LabRunner copied): internal snapshots need every writable drive of the VM to be qcow2.
+    /// </summary>
+    public static HostCommand VarsToQcow2(string source, DiskFormat sourceFormat, string target) =>
+        new("qemu-img", ["convert", "-q", "-f", sourceFormat.QemuName(), "-O", "qcow2", source, target]);
+
+    /// <summary>
+    /// <c>qemu-img snapshot -c|-a|-d NAME FILE</c> on a qcow2 image no QEMU has open: take, apply or delete the internal
+    /// snapshot <paramref name="name"/> (validated by the caller: qemu-img also matches a snapshot's numeric id). qemu-img
+    /// snapshot takes no <c>-f</c>: the image is given as options, so its format is stated, never probed.
+    /// </summary>
+    public static HostCommand ImageSnapshot(ImageSnapshotAction action, string name, string image) =>
+        new("qemu-img", ["snapshot", "--image-opts", action switch
+        {
+            ImageSnapshotAction.Create => "-c",
+            ImageSnapshotAction.Apply => "-a",
+            ImageSnapshotAction.Delete => "-d",
+            _ => throw new ArgumentOutOfRangeException(nameof(action), action, null),
+        }, name, "driver=qcow2,file.driver=file,file.filename=" + CommandLine.QemuOpts.Escape(image)]);
+
+    /// <summary>The image's header as JSON (its internal snapshots with their sizes and times); <c>-U</c> reads it while a QEMU has it open.</summary>
+    public static HostCommand ImageInfo(string image) => new("qemu-img", ["info", "-U", "-f", "qcow2", "--output=json", image]);
+
     private static HostCommand IpBatch(params string[] lines) =>
         new HostCommand("ip", ["-batch", "-"]).WithStandardInput(string.Concat(lines.Select(l => l + "\n")));
 
@@ -84,4 +108,12 @@ public static class QemuCommands
         }
         return text.ToString();
     }
+}
+
+/// <summary>What <see cref="QemuCommands.ImageSnapshot"/> does with a snapshot.</summary>
+public enum ImageSnapshotAction
+{
+    Create,
+    Apply,
+    Delete,
 }

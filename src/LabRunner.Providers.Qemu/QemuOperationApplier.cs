@@ -127,7 +127,7 @@ internal sealed class QemuOperationApplier(QemuHost host, QemuNftTable nftTable,
         RemoveSwitch op => networks.RemoveSwitchAsync(op, context, ct),
         SetSwitchNotes op => networks.SetSwitchNotesAsync(op, ct),
         CreateDisk op => vms.CreateDiskAsync(op, ct),
-        CreateVm op => DoneAtOnce(() => vms.CreateVm(op)),
+        CreateVm op => vms.CreateVmAsync(op, ct),
         SetVmHardware op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Cpus = op.Cpus, MemoryBytes = op.MemoryBytes })),
         AddVmAdapter op => DoneAtOnce(() => vms.UpdateOffline(op, e => e.Adapters.Any(a => QemuHost.SameName(a.Name, op.AdapterName))
             ? throw QemuHost.Refuse(HostErrorKind.AlreadyExists, op, $"the VM already has an adapter '{op.AdapterName}'.")

@@ -114,9 +114,14 @@ internal sealed class QemuPreview(QemuHost host, QemuVmLifecycle vms)
                 yield return Show(QemuCommands.OverlayCreate(Path.GetFullPath(op.Path), Path.GetFullPath(op.ParentPath), format));
                 break;
             case CreateVm op:
-                var vars = op.Generation == 2 ? Path.Combine(op.Path, "OVMF_VARS.fd") : null;
+                var vars = op.Generation == 2 ? Path.Combine(op.Path, QemuVmLifecycle.VarsFileName) : null;
                 state.Vms[op.VmName] = new VmEntry(op.VmName, op.Notes, op.Generation, 1, op.MemoryBytes, op.Path, op.DiskPath, null, vars, []);
-                yield return $"#   write {Registry.EntryPath(op.VmName)}" + (vars is null ? "" : $"; copy {host.Options.OvmfVarsTemplate} to {vars}");
+                if (vars is not null)
+                {
+                    var template = host.Options.OvmfVarsTemplate;
+                    yield return Show(QemuCommands.VarsToQcow2(template, File.Exists(template) ? DiskFormatDetector.DetectFile(template) : DiskFormat.Raw, vars));
+                }
+                yield return $"#   write {Registry.EntryPath(op.VmName)}";
                 break;
             case StartVm op:
                 foreach (var line in PreviewStart(op, PreviewEntry(op.VmName, state))) yield return line;
@@ -175,6 +180,14 @@ internal sealed class QemuPreview(QemuHost host, QemuVmLifecycle vms)
         {
             yield return $"#   refused: there is no VM '{op.VmName}' in the QEMU registry ({Registry.Directory}) or earlier in this batch";
             yield break;
+        }
+        if (entry.Generation == 2 && entry.FirmwareVars is { } vars && File.Exists(vars) && DiskFormatDetector.DetectFile(vars) is var varsFormat && varsFormat != DiskFormat.Qcow2)
+        {
+            // A raw store from an older LabRunner becomes qcow2 before QEMU starts.
+            var target = Path.Combine(entry.Folder, QemuVmLifecycle.VarsFileName);
+            yield return QemuCommands.Display(QemuCommands.VarsToQcow2(vars, varsFormat, target + ".part").InNamespace(host.Options.NetworkNamespace));
+            yield return $"#   rename it to {target}, update {Registry.EntryPath(entry.Name)}, delete {vars}";
+            entry = entry with { FirmwareVars = target };
         }
         if (entry.Adapters.Length > 0)
             yield return QemuCommands.Display(QemuCommands.TapsCreate(entry.Adapters.Select(a => (a.Tap, a.Switch)), QemuTaps.TapAlias(entry), []).InNamespace(host.Options.NetworkNamespace));

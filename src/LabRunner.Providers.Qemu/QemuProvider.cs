@@ -31,6 +31,7 @@ public sealed class QemuProvider : IHostProvider, IGuestBoot
     private readonly QemuVmLifecycle _vms;
     private readonly QemuOperationApplier _applier;
     private readonly QemuPreview _preview;
+    private readonly Capabilities.QemuSnapshots _snapshots;
 
     public QemuProvider(QemuProviderOptions options)
     {
@@ -41,6 +42,7 @@ public sealed class QemuProvider : IHostProvider, IGuestBoot
         _vms = new QemuVmLifecycle(_host, new QemuTaps(_host));
         _applier = new QemuOperationApplier(_host, nftTable, new QemuNetworkOperations(_host, nftTable), _vms);
         _preview = new QemuPreview(_host, _vms);
+        _snapshots = new Capabilities.QemuSnapshots(_host, _vms);
     }
 
     /// <summary>
@@ -112,7 +114,12 @@ public sealed class QemuProvider : IHostProvider, IGuestBoot
 
     public string PreviewHeading(string batchLabel) => $"commands for '{batchLabel}' (argument vectors; nothing is run through a shell)";
 
-    /// <summary>Its guests boot (<see cref="IGuestBoot"/>), and it keeps each VM's serial console (<see cref="IConsoleLog"/>).</summary>
+    /// <summary>
+    /// Its guests boot (<see cref="IGuestBoot"/>), it keeps each VM's serial console (<see cref="IConsoleLog"/>) and takes
+    /// internal qcow2 snapshots of its VMs (<see cref="ISnapshots"/>).
+    /// </summary>
     public TCapability? Capability<TCapability>() where TCapability : class =>
-        typeof(TCapability) == typeof(IConsoleLog) ? (TCapability)(object)new Capabilities.QemuConsoleLog(Registry) : this as TCapability;
+        typeof(TCapability) == typeof(IConsoleLog) ? (TCapability)(object)new Capabilities.QemuConsoleLog(Registry)
+        : typeof(TCapability) == typeof(ISnapshots) ? (TCapability)(object)_snapshots
+        : this as TCapability;
 }

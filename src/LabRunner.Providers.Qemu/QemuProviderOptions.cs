@@ -29,6 +29,12 @@ public sealed record QemuProviderOptions(VmRegistry Registry, IHostCommandRunner
     /// <summary>How often a stopping VM is checked.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long a snapshot job (QMP <c>snapshot-save</c>, <c>-load</c>, <c>-delete</c>) may take: the vmstate of a large guest is written to disk.</summary>
+    public TimeSpan SnapshotJobTimeout { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>The clock snapshot jobs are timed by.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
     /// <summary>How long a turned-off VM (QMP <c>quit</c>) may take to exit before it is killed.</summary>
     public TimeSpan TurnOffTimeout { get; init; } = TimeSpan.FromSeconds(10);
 

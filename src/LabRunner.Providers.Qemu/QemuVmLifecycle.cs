@@ -40,7 +40,10 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
         await host.RunCheckedAsync(QemuCommands.OverlayCreate(Path.GetFullPath(op.Path), parent, format), ct).ConfigureAwait(false);
     }
 
-    public void CreateVm(CreateVm op)
+    /// <summary>The file name of a VM's UEFI variable store, in its folder: a qcow2 image.</summary>
+    public const string VarsFileName = "OVMF_VARS.qcow2";
+
+    public async Task CreateVmAsync(CreateVm op, CancellationToken ct)
     {
         if (host.Registry.Find(op.VmName) is not null)
             throw QemuHost.Refuse(HostErrorKind.AlreadyExists, op, $"a VM '{op.VmName}' is already in the QEMU registry ({host.Registry.Directory}).");
@@ -50,12 +53,47 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
         string? vars = null;
         if (op.Generation == 2)
         {
-            vars = Path.Combine(op.Path, "OVMF_VARS.fd");
-            if (!File.Exists(host.Options.OvmfVarsTemplate))
-                throw QemuHost.Refuse(HostErrorKind.Unavailable, op, $"the UEFI firmware is missing ({host.Options.OvmfVarsTemplate}); install it with: apt-get install -y ovmf");
-            File.Copy(host.Options.OvmfVarsTemplate, vars, overwrite: true);
+            vars = Path.Combine(op.Path, VarsFileName);
+            await VarsFromTemplateAsync(op, vars, ct).ConfigureAwait(false);
         }
         host.Registry.Save(new VmEntry(op.VmName, op.Notes, op.Generation, 1, op.MemoryBytes, op.Path, op.DiskPath, null, vars, []));
+    }
+
+    /// <summary>The firmware's pristine variable store, converted to this VM's own qcow2 image at <paramref name="vars"/>.</summary>
+    private async Task VarsFromTemplateAsync(HostOperation op, string vars, CancellationToken ct)
+    {
+        var template = host.Options.OvmfVarsTemplate;
+        if (!File.Exists(template))
+            throw QemuHost.Refuse(HostErrorKind.Unavailable, op, $"the UEFI firmware is missing ({template}); install it with: apt-get install -y ovmf");
+        await host.RunCheckedAsync(QemuCommands.VarsToQcow2(template, DiskFormatDetector.DetectFile(template), vars), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A generation 2 VM that is off gets its UEFI variables as a qcow2 image: made from the template when the file is
+    /// missing, converted (and the raw file removed) when an older LabRunner left a raw copy. Returns the entry as saved.
+    /// </summary>
+    public async Task<VmEntry> EnsureQcow2VarsAsync(HostOperation op, VmEntry entry, CancellationToken ct)
+    {
+        if (entry.Generation != 2) return entry;
+        var target = Path.Combine(entry.Folder, VarsFileName);
+        if (entry.FirmwareVars is not { } vars || !File.Exists(vars))
+        {
+            Directory.CreateDirectory(entry.Folder);
+            await VarsFromTemplateAsync(op, target, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var format = DiskFormatDetector.DetectFile(vars);
+            if (format == DiskFormat.Qcow2) return entry;
+            // Through a temporary file: an interrupted conversion leaves the raw store in use, never half an image.
+            var part = target + ".part";
+            await host.RunCheckedAsync(QemuCommands.VarsToQcow2(vars, format, part), ct).ConfigureAwait(false);
+            File.Move(part, target, overwrite: true);
+        }
+        var converted = entry with { FirmwareVars = target };
+        host.Registry.Save(converted);
+        if (entry.FirmwareVars is { } old && !string.Equals(Path.GetFullPath(old), Path.GetFullPath(target), StringComparison.Ordinal)) File.Delete(old);
+        return converted;
     }
 
     public async Task ConnectVmAdapterAsync(ConnectVmAdapter op, CancellationToken ct)
@@ -70,7 +108,7 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
     }
 
     /// <summary>The qemu-system-x86_64 command of a VM as the registry has it.</summary>
-    public HostCommand QemuCommandOf(VmEntry entry, QemuAccelerator accelerator, DiskFormat diskFormat)
+    public HostCommand QemuCommandOf(VmEntry entry, QemuAccelerator accelerator, DiskFormat diskFormat, bool paused = false)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var line = QemuCommandLine.ForVm(entry.Name)
@@ -81,12 +119,16 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
             .WithMemory((int)(entry.MemoryBytes / (1024 * 1024)))
             .WithDisk(entry.Disk, diskFormat)
             .WithSeedIso(entry.Seed)
-            .WithControlFiles(host.Registry.PidFile(entry.Name), host.Registry.QmpSocket(entry.Name), entry.ConsoleLog);
+            .WithControlFiles(host.Registry.PidFile(entry.Name), host.Registry.QmpSocket(entry.Name), entry.ConsoleLog)
+            .WithStartPaused(paused);
         foreach (var adapter in entry.Adapters) line = line.WithAdapter(adapter.Tap, adapter.Mac);
         return line.ToHostCommand();
     }
 
-    public async Task StartVmAsync(StartVm op, CancellationToken ct)
+    public Task StartVmAsync(StartVm op, CancellationToken ct) => StartVmAsync(op, paused: false, ct);
+
+    /// <summary>Starts the VM's QEMU; <paramref name="paused"/>: with its CPUs stopped (<c>-S</c>), for a snapshot to be loaded first.</summary>
+    public async Task StartVmAsync(StartVm op, bool paused, CancellationToken ct)
     {
         var entry = host.Entry(op);
         if (host.IsRunning(entry)) return;
@@ -100,8 +142,7 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
         {
             throw new QemuOperationException(QemuErrors.FromFile(op, entry.Disk, e));
         }
-        if (entry.Generation == 2 && entry.FirmwareVars is { } vars && !File.Exists(vars))
-            File.Copy(host.Options.OvmfVarsTemplate, vars);
+        entry = await EnsureQcow2VarsAsync(op, entry, ct).ConfigureAwait(false);
         var socket = host.Registry.QmpSocket(entry.Name);
         if (System.Text.Encoding.UTF8.GetByteCount(socket) > QmpClient.MaxSocketPathBytes)
             throw QemuHost.Refuse(HostErrorKind.Failed, op, $"the QMP socket path '{socket}' is longer than a unix socket allows ({QmpClient.MaxSocketPathBytes} bytes): set {VmRegistry.DirectoryVariable} to a shorter directory.");
@@ -113,7 +154,7 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
         await taps.CreateAsync(op, entry, ct).ConfigureAwait(false);
         try
         {
-            await host.RunCheckedAsync(QemuCommandOf(entry, accelerator.Accelerator, format), ct).ConfigureAwait(false);
+            await host.RunCheckedAsync(QemuCommandOf(entry, accelerator.Accelerator, format, paused), ct).ConfigureAwait(false);
         }
         catch
         {
@@ -165,6 +206,8 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
         await taps.DeleteTapsAsync(entry, ct).ConfigureAwait(false);
         File.Delete(socket);
         File.Delete(host.Registry.PidFile(entry.Name));
+        // Off now: a raw variable store an older LabRunner made becomes qcow2, so the halted VM can take snapshots.
+        if (entry.FirmwareVars is { } vars && File.Exists(vars)) await EnsureQcow2VarsAsync(op, entry, ct).ConfigureAwait(false);
     }
 
     /// <summary>SIGKILL to the QEMU found at the start (never to a process that took its pid since), then waits for it to go.</summary>

@@ -213,7 +213,8 @@ public sealed partial class RealGuestLabTests
         var storeDisk = Directory.EnumerateFiles(Path.Combine(lab.HomeDirectory, "boxes", "debian-12", RealLab.BoxVersion), "*", SearchOption.AllDirectories)
             .Single(f => !f.EndsWith(".json", StringComparison.Ordinal));
         var vmDisks = new[] { lab.ProjectDirectory, lab.StateDirectory }
-            .SelectMany(d => Directory.EnumerateFiles(d, "*.qcow2", SearchOption.AllDirectories)).ToList();
+            .SelectMany(d => Directory.EnumerateFiles(d, "*.qcow2", SearchOption.AllDirectories))
+            .Where(f => Path.GetFileName(f) != "OVMF_VARS.qcow2").ToList(); // the UEFI variables are qcow2 too, for snapshots
         var backing = new List<string>();
         foreach (var disk in vmDisks)
         {

@@ -331,6 +331,8 @@ public sealed partial class RealGuestLabTests(RealLab lab, ITestOutputHelper out
         Assert.Equal(lab.Before.Ruleset, after.Ruleset);
         Assert.DoesNotContain(after.LabRunnerNft, i => i!.AsObject().ContainsKey("rule"));
         if (after.LabRunnerNft.Count > 0) output.WriteLine($"note: table labrunner stays, empty: {after.LabRunnerNft.ToJsonString()}");
+        // No snapshot data: the internal snapshots went with the qcow2 files (checked below), the records with .lab/snapshots.
+        Assert.False(Directory.Exists(Path.Combine(lab.ProjectDirectory, ".lab", "snapshots")), "down left .lab/snapshots");
         foreach (var folder in new[] { lab.ProjectDirectory, lab.StateDirectory })
         {
             var left = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)

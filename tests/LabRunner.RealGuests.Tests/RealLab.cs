@@ -88,7 +88,10 @@ public sealed class RealLab : IAsyncLifetime
 
     private const string RebootOnce = "test -e " + RebootMarker + " || { touch " + RebootMarker + "; sync; systemctl reboot; sleep 600; }";
 
-    public static string Labfile(string box, int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false) => $"""
+    /// <summary>Where the <c>run: once</c> provisioner the snapshot steps add (<see cref="Labfile"/>'s onceProvisioner) appends a line.</summary>
+    public const string OnceLog = "/var/tmp/lab-once.log";
+
+    public static string Labfile(string box, int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false, bool onceProvisioner = false) => $"""
         name: e2e
         boxes:
           debian-12: {box}
@@ -101,7 +104,7 @@ public sealed class RealLab : IAsyncLifetime
           provision:
             - shell:
                 inline: echo "defaults on $(hostname)" >> /var/tmp/lab-provision.log
-        networks:
+        {(onceProvisioner ? "    - shell:\n        inline: date +%s.%N >> " + OnceLog + "\n        run: once\n" : "")}networks:
           - name: front
             type: nat
             subnet: {NatSubnet}
@@ -167,8 +170,8 @@ public sealed class RealLab : IAsyncLifetime
         """ : "")}
         """;
 
-    public Task WriteLabfileAsync(int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false) =>
-        File.WriteAllTextAsync(Path.Combine(ProjectDirectory, "Labfile.yml"), Labfile(BoxEntry, dbMemoryMb, extraVm, failingDbProvisioner));
+    public Task WriteLabfileAsync(int dbMemoryMb = 640, bool extraVm = false, bool failingDbProvisioner = false, bool onceProvisioner = false) =>
+        File.WriteAllTextAsync(Path.Combine(ProjectDirectory, "Labfile.yml"), Labfile(BoxEntry, dbMemoryMb, extraVm, failingDbProvisioner, onceProvisioner));
 
     public const string BoxFileName = "debian-12-1.0.0-libvirt.box";
     public const string BoxVersion = "1.0.0";

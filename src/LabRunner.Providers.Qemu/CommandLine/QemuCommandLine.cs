@@ -60,6 +60,7 @@ public sealed partial record QemuCommandLine
     public QemuFirmware Firmware { get; private init; } = QemuFirmware.Bios;
     public string OvmfCode { get; private init; } = DefaultOvmfCode;
     public string? OvmfVars { get; private init; }
+    public DiskFormat OvmfVarsFormat { get; private init; } = DiskFormat.Qcow2;
     public QemuAccelerator Accelerator { get; private init; } = QemuAccelerator.Tcg;
     public int Cpus { get; private init; } = 1;
     public int MemoryMiB { get; private init; } = 1024;
@@ -73,12 +74,16 @@ public sealed partial record QemuCommandLine
     public bool Daemonize { get; private init; } = true;
     public bool StartPaused { get; private init; }
 
-    /// <summary>The Labfile's generation: 1 → BIOS/<c>pc</c>, 2 → UEFI/<c>q35</c> with <paramref name="ovmfVars"/>, this VM's own copy of the variable store.</summary>
+    /// <summary>
+    /// The Labfile's generation: 1 → BIOS/<c>pc</c>, 2 → UEFI/<c>q35</c> with <paramref name="ovmfVars"/>, this VM's own
+    /// variable store, a qcow2 image (<paramref name="ovmfVarsFormat"/>) so that internal snapshots cover the whole VM:
+    /// QEMU refuses them while any writable drive is raw ("Device 'pflash1' is writable but does not support snapshots").
+    /// </summary>
     [Pure]
-    public QemuCommandLine WithGeneration(int generation, string? ovmfVars = null) => generation switch
+    public QemuCommandLine WithGeneration(int generation, string? ovmfVars = null, DiskFormat ovmfVarsFormat = DiskFormat.Qcow2) => generation switch
     {
         1 => this with { Firmware = QemuFirmware.Bios, OvmfVars = null },
-        2 => this with { Firmware = QemuFirmware.Uefi, OvmfVars = RequirePath(ovmfVars, nameof(ovmfVars)) },
+        2 => this with { Firmware = QemuFirmware.Uefi, OvmfVars = RequirePath(ovmfVars, nameof(ovmfVars)), OvmfVarsFormat = ovmfVarsFormat },
         _ => throw new ArgumentOutOfRangeException(nameof(generation), generation, "Generation is 1 or 2."),
     };
 
@@ -158,7 +163,7 @@ public sealed partial record QemuCommandLine
         if (Firmware == QemuFirmware.Uefi)
         {
             Add("-drive", "if=pflash,unit=0,format=raw,readonly=on,file=" + QemuOpts.Escape(OvmfCode));
-            Add("-drive", "if=pflash,unit=1,format=raw,file=" + QemuOpts.Escape(OvmfVars!));
+            Add("-drive", $"if=pflash,unit=1,format={OvmfVarsFormat.QemuName()},file=" + QemuOpts.Escape(OvmfVars!));
         }
         Add("-drive", $"if=none,id=disk0,format={DiskFormat.QemuName()},file=" + QemuOpts.Escape(disk));
         Add("-device", "virtio-blk-pci,drive=disk0,bootindex=0");

@@ -23,7 +23,7 @@ public sealed record QmpClientOptions(TimeSpan ConnectTimeout, TimeSpan CommandT
 /// <see cref="QmpConnectionClosedException"/>, <see cref="Closed"/> completes and event waits return null.
 /// </summary>
 /// <remarks>Messages are JSON objects, one per line (QEMU ends each with CRLF; see docs/interop/qmp-spec.rst).</remarks>
-public sealed class QmpClient : IAsyncDisposable
+public sealed class QmpClient : IQmpSession
 {
     /// <summary>The longest unix socket path the kernel takes (<c>sun_path</c> is 108 bytes with the NUL).</summary>
     public const int MaxSocketPathBytes = 107;

@@ -22,6 +22,14 @@ public interface IVmProcesses
     /// <exception cref="QmpException">As for <see cref="QueryStatusAsync"/>, or QEMU refused the command.</exception>
     Task ExecuteAsync(string qmpSocket, string command, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// A QMP connection held for several commands with answers and events (snapshot jobs); the caller disposes it.
+    /// Each command may take up to <paramref name="commandTimeout"/>: QEMU 7.2 runs a snapshot job in its main loop, so
+    /// the answer to <c>snapshot-save</c> itself comes only once the memory is written (seconds, or more on a busy host).
+    /// </summary>
+    /// <exception cref="QmpException">As for <see cref="QueryStatusAsync"/>.</exception>
+    Task<IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken);
+
     /// <summary>Whether this very process still runs: a pid that now belongs to another process is gone.</summary>
     bool IsAlive(LinuxProcess process);
 
@@ -74,6 +82,9 @@ public sealed class LinuxVmProcesses(QmpClientOptions? qmpOptions = null) : IVmP
         if (command == "quit") await client.QuitAsync(cancellationToken).ConfigureAwait(false);
         else await client.ExecuteAsync(command, null, cancellationToken).ConfigureAwait(false);
     }
+
+    public async Task<IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken) =>
+        await QmpClient.ConnectAsync(qmpSocket, _qmpOptions with { CommandTimeout = commandTimeout }, cancellationToken).ConfigureAwait(false);
 
     public bool IsAlive(LinuxProcess process) => process.IsAlive;
 

@@ -1,6 +1,9 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using LabRunner.Core.Tracing;
 using LabRunner.HostCommon.Running;
+using LabRunner.Providers.Qemu.Qmp;
 
 namespace LabRunner.Providers.Qemu.Vms;
 
@@ -32,6 +35,9 @@ public sealed class TracingVmProcesses(IVmProcesses inner, IHostTrace trace) : I
         record.Ended(0, null);
     }
 
+    public async Task<IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken) =>
+        new TracingSession(await Inner.OpenQmpAsync(qmpSocket, commandTimeout, cancellationToken).ConfigureAwait(false), qmpSocket, trace);
+
     public bool IsAlive(LinuxProcess process) => Inner.IsAlive(process);
 
     public void Kill(LinuxProcess process)
@@ -47,5 +53,29 @@ public sealed class TracingVmProcesses(IVmProcesses inner, IHostTrace trace) : I
             throw;
         }
         record.Ended(0, null);
+    }
+
+    private sealed class TracingSession(IQmpSession inner, string qmpSocket, IHostTrace trace) : IQmpSession
+    {
+        public async Task<JsonElement> ExecuteAsync(string command, JsonObject? arguments, CancellationToken cancellationToken)
+        {
+            if (command.StartsWith("query-", StringComparison.Ordinal)) return await inner.ExecuteAsync(command, arguments, cancellationToken).ConfigureAwait(false);
+            var record = trace.Begin(new HostCall(arguments is null ? ["qmp", qmpSocket, command] : ["qmp", qmpSocket, command, arguments.ToJsonString()]));
+            try
+            {
+                var result = await inner.ExecuteAsync(command, arguments, cancellationToken).ConfigureAwait(false);
+                record.Ended(0, null);
+                return result;
+            }
+            catch (Exception e)
+            {
+                record.Failed(e is OperationCanceledException ? "stopped (cancelled)" : e.Message);
+                throw;
+            }
+        }
+
+        public Task<QmpEvent?> WaitForEventAsync(string name, CancellationToken cancellationToken) => inner.WaitForEventAsync(name, cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

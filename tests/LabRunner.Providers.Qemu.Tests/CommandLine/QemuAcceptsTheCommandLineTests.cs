@@ -29,12 +29,12 @@ public sealed class QemuAcceptsTheCommandLineTests : IDisposable
     private async Task StartsAsync(QemuCommandLine line, bool needsOvmfVars)
     {
         HostTools.Require(needsRoot: true, "ip", "qemu-system-x86_64", "qemu-img");
-        // Arrange: the files the provider makes before starting QEMU — a box, the overlay on it, a seed, the variable store.
+        // Arrange: the files the provider makes before starting QEMU — a box, the overlay on it, a seed, the variable store (qcow2).
         var box = Path.Combine(_directory, "box.qcow2");
         await HostTools.RunAsync("qemu-img", "create", "-q", "-f", "qcow2", box, "64M");
         await HostTools.RunAsync("qemu-img", "create", "-q", "-f", "qcow2", "-b", box, "-F", "qcow2", line.Disk!);
         await File.WriteAllBytesAsync(Path.Combine(_directory, "seed.iso"), new byte[64 * 1024]);
-        if (needsOvmfVars) File.Copy(QemuCommandLine.DefaultOvmfVarsTemplate, line.OvmfVars!);
+        if (needsOvmfVars) await HostTools.RunAsync("qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", QemuCommandLine.DefaultOvmfVarsTemplate, line.OvmfVars!);
 
         await using var ns = await TestNamespace.CreateAsync();
         foreach (var adapter in line.Adapters)

@@ -46,13 +46,13 @@ public class QemuCommandLineTests
     }
 
     [Fact]
-    public void Generation_2_is_q35_with_ovmf_code_read_only_and_the_vms_own_variable_store()
+    public void Generation_2_is_q35_with_ovmf_code_read_only_and_the_vms_own_variable_store_as_qcow2_for_snapshots()
     {
         var args = Generation2("/v").ToArguments();
 
         Assert.Equal("q35", After(args, "-machine"));
         Assert.Contains("if=pflash,unit=0,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd", args);
-        Assert.Contains("if=pflash,unit=1,format=raw,file=/v/OVMF_VARS_4M.fd", args);
+        Assert.Contains("if=pflash,unit=1,format=qcow2,file=/v/OVMF_VARS_4M.fd", args);
     }
 
     [Fact]

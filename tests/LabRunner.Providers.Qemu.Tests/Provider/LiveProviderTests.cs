@@ -181,7 +181,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
     }
 
     [LiveNetworkFact("qemu-system-x86_64", "qemu-img")]
-    public async Task A_vm_without_an_os_starts_on_its_bridge_with_the_planned_mac_turns_off_and_leaves_nothing()
+    public async Task A_vm_without_an_os_starts_on_its_bridge_with_the_planned_mac_takes_and_restores_snapshots_running_and_off_turns_off_and_leaves_nothing()
     {
         HostTools.Require(needsRoot: true, "ip", "nft", "qemu-system-x86_64", "qemu-img");
         await using var ns = await TestNamespace.CreateAsync();
@@ -234,6 +234,22 @@ public sealed class LiveProviderTests : IAsyncLifetime
                 Assert.Equal(["52:54:00:12:34:56"], filters.EnumerateArray().Select(f => f.GetProperty("main-mac").GetString()));
             }
 
+            // Snapshots of the running VM through the real QEMU's jobs: its overlay and its qcow2 UEFI variables, the seed left out.
+            var snapshots = provider.Capability<ISnapshots>()!;
+            await snapshots.PauseAsync(vm, CancellationToken.None);
+            var live = await snapshots.SaveAsync(vm, "live-1", SnapshotType.Standard, CancellationToken.None);
+            await snapshots.ResumeAsync(vm, CancellationToken.None);
+            var twice = await Assert.ThrowsAsync<SnapshotException>(() => snapshots.SaveAsync(vm, "live-1", SnapshotType.Standard, CancellationToken.None));
+            await snapshots.RestoreAsync(vm, "live-1", CancellationToken.None);
+            var missing = await Assert.ThrowsAsync<SnapshotException>(() => snapshots.RestoreAsync(vm, "nope", CancellationToken.None));
+            await using (var qmp = await QmpClient.ConnectAsync(provider.Registry.QmpSocket(vm), null, CancellationToken.None))
+                Assert.Equal("running", (await qmp.QueryStatusAsync(CancellationToken.None)).Status);
+            Assert.True(live.WithMemory && live.SizeBytes > 0, live.ToString());
+            Assert.Equal(HostErrorKind.AlreadyExists, twice.Error.Kind);
+            Assert.Equal(HostErrorKind.NotFound, missing.Error.Kind);
+            var varsSnapshots = (await HostTools.RunAsync("qemu-img", "snapshot", "-U", "-l", Path.Combine(folder, "OVMF_VARS.qcow2"))).StandardOutput;
+            Assert.Contains("live-1", varsSnapshots, StringComparison.Ordinal);
+
             // A graceful shutdown of a guest with no OS never ends: the engine cancels it and turns the VM off.
             using var halt = new CancellationTokenSource(TimeSpan.FromSeconds(2));
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => provider.ApplyAsync(new OperationBatch("vm web", [new StopVm(vm, TurnOff: false)]), null, halt.Token));
@@ -244,6 +260,24 @@ public sealed class LiveProviderTests : IAsyncLifetime
             Assert.Equal(VmState.Off, Assert.Single(stopped.Vms).State);
             Assert.False(qemu.Value.IsAlive, "QEMU exited");
 
+            // Off: disk-only snapshots with qemu-img; a snapshot with memory restored while off starts QEMU (paused, loaded, continued).
+            var halted = await snapshots.SaveAsync(vm, "off-1", SnapshotType.Standard, CancellationToken.None);
+            await snapshots.RestoreAsync(vm, "off-1", CancellationToken.None);
+            var offList = await snapshots.ListAsync(vm, CancellationToken.None);
+            Assert.False(halted.WithMemory);
+            Assert.Equal(["live-1", "off-1"], offList.Select(s => s.Name));
+            Assert.Equal(VmState.Off, Assert.Single((await provider.GetInventoryAsync([], CancellationToken.None)).Vms).State);
+            await snapshots.RestoreAsync(vm, "live-1", CancellationToken.None);
+            var restarted = provider.Registry.Find(vm) is { } again && ReadPid(provider.Registry.PidFile(again.Name)) is { } pid2 ? LinuxProcess.Find(pid2) : null;
+            if (restarted is { } r) ns.Track(r);
+            await using (var qmp = await QmpClient.ConnectAsync(provider.Registry.QmpSocket(vm), null, CancellationToken.None))
+                Assert.Equal("running", (await qmp.QueryStatusAsync(CancellationToken.None)).Status);
+            await snapshots.DeleteAsync(vm, "live-1", CancellationToken.None);
+            var turnedOff = await provider.ApplyAsync(new OperationBatch("vm web", [new StopVm(vm, TurnOff: true)]), null, CancellationToken.None);
+            Assert.True(turnedOff.Succeeded, string.Join("; ", turnedOff.Errors.Select(e => e.Error.Message)));
+            await snapshots.DeleteAsync(vm, "off-1", CancellationToken.None);
+            Assert.Empty(await snapshots.ListAsync(vm, CancellationToken.None));
+
             var removed = await provider.ApplyAsync(new OperationBatch("vm web", [new RemoveVm(vm), new RemoveFile(vm, disk)]), null, CancellationToken.None);
             var after = await provider.GetInventoryAsync([disk], CancellationToken.None);
             var linksAfter = IpJsonParser.ParseInterfaces((await ns.RunAsync("ip", "-j", "link", "show")).StandardOutput);
@@ -252,7 +286,7 @@ public sealed class LiveProviderTests : IAsyncLifetime
             Assert.Empty(after.Vms);
             Assert.Empty(after.Files);
             Assert.DoesNotContain(linksAfter, l => l.Name == tap);
-            Assert.False(File.Exists(Path.Combine(folder, "OVMF_VARS.fd")));
+            Assert.False(File.Exists(Path.Combine(folder, "OVMF_VARS.qcow2")));
             Assert.Empty(Directory.EnumerateFiles(provider.Registry.Directory, "*", SearchOption.AllDirectories));
         }
         finally

@@ -5,6 +5,7 @@ using LabRunner.Core.Labfile;
 using LabRunner.Core.Net;
 using LabRunner.Providers.Qemu.Acceleration;
 using LabRunner.Providers.Qemu.Network;
+using LabRunner.HostCommon.Disks;
 using LabRunner.HostCommon.Running;
 using LabRunner.Providers.Qemu.Tests.Support;
 using LabRunner.Providers.Qemu.Vms;
@@ -134,8 +135,9 @@ public sealed class QemuProviderTests : IDisposable
 
         Assert.NotNull(entry);
         Assert.Equal((Vm, Mark, 2, 2, 1024L * 1024 * 1024, Folder, Disk, Seed), (entry.Name, entry.Notes, entry.Generation, entry.Cpus, entry.MemoryBytes, entry.Folder, entry.Disk, entry.Seed));
-        Assert.Equal(Path.Combine(Folder, "OVMF_VARS.fd"), entry.FirmwareVars);
-        Assert.True(File.Exists(entry.FirmwareVars));
+        Assert.Equal(Path.Combine(Folder, "OVMF_VARS.qcow2"), entry.FirmwareVars);
+        Assert.Equal(DiskFormat.Qcow2, DiskFormatDetector.DetectFile(entry.FirmwareVars!));
+        Assert.Contains(_runner.Commands, c => c.ToArgv().SequenceEqual(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", Path.Combine(_directory, "OVMF_VARS_4M.fd"), entry.FirmwareVars!]));
         Assert.Equal(
             [new VmAdapterEntry("eth0", Nat, "52:54:00:aa:00:01", InterfaceNames.TapOf(Vm, "eth0")), new VmAdapterEntry("eth1", Isolated, "52:54:00:aa:00:02", InterfaceNames.TapOf(Vm, "eth1"))],
             entry.Adapters.AsEnumerable());
@@ -145,6 +147,26 @@ public sealed class QemuProviderTests : IDisposable
         Assert.Equal([Disk], vm.HardDisks.AsEnumerable());
         Assert.Equal([new HostDvdDrive(0, 0, Seed)], vm.DvdDrives.AsEnumerable());
         Assert.Equal([Disk, Box], inventory.Files.AsEnumerable()); // the seed is the engine's to write
+    }
+
+    [Fact]
+    public async Task A_raw_variable_store_an_older_version_made_becomes_qcow2_before_the_vm_next_starts_and_qemu_opens_it_as_qcow2()
+    {
+        await _provider.ApplyAsync(new OperationBatch("up", UpBatch()[..^1]), null, CancellationToken.None);
+        var raw = Path.Combine(Folder, "OVMF_VARS.fd");
+        File.WriteAllBytes(raw, new byte[4096]);
+        _provider.Registry.Save(_provider.Registry.Find(Vm)! with { FirmwareVars = raw });
+        _runner.Commands.Clear();
+
+        var result = await _provider.ApplyAsync(new OperationBatch("up", [new StartVm(Vm)]), null, CancellationToken.None);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors.Select(e => e.Error.Message)));
+        var qcow2 = Path.Combine(Folder, "OVMF_VARS.qcow2");
+        Assert.Equal(["qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", raw, qcow2 + ".part"], _runner.Commands[0].ToArgv().AsEnumerable());
+        Assert.Equal(qcow2, _provider.Registry.Find(Vm)!.FirmwareVars);
+        Assert.False(File.Exists(raw));
+        Assert.Equal(DiskFormat.Qcow2, DiskFormatDetector.DetectFile(qcow2));
+        Assert.Contains($"if=pflash,unit=1,format=qcow2,file={qcow2}", _runner.Commands.Single(c => c.Executable == "qemu-system-x86_64").Arguments);
     }
 
     [Theory]
@@ -380,6 +402,9 @@ public sealed class QemuProviderTests : IDisposable
             Sent.Add(command);
             return Task.CompletedTask;
         }
+
+        public Task<LabRunner.Providers.Qemu.Qmp.IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("a guest with no OS takes no snapshots in these tests");
 
         public bool IsAlive(LinuxProcess process) => true;
 

@@ -132,6 +132,8 @@ public sealed class SilentMonitorTests : IDisposable
 
         public Task ExecuteAsync(string qmpSocket, string command, CancellationToken cancellationToken) => Qmp.ExecuteAsync(qmpSocket, command, cancellationToken);
 
+        public Task<LabRunner.Providers.Qemu.Qmp.IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken) => Qmp.OpenQmpAsync(qmpSocket, commandTimeout, cancellationToken);
+
         public bool IsAlive(LinuxProcess process) => Running.ContainsValue(process.Pid);
 
         public void Kill(LinuxProcess process)

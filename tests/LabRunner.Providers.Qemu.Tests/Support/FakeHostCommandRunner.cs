@@ -18,8 +18,8 @@ public sealed class FakeHostCommandRunner : IHostCommandRunner
         Commands.Add(command);
         var answer = Respond(command);
         if (answer is not null) return Task.FromResult(answer);
-        // qemu-img create writes the overlay (a qcow2 header is all the provider reads of it).
-        if (command.Executable == "qemu-img") File.WriteAllBytes(command.Arguments[^1], [(byte)'Q', (byte)'F', (byte)'I', 0xFB, .. new byte[508]]);
+        // qemu-img create and convert write an image (a qcow2 header is all the provider reads of it).
+        if (command.Executable == "qemu-img" && command.Arguments[0] is "create" or "convert") File.WriteAllBytes(command.Arguments[^1], [(byte)'Q', (byte)'F', (byte)'I', 0xFB, .. new byte[508]]);
         var argv = string.Join(' ', command.ToArgv());
         if (argv.EndsWith("nft -j list ruleset", StringComparison.Ordinal)) return Task.FromResult(new HostCommandResult(0, """{"nftables":[]}""", ""));
         if (argv.EndsWith("ip -d -j link show", StringComparison.Ordinal) || argv.EndsWith("ip -d -j addr show", StringComparison.Ordinal))
@@ -56,6 +56,11 @@ public sealed class FakeVmProcesses : LabRunner.Providers.Qemu.Vms.IVmProcesses
         if (command is "quit" or "system_powerdown") Running.Clear();
         return Task.CompletedTask;
     }
+
+    /// <summary>The QMP monitor sessions open to (one for every VM).</summary>
+    public FakeQemuMonitor Monitor { get; } = new();
+
+    public Task<LabRunner.Providers.Qemu.Qmp.IQmpSession> OpenQmpAsync(string qmpSocket, TimeSpan commandTimeout, CancellationToken cancellationToken) => Task.FromResult(Monitor.Open());
 
     public bool IsAlive(LinuxProcess process) => Running.ContainsValue(process.Pid);
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using LabRunner.HostCommon.Running;
+using LabRunner.Providers.Qemu.Qmp;
 using LabRunner.Providers.Qemu.Vms;
 
 namespace LabRunner.Providers.Qemu.Tests.Vms;
@@ -44,6 +45,27 @@ public sealed class LinuxVmProcessesTests : IDisposable
         Assert.False(alive);
         Assert.True(_processes.IsAlive(found), "the process that holds the pid now was killed");
         Assert.False(_standIn!.HasExited);
+    }
+
+    [Fact]
+    public async Task A_held_session_waits_for_a_late_answer_as_long_as_it_was_opened_for_beyond_the_usual_command_timeout()
+    {
+        // QEMU 7.2 answers snapshot-save only once the vmstate is written: here 1 s late, against a usual timeout of 0.2 s.
+        var processes = new LinuxVmProcesses(new QmpClientOptions(TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(200)));
+        await using var server = new Qmp.FakeQmpServer();
+        var serving = Task.Run(async () =>
+        {
+            await server.AcceptAndNegotiateAsync();
+            var save = await server.ReceiveAsync();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            await server.AnswerAsync(save, "{}");
+        });
+
+        await using var session = await processes.OpenQmpAsync(server.SocketPath, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var answer = await session.ExecuteAsync("snapshot-save", new System.Text.Json.Nodes.JsonObject { ["job-id"] = "j", ["tag"] = "s1" }, CancellationToken.None);
+        await serving;
+
+        Assert.Equal(System.Text.Json.JsonValueKind.Object, answer.ValueKind);
     }
 
     /// <summary>A process whose command line holds the pid file, as QEMU's does, with its pid in that file.</summary>
