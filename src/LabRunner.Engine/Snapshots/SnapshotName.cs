@@ -22,6 +22,8 @@ public static partial class SnapshotName
         if (!Pattern().IsMatch(name))
             return string.Create(CultureInfo.InvariantCulture,
                 $"'{name}' is not a snapshot name: letters, digits, '-' and '_', starting with a letter or digit, up to {MaxLength}");
+        if (name.All(char.IsAsciiDigit))
+            return $"'{name}' is not a snapshot name: it needs a letter, '-' or '_' (QEMU and qemu-img read a number as a snapshot's id)";
         return null;
     }
 

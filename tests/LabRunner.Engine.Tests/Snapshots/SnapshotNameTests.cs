@@ -8,6 +8,7 @@ public sealed class SnapshotNameTests
     [InlineData("s1")]
     [InlineData("before-upgrade")]
     [InlineData("DC_1")]
+    [InlineData("2026-12-05")]
     public void A_plain_name_is_accepted(string name) => Assert.Null(SnapshotName.SaveProblem(name));
 
     [Theory]
@@ -18,6 +19,7 @@ public sealed class SnapshotNameTests
     [InlineData("a*")]
     [InlineData("stack.json")]
     [InlineData("a'b")]
+    [InlineData("42")]
     public void A_name_that_is_not_a_plain_word_is_refused(string name) => Assert.NotNull(SnapshotName.Problem(name));
 
     [Fact]
