@@ -222,7 +222,10 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         VmFolder(vm.Name),
         DiskPath(vm.Name, project.BoxPath(lab, vm.Box)),
         seed is null ? "" : Path.Combine(VmFolder(vm.Name), seed.FileName),
-        project.BoxPath(lab, vm.Box));
+        project.BoxPath(lab, vm.Box))
+    {
+        SyncedFolderPaths = [.. vm.SyncedFolders.Select(f => Path.GetFullPath(f.HostPath, project.ProjectDirectory))],
+    };
 
     private string VmFolder(string vm) => Path.Combine(project.StateDirectory, "vms", vm);
 

@@ -109,6 +109,9 @@ public sealed record HostVm(
     bool AutomaticCheckpoints = false,
     string? UnknownStateReason = null)
 {
+    /// <summary>The host folders shared with the VM by tag (<see cref="HostVmShare"/>); empty on a host that shares none this way.</summary>
+    public ImmutableArray<HostVmShare> Shares { get; init; } = [];
+
     /// <summary>Every file the VM holds: its hard disks and the discs in its DVD drives.</summary>
     public IEnumerable<string> Files => HardDisks.Concat(DvdDrives.Where(d => !d.IsEmpty).Select(d => d.Path));
 
