@@ -225,7 +225,7 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         seed is null ? "" : Path.Combine(VmFolder(vm.Name), seed.FileName),
         project.BoxPath(lab, vm.Box))
     {
-        SyncedFolderPaths = [.. vm.SyncedFolders.Select(f => Path.GetFullPath(f.HostPath, project.ProjectDirectory))],
+        SyncedFolderPaths = [.. vm.SyncedFolders.Select(f => project.SyncedFolderPath(f.HostPath))],
     };
 
     private string VmFolder(string vm) => Path.Combine(project.StateDirectory, "vms", vm);
