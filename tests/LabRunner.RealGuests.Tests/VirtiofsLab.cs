@@ -107,6 +107,15 @@ public sealed class VirtiofsLab : IAsyncLifetime
         return found;
     }
 
+    /// <summary>The virtiofsd pids this lab's registry records (its run folder's pid files).</summary>
+    public IReadOnlyList<int> RecordedVirtiofsd()
+    {
+        var run = Path.Combine(StateDirectory, "run");
+        if (!Directory.Exists(run)) return [];
+        return [.. Directory.EnumerateFiles(run, "*.vfs.pid")
+            .Select(f => int.TryParse(File.ReadAllText(f).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : 0)];
+    }
+
     public async Task DisposeAsync()
     {
         if (WorkDirectory.Length == 0) return;
@@ -121,12 +130,9 @@ public sealed class VirtiofsLab : IAsyncLifetime
         finally
         {
             // A virtiofsd this lab's registry still records (a failed step): killed by its recorded pid, if it is still that process.
-            var run = Path.Combine(StateDirectory, "run");
-            if (Directory.Exists(run))
-                foreach (var pidFile in Directory.EnumerateFiles(run, "*.vfs.pid"))
-                    if (int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && VirtiofsdOfThisLab().Contains(pid)
-                        && HostCommon.Running.LinuxProcess.Find(pid) is { } daemon)
-                        daemon.Kill();
+            foreach (var pid in RecordedVirtiofsd())
+                if (VirtiofsdOfThisLab().Contains(pid) && HostCommon.Running.LinuxProcess.Find(pid) is { } daemon)
+                    daemon.Kill();
             if (Topology is not null) await Topology.DisposeAsync();
             Directory.Delete(WorkDirectory, recursive: true);
         }
