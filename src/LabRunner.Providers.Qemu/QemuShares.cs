@@ -22,6 +22,8 @@ internal sealed class QemuShares(QemuHost host)
     public async Task StartAsync(HostOperation op, VmEntry entry, CancellationToken ct)
     {
         if (entry.Shares.IsEmpty) return;
+        if (Path.IsPathRooted(host.Options.Virtiofsd) && !File.Exists(host.Options.Virtiofsd))
+            throw QemuHost.Refuse(HostErrorKind.Unavailable, op, $"'{host.Options.Virtiofsd}' is missing; it serves 'type: virtiofs' synced folders: install it with: apt-get install -y qemu-system-common (or set {QemuProvider.VirtiofsdVariable}).");
         await StopAsync(op, entry, ct).ConfigureAwait(false);
         var started = new List<(VmShareEntry Share, LinuxProcess Process)>();
         try
@@ -40,9 +42,9 @@ internal sealed class QemuShares(QemuHost host)
                 {
                     process = Daemons.Start(QemuCommands.Virtiofsd(host.Options.Virtiofsd, socket, share.Path), entry.VirtiofsdLog(share.Tag));
                 }
-                catch (ShareDaemonStartException e)
+                catch (HostCommandStartException e)
                 {
-                    throw QemuHost.Refuse(HostErrorKind.Unavailable, op, $"{e.Message} (virtiofsd serves 'type: virtiofs' synced folders; on Debian 12 it is in qemu-system-common, or set {QemuProvider.VirtiofsdVariable}).");
+                    throw QemuHost.Refuse(HostErrorKind.Unavailable, op, $"virtiofsd could not be started: {e.Message}.");
                 }
                 started.Add((share, process));
                 AtomicFile.WriteAllText(Registry.SharePidFile(entry.Name, share.Tag), process.Pid.ToString(CultureInfo.InvariantCulture) + "\n", ownerOnly: false);

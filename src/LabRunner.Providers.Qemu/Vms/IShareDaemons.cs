@@ -15,7 +15,7 @@ public interface IShareDaemons
     /// Starts <paramref name="command"/> in the background, in a session of its own (a Ctrl+C at the terminal and the
     /// end of <c>lab</c> leave it running), its standard output and error appended to <paramref name="logFile"/>.
     /// </summary>
-    /// <exception cref="ShareDaemonStartException">The program could not be started.</exception>
+    /// <exception cref="HostCommandStartException">The program could not be started.</exception>
     LinuxProcess Start(HostCommand command, string logFile);
 
     /// <summary>
@@ -31,9 +31,6 @@ public interface IShareDaemons
     /// <summary>SIGKILL, only if it is still this very process.</summary>
     void Kill(LinuxProcess process);
 }
-
-/// <summary>A share's daemon could not be started (its program is missing or not executable).</summary>
-public sealed class ShareDaemonStartException(string message, Exception inner) : Exception(message, inner);
 
 /// <summary>The real processes: started through <c>setsid</c> and <c>sh</c> (for the log redirection only), found in <c>/proc</c>.</summary>
 public sealed class LinuxShareDaemons : IShareDaemons
@@ -55,7 +52,7 @@ public sealed class LinuxShareDaemons : IShareDaemons
         }
         catch (Exception e) when (e is Win32Exception or InvalidOperationException)
         {
-            throw new ShareDaemonStartException($"'{command.Executable}' could not be started: {e.Message}", e);
+            throw new HostCommandStartException(command, e);
         }
     }
 

@@ -27,11 +27,12 @@ public sealed class VirtiofsShareTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_directory, "boxes"));
         Directory.CreateDirectory(Site);
         File.WriteAllBytes(Box, DiskImages.Qcow2());
+        File.WriteAllText(Virtiofsd, "");
         _provider = new QemuProvider(new QemuProviderOptions(new VmRegistry(Path.Combine(_directory, "registry")), _runner)
         {
             Processes = _processes,
             ShareDaemons = _daemons,
-            Virtiofsd = "/usr/lib/qemu/virtiofsd",
+            Virtiofsd = Virtiofsd,
             AcceleratorProbe = new FixedVirtiofsProbe(new AcceleratorFacts(true, null, PvmLoaded: true, Override: null)),
             HostName = "testhost",
             PollInterval = TimeSpan.FromMilliseconds(1),
@@ -43,6 +44,7 @@ public sealed class VirtiofsShareTests : IDisposable
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private string Box => Path.Combine(_directory, "boxes", "debian-12.img");
+    private string Virtiofsd => Path.Combine(_directory, "virtiofsd");
     private string Site => Path.Combine(_directory, "project", "site,v2");
     private string Folder => Path.Combine(_directory, "project", ".lab", "vms", "app");
     private string Disk => Path.Combine(Folder, "app.qcow2");
@@ -71,7 +73,7 @@ public sealed class VirtiofsShareTests : IDisposable
         await UpAsync();
 
         var daemon = Assert.Single(_daemons.Started);
-        Assert.Equal(["/usr/lib/qemu/virtiofsd", "--socket-path=" + Socket, "-o", "source=" + Site.Replace(",", "\\,", StringComparison.Ordinal), "-o", "cache=auto", "-o", "sandbox=namespace"], daemon);
+        Assert.Equal([Virtiofsd, "--socket-path=" + Socket, "-o", "source=" + Site.Replace(",", "\\,", StringComparison.Ordinal), "-o", "cache=auto", "-o", "sandbox=namespace"], daemon);
         Assert.Equal("7000", File.ReadAllText(PidFile).Trim());
         var qemu = Assert.Single(_runner.Commands, c => c.Executable == "qemu-system-x86_64").Arguments;
         Assert.Contains("memory-backend-memfd,id=mem,size=512M,share=on", qemu);
@@ -165,11 +167,24 @@ public sealed class VirtiofsShareTests : IDisposable
     }
 
     [Fact]
+    public async Task A_missing_virtiofsd_is_unavailable_with_the_package_that_has_it()
+    {
+        File.Delete(Virtiofsd);
+
+        var result = await _provider.ApplyAsync(new OperationBatch("up", UpBatch()), null, CancellationToken.None);
+
+        var error = Assert.Single(result.Errors).Error;
+        Assert.Equal(HostErrorKind.Unavailable, error.Kind);
+        Assert.Contains("apt-get install -y qemu-system-common", error.Message, StringComparison.Ordinal);
+        Assert.Empty(_daemons.Started);
+    }
+
+    [Fact]
     public void What_if_shows_the_virtiofsd_before_the_qemu_that_connects_to_it()
     {
         var preview = _provider.Preview(new OperationBatch("up", UpBatch()))!;
 
-        var virtiofsd = preview.IndexOf("/usr/lib/qemu/virtiofsd --socket-path=", StringComparison.Ordinal);
+        var virtiofsd = preview.IndexOf($"{Virtiofsd} --socket-path=", StringComparison.Ordinal);
         var qemu = preview.IndexOf("qemu-system-x86_64 ", StringComparison.Ordinal);
         Assert.True(virtiofsd >= 0 && qemu > virtiofsd, preview);
         Assert.Contains("vhost-user-fs-pci,chardev=fs0,tag=lab0", preview, StringComparison.Ordinal);
