@@ -48,6 +48,9 @@ public sealed class HyperVRules : HostRules
 
     public override StringComparer PathComparer => StringComparer.OrdinalIgnoreCase;
 
+    /// <summary>Push, and two-way: an SMB share reachable only from the lab's host vNIC.</summary>
+    public override IReadOnlyList<SyncedFolderType> SyncedFolderTypes => [SyncedFolderType.Auto, SyncedFolderType.Push, SyncedFolderType.Smb];
+
     public override string ForwardedPortNote =>
         "WinNAT does not loop back: from this host, connect to the guest's own address; other machines use the host's address and port.";
 

@@ -81,6 +81,24 @@ public static class QemuCommands
     /// <summary>The image's header as JSON (its internal snapshots with their sizes and times); <c>-U</c> reads it while a QEMU has it open.</summary>
     public static HostCommand ImageInfo(string image) => new("qemu-img", ["info", "-U", "-f", "qcow2", "--output=json", image]);
 
+    /// <summary>Debian 12's virtiofsd (package qemu-system-common); it must run as root.</summary>
+    public const string DefaultVirtiofsd = "/usr/lib/qemu/virtiofsd";
+
+    /// <summary>
+    /// The virtiofsd of one share, in the foreground (the provider runs it in the background and records its pid):
+    /// <paramref name="folder"/> served on the vhost-user socket <paramref name="socket"/>, sandboxed in its own mount
+    /// namespace rooted at the folder, caching attributes for a second (cache=auto: a change on one side is seen on the
+    /// other within about a second).
+    /// </summary>
+    public static HostCommand Virtiofsd(string executable, string socket, string folder) =>
+        new(executable, [SocketPathArgument(socket), "-o", "source=" + FuseOptionValue(folder), "-o", "cache=auto", "-o", "sandbox=namespace"]);
+
+    /// <summary>virtiofsd's socket argument, which makes its command line unique per share (how its pid is checked).</summary>
+    public static string SocketPathArgument(string socket) => "--socket-path=" + socket;
+
+    /// <summary>A value inside a FUSE <c>-o</c> option list, where ',' separates options and '\' escapes.</summary>
+    private static string FuseOptionValue(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace(",", "\\,", StringComparison.Ordinal);
+
     private static HostCommand IpBatch(params string[] lines) =>
         new HostCommand("ip", ["-batch", "-"]).WithStandardInput(string.Concat(lines.Select(l => l + "\n")));
 

@@ -88,7 +88,10 @@ internal sealed class QemuInventoryReader(QemuHost host, QemuNftTable nftTable)
         [entry.Disk],
         entry.Seed is null ? [] : [new HostDvdDrive(0, 0, entry.Seed)],
         SecureBoot: false,
-        UnknownStateReason: state.UnknownBecause);
+        UnknownStateReason: state.UnknownBecause)
+    {
+        Shares = entry.Shares.IsEmpty ? [] : [.. entry.Shares.Select(s => new HostVmShare(s.Tag, s.Path))],
+    };
 
     /// <summary>
     /// Off unless the pid file names a live QEMU of this VM; then what QMP says. When the monitor does not

@@ -134,6 +134,8 @@ internal sealed class QemuOperationApplier(QemuHost host, QemuNftTable nftTable,
             : e with { Adapters = e.Adapters.Add(new VmAdapterEntry(op.AdapterName, op.SwitchName, op.Mac.ToString(':').ToLowerInvariant(), InterfaceNames.TapOf(e.Name, op.AdapterName))) })),
         RemoveVmAdapter op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Adapters = [.. e.Adapters.Where(a => !QemuHost.SameName(a.Name, op.AdapterName))] })),
         ConnectVmAdapter op => vms.ConnectVmAdapterAsync(op, ct),
+        AddVmShare op => DoneAtOnce(() => vms.AddShare(op)),
+        RemoveVmShare op => vms.RemoveShareAsync(op, ct),
         AttachSeed op => DoneAtOnce(() => vms.UpdateOffline(op, e => e with { Seed = op.IsoPath })),
         DisableAutomaticSnapshots op => DoneAtOnce(() => host.Entry(op)),
         // QEMU's snapshots are all of one kind (HostRules.SnapshotTypes is false): nothing to set; a plan for QEMU never asks.

@@ -129,6 +129,8 @@ internal sealed class QemuPreview(QemuHost host, QemuVmLifecycle vms)
             case StopVm op:
                 yield return op.TurnOff ? $"#   QMP quit on {Registry.QmpSocket(op.VmName)}, SIGKILL after {host.Options.TurnOffTimeout.TotalSeconds:0} s; delete its taps"
                     : $"#   QMP system_powerdown on {Registry.QmpSocket(op.VmName)}, wait for the guest to power off (SIGKILL if QMP does not answer); delete its taps";
+                if (PreviewEntry(op.VmName, state) is { Shares.IsEmpty: false } sharing)
+                    yield return $"#   SIGKILL to the virtiofsd of {string.Join(", ", sharing.Shares.Select(s => s.Tag))} by the pids recorded in {Path.GetDirectoryName(Registry.SharePidFile(op.VmName, sharing.Shares[0].Tag))}";
                 break;
             case ResumeVm op:
                 yield return $"#   QMP cont on {Registry.QmpSocket(op.VmName)}";
@@ -158,6 +160,12 @@ internal sealed class QemuPreview(QemuHost host, QemuVmLifecycle vms)
                         break;
                     case AttachSeed op:
                         Fold(op.VmName, e => e with { Seed = op.IsoPath });
+                        break;
+                    case AddVmShare op:
+                        Fold(op.VmName, e => e with { Shares = [.. e.Shares.Where(s => s.Tag != op.Tag), new VmShareEntry(op.Tag, op.Path)] });
+                        break;
+                    case RemoveVmShare op:
+                        Fold(op.VmName, e => e with { Shares = [.. e.Shares.Where(s => s.Tag != op.Tag)] });
                         break;
                 }
                 yield return $"#   update {Registry.EntryPath(operation.Vm ?? "")}".TrimEnd();
@@ -191,6 +199,11 @@ internal sealed class QemuPreview(QemuHost host, QemuVmLifecycle vms)
         }
         if (entry.Adapters.Length > 0)
             yield return QemuCommands.Display(QemuCommands.TapsCreate(entry.Adapters.Select(a => (a.Tap, a.Switch)), QemuTaps.TapAlias(entry), []).InNamespace(host.Options.NetworkNamespace));
+        foreach (var share in entry.Shares)
+        {
+            yield return QemuCommands.Display(QemuCommands.Virtiofsd(host.Options.Virtiofsd, Registry.ShareSocket(entry.Name, share.Tag), share.Path));
+            yield return $"#   in the background (its own session), output to {entry.VirtiofsdLog(share.Tag)}; pid to {Registry.SharePidFile(entry.Name, share.Tag)}; wait for its socket";
+        }
         var accelerator = host.Accelerator.Choice?.Accelerator ?? QemuAccelerator.Tcg;
         var format = File.Exists(entry.Disk) ? DiskFormatDetector.DetectFile(entry.Disk) : DiskFormat.Qcow2;
         yield return QemuCommands.Display(vms.QemuCommandOf(entry, accelerator, format).InNamespace(host.Options.NetworkNamespace));

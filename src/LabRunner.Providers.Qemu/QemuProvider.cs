@@ -39,7 +39,7 @@ public sealed class QemuProvider : IHostProvider, IGuestBoot
         _host = new QemuHost(_options);
         var nftTable = new QemuNftTable(_host);
         _inventory = new QemuInventoryReader(_host, nftTable);
-        _vms = new QemuVmLifecycle(_host, new QemuTaps(_host));
+        _vms = new QemuVmLifecycle(_host, new QemuTaps(_host), new QemuShares(_host));
         _applier = new QemuOperationApplier(_host, nftTable, new QemuNetworkOperations(_host, nftTable), _vms);
         _preview = new QemuPreview(_host, _vms);
         _snapshots = new Capabilities.QemuSnapshots(_host, _vms);
@@ -57,9 +57,14 @@ public sealed class QemuProvider : IHostProvider, IGuestBoot
         return new QemuProvider(new QemuProviderOptions(VmRegistry.FromEnvironment(getVariable), new HostCommon.Tracing.TracingHostCommandRunner(new CliWrapHostCommandRunner(), trace))
         {
             Processes = new TracingVmProcesses(new LinuxVmProcesses(), trace),
+            ShareDaemons = new TracingShareDaemons(new LinuxShareDaemons(), trace),
+            Virtiofsd = getVariable(VirtiofsdVariable) is { Length: > 0 } virtiofsd ? virtiofsd : QemuCommands.DefaultVirtiofsd,
             CheckForwardPolicy = !string.Equals(getVariable(QemuProviderOptions.ForwardCheckVariable), "off", StringComparison.OrdinalIgnoreCase),
         });
     }
+
+    /// <summary>Another virtiofsd program than Debian 12's (e.g. the Rust one at /usr/libexec/virtiofsd).</summary>
+    public const string VirtiofsdVariable = "LABRUNNER_VIRTIOFSD";
 
     public VmRegistry Registry => _options.Registry;
 

@@ -20,6 +20,15 @@ public sealed record QemuProviderOptions(VmRegistry Registry, IHostCommandRunner
 
     public IVmProcesses Processes { get; init; } = new LinuxVmProcesses();
 
+    /// <summary>The virtiofsd processes of shared folders (<see cref="LinuxShareDaemons"/> unless a test fakes them).</summary>
+    public IShareDaemons ShareDaemons { get; init; } = new LinuxShareDaemons();
+
+    /// <summary>The virtiofsd program (<c>LABRUNNER_VIRTIOFSD</c> for the local host; Debian 12's by default).</summary>
+    public string Virtiofsd { get; init; } = QemuCommands.DefaultVirtiofsd;
+
+    /// <summary>How long a share's virtiofsd may take to open its socket before the VM's start fails.</summary>
+    public TimeSpan ShareStartTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     public string OvmfCode { get; init; } = QemuCommandLine.DefaultOvmfCode;
 
     public string OvmfVarsTemplate { get; init; } = QemuCommandLine.DefaultOvmfVarsTemplate;

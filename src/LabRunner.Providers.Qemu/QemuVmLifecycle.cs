@@ -14,7 +14,7 @@ namespace LabRunner.Providers.Qemu;
 /// A VM's life on a Linux host: its overlay disk and registry entry, the <c>qemu-system-x86_64</c> process started
 /// from that entry, and stopping, resuming and removing it through QMP and signals.
 /// </summary>
-internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
+internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps, QemuShares shares)
 {
     /// <summary>A change QEMU takes only at the next start (QemuRules: adapters, seed and hardware change while the VM is off).</summary>
     public void UpdateOffline(HostOperation op, Func<VmEntry, VmEntry> change)
@@ -23,6 +23,19 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
         if (host.IsRunning(entry))
             throw QemuHost.Refuse(HostErrorKind.InvalidState, op, "the VM is running; QEMU takes this change only while it is off (lab reload applies it).");
         host.Registry.Save(change(entry));
+    }
+
+    /// <summary>The VM gets a shared folder at its next start (a share of that tag is replaced).</summary>
+    public void AddShare(AddVmShare op) => UpdateOffline(op, e => e with
+    {
+        Shares = [.. e.Shares.Where(s => s.Tag != op.Tag), new VmShareEntry(op.Tag, op.Path)],
+    });
+
+    /// <summary>The share goes from the VM (off), and a virtiofsd of it that outlived the VM with it.</summary>
+    public async Task RemoveShareAsync(RemoveVmShare op, CancellationToken ct)
+    {
+        UpdateOffline(op, e => e with { Shares = [.. e.Shares.Where(s => s.Tag != op.Tag)] });
+        await shares.StopAsync(op, host.Entry(op), ct, op.Tag).ConfigureAwait(false);
     }
 
     public async Task CreateDiskAsync(CreateDisk op, CancellationToken ct)
@@ -122,6 +135,7 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
             .WithControlFiles(host.Registry.PidFile(entry.Name), host.Registry.QmpSocket(entry.Name), entry.ConsoleLog)
             .WithStartPaused(paused);
         foreach (var adapter in entry.Adapters) line = line.WithAdapter(adapter.Tap, adapter.Mac);
+        foreach (var share in entry.Shares) line = line.WithShare(share.Tag, host.Registry.ShareSocket(entry.Name, share.Tag));
         return line.ToHostCommand();
     }
 
@@ -154,10 +168,12 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
         await taps.CreateAsync(op, entry, ct).ConfigureAwait(false);
         try
         {
+            await shares.StartAsync(op, entry, ct).ConfigureAwait(false);
             await host.RunCheckedAsync(QemuCommandOf(entry, accelerator.Accelerator, format, paused), ct).ConfigureAwait(false);
         }
         catch
         {
+            await shares.StopAsync(op, entry, CancellationToken.None).ConfigureAwait(false);
             await taps.DeleteTapsAsync(entry, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
@@ -203,6 +219,7 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
                     await KillAsync(op, qemu, ct).ConfigureAwait(false);
             }
         }
+        await shares.StopAsync(op, entry, ct).ConfigureAwait(false);
         await taps.DeleteTapsAsync(entry, ct).ConfigureAwait(false);
         File.Delete(socket);
         File.Delete(host.Registry.PidFile(entry.Name));
@@ -242,6 +259,7 @@ internal sealed class QemuVmLifecycle(QemuHost host, QemuTaps taps)
     {
         var entry = host.Entry(op);
         if (host.IsRunning(entry)) throw QemuHost.Refuse(HostErrorKind.InvalidState, op, "the VM is running; it must be off to be removed.");
+        await shares.StopAsync(op, entry, ct).ConfigureAwait(false);
         await taps.DeleteTapsAsync(entry, ct).ConfigureAwait(false);
         if (entry.FirmwareVars is { } vars) File.Delete(vars);
         host.Registry.Delete(entry.Name);

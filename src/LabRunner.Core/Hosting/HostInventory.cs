@@ -120,6 +120,9 @@ public sealed record HostVm(
     SnapshotType? SnapshotType = null,
     ImmutableArray<string> SnapshotDisks = default)
 {
+    /// <summary>The host folders shared with the VM by tag (<see cref="HostVmShare"/>); empty on a host that shares none this way.</summary>
+    public ImmutableArray<HostVmShare> Shares { get; init; } = [];
+
     /// <summary>
     /// Every file the VM holds: its hard disks, the disks its snapshots keep (<see cref="SnapshotDisks"/>) and the discs in
     /// its DVD drives.

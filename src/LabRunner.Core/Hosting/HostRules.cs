@@ -95,6 +95,11 @@ public abstract class HostRules
     /// </summary>
     public virtual string? ExistingBridgeRequired(string network, string adapter, bool isAdapter, IReadOnlyList<string> bridges) => null;
 
+    /// <summary>
+    /// The kinds of synced folder this host can give its guests: every host pushes (a copy over SSH or its direct
+    /// channel); a provider adds its two-way kind (QEMU: virtiofs, Hyper-V: smb). Another kind is a Labfile error (LAB805).
+    /// </summary>
+    public virtual IReadOnlyList<SyncedFolderType> SyncedFolderTypes => [SyncedFolderType.Auto, SyncedFolderType.Push];
 
     public StringComparison PathComparison => PathComparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 

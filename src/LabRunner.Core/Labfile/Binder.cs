@@ -12,7 +12,7 @@ namespace LabRunner.Core.Labfile;
 /// expands <c>count</c>, and reports every shape problem it meets (it never stops at the first).
 /// Cross-references (names, addresses, ports) are checked afterwards by the validator.
 /// </summary>
-internal sealed class Binder(ICollection<Diagnostic> diagnostics)
+internal sealed partial class Binder(ICollection<Diagnostic> diagnostics)
 {
     public const int MaxCount = 1000;
     public const int DefaultCpus = 2;
@@ -27,10 +27,10 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
 
     private static readonly string[] TopKeys = ["name", "nat", "defaults", "boxes", "networks", "vms"];
     private static readonly string[] NatKeys = ["prefix"];
-    private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data", "provision", "boot_timeout", "snapshot_type"];
+    private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data", "provision", "boot_timeout", "snapshot_type", "synced_folders"];
     private static readonly string[] BoxKeys = ["path", "os", "url", "version", "checksum"];
     private static readonly string[] NetworkKeys = ["name", "type", "subnet", "gateway", "dns", "adapter"];
-    private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data", "provision", "boot_timeout", "snapshot_type"];
+    private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data", "provision", "boot_timeout", "snapshot_type", "synced_folders"];
     private static readonly string[] AdapterKeys = ["network", "ip", "mac"];
     private static readonly string[] PortKeys = ["guest", "host", "protocol", "host_ip", "auto_correct"];
     private static readonly string[] ProvisionerKeys = ["shell", "file"];
@@ -91,6 +91,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         public int BootTimeout { get; init; } = VmDefinition.DefaultBootTimeoutSeconds;
 
         public SnapshotType SnapshotType { get; init; } = SnapshotType.Standard;
+        public ImmutableArray<SyncedFolderDefinition> SyncedFolders { get; init; } = [];
     }
 
     private Defaults BindDefaults(YamlMapping? map)
@@ -109,6 +110,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             Provisioners = BindProvisioners(r, "defaults", _d),
             BootTimeout = (int?)r.Integer("boot_timeout", "boot_timeout (seconds)", MinBootTimeout, MaxBootTimeout) ?? VmDefinition.DefaultBootTimeoutSeconds,
             SnapshotType = SnapshotTypeOf(r) ?? SnapshotType.Standard,
+            SyncedFolders = BindSyncedFolders(r, _d),
         };
     }
 
@@ -327,6 +329,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             var ports = portNodes.Select(n => BindPort(n, i - 1)).OfType<ForwardedPortDefinition>().ToImmutableArray();
             yield return new VmDefinition(name, nameSpan, box, boxNode?.Span, cpus, memory, generation, os, hostname, hostnameSpan,
                 user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout, SnapshotType = snapshotType };
+                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout, SyncedFolders = syncedFolders };
         }
     }
 

@@ -91,6 +91,7 @@ public static partial class Reconciler
                 ops.Add(new SetVmHardware(id, vm.Cpus, vm.MemoryBytes));
                 foreach (var a in vm.Adapters)
                     ops.Add(new AddVmAdapter(id, a.GuestInterfaceName, _switchOf[a.Network], a.Mac));
+                ops.AddRange(WantedShares(vm, files).Select(s => new AddVmShare(id, s.Tag, s.Path)));
                 ops.Add(new AttachSeed(id, files.SeedPath));
                 if (vm.Generation == 2 && request.Rules.SecureBootTemplates)
                     ops.Add(new SetFirmware(id, true, SecureBootTemplate(vm.Os), files.DiskPath));
@@ -145,6 +146,7 @@ public static partial class Reconciler
                     live.Add(new ConnectVmAdapter(id, existing.Name, switchName));
                 }
             }
+            offline.AddRange(ShareChanges(host, WantedShares(vm, files), request.Rules.PathComparison));
             var seedChanged = !host.HoldsDisc(files.SeedPath);
             if (seedChanged)
             {

@@ -19,7 +19,11 @@ public enum ReconcileMode
 }
 
 /// <summary>Where a VM's files live on the host: under the project's <c>.lab</c> folder, so ownership is clear.</summary>
-public sealed record VmFiles(string Folder, string DiskPath, string SeedPath, string BoxPath);
+public sealed record VmFiles(string Folder, string DiskPath, string SeedPath, string BoxPath)
+{
+    /// <summary>The full host path of each of the VM's synced folders, in the order of <see cref="VmPlan.SyncedFolders"/>.</summary>
+    public ImmutableArray<string> SyncedFolderPaths { get; init; } = [];
+}
 
 /// <summary>
 /// Everything the reconciler needs besides the plan and the inventory; gathered by the engine.

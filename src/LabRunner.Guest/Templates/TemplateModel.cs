@@ -19,6 +19,8 @@ namespace LabRunner.Guest.Templates;
 ///                          gateway, default_route (the plan picked this adapter for the default route),
 ///                          route_via (the gateway when this adapter carries a static default route, else null),
 ///                          dhcp, dns[]
+/// vm.virtiofs[]           the VM's 'type: virtiofs' synced folders: tag (the share's name on the host, "lab0"),
+///                          guest (the absolute path it is mounted at)
 /// secrets.ssh_public_key   one OpenSSH line
 /// secrets.ssh_host_key_private, secrets.ssh_host_key_public   (Linux) the guest's ECDSA host key LabRunner
 ///                          made (PEM, OpenSSH line), or null
@@ -77,6 +79,7 @@ internal static class TemplateModel
             ["user"] = vm.User,
             ["adapters"] = adapters,
             ["dns"] = Array(ResolverOrder(vm)),
+            ["virtiofs"] = Virtiofs(vm),
         };
         vmObject.IsReadOnly = true;
         secrets.IsReadOnly = true;
@@ -101,6 +104,19 @@ internal static class TemplateModel
     /// </summary>
     private static IEnumerable<string> ResolverOrder(VmPlan vm) =>
         vm.Adapters.OrderBy(a => a.DefaultRoute ? 0 : 1).SelectMany(a => a.Dns).Select(d => d.ToString()).Distinct(StringComparer.Ordinal);
+
+    private static ScriptArray Virtiofs(VmPlan vm)
+    {
+        var shares = new ScriptArray();
+        foreach (var f in vm.SyncedFolders.Where(f => f.Type == Core.Labfile.SyncedFolderType.Virtiofs))
+        {
+            var share = new ScriptObject { ["tag"] = f.Tag, ["guest"] = f.GuestPath };
+            share.IsReadOnly = true;
+            shares.Add(share);
+        }
+        shares.IsReadOnly = true;
+        return shares;
+    }
 
     private static ScriptArray Array(IEnumerable<string> items)
     {

@@ -22,6 +22,9 @@ public enum QemuFirmware
 /// <summary>One network adapter: a tap the provider created (and enslaved to the network's bridge) and the planned MAC.</summary>
 public sealed record QemuNetworkAdapter(string Tap, string MacAddress);
 
+/// <summary>One shared folder: the tag the guest mounts and the vhost-user socket its virtiofsd listens on.</summary>
+public sealed record QemuShare(string Tag, string Socket);
+
 /// <summary>
 /// The <c>qemu-system-x86_64</c> argument vector of one VM: an immutable builder (<c>WithX</c> returns a
 /// new one), rendered by <see cref="ToArguments"/>. Pure: it names files, it creates none (the provider
@@ -68,6 +71,7 @@ public sealed partial record QemuCommandLine
     public DiskFormat DiskFormat { get; private init; } = DiskFormat.Qcow2;
     public string? SeedIso { get; private init; }
     public ImmutableArray<QemuNetworkAdapter> Adapters { get; private init; } = [];
+    public ImmutableArray<QemuShare> Shares { get; private init; } = [];
     public string? PidFile { get; private init; }
     public string? QmpSocket { get; private init; }
     public string? ConsoleLog { get; private init; }
@@ -126,6 +130,20 @@ public sealed partial record QemuCommandLine
         return this with { Adapters = Adapters.Add(new QemuNetworkAdapter(tap, mac)) };
     }
 
+    /// <summary>
+    /// Adds a virtiofs share: a <c>vhost-user-fs-pci</c> device with <paramref name="tag"/> on the virtiofsd listening at
+    /// <paramref name="socket"/>. A VM with shares has its memory on a shared memfd backend, which vhost-user needs to
+    /// reach the guest's memory.
+    /// </summary>
+    [Pure]
+    public QemuCommandLine WithShare(string tag, string socket)
+    {
+        // The guest mounts by tag; at most 36 bytes (virtio-fs), and a token so that it is never QEMU option syntax.
+        if (!OwnershipMark.IsToken(tag) || tag.Length > 36) throw new ArgumentException($"'{tag}' is not a share tag.", nameof(tag));
+        if (Shares.Any(s => s.Tag == tag)) throw new ArgumentException($"The VM already has a share '{tag}'.", nameof(tag));
+        return this with { Shares = Shares.Add(new QemuShare(tag, RequirePath(socket, nameof(socket)))) };
+    }
+
     /// <summary>The files through which the provider controls and watches the process.</summary>
     [Pure]
     public QemuCommandLine WithControlFiles(string pidFile, string qmpSocket, string consoleLog) => this with
@@ -160,6 +178,12 @@ public sealed partial record QemuCommandLine
         if (Accelerator == QemuAccelerator.Kvm) Add("-cpu", "host");
         Add("-smp", Cpus.ToString(CultureInfo.InvariantCulture));
         Add("-m", MemoryMiB.ToString(CultureInfo.InvariantCulture) + "M");
+        if (!Shares.IsEmpty)
+        {
+            // vhost-user: virtiofsd maps the guest's memory, so it must be a shared file mapping (one NUMA node holds it all).
+            Add("-object", $"memory-backend-memfd,id=mem,size={MemoryMiB.ToString(CultureInfo.InvariantCulture)}M,share=on");
+            Add("-numa", "node,memdev=mem");
+        }
         if (Firmware == QemuFirmware.Uefi)
         {
             Add("-drive", "if=pflash,unit=0,format=raw,readonly=on,file=" + QemuOpts.Escape(OvmfCode));
@@ -178,6 +202,12 @@ public sealed partial record QemuCommandLine
             var adapter = Adapters[i];
             Add("-netdev", $"tap,id=net{i},ifname={adapter.Tap},script=no,downscript=no");
             Add("-device", $"virtio-net-pci,netdev=net{i},mac={adapter.MacAddress}");
+        }
+        for (var i = 0; i < Shares.Length; i++)
+        {
+            var share = Shares[i];
+            Add("-chardev", $"socket,id=fs{i},path={QemuOpts.Escape(share.Socket)}");
+            Add("-device", $"vhost-user-fs-pci,chardev=fs{i},tag={share.Tag}");
         }
         // Entropy for the guest's early boot (ssh host keys) under TCG, where it is otherwise scarce.
         Add("-device", "virtio-rng-pci");

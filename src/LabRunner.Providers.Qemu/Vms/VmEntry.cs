@@ -27,7 +27,16 @@ public sealed record VmEntry(
     /// <summary>The serial console's log, in the VM's folder.</summary>
     [JsonIgnore]
     public string ConsoleLog => Path.Combine(Folder, "console.log");
+
+    /// <summary>Host folders shared with the guest (virtiofs), each served by its own virtiofsd while the VM runs; empty in entries written before shares existed.</summary>
+    public ImmutableArray<VmShareEntry> Shares { get; init; } = [];
+
+    /// <summary>The log of a share's virtiofsd, in the VM's folder.</summary>
+    public string VirtiofsdLog(string tag) => Path.Combine(Folder, $"virtiofsd-{tag}.log");
 }
+
+/// <summary>A host folder shared with the guest: the tag the guest mounts it by and the folder's full path on the host.</summary>
+public sealed record VmShareEntry(string Tag, string Path);
 
 /// <summary>A network adapter: its name in the Labfile, the bridge it is on, its MAC (lower case with colons: <c>02:…</c> as LabRunner derives it, or the Labfile's own) and the tap that carries it.</summary>
 public sealed record VmAdapterEntry(string Name, string Switch, string Mac, string Tap);

@@ -55,6 +55,12 @@ public sealed class VmRegistry(string directory)
 
     public string QmpSocket(string name) => Path.Combine(Directory, "run", Id(name) + ".qmp");
 
+    /// <summary>The vhost-user socket of the VM's share <paramref name="tag"/>: its virtiofsd listens, QEMU connects.</summary>
+    public string ShareSocket(string name, string tag) => Path.Combine(Directory, "run", $"{Id(name)}-{Tag(tag)}.vfs");
+
+    /// <summary>The pid of the virtiofsd that serves share <paramref name="tag"/>, written when the provider starts it.</summary>
+    public string SharePidFile(string name, string tag) => Path.Combine(Directory, "run", $"{Id(name)}-{Tag(tag)}.vfs.pid");
+
     private static VmEntry? Load(string path)
     {
         try
@@ -78,6 +84,9 @@ public sealed class VmRegistry(string directory)
         if (!Network.OwnershipMark.IsToken(name)) throw new ArgumentException($"'{name}' is not a VM name.", nameof(name));
         return name.ToLowerInvariant();
     }
+
+    private static string Tag(string tag) =>
+        Network.OwnershipMark.IsToken(tag) && tag.Length <= 36 ? tag : throw new ArgumentException($"'{tag}' is not a share tag.", nameof(tag));
 
     private static string Id(string name) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Key(name))).AsSpan(0, 6));
 }

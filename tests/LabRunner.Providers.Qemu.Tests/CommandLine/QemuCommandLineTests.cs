@@ -131,6 +131,31 @@ public class QemuCommandLineTests
         Assert.DoesNotContain("-daemonize", args);
     }
 
+    [Fact]
+    public void A_share_puts_the_memory_on_a_shared_memfd_backend_and_adds_a_vhost_user_fs_device_per_share()
+    {
+        var args = Generation1("/v").WithMemory(768).WithShare("lab0", "/run/a,b.vfs").WithShare("lab1", "/run/c.vfs").ToArguments().ToList();
+
+        Assert.Equal("768M", After(args, "-m"));
+        Assert.Equal("memory-backend-memfd,id=mem,size=768M,share=on", After(args, "-object"));
+        Assert.Equal("node,memdev=mem", After(args, "-numa"));
+        Assert.Contains("socket,id=fs0,path=/run/a,,b.vfs", args);
+        Assert.Contains("vhost-user-fs-pci,chardev=fs0,tag=lab0", args);
+        Assert.Contains("socket,id=fs1,path=/run/c.vfs", args);
+        Assert.Contains("vhost-user-fs-pci,chardev=fs1,tag=lab1", args);
+    }
+
+    [Fact]
+    public void Without_shares_the_memory_stays_private_and_no_share_tag_can_be_option_syntax()
+    {
+        var args = Generation1("/v").ToArguments();
+
+        Assert.DoesNotContain("-object", args);
+        Assert.DoesNotContain("-numa", args);
+        Assert.Throws<ArgumentException>(() => Generation1("/v").WithShare("lab0,id=x", "/run/a.vfs"));
+        Assert.Throws<ArgumentException>(() => Generation1("/v").WithShare("lab0", "/run/a.vfs").WithShare("lab0", "/run/b.vfs"));
+    }
+
     private static string After(IReadOnlyList<string> args, string option) => args[args.ToList().IndexOf(option) + 1];
 
     private static string GoldenDirectory([CallerFilePath] string thisFile = "") => Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "Golden");
