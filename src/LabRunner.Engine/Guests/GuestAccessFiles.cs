@@ -34,7 +34,10 @@ public static class GuestAccessFiles
         return path;
     }
 
-    /// <summary>How the system's ssh reaches <paramref name="vm"/>, or why it cannot.</summary>
+    /// <summary>
+    /// How the system's ssh reaches <paramref name="vm"/>, or why it cannot; with a shared connection in <c>.lab/cm/</c>
+    /// (<see cref="SshMasters"/>) where the system's ssh can share one.
+    /// </summary>
     public static (SshTarget? Target, string? Why) Target(string stateDirectory, VmPlan vm)
     {
         var endpoint = GuestEndpoint.Of(vm);
@@ -42,6 +45,10 @@ public static class GuestAccessFiles
         var identity = IdentityPath(stateDirectory);
         if (OpenSsh.Unwritable(identity) is { } why)
             throw new ProjectInputException($"the system's ssh cannot be given the lab's files under '{stateDirectory}': {why}; move the project to a folder without it");
-        return (new SshTarget(vm.Name, address, vm.User, identity, KnownHostsPath(stateDirectory)), null);
+        var control = SshMasters.ControlPath(stateDirectory, vm.Name, address, GuestEndpoint.SshPort, vm.User);
+        return (new SshTarget(vm.Name, address, vm.User, identity, KnownHostsPath(stateDirectory))
+        {
+            ControlPath = control is not null && SshMasters.TryCreateFolder(stateDirectory) ? control : null,
+        }, null);
     }
 }
