@@ -74,7 +74,7 @@ public sealed class GuestStage(LabProject project, IHostProvider? provider, Gues
         if (loaded.Lab is null) return new GuestStageResult([], LabfileInvalid: true);
         var direct = provider?.Capability<IDirectGuestAccess>() is { } channel ? new DirectGuests(channel, access.AdminPassword) : null;
         var outcomes = await view.WatchGuestsAsync(requests, reporter =>
-            new GuestWork(project, access.Connector, access.Time, reporter) { Direct = direct, ConsoleLog = provider?.Capability<IConsoleLog>() }.RunAsync(loaded.Lab, plan, requests, cancellationToken)).ConfigureAwait(false);
+            new GuestWork(project, access.Connector, access.Time, reporter) { Direct = direct, ConsoleLog = provider?.Capability<IConsoleLog>(), Reset = provider?.Capability<IVmReset>() }.RunAsync(loaded.Lab, plan, requests, cancellationToken)).ConfigureAwait(false);
         ProjectState.Update(project.StateDirectory, s =>
             s.SetReady(outcomes.Where(o => o.ReadyAfter is not null).Select(o => o.Vm), ready: true)
             | s.SetReady(outcomes.Where(o => o.ReadyAfter is null).Select(o => o.Vm), ready: false));
