@@ -47,7 +47,7 @@ public static class SshCommand
             if (vm.State != LabVmState.Running)
                 throw new UsageException($"VM '{vm.Name}' is {vm.State.Words()}; 'lab up {vm.Name}' starts it");
             var direct = planned.Os == Core.Labfile.GuestOs.Windows ? host.Provider.Capability<Core.Hosting.IDirectGuestAccess>() : null;
-            var (target, why) = GuestAccessFiles.Target(project.StateDirectory, planned);
+            var (target, why) = GuestAccessFiles.Target(project.StateDirectory, planned, HostKeys.Load(project.StateDirectory, plan.Lab, planned.Name)?.PublicKey);
             if (target is null)
                 throw new UsageException($"VM '{vm.Name}' is not reachable from the host: {why}{(direct is not null ? "; " + DirectHint(direct, planned) : "")}");
             GuestAccessFiles.WriteKnownHosts(project.StateDirectory, plan);

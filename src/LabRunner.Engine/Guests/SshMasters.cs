@@ -36,14 +36,15 @@ public static class SshMasters
     /// <summary>
     /// The control socket for <paramref name="user"/>@<paramref name="address"/>:<paramref name="port"/> on VM <paramref name="vm"/>,
     /// or null where sharing is off (Windows; a path too long for a unix socket). A VM whose address changes gets another
-    /// socket, so a master never carries sessions to an address the VM no longer has.
+    /// socket, so a master never carries sessions to an address the VM no longer has; so does a VM whose pinned
+    /// <paramref name="hostKey"/> changed, so the new key is checked by a connection of its own.
     /// </summary>
-    public static string? ControlPath(string stateDirectory, string vm, Ipv4Address address, int port, string user)
+    public static string? ControlPath(string stateDirectory, string vm, Ipv4Address address, int port, string user, string? hostKey = null)
     {
         ArgumentNullException.ThrowIfNull(vm);
         if (OperatingSystem.IsWindows()) return null;
         var path = Path.Combine(Path.GetFullPath(FolderPath(stateDirectory)),
-            VmPrefix(vm) + Hash($"{user}@{address}:{port.ToString(CultureInfo.InvariantCulture)}", ConnectionDigits));
+            VmPrefix(vm) + Hash($"{user}@{address}:{port.ToString(CultureInfo.InvariantCulture)} {hostKey}", ConnectionDigits));
         return Fits(path) ? path : null;
     }
 

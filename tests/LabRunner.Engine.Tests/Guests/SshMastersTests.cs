@@ -25,6 +25,7 @@ public sealed class SshMastersTests : IDisposable
         var web = SshMasters.ControlPath(_state.FullName, "web", address, 22, "lab");
         var moved = SshMasters.ControlPath(_state.FullName, "web", Ipv4Address.Parse("10.10.0.9"), 22, "lab");
         var db = SshMasters.ControlPath(_state.FullName, "db", address, 22, "lab");
+        var rekeyed = SshMasters.ControlPath(_state.FullName, "web", address, 22, "lab", "ecdsa-sha2-nistp256 AAAAother");
         var deep = SshMasters.ControlPath(Path.Combine(_state.FullName, new string('d', 70), ".lab"), "web", address, 22, "lab");
 
         if (OperatingSystem.IsWindows())
@@ -37,6 +38,8 @@ public sealed class SshMastersTests : IDisposable
         Assert.True(System.Text.Encoding.UTF8.GetByteCount(web) + SshMasters.OpenSshTemporarySuffix < SshMasters.MaxSocketPathBytes, web);
         Assert.Equal(web, SshMasters.ControlPath(_state.FullName, "web", address, 22, "lab"));
         Assert.NotEqual(web, moved);
+        // Another pinned key is checked by a connection of its own, never passed by the old one.
+        Assert.NotEqual(web, rekeyed);
         // One VM's sockets share the first characters of their names, so closing a VM finds all of them.
         Assert.Equal(Path.GetFileName(web)[..6], Path.GetFileName(moved)![..6]);
         Assert.NotEqual(Path.GetFileName(web)[..6], Path.GetFileName(db)![..6]);
