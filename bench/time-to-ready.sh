@@ -140,6 +140,23 @@ print(f"{ready - (done - offset):.2f} s (± {(received - sent) / 2:.2f})")
   } >"$out/lab.txt" 2>&1
   cat "$out/lab.txt"
   hx ssh -o "ControlPath=$work/cm" -O exit "lab@$ip" 2>/dev/null || true
+  # Issue 16.4: 'lab ssh one -- hostname' cold (its own handshake; it leaves a shared connection in .lab/cm/) and
+  # warm (over that connection), then 'lab halt' ending the shared connection.
+  labssh() { (cd "$project" && hx "${lab_cmd[@]}" ssh --provider qemu one -- hostname); }
+  {
+    echo "== lab ssh one -- hostname: first, then warm (load $(load))"
+    for n in 1 2 3 4; do
+      s=$(date +%s.%N); name=$(labssh); e=$(date +%s.%N)
+      echo "lab ssh #$n: $(python3 -c "print(f'{$e - $s:.3f}')") s ($name)"
+    done
+    control=$(find "$project/.lab/cm" -type s | head -n 1)
+    echo "control socket: ${control#"$project"/} ($(stat -c %A "$project/.lab/cm") folder)"
+    hx ssh -O check -o "ControlPath=$control" one 2>&1 | sed 's/^/ssh -O check: /'  || true
+    s=$(date +%s.%N); lab halt >/dev/null 2>&1; e=$(date +%s.%N)
+    echo "lab halt: $(python3 -c "print(f'{$e - $s:.1f}')") s; socket left: $([[ -e $control ]] && echo yes || echo no)"
+    hx ssh -O check -o "ControlPath=$control" one 2>&1 | sed 's/^/ssh -O check after halt: /' || true
+  } >"$out/ssh.txt" 2>&1
+  cat "$out/ssh.txt"
   lab down >/dev/null 2>&1 || true
   rm -f "$project/Labfile.yml"
 fi

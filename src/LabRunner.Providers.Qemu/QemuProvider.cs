@@ -120,11 +120,12 @@ public sealed class QemuProvider : IHostProvider, IGuestBoot
     public string PreviewHeading(string batchLabel) => $"commands for '{batchLabel}' (argument vectors; nothing is run through a shell)";
 
     /// <summary>
-    /// Its guests boot (<see cref="IGuestBoot"/>), it keeps each VM's serial console (<see cref="IConsoleLog"/>) and takes
-    /// internal qcow2 snapshots of its VMs (<see cref="ISnapshots"/>).
+    /// Its guests boot (<see cref="IGuestBoot"/>), it keeps each VM's serial console (<see cref="IConsoleLog"/>), takes
+    /// internal qcow2 snapshots of its VMs (<see cref="ISnapshots"/>) and can hard-reset a VM (<see cref="IVmReset"/>).
     /// </summary>
     public TCapability? Capability<TCapability>() where TCapability : class =>
         typeof(TCapability) == typeof(IConsoleLog) ? (TCapability)(object)new Capabilities.QemuConsoleLog(Registry)
         : typeof(TCapability) == typeof(ISnapshots) ? (TCapability)(object)_snapshots
+        : typeof(TCapability) == typeof(IVmReset) ? (TCapability)(object)new Capabilities.QemuVmReset(Registry, _options.Processes)
         : this as TCapability;
 }

@@ -230,6 +230,44 @@ public sealed class SshCliTests : IDisposable
         public Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) => inner.ApplyAsync(batch, progress, cancellationToken);
     }
 
+    [Theory]
+    [InlineData("halt")]
+    [InlineData("reload")]
+    [InlineData("down")]
+    public async Task Ssh_shares_one_connection_per_vm_through_a_socket_in_the_lab_folder_which_halt_reload_and_down_close(string command)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        Assert.Equal(0, (await Lab("up", "--no-wait")).ExitCode);
+
+        var first = await Lab("ssh", "web", "--", "hostname");
+        var control = _execs.Single().Args.Single(a => a.StartsWith("-oControlPath=", StringComparison.Ordinal))["-oControlPath=".Length..];
+        // What a master killed with SIGKILL leaves: a socket file nothing listens at.
+        DeadSocket(control);
+        // A socket in place: the guest answered a moment ago, so no probe (which would fail here) delays ssh.
+        _port.Answers = false;
+        var warm = await Lab("ssh", "web", "--", "hostname");
+        _port.Answers = true;
+        var closing = command == "reload" ? await Lab(command, "web", "--no-wait") : await Lab(command, "web");
+
+        Assert.True(first.ExitCode == 42 && warm.ExitCode == 42, first + "\n" + warm);
+        Assert.Contains("-oControlMaster=auto", _execs[0].Args);
+        Assert.Contains("-oControlPersist=10m", _execs[0].Args);
+        Assert.Equal(Path.Combine(_project.Root, ".lab", "cm"), Path.GetDirectoryName(control));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(control)!));
+        Assert.Equal(_execs[0].Args, _execs[1].Args);
+        Assert.True(closing.ExitCode == 0, closing.ToString());
+        Assert.False(File.Exists(control), $"'{command}' left the control socket {control}");
+    }
+
+    /// <summary>A unix socket file whose listener has gone (.NET removes the file of a socket it bound, so it is moved into place).</summary>
+    private static void DeadSocket(string path)
+    {
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path + ".bound"));
+        listener.Listen();
+        File.Move(path + ".bound", path);
+    }
+
     [Fact]
     public async Task Ssh_runs_the_system_ssh_with_the_pinned_key_and_the_command_as_one_quoted_word_and_returns_its_exit_code()
     {

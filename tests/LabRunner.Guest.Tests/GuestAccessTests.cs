@@ -89,6 +89,25 @@ public sealed class GuestAccessTests : IDisposable
         Assert.Contains("-oIdentitiesOnly=yes", args);
         Assert.Equal(["-T", "--", "10.10.0.5", "echo 'it'\\''s $HOME'"], args.TakeLast(4));
         Assert.Equal(["--", "10.10.0.5"], OpenSsh.Arguments(target, [], terminal: false).TakeLast(2));
+        Assert.DoesNotContain(args, a => a.StartsWith("-oControl", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Ssh_arguments_share_one_connection_through_the_control_socket_when_there_is_one()
+    {
+        var target = new SshTarget("web", Ipv4Address.Parse("10.10.0.5"), "lab", "/p/My Lab/.lab/id_ecdsa", "/p/My Lab/.lab/known_hosts")
+        {
+            ControlPath = "/p/My Lab/.lab/cm/0a1b2c3d4e5f",
+        };
+
+        var args = OpenSsh.Arguments(target, ["hostname"], terminal: false);
+
+        Assert.Contains("-oControlMaster=auto", args);
+        Assert.Contains("-oControlPath=\"/p/My Lab/.lab/cm/0a1b2c3d4e5f\"", args);
+        Assert.Contains("-oControlPersist=" + OpenSsh.ControlPersist, args);
+        Assert.Contains("-oServerAliveInterval=10", args);
+        // Options stay before the '--' that ends them.
+        Assert.True(args.ToList().IndexOf("-oControlMaster=auto") < args.ToList().IndexOf("--"));
     }
 
     [ToolFact("ssh")]
@@ -101,7 +120,7 @@ public sealed class GuestAccessTests : IDisposable
             var knownHosts = Path.Combine(folder.FullName, "known_hosts");
             var config = Path.Combine(folder.FullName, "config");
             File.WriteAllText(config, OpenSsh.Config([
-                new SshTarget("web", Ipv4Address.Parse("10.10.0.5"), "lab", identity, knownHosts),
+                new SshTarget("web", Ipv4Address.Parse("10.10.0.5"), "lab", identity, knownHosts) { ControlPath = Path.Combine(folder.FullName, "cm", "0a1b2c3d4e5f") },
                 new SshTarget("db", Ipv4Address.Parse("10.10.0.6"), "admin", identity, knownHosts),
             ]));
 
@@ -118,8 +137,13 @@ public sealed class GuestAccessTests : IDisposable
             Assert.Equal(knownHosts, options["userknownhostsfile"]);
             Assert.Equal("true", options["stricthostkeychecking"]);
             Assert.Equal("yes", options["identitiesonly"]);
+            Assert.Equal("auto", options["controlmaster"]);
+            Assert.Equal("600", options["controlpersist"]);
+            // ssh -G expands tokens in ControlPath: the '%%' written for the folder's '%' reads back as the folder.
+            Assert.Equal(Path.Combine(folder.FullName, "cm", "0a1b2c3d4e5f"), options["controlpath"]);
             var db = ExternalTool.Run("ssh", "-G", "-F", config, "db");
             Assert.Contains("user admin\n", db.StandardOutput, StringComparison.Ordinal);
+            Assert.Contains("controlmaster false\n", db.StandardOutput, StringComparison.Ordinal);
         }
         finally
         {

@@ -62,12 +62,23 @@ public sealed partial class RealGuestLabTests
         lab.Require();
 
         var hostname = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "web-1", "--", "hostname");
+        // The first 'lab ssh' left a shared connection (issue 16.4); the second runs over it: the same master answers.
+        // Its socket's name begins with 6 hex digits of the VM name's SHA-256 (then the address's and key's).
+        var prefix = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("web-1"u8))[..6];
+        var socket = Directory.GetFiles(Path.Combine(lab.ProjectDirectory, ".lab", "cm"), prefix + "*").OrderByDescending(File.GetLastWriteTimeUtc).First();
+        var master = await lab.Host.RunAsync(GuestCommandTimeout, "ssh", "-O", "check", "-o", "ControlPath=" + socket, "web-1");
+        var warm = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "web-1", "--", "hostname");
+        var sameMaster = await lab.Host.RunAsync(GuestCommandTimeout, "ssh", "-O", "check", "-o", "ControlPath=" + socket, "web-1");
+        output.WriteLine($"lab ssh web-1 -- hostname: first {hostname.Elapsed.TotalSeconds:0.000} s, warm {warm.Elapsed.TotalSeconds:0.000} s; {master.Stderr.Trim()}");
         var failing = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "db", "--", "false");
         var mixed = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "web-2", "--", "sh", "-c", "printf 'a\\tb  c'; echo to-stderr >&2; exit 42");
         var unnamed = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "--", "true");
 
         Assert.True(hostname.Succeeded, hostname.ToString());
         Assert.Equal(Plan.Vm("web-1").Hostname + "\n", hostname.Stdout);
+        Assert.True(master.Succeeded && master.Stderr.StartsWith("Master running (pid=", StringComparison.Ordinal), master.ToString());
+        Assert.Equal(hostname.Stdout, warm.Stdout);
+        Assert.Equal(master.Stderr, sameMaster.Stderr);
         Assert.Equal(1, failing.ExitCode);
         Assert.Equal(42, mixed.ExitCode);
         Assert.Equal("a\tb  c", mixed.Stdout);

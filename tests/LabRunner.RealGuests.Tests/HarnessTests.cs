@@ -119,3 +119,27 @@ public sealed class HarnessTests
         }
     }
 }
+
+/// <summary>The lab's own timeouts against the test host's hang timeout; no guest needed.</summary>
+public sealed class TimeoutBudgetTests
+{
+    [Fact]
+    public void Every_boot_timeout_and_command_wait_ends_before_the_test_hosts_hang_timeout()
+    {
+        var labfile = RealLab.Labfile("/boxes/debian-12.box", extraVm: true);
+        var bootTimeouts = System.Text.RegularExpressions.Regex.Matches(labfile, @"boot_timeout: (\d+)")
+            .Select(m => TimeSpan.FromSeconds(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "LabRunner.sln"))) root = root.Parent!;
+        var ci = System.Text.RegularExpressions.Regex.Match(File.ReadAllText(Path.Combine(root.FullName, ".ci", "run")), @"--blame-hang-timeout (\d+)m");
+
+        Assert.True(ci.Success, ".ci/run sets no --blame-hang-timeout in minutes");
+        Assert.Equal(RealLab.HangTimeout, TimeSpan.FromMinutes(int.Parse(ci.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(3, bootTimeouts.Count);
+        // A stuck guest must fail its step with LabRunner's message and console tail, a minute or more before the run would be killed.
+        Assert.All(bootTimeouts, t => Assert.True(t + TimeSpan.FromMinutes(1) < RealLab.HangTimeout, $"boot_timeout {t.TotalSeconds} s"));
+        Assert.True(bootTimeouts.Max() < RealLab.CommandTimeout, "a command must outlast the VMs' boot_timeout it waits for");
+        Assert.True(RealLab.CommandTimeout < RealLab.HangTimeout, $"a lab command may take {RealLab.CommandTimeout}");
+    }
+}

@@ -27,15 +27,25 @@ public sealed class RealLab : IAsyncLifetime
         }
         """;
 
-    /// <summary>Under CI load on 2 cores three TCG guests boot slowly; the wait is generous on purpose.</summary>
+    /// <summary>
+    /// The test host's hang timeout (<c>--blame-hang-timeout</c> in <c>.ci/run</c>): a step still running after this is
+    /// killed with the whole test host, so every wait of a step must end well before it, with LabRunner's own message.
+    /// </summary>
+    public static readonly TimeSpan HangTimeout = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// Under CI load on 2 cores three TCG guests boot slowly; the wait is generous, but db's (twice this: it boots
+    /// twice) plus the host's work stays under <see cref="HangTimeout"/>, so a guest stuck in its firmware fails its
+    /// step with its console tail rather than ending the run.
+    /// </summary>
     public static readonly TimeSpan BootTimeout = TimeSpan.FromSeconds(
-        int.TryParse(Environment.GetEnvironmentVariable("LABRUNNER_TEST_BOOT_TIMEOUT"), CultureInfo.InvariantCulture, out var s) ? s : 600);
+        int.TryParse(Environment.GetEnvironmentVariable("LABRUNNER_TEST_BOOT_TIMEOUT"), CultureInfo.InvariantCulture, out var s) ? s : 360);
 
     /// <summary>
     /// How long one lab command may take before the harness calls it hung: a 'lab up' that makes db waits for its two
     /// boots (db reboots from its user_data), plus the host's work.
     /// </summary>
-    public static readonly TimeSpan CommandTimeout = 2 * BootTimeout + TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan CommandTimeout = 2 * BootTimeout + TimeSpan.FromMinutes(2);
 
     private readonly ConcurrentQueue<string> _log = new();
 

@@ -47,13 +47,16 @@ public static class SshCommand
             if (vm.State != LabVmState.Running)
                 throw new UsageException($"VM '{vm.Name}' is {vm.State.Words()}; 'lab up {vm.Name}' starts it");
             var direct = planned.Os == Core.Labfile.GuestOs.Windows ? host.Provider.Capability<Core.Hosting.IDirectGuestAccess>() : null;
-            var (target, why) = GuestAccessFiles.Target(project.StateDirectory, planned);
+            var (target, why) = GuestAccessFiles.Target(project.StateDirectory, planned, HostKeys.Load(project.StateDirectory, plan.Lab, planned.Name)?.PublicKey);
             if (target is null)
                 throw new UsageException($"VM '{vm.Name}' is not reachable from the host: {why}{(direct is not null ? "; " + DirectHint(direct, planned) : "")}");
             GuestAccessFiles.WriteKnownHosts(project.StateDirectory, plan);
             // Nothing answering (a VM still booting, an address not routed from here): say so at once, naming the VM and address.
+            // With a shared connection in place the guest answered a moment ago and ssh needs no connection of its own: no probe
+            // (each one costs the guest a fork of sshd).
             var probe = new GuestLogin(vm.Name, target.Address, target.Port, target.User, PrivateKeyPem: "", HostPublicKey: null);
-            if (!await services.GuestConnector.PortAnswersAsync(probe, ct).ConfigureAwait(false))
+            var shared = target.ControlPath is { } control && File.Exists(control);
+            if (!shared && !await services.GuestConnector.PortAnswersAsync(probe, ct).ConfigureAwait(false))
                 return NoAnswer(env, target, direct is null ? null : DirectHint(direct, planned));
             var arguments = commandLine is null ? OpenSsh.Arguments(target, remote, parse.GetValue(tty)) : OpenSsh.Arguments(target, commandLine, parse.GetValue(tty));
             var code = await services.Exec("ssh", arguments, env, ct).ConfigureAwait(false);

@@ -27,7 +27,8 @@ public static class SshConfigCommand
             var targets = new List<SshTarget>();
             foreach (var vm in chosen)
             {
-                var (target, why) = GuestAccessFiles.Target(project.StateDirectory, plan.Vms.First(v => v.Name == vm.Name));
+                var (target, why) = GuestAccessFiles.Target(project.StateDirectory, plan.Vms.First(v => v.Name == vm.Name),
+                    HostKeys.Load(project.StateDirectory, plan.Lab, vm.Name)?.PublicKey);
                 if (target is null) env.Error.WriteLine($"# {vm.Name}: not reachable from the host: {why}");
                 else targets.Add(target);
             }

@@ -34,14 +34,25 @@ public static class GuestAccessFiles
         return path;
     }
 
-    /// <summary>How the system's ssh reaches <paramref name="vm"/>, or why it cannot.</summary>
-    public static (SshTarget? Target, string? Why) Target(string stateDirectory, VmPlan vm)
+    /// <summary>
+    /// How the system's ssh reaches <paramref name="vm"/>, or why it cannot; with a shared connection in <c>.lab/cm/</c>
+    /// (<see cref="SshMasters"/>) where the system's ssh can share one.
+    /// </summary>
+    /// <remarks>
+    /// The shared connection is per user, address and <paramref name="pinnedHostKey"/>: a key that changes in <c>.lab</c>
+    /// (another machine at the address, a VM made anew) is checked by a new connection, never passed by an old one.
+    /// </remarks>
+    public static (SshTarget? Target, string? Why) Target(string stateDirectory, VmPlan vm, string? pinnedHostKey = null)
     {
         var endpoint = GuestEndpoint.Of(vm);
         if (endpoint.Address is not { } address) return (null, endpoint.Unreachable);
         var identity = IdentityPath(stateDirectory);
         if (OpenSsh.Unwritable(identity) is { } why)
             throw new ProjectInputException($"the system's ssh cannot be given the lab's files under '{stateDirectory}': {why}; move the project to a folder without it");
-        return (new SshTarget(vm.Name, address, vm.User, identity, KnownHostsPath(stateDirectory)), null);
+        var control = SshMasters.ControlPath(stateDirectory, vm.Name, address, GuestEndpoint.SshPort, vm.User, pinnedHostKey);
+        return (new SshTarget(vm.Name, address, vm.User, identity, KnownHostsPath(stateDirectory))
+        {
+            ControlPath = control is not null && SshMasters.TryCreateFolder(stateDirectory) ? control : null,
+        }, null);
     }
 }

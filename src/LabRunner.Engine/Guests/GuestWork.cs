@@ -39,6 +39,15 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
     /// <summary>Where a guest that did not become ready shows why, when the provider keeps its VMs' consoles.</summary>
     public IConsoleLog? ConsoleLog { get; init; }
 
+    /// <summary>
+    /// How a guest that hung in its firmware after a restart is reset once (<see cref="RestartHangWatch"/>), when the
+    /// provider can (with <see cref="ConsoleLog"/> to see the hang).
+    /// </summary>
+    public IVmReset? Reset { get; init; }
+
+    /// <summary>How long a console may stay silent after a restart line before the VM counts as hung.</summary>
+    public TimeSpan RestartSilence { get; init; } = RestartHangWatch.DefaultSilence;
+
     private Lazy<string>? _password;
 
     public async Task<ImmutableArray<GuestOutcome>> RunAsync(LabDefinition lab, LabPlan plan, IEnumerable<GuestRequest> requests, CancellationToken cancellationToken)
@@ -97,12 +106,57 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
 
         var readiness = new GuestReadiness(connector, time, reporter);
         var start = time.GetTimestamp();
-        var (outcome, session) = await readiness.WaitAsync(login, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.HostVmName), ct).ConfigureAwait(false);
+        var (outcome, session) = await WaitWatchedAsync(readiness, login, vm, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), ct).ConfigureAwait(false);
         if (session is null) return outcome;
         await using (session.ConfigureAwait(false))
         {
             if (await PushAsync(outcome, vm, new SshPushTransport(session), start, ct).ConfigureAwait(false) is { } failed) return failed;
             return await ProvisionAsync(outcome, request, definition, new SshProvisionTransport(session), start, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The readiness wait, with the guest's console watched beside it where the provider keeps one and can reset a VM:
+    /// a first hang in the firmware after a restart gets a hard reset, a second fails the VM with its console tail.
+    /// </summary>
+    private async Task<(GuestOutcome Outcome, IGuestSession? Session)> WaitWatchedAsync(GuestReadiness readiness, GuestLogin login, VmPlan vm, TimeSpan timeout, CancellationToken ct)
+    {
+        if (ConsoleLog is not { } console || Reset is not { } reset)
+            return await readiness.WaitAsync(login, timeout, () => ConsoleTail(vm.HostVmName), ct).ConfigureAwait(false);
+        var start = time.GetTimestamp();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var hang = new RestartHangWatch(console, reset, time, reporter, vm.Name, vm.HostVmName) { Silence = RestartSilence }.WatchAsync(stop.Token);
+        var wait = readiness.WaitAsync(login, timeout, () => ConsoleTail(vm.HostVmName), stop.Token);
+        if (await Task.WhenAny(wait, hang).ConfigureAwait(false) == hang && hang.IsCompletedSuccessfully)
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                if ((await wait.ConfigureAwait(false)).Session is { } late) await late.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // The wait was ended for the hang.
+            }
+            var elapsed = time.GetElapsedTime(start);
+            reporter.Phase(vm.Name, GuestPhase.Failed, elapsed);
+            return (new GuestOutcome(vm.Name, GuestPhase.Failed, "not ready: " + await hang.ConfigureAwait(false), [.. ConsoleTail(vm.HostVmName)], elapsed), null);
+        }
+        try
+        {
+            return await wait.ConfigureAwait(false);
+        }
+        finally
+        {
+            // The watch ends with the wait, however the wait ended.
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await hang.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
     }
 

@@ -33,6 +33,8 @@ public sealed class GuestStage(LabProject project, IHostProvider? provider, Gues
         var createdVms = result.Plan.Vms.Where(v => created.Contains(v.HostVmName)).Select(v => v.Name).ToList();
         // Whatever comes next, a VM this run (re)started has not been seen ready since; and a VM made anew has run
         // nothing yet, whatever state.json remembers of an earlier VM of that name.
+        // A VM this run started (it was stopped, maybe outside LabRunner) has no live shared SSH connection; a leftover one goes.
+        if (startedVms.Count > 0) await SshMasters.CloseAsync(project.StateDirectory, startedVms, cancellationToken).ConfigureAwait(false);
         var state = ProjectState.Update(project.StateDirectory, s => s.SetReady(startedVms, ready: false) | s.ForgetProvisioned(createdVms));
         if (policy.NoWait) return GuestStageResult.None;
         var requests = Requests(result, targets, startedVms, state.ReadyVms, policy.ProvisionAll, policy.ProvisionNone);
@@ -72,7 +74,7 @@ public sealed class GuestStage(LabProject project, IHostProvider? provider, Gues
         if (loaded.Lab is null) return new GuestStageResult([], LabfileInvalid: true);
         var direct = provider?.Capability<IDirectGuestAccess>() is { } channel ? new DirectGuests(channel, access.AdminPassword) : null;
         var outcomes = await view.WatchGuestsAsync(requests, reporter =>
-            new GuestWork(project, access.Connector, access.Time, reporter) { Direct = direct, ConsoleLog = provider?.Capability<IConsoleLog>() }.RunAsync(loaded.Lab, plan, requests, cancellationToken)).ConfigureAwait(false);
+            new GuestWork(project, access.Connector, access.Time, reporter) { Direct = direct, ConsoleLog = provider?.Capability<IConsoleLog>(), Reset = provider?.Capability<IVmReset>() }.RunAsync(loaded.Lab, plan, requests, cancellationToken)).ConfigureAwait(false);
         ProjectState.Update(project.StateDirectory, s =>
             s.SetReady(outcomes.Where(o => o.ReadyAfter is not null).Select(o => o.Vm), ready: true)
             | s.SetReady(outcomes.Where(o => o.ReadyAfter is null).Select(o => o.Vm), ready: false));

@@ -1,5 +1,6 @@
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Reconciliation;
+using LabRunner.Engine.Guests;
 
 namespace LabRunner.Engine.Lifecycle;
 
@@ -21,6 +22,10 @@ public sealed class LabLifecycle(LabProject project, LabEngine engine, IHostProv
         if (mode is ReconcileMode.Up or ReconcileMode.Reload && !options.WhatIf
             && await boxes.EnsureAsync(project, cancellationToken).ConfigureAwait(false) is { } failed)
             return new LifecycleResult { BoxFailure = failed };
+        // Shared SSH connections to VMs about to stop or restart end first (cleanly, while the guest still answers); the next
+        // 'lab ssh' makes a new one. Left alone, one would outlive its guest and fail the next 'lab ssh' through it.
+        if (mode is ReconcileMode.Halt or ReconcileMode.Down or ReconcileMode.Reload && !options.WhatIf)
+            await SshMasters.CloseAsync(project.StateDirectory, targets, cancellationToken).ConfigureAwait(false);
         var result = await view.WatchHostAsync(reporter =>
             (reporter is null ? engine : engine.WithReporter(reporter)).RunAsync(mode, targets, options, cancellationToken)).ConfigureAwait(false);
         if (!options.WhatIf && result.Outcome is EngineOutcome.Done or EngineOutcome.NothingToDo

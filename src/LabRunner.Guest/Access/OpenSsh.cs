@@ -5,7 +5,14 @@ using LabRunner.Core.Net;
 namespace LabRunner.Guest.Access;
 
 /// <summary>What the system's OpenSSH client needs to log in to one guest, with host keys checked strictly.</summary>
-public sealed record SshTarget(string Vm, Ipv4Address Address, string User, string IdentityFile, string KnownHostsFile, int Port = GuestEndpoint.SshPort);
+public sealed record SshTarget(string Vm, Ipv4Address Address, string User, string IdentityFile, string KnownHostsFile, int Port = GuestEndpoint.SshPort)
+{
+    /// <summary>
+    /// Where the shared connection to the guest listens (OpenSSH <c>ControlPath</c>): the first ssh becomes its master and
+    /// stays for <see cref="OpenSsh.ControlPersist"/>, later ones use it without a new handshake. Null: no sharing.
+    /// </summary>
+    public string? ControlPath { get; init; }
+}
 
 /// <summary>
 /// The OpenSSH side of guest access: <c>Host</c> blocks for <c>lab ssh-config</c>, the argument vector
@@ -14,8 +21,35 @@ public sealed record SshTarget(string Vm, Ipv4Address Address, string User, stri
 /// </summary>
 public static class OpenSsh
 {
+    /// <summary>How long a shared connection stays after its last session (OpenSSH <c>ControlPersist</c>).</summary>
+    public const string ControlPersist = "10m";
+
+    /// <summary>
+    /// How often a shared connection checks that the guest still answers (<c>ServerAliveInterval</c>, seconds), and how
+    /// many unanswered checks end it (<c>ServerAliveCountMax</c>): a guest that rebooted by itself, or was stopped outside
+    /// LabRunner, leaves no master behind that would fail the next <c>lab ssh</c>; a guest paused for a minute (a snapshot) keeps it.
+    /// </summary>
+    public const int AliveIntervalSeconds = 10;
+
+    public const int AliveCountMax = 6;
+
     /// <summary>The options both forms share, in the order <c>ssh -G</c> would list them.</summary>
     private static IEnumerable<(string Key, string Value)> Options(SshTarget t) =>
+    [
+        .. Common(t),
+        .. t.ControlPath is { } control
+            ?
+            [
+                ("ControlMaster", "auto"),
+                ("ControlPath", PathValue(control)),
+                ("ControlPersist", ControlPersist),
+                ("ServerAliveInterval", AliveIntervalSeconds.ToString(CultureInfo.InvariantCulture)),
+                ("ServerAliveCountMax", AliveCountMax.ToString(CultureInfo.InvariantCulture)),
+            ]
+            : Array.Empty<(string, string)>(),
+    ];
+
+    private static IEnumerable<(string Key, string Value)> Common(SshTarget t) =>
     [
         ("HostName", t.Address.ToString()),
         ("Port", t.Port.ToString(CultureInfo.InvariantCulture)),

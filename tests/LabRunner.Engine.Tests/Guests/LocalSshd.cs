@@ -88,6 +88,14 @@ public sealed class LocalSshd : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Ends the listening server: no new connection is accepted; sessions already made (forked processes) go on.</summary>
+    public void StopListening()
+    {
+        if (!_process.HasExited) _process.Kill();
+        // With a timeout: the sessions it forked keep its stderr open, which WaitForExit() would wait for.
+        _process.WaitForExit(TimeSpan.FromSeconds(10));
+    }
+
     public void Dispose()
     {
         if (!_process.HasExited) _process.Kill();

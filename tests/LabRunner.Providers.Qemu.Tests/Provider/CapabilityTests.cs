@@ -41,6 +41,24 @@ public sealed class CapabilityTests : IDisposable
     }
 
     [Fact]
+    public async Task A_running_vm_is_hard_reset_through_qmp_system_reset_and_a_stopped_one_is_refused()
+    {
+        var processes = new FakeVmProcesses();
+        var provider = new QemuProvider(new QemuProviderOptions(_registry, new FakeHostCommandRunner()) { Processes = processes });
+        var folder = Path.Combine(_directory, "db");
+        _registry.Save(new VmEntry("shop-db", "mark", 2, 1, 512L << 20, folder, Path.Combine(folder, "db.qcow2"), null, null, []));
+        var reset = provider.Capability<IVmReset>()!;
+
+        var stopped = await Assert.ThrowsAsync<LabRunner.Providers.Qemu.Qmp.QmpException>(() => reset.ResetAsync("shop-db", CancellationToken.None));
+        processes.Running[_registry.PidFile("shop-db")] = 4242;
+        await reset.ResetAsync("shop-db", CancellationToken.None);
+
+        Assert.Contains("'shop-db' does not run", stopped.Message, StringComparison.Ordinal);
+        Assert.Equal(["system_reset"], processes.Sent);
+        Assert.Equal("QMP system_reset", reset.How);
+    }
+
+    [Fact]
     public void A_vm_without_a_log_or_unknown_to_the_host_has_a_line_saying_so()
     {
         var folder = Path.Combine(_directory, "vm");
