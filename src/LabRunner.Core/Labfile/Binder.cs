@@ -300,6 +300,7 @@ internal sealed partial class Binder(ICollection<Diagnostic> diagnostics)
         var provisioners = defaults.Provisioners.AddRange(BindProvisioners(r, "vm", _d));
         var bootTimeout = (int?)r.Integer("boot_timeout", "boot_timeout (seconds)", MinBootTimeout, MaxBootTimeout) ?? defaults.BootTimeout;
         var snapshotType = SnapshotTypeOf(r) ?? defaults.SnapshotType;
+        var syncedFolders = defaults.SyncedFolders.AddRange(BindSyncedFolders(r, _d));
         if (namePattern is null) yield break;
 
         var copies = count ?? 1;
@@ -328,8 +329,7 @@ internal sealed partial class Binder(ICollection<Diagnostic> diagnostics)
             var adapters = adapterNodes.Select(n => BindAdapter(n, i - 1, copies)).OfType<AdapterDefinition>().ToImmutableArray();
             var ports = portNodes.Select(n => BindPort(n, i - 1)).OfType<ForwardedPortDefinition>().ToImmutableArray();
             yield return new VmDefinition(name, nameSpan, box, boxNode?.Span, cpus, memory, generation, os, hostname, hostnameSpan,
-                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout, SnapshotType = snapshotType };
-                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout, SyncedFolders = syncedFolders };
+                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout, SnapshotType = snapshotType, SyncedFolders = syncedFolders };
         }
     }
 
