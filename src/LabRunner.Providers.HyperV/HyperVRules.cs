@@ -43,6 +43,9 @@ public sealed class HyperVRules : HostRules
             ? null
             : $"Hyper-V needs a .vhdx or .vhd box, and '{boxPath}' is neither; convert it once, e.g. 'qemu-img convert -O vhdx -o subformat=dynamic {FileName(boxPath)} BOX.vhdx', and point 'boxes' at the result";
 
+    /// <summary>Windows shares folders over SMB: <c>type: smb</c> synced folders (see <see cref="ShareNames"/>).</summary>
+    public override bool SmbShares => true;
+
     public override StringComparer PathComparer => StringComparer.OrdinalIgnoreCase;
 
     public override string ForwardedPortNote =>

@@ -89,6 +89,9 @@ public abstract class HostRules
     /// </summary>
     public virtual string? ExistingBridgeRequired(string network, string adapter, bool isAdapter, IReadOnlyList<string> bridges) => null;
 
+    /// <summary>Whether the host shares folders with guests over SMB (<c>type: smb</c> synced folders: Hyper-V).</summary>
+    public virtual bool SmbShares => false;
+
 
     public StringComparison PathComparison => PathComparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 
