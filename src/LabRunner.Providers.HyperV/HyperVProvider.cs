@@ -147,7 +147,10 @@ public sealed class HyperVProvider : IHostProvider, IGuestBoot
         PowerShellRun run;
         try
         {
-            run = await _runner.RunAsync(script, OnLine, cancellationToken).ConfigureAwait(false);
+            // Passwords (the share account's) reach the script on standard input, never in its text.
+            run = HyperVScript.StandardInput(batch) is { } input
+                ? await _runner.RunAsync(script, input, OnLine, cancellationToken).ConfigureAwait(false)
+                : await _runner.RunAsync(script, OnLine, cancellationToken).ConfigureAwait(false);
         }
         catch (PowerShellStartException e)
         {
