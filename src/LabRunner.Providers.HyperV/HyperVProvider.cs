@@ -82,7 +82,12 @@ public sealed class HyperVProvider : IHostProvider, IGuestBoot
             var queries = CimClasses.InventoryQueries
                 .Select(async q => (q.ClassName, Records: await _cim.QueryAsync(q.Namespace, q.ClassName, cancellationToken).ConfigureAwait(false)))
                 .ToList();
-            foreach (var (className, result) in await Task.WhenAll(queries).ConfigureAwait(false))
+            var shareQueries = CimClasses.ShareQueries
+                .Select(async q => (q.ClassName, Records: await (q.Condition is null
+                    ? _cim.QueryAsync(q.Namespace, q.ClassName, cancellationToken)
+                    : _cim.QueryAsync(q.Namespace, q.ClassName, q.Condition, cancellationToken)).ConfigureAwait(false)))
+                .ToList();
+            foreach (var (className, result) in await Task.WhenAll(queries.Concat(shareQueries)).ConfigureAwait(false))
                 records[className] = result;
         }
         catch (CimQueryException e)
@@ -91,7 +96,7 @@ public sealed class HyperVProvider : IHostProvider, IGuestBoot
         }
 
         var existing = filesOfInterest.IsDefaultOrEmpty ? [] : await Files.ExistingAsync(filesOfInterest, cancellationToken).ConfigureAwait(false);
-        return CimInventoryMapper.Map(records, filesOfInterest.IsDefault ? [] : filesOfInterest.Where(existing.Contains));
+        return CimShareMapper.WithShares(CimInventoryMapper.Map(records, filesOfInterest.IsDefault ? [] : filesOfInterest.Where(existing.Contains)), records);
     }
 
     public async Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)

@@ -81,6 +81,19 @@ public static class ShareNames
         return name.Length < 80 ? name : $"lab-{Hex("labrunner-smb-share-v1\n" + vm.HostVmName)}-{folder.Tag}";
     }
 
+    /// <summary>
+    /// Where <paramref name="vm"/> mounts its shares from: the host's address on the VM's first private or NAT network
+    /// (its host vNIC, where the firewall rule lets SMB in); null when the VM has no such network.
+    /// </summary>
+    public static Ipv4Address? Server(LabPlan plan, VmPlan vm)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(vm);
+        var adapter = vm.Adapters.FirstOrDefault(a => a.NetworkType is Labfile.NetworkType.Private or Labfile.NetworkType.Nat && a.Ip is not null);
+        return adapter is null ? null
+            : plan.Networks.FirstOrDefault(n => string.Equals(n.Name, adapter.Network, StringComparison.OrdinalIgnoreCase))?.Gateway;
+    }
+
     /// <summary>The firewall rule that lets SMB in on one network's host interface only.</summary>
     public static string FirewallRule(string switchName) => $"LabRunner SMB {switchName}";
 

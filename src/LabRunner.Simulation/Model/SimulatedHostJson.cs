@@ -48,12 +48,21 @@ internal static class SimulatedHostJson
         RequireEntries(state.StaticMappings, "staticMappings");
         RequireEntries(state.Vhds, "vhds");
         RequireEntries(state.Vms, "vms");
+        RequireShareEntries(state);
         foreach (var vm in state.Vms)
         {
             RequireEntries(vm.NetworkAdapters, "networkAdapters");
             RequireEntries(vm.HardDisks, "hardDisks");
             RequireEntries(vm.DvdDrives, "dvdDrives");
         }
+    }
+
+    private static void RequireShareEntries(SimulatedHostState state)
+    {
+        RequireEntries(state.LocalUsers, "localUsers");
+        RequireEntries(state.SmbShares, "smbShares");
+        RequireEntries(state.FirewallRules, "firewallRules");
+        RequireEntries(state.FolderAccess, "folderAccess");
     }
 
     private static void RequireEntries<T>(List<T> items, string name)
