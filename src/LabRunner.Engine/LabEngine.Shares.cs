@@ -15,7 +15,7 @@ public sealed partial class LabEngine
     /// </summary>
     private ShareRequest? ShareRequestFor(ReconcileMode mode, LabPlan plan, bool whatIf, bool passwordKept)
     {
-        if (mode is not (ReconcileMode.Up or ReconcileMode.Reload) || !provider.Rules.SmbShares) return null;
+        if (mode is not (ReconcileMode.Up or ReconcileMode.Reload) || !provider.Rules.SyncedFolderTypes.Contains(SyncedFolderType.Smb)) return null;
         var folders = plan.Vms.SelectMany(v => v.SyncedFolders).Where(f => f.Type == SyncedFolderType.Smb).Select(f => f.HostPath)
             .Distinct(StringComparer.Ordinal).ToList();
         if (folders.Count == 0) return null;

@@ -41,9 +41,10 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
 
         var context = HostAwareContext(lab, identity, inventory, options.Adopt) with { Allocations = AllocationState.Held(state, Exists(identity, inventory, state, options.Adopt)) };
         // A box file the host does not have, or a store box the store does not have, is the Labfile's problem
-        // (LAB308, LAB301, LAB313) when VMs may be created; halt and down never need one.
+        // (LAB308, LAB301, LAB313) when VMs may be created, and so is a synced folder not there to give them (LAB802);
+        // halt and down never need one.
         if (mode is ReconcileMode.Up or ReconcileMode.Reload)
-            context = project.WithRefusedBoxFiles(project.WithMissingStoreBoxes(project.WithMissingBoxFiles(context, lab, inventory.FileExists), lab), lab);
+            context = project.WithMissingSyncedFolders(project.WithRefusedBoxFiles(project.WithMissingStoreBoxes(project.WithMissingBoxFiles(context, lab, inventory.FileExists), lab), lab), lab);
         var planned = project.Plan(context);
         if (planned.HasErrors || planned.Plan is null)
             return Result(EngineOutcome.InvalidLabfile, planned.Diagnostics);

@@ -96,7 +96,7 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
         if (loaded.Lab is null) return new PlanResult(loaded.Lab, null, loaded.Diagnostics);
         // A box the store lacks is reported with the Labfile's other problems, as an undeclared box always was.
         if (loaded.HasErrors) return Plan(WithMissingStoreBoxes(Context, loaded.Lab));
-        return Plan(WithRefusedBoxFiles(WithMissingStoreBoxes(WithMissingProvisionFiles(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)), loaded.Lab), loaded.Lab), loaded.Lab));
+        return Plan(WithMissingSyncedFolders(WithRefusedBoxFiles(WithMissingStoreBoxes(WithMissingProvisionFiles(WithMissingBoxFiles(Context, loaded.Lab, path => IsNetworkPath(path) || File.Exists(path)), loaded.Lab), loaded.Lab), loaded.Lab), loaded.Lab));
     }
 
     /// <summary>
@@ -162,6 +162,21 @@ public sealed record LabProject(string ProjectDirectory, SourceText Labfile, Sou
             MissingProvisionFiles = [.. lab.Vms.SelectMany(v => v.Provisioners).Select(p => LabRunner.Core.Validation.LabValidator.ProvisionFile(p).Path)
                 .OfType<string>().Distinct(StringComparer.Ordinal).Where(p => !File.Exists(ProvisionPath(p)))],
         };
+
+    /// <summary><paramref name="context"/> knowing which synced folders' host paths are not folders next to the Labfile (LAB802).</summary>
+    public LabContext WithMissingSyncedFolders(LabContext context, LabDefinition lab)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(lab);
+        return context with
+        {
+            MissingSyncedFolders = [.. lab.Vms.SelectMany(v => v.SyncedFolders).Select(f => f.HostPath)
+                .Distinct(StringComparer.Ordinal).Where(p => !Directory.Exists(SyncedFolderPath(p)))],
+        };
+    }
+
+    /// <summary>A synced folder on this machine: relative to the Labfile's folder (an absolute path as it is).</summary>
+    public string SyncedFolderPath(string path) => Path.GetFullPath(path, ProjectDirectory);
 
     /// <summary>A provisioner's file on this machine: relative to the Labfile's folder.</summary>
     public string ProvisionPath(string path) => Path.GetFullPath(path, ProjectDirectory);

@@ -43,10 +43,10 @@ public sealed class HyperVRules : HostRules
             ? null
             : $"Hyper-V needs a .vhdx or .vhd box, and '{boxPath}' is neither; convert it once, e.g. 'qemu-img convert -O vhdx -o subformat=dynamic {FileName(boxPath)} BOX.vhdx', and point 'boxes' at the result";
 
-    /// <summary>Windows shares folders over SMB: <c>type: smb</c> synced folders (see <see cref="ShareNames"/>).</summary>
-    public override bool SmbShares => true;
-
     public override StringComparer PathComparer => StringComparer.OrdinalIgnoreCase;
+
+    /// <summary>Push, and two-way: an SMB share reachable only from the lab's host vNIC.</summary>
+    public override IReadOnlyList<SyncedFolderType> SyncedFolderTypes => [SyncedFolderType.Auto, SyncedFolderType.Push, SyncedFolderType.Smb];
 
     public override string ForwardedPortNote =>
         "WinNAT does not loop back: from this host, connect to the guest's own address; other machines use the host's address and port.";

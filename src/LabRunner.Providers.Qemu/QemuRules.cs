@@ -85,6 +85,9 @@ public sealed class QemuRules : HostRules
         $"an nftables masquerade per NAT network (table inet labrunner), subnets from {prefix}";
 
     /// <summary>The DNAT rules also match the host's own non-loopback addresses (the output chain), unlike WinNAT.</summary>
+    /// <summary>Push, and two-way: a virtiofsd share per folder.</summary>
+    public override IReadOnlyList<SyncedFolderType> SyncedFolderTypes => [SyncedFolderType.Auto, SyncedFolderType.Push, SyncedFolderType.Virtiofs];
+
     public override string ForwardedPortNote =>
         "From this host, connect to the guest's own address or to one of the host's own addresses (not 127.0.0.1) and the host port; other machines use the host's address and port.";
 

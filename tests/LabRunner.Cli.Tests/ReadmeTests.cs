@@ -235,6 +235,9 @@ public sealed partial class ReadmeTests
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllText(path, "#!/bin/sh\n");
         }
+        // And the folders its synced folders name.
+        foreach (var synced in lab.Vms.SelectMany(v => v.SyncedFolders))
+            Directory.CreateDirectory(project.SyncedFolderPath(synced.HostPath));
     }
 
     [GeneratedRegex(@"(?<![\w-])--[a-z][a-z-]*")]

@@ -32,6 +32,7 @@ public partial class SchemaTests
         ["ProvisionerKeys"] = "$.definitions.provisioner",
         ["ShellKeys"] = "$.definitions.shellProvisioner",
         ["FileKeys"] = "$.definitions.fileProvisioner",
+        ["SyncedFolderKeys"] = "$.definitions.syncedFolder",
     };
 
     private static JObject SchemaJson => JObject.Parse(File.ReadAllText(SchemaPath));
@@ -123,6 +124,10 @@ public partial class SchemaTests
     [InlineData("boxes: { debian: { path: d.vhdx, url: https://example.org/d.box } }", "debian")]
     [InlineData("boxes: { debian: { version: \"1.0\", checksum: sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa } }", "debian")]
     [InlineData("vms: [{ name: web, box: \"debian 12\" }]", "box")]
+    [InlineData("vms: [{ name: web, synced_folders: [{ host: . }] }]", "guest")]
+    [InlineData("vms: [{ name: web, synced_folders: [{ host: ., guest: /srv, type: nfs }] }]", "type")]
+    [InlineData("vms: [{ name: web, synced_folders: [{ host: ., guest: /srv, owner: Www }] }]", "owner")]
+    [InlineData("defaults: { synced_folders: [{ host: ., guest: /srv, exclude: [{ a: 1 }] }] }", "exclude")]
     public async Task The_schema_refuses_what_the_binder_refuses(string line, string key)
     {
         var text = "name: demo\n" + line + "\n";

@@ -29,6 +29,7 @@ public class DiagnosticCodeTests
 
         Assert.Equal(DiagnosticCodes.YamlSyntax, DiagnosticBuilder.YamlSyntax(span, "x").Code);
         Assert.Equal(DiagnosticCodes.ProvisionFileMissing, DiagnosticBuilder.ProvisionFileMissing(span, "x.sh").Code);
+        Assert.Equal(DiagnosticCodes.SyncedFolderMissing, DiagnosticBuilder.SyncedFolderMissing(span, "./site").Code);
     }
 
     private static string ThisFolder([CallerFilePath] string file = "") => Path.GetDirectoryName(file)!;

@@ -7,7 +7,7 @@ namespace LabRunner.Core.Diagnostics;
 /// Every diagnostic LabRunner reports, in one place, so codes stay stable and unique.
 /// LAB0xx: the YAML and its shape. LAB1xx: names. LAB2xx: addresses and networks.
 /// LAB3xx: VMs, boxes and sizes. LAB4xx: forwarded ports. LAB5xx: planning. LAB6xx: templates.
-/// LAB7xx: provisioners and guest access.
+/// LAB7xx: provisioners and guest access. LAB8xx: synced folders.
 /// </summary>
 public static class DiagnosticBuilder
 {
@@ -176,6 +176,22 @@ public static class DiagnosticBuilder
         Error(s, "LAB704", F($"environment variable name '{Printable(name)}' is not allowed: letters, digits and underscores, not starting with a digit"));
     public static Diagnostic InvalidProvisionPath(SourceSpan s, string what, string path, string rule) =>
         Error(s, "LAB705", F($"{what} '{Printable(path)}' is not usable: {rule}"));
+
+    // LAB8xx — synced folders
+    public static Diagnostic InvalidSyncedFolderHost(SourceSpan s, string path) =>
+        Error(s, "LAB801", F($"synced folder host path '{Printable(path)}' is not usable: give a folder relative to the Labfile's folder, such as . or ./site"));
+    public static Diagnostic SyncedFolderMissing(SourceSpan s, string path) =>
+        Error(s, DiagnosticCodes.SyncedFolderMissing, F($"synced folder '{Printable(path)}' does not exist or is not a folder (host paths are relative to the Labfile's folder)"));
+    public static Diagnostic InvalidGuestPath(SourceSpan s, string path, string rule) =>
+        Error(s, "LAB803", F($"synced folder guest path '{Printable(path)}' is not usable: {rule}"));
+    public static Diagnostic GuestPathTaken(SourceSpan s, string vm, string path, string other, SourceSpan first) =>
+        Error(s, "LAB804", path == other
+            ? F($"VM '{Printable(vm)}' already has a synced folder at '{Printable(path)}' (at {first.File}:{first.Line}:{first.Column})")
+            : F($"synced folder '{Printable(path)}' of VM '{Printable(vm)}' overlaps the one at '{Printable(other)}' (at {first.File}:{first.Line}:{first.Column}); one folder's push would delete the other's files"));
+    public static Diagnostic SyncedFolderTypeUnavailable(SourceSpan s, string type, string provider, IEnumerable<string> offered) =>
+        Error(s, "LAB805", F($"synced folder type '{type}' is not available on provider '{provider}', which offers: {string.Join(", ", offered)}"));
+    public static Diagnostic InvalidExclude(SourceSpan s, string pattern, string why) =>
+        Error(s, "LAB806", F($"exclude pattern '{Printable(pattern)}' is not usable: {why}"));
 
     /// <summary>
     /// Names and values can hold anything a user typed: every one quoted in a message goes through here,

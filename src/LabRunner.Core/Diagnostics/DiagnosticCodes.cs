@@ -11,4 +11,7 @@ public static class DiagnosticCodes
 
     /// <summary><see cref="DiagnosticBuilder.ProvisionFileMissing"/>: a provisioner's file is not next to the Labfile.</summary>
     public const string ProvisionFileMissing = "LAB703";
+
+    /// <summary><see cref="DiagnosticBuilder.SyncedFolderMissing"/>: a synced folder's host folder is not there.</summary>
+    public const string SyncedFolderMissing = "LAB802";
 }

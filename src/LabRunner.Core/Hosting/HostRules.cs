@@ -89,9 +89,11 @@ public abstract class HostRules
     /// </summary>
     public virtual string? ExistingBridgeRequired(string network, string adapter, bool isAdapter, IReadOnlyList<string> bridges) => null;
 
-    /// <summary>Whether the host shares folders with guests over SMB (<c>type: smb</c> synced folders: Hyper-V).</summary>
-    public virtual bool SmbShares => false;
-
+    /// <summary>
+    /// The kinds of synced folder this host can give its guests: every host pushes (a copy over SSH or its direct
+    /// channel); a provider adds its two-way kind (QEMU: virtiofs, Hyper-V: smb). Another kind is a Labfile error (LAB805).
+    /// </summary>
+    public virtual IReadOnlyList<SyncedFolderType> SyncedFolderTypes => [SyncedFolderType.Auto, SyncedFolderType.Push];
 
     public StringComparison PathComparison => PathComparer == StringComparer.Ordinal ? StringComparison.Ordinal : StringComparison.OrdinalIgnoreCase;
 

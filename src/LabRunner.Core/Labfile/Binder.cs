@@ -11,7 +11,7 @@ namespace LabRunner.Core.Labfile;
 /// expands <c>count</c>, and reports every shape problem it meets (it never stops at the first).
 /// Cross-references (names, addresses, ports) are checked afterwards by the validator.
 /// </summary>
-internal sealed class Binder(ICollection<Diagnostic> diagnostics)
+internal sealed partial class Binder(ICollection<Diagnostic> diagnostics)
 {
     public const int MaxCount = 1000;
     public const int DefaultCpus = 2;
@@ -26,10 +26,10 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
 
     private static readonly string[] TopKeys = ["name", "nat", "defaults", "boxes", "networks", "vms"];
     private static readonly string[] NatKeys = ["prefix"];
-    private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data", "provision", "boot_timeout"];
+    private static readonly string[] DefaultsKeys = ["box", "cpus", "memory", "generation", "os", "user", "user_data", "provision", "boot_timeout", "synced_folders"];
     private static readonly string[] BoxKeys = ["path", "os", "url", "version", "checksum"];
     private static readonly string[] NetworkKeys = ["name", "type", "subnet", "gateway", "dns", "adapter"];
-    private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data", "provision", "boot_timeout"];
+    private static readonly string[] VmKeys = ["name", "count", "box", "cpus", "memory", "generation", "os", "hostname", "user", "networks", "forwarded_ports", "user_data", "provision", "boot_timeout", "synced_folders"];
     private static readonly string[] AdapterKeys = ["network", "ip", "mac"];
     private static readonly string[] PortKeys = ["guest", "host", "protocol", "host_ip", "auto_correct"];
     private static readonly string[] ProvisionerKeys = ["shell", "file"];
@@ -88,6 +88,8 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         public ImmutableArray<ProvisionerDefinition> Provisioners { get; init; } = [];
 
         public int BootTimeout { get; init; } = VmDefinition.DefaultBootTimeoutSeconds;
+
+        public ImmutableArray<SyncedFolderDefinition> SyncedFolders { get; init; } = [];
     }
 
     private Defaults BindDefaults(YamlMapping? map)
@@ -105,6 +107,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         {
             Provisioners = BindProvisioners(r, "defaults", _d),
             BootTimeout = (int?)r.Integer("boot_timeout", "boot_timeout (seconds)", MinBootTimeout, MaxBootTimeout) ?? VmDefinition.DefaultBootTimeoutSeconds,
+            SyncedFolders = BindSyncedFolders(r, _d),
         };
     }
 
@@ -293,6 +296,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
         var portNodes = r.List("forwarded_ports", "a list of mappings with 'guest' and 'host'");
         var provisioners = defaults.Provisioners.AddRange(BindProvisioners(r, "vm", _d));
         var bootTimeout = (int?)r.Integer("boot_timeout", "boot_timeout (seconds)", MinBootTimeout, MaxBootTimeout) ?? defaults.BootTimeout;
+        var syncedFolders = defaults.SyncedFolders.AddRange(BindSyncedFolders(r, _d));
         if (namePattern is null) yield break;
 
         var copies = count ?? 1;
@@ -321,7 +325,7 @@ internal sealed class Binder(ICollection<Diagnostic> diagnostics)
             var adapters = adapterNodes.Select(n => BindAdapter(n, i - 1, copies)).OfType<AdapterDefinition>().ToImmutableArray();
             var ports = portNodes.Select(n => BindPort(n, i - 1)).OfType<ForwardedPortDefinition>().ToImmutableArray();
             yield return new VmDefinition(name, nameSpan, box, boxNode?.Span, cpus, memory, generation, os, hostname, hostnameSpan,
-                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout };
+                user, adapters, ports, userData, map.Span) { Provisioners = provisioners, BootTimeoutSeconds = bootTimeout, SyncedFolders = syncedFolders };
         }
     }
 

@@ -135,7 +135,15 @@ public sealed record SyncedFolderDefinition(
     ImmutableArray<string> Exclude,
     string? Owner,
     string? Group,
-    SourceSpan Span);
+    SourceSpan Span)
+{
+    /// <summary>Where 'exclude', 'owner' and 'group' are written, when they are (what a problem with them points at).</summary>
+    public SourceSpan? ExcludeSpan { get; init; }
+
+    public SourceSpan? OwnerSpan { get; init; }
+
+    public SourceSpan? GroupSpan { get; init; }
+}
 
 public sealed record AdapterDefinition(
     string Network,

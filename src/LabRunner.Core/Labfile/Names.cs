@@ -14,6 +14,7 @@ public static partial class Names
     public const string BoxRule = "use 1-64 letters, digits, dots, hyphens or underscores, starting with a letter or digit";
     public const string BoxReferenceRule = "use 1-64 letters, digits, dots, hyphens or underscores, starting with a letter or digit, optionally as owner/name (a box catalog's name)";
     public const string UserRule = "use 1-32 lower-case letters, digits, hyphens or underscores, starting with a letter or underscore, and not 'root'";
+    public const string GuestAccountRule = "use a user or group name of the guest: 1-32 lower-case letters, digits, hyphens or underscores, starting with a letter or underscore";
     public const string HostnameRule = "use dot-separated labels of 1-63 letters, digits or hyphens that do not start or end with a hyphen, 253 characters at most";
     public const string WindowsHostnameRule = "a Windows computer name has at most 15 characters, no dots, and not only digits";
 
@@ -34,6 +35,9 @@ public static partial class Names
     /// <summary>What a VM's <c>box:</c> and the box store take: a box name, or a catalog's <c>owner/name</c>.</summary>
     public static bool IsBoxReference(string s) => BoxReferencePattern().IsMatch(s);
     public static bool IsUserName(string s) => UserPattern().IsMatch(s) && s != "root";
+
+    /// <summary>The owner or group of a synced folder's files in the guest (root among them).</summary>
+    public static bool IsGuestAccountName(string s) => UserPattern().IsMatch(s);
 
     public static bool IsHostname(string s) =>
         s.Length <= 253 && s.Split('.').All(label => HostLabelPattern().IsMatch(label));

@@ -69,6 +69,12 @@ public sealed record LabContext(
     /// </summary>
     public ImmutableHashSet<string> MissingProvisionFiles { get; init; } = [];
 
+    /// <summary>
+    /// Synced folders' host paths (as written) the caller found missing or not a folder next to the Labfile. Each is a
+    /// Labfile error (LAB802) at its position. Empty when nobody looked.
+    /// </summary>
+    public ImmutableHashSet<string> MissingSyncedFolders { get; init; } = [];
+
     /// <summary>The rules of the host the lab is planned for (its provider's): how its switches and VMs are named.</summary>
     public required HostRules Rules { get; init; }
 

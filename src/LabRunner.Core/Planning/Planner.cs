@@ -66,10 +66,10 @@ public static class Planner
         return new LabPlan(lab.Name, nat, networks, vms.MoveToImmutable());
     }
 
-    /// <summary>The VM's synced folders as planned: 'auto' is a push (two-way kinds are asked for by name); owner and group default to the VM's user.</summary>
+    /// <summary>The VM's synced folders as planned: 'auto' is a push (two-way kinds are asked for by name); owner and group default to the VM's user; the guest path as its OS spells it.</summary>
     private static ImmutableArray<SyncedFolderPlan> PlanSyncedFolders(VmDefinition vm) =>
         [.. vm.SyncedFolders.Select((f, i) => new SyncedFolderPlan(
-            i, f.HostPath, f.GuestPath, f.Type == SyncedFolderType.Auto ? SyncedFolderType.Push : f.Type, f.Exclude, f.Owner ?? vm.User, f.Group ?? f.Owner ?? vm.User))];
+            i, f.HostPath, GuestPaths.Normalize(f.GuestPath, vm.Os) ?? f.GuestPath, f.Type == SyncedFolderType.Auto ? SyncedFolderType.Push : f.Type, f.Exclude, f.Owner ?? vm.User, f.Group ?? f.Owner ?? vm.User))];
 
     /// <summary>
     /// Claims, before anything is allocated, what existing VMs hold (see <see cref="Allocations"/>): a recorded IP

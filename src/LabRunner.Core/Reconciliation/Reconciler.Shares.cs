@@ -107,7 +107,7 @@ public static partial class Reconciler
             {
                 var folders = vm.SyncedFolders.Where(f => f.Type == SyncedFolderType.Smb).ToList();
                 if (folders.Count == 0) continue;
-                if (!request.Rules.SmbShares)
+                if (!request.Rules.SyncedFolderTypes.Contains(SyncedFolderType.Smb))
                 {
                     Refuse($"VM '{vm.Name}': 'type: smb' synced folders are shared by a Hyper-V host; this host ({request.Rules.Name}) cannot share them. Use 'type: virtiofs' or 'type: push'.");
                     continue;

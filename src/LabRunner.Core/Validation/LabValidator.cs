@@ -9,7 +9,7 @@ namespace LabRunner.Core.Validation;
 /// Checks that hold between parts of a lab: names are unique, references resolve, addresses fit
 /// their networks and never collide, ports are forwarded once and only where WinNAT can reach.
 /// </summary>
-public static class LabValidator
+public static partial class LabValidator
 {
     private static bool IsMissingFromStore(LabContext context, string box) =>
         context.MissingStoreBoxes.Contains(box, StringComparer.OrdinalIgnoreCase);
@@ -26,6 +26,7 @@ public static class LabValidator
         var hostPorts = new Dictionary<(PortProtocol, uint, int), (VmDefinition Vm, SourceSpan Span)>();
         var provisionReported = new HashSet<SourceSpan>();
         var badBoxReported = new HashSet<SourceSpan>();
+        var syncedReported = new HashSet<(SourceSpan, string)>();
 
         foreach (var vm in lab.Vms)
         {
@@ -65,6 +66,8 @@ public static class LabValidator
             foreach (var (path, span) in vm.Provisioners.Select(ProvisionFile))
                 if (path is not null && context.MissingProvisionFiles.Contains(path) && provisionReported.Add(span))
                     d.Add(DiagnosticBuilder.ProvisionFileMissing(span, path));
+
+            ValidateSyncedFolders(vm, context, d, syncedReported);
 
             var attached = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var adapter in vm.Adapters)

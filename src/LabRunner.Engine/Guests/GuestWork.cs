@@ -3,6 +3,7 @@ using LabRunner.Core.Errors;
 using LabRunner.Core.Hosting;
 using LabRunner.Core.Labfile;
 using LabRunner.Core.Planning;
+using LabRunner.Engine.Sync;
 using LabRunner.Guest.Access;
 
 namespace LabRunner.Engine.Guests;
@@ -99,7 +100,10 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
         var (outcome, session) = await readiness.WaitAsync(login, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.HostVmName), ct).ConfigureAwait(false);
         if (session is null) return outcome;
         await using (session.ConfigureAwait(false))
+        {
+            if (await PushAsync(outcome, vm, new SshPushTransport(session), start, ct).ConfigureAwait(false) is { } failed) return failed;
             return await ProvisionAsync(outcome, request, definition, new SshProvisionTransport(session), start, ct).ConfigureAwait(false);
+        }
     }
 
     /// <summary>PowerShell Direct: ready when it answers as the Administrator; provisioners run through it.</summary>
@@ -122,7 +126,31 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
         var outcome = await new DirectGuestReadiness(direct.Access, time, reporter)
             .WaitAsync(vm.Name, guest, TimeSpan.FromSeconds(definition.BootTimeoutSeconds), () => ConsoleTail(vm.HostVmName), ct).ConfigureAwait(false);
         if (!outcome.Succeeded) return outcome;
+        if (await PushAsync(outcome, vm, new DirectPushTransport(direct.Access, guest), start, ct).ConfigureAwait(false) is { } failed) return failed;
         return await ProvisionAsync(outcome, request, definition, new DirectProvisionTransport(direct.Access, guest), start, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The VM's push folders, once it is ready and before its provisioners (which may use them): one line each. A
+    /// failed push fails the VM (its provisioners would miss the files); null when every folder was pushed.
+    /// </summary>
+    private async Task<GuestOutcome?> PushAsync(GuestOutcome outcome, VmPlan vm, IPushTransport transport, long start, CancellationToken ct)
+    {
+        foreach (var folder in FolderPush.PushFolders(vm))
+        {
+            try
+            {
+                var result = await new FolderPush(project, time).PushAsync(vm.Name, folder, transport, ct).ConfigureAwait(false);
+                reporter.Output(vm.Name, "synced " + result.Line, error: false);
+            }
+            catch (Exception ex) when (!(ex is OperationCanceledException && ct.IsCancellationRequested))
+            {
+                var elapsed = time.GetElapsedTime(start);
+                reporter.Phase(vm.Name, GuestPhase.Failed, elapsed);
+                return outcome with { Phase = GuestPhase.Failed, Error = $"synced folder {folder.HostPath} -> {folder.GuestPath}: {Reason(ex)}", Elapsed = elapsed };
+            }
+        }
+        return null;
     }
 
     private async Task<GuestOutcome> ProvisionAsync(GuestOutcome outcome, GuestRequest request, VmDefinition definition, IProvisionTransport transport, long start, CancellationToken ct)

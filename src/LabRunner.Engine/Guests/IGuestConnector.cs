@@ -36,6 +36,19 @@ public interface IGuestSession : IAsyncDisposable
     /// signal ended it). A connection that drops or times out throws <see cref="GuestConnectionException"/>.
     /// </summary>
     Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RunAsync(string, ReadOnlyMemory{byte}, Action{string}, Action{string}, CancellationToken)"/>, with
+    /// standard input written by <paramref name="writeInput"/> while the command runs (a stream of any length: a
+    /// synced folder's tar). A session that cannot stream takes it whole first.
+    /// </summary>
+    async Task<int> RunAsync(string command, Func<Stream, CancellationToken, Task> writeInput, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(writeInput);
+        using var buffer = new MemoryStream();
+        await writeInput(buffer, cancellationToken).ConfigureAwait(false);
+        return await RunAsync(command, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), stdout, stderr, cancellationToken).ConfigureAwait(false);
+    }
 }
 
 /// <summary>The guest showed a host key other than the one LabRunner gave it: someone else answers at its address.</summary>

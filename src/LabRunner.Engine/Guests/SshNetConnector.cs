@@ -89,17 +89,24 @@ public sealed class SshNetConnector : IGuestConnector
 
     private sealed class Session(SshClient client, GuestLogin login) : IGuestSession
     {
-        public async Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken)
+        public Task<int> RunAsync(string command, ReadOnlyMemory<byte> input, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken) =>
+            RunAsync(command, async (stdin, ct) =>
+            {
+                if (!input.IsEmpty) await stdin.WriteAsync(input, ct).ConfigureAwait(false);
+            }, stdout, stderr, cancellationToken);
+
+        public async Task<int> RunAsync(string command, Func<Stream, CancellationToken, Task> writeInput, Action<string> stdout, Action<string> stderr, CancellationToken cancellationToken)
         {
             try
             {
                 using var cmd = client.CreateCommand(command);
                 var execution = cmd.ExecuteAsync(cancellationToken);
+                // Output is read while the input is written: a long input must not wait on output nobody reads.
+                var pumps = Task.WhenAll(Pump(cmd.OutputStream, stdout), Pump(cmd.ExtendedOutputStream, stderr));
                 using (var stdin = cmd.CreateInputStream())
                 {
-                    if (!input.IsEmpty) await stdin.WriteAsync(input, cancellationToken).ConfigureAwait(false);
+                    await writeInput(stdin, cancellationToken).ConfigureAwait(false);
                 }
-                var pumps = Task.WhenAll(Pump(cmd.OutputStream, stdout), Pump(cmd.ExtendedOutputStream, stderr));
                 await execution.ConfigureAwait(false);
                 await pumps.ConfigureAwait(false);
                 // No exit status: the command was ended by a signal; report it like a shell does.
