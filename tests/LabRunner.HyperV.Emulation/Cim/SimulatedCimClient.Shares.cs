@@ -48,7 +48,6 @@ public sealed partial class SimulatedCimClient
             ("Direction", (ushort)(r.Direction == "Outbound" ? 2 : 1)), ("Action", (ushort)(r.Action == "Block" ? 4 : 2)), ("PolicyStoreSourceType", (ushort)1)))],
         _ =>
         [
-            Record(className, ("Name", "Administrator"), ("FullName", ""), ("LocalAccount", true), ("Domain", m.State.ComputerName), ("SID", "S-1-5-21-1000-2000-3000-500")),
             .. m.State.LocalUsers.Select(u => Record(className, ("Name", u.Name), ("FullName", u.FullName), ("Description", u.Description),
                 ("LocalAccount", true), ("Domain", m.State.ComputerName), ("SID", u.Sid))),
         ],
