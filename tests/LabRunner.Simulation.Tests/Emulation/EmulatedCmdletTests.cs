@@ -33,6 +33,9 @@ public class EmulatedSessionTests
             "Remove-NetNatStaticMapping", "New-VHD", "Get-VM", "New-VM", "Set-VM", "Remove-VM", "Start-VM", "Stop-VM", "Resume-VM", "Remove-VMSavedState", "Get-VMNetworkAdapter",
             "Add-VMNetworkAdapter", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter", "Remove-VMNetworkAdapter", "Get-VMDvdDrive",
             "Add-VMDvdDrive", "Set-VMDvdDrive", "Get-VMHardDiskDrive", "Set-VMFirmware", "Get-VMFirmware",
+            // Synced folders over SMB (issue 19).
+            "New-LocalUser", "Set-LocalUser", "Get-LocalUser", "Remove-LocalUser", "New-SmbShare", "Get-SmbShare", "Remove-SmbShare",
+            "New-NetFirewallRule", "Get-NetFirewallRule", "Remove-NetFirewallRule",
         ];
 
         Assert.Equal(expected.Order(StringComparer.Ordinal), EmulatedHost.CmdletTypes.Select(EmulatedHost.CommandName).Order(StringComparer.Ordinal));
