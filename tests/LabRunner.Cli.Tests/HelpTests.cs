@@ -24,6 +24,7 @@ public class HelpTests
     [InlineData("help-box-add.txt", "box", "add", "--help")]
     [InlineData("help-ssh.txt", "ssh", "--help")]
     [InlineData("help-completion.txt", "completion", "--help")]
+    [InlineData("help-sync.txt", "sync", "--help")]
     public async Task Help_matches_its_golden_file(string golden, params string[] args)
     {
         using var project = new TempProject();

@@ -84,6 +84,7 @@ public static class LabApp
             SshCommand.Create(global, env, services),
             SshConfigCommand.Create(global, env, services),
             ProvisionCommand.Create(global, env, services),
+            SyncCommand.Create(global, env, services),
             CompletionCommand.Create(global, env),
         };
         CompletionCommand.AddSources(root, global, env);
