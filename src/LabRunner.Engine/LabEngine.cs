@@ -51,6 +51,8 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         var plan = planned.Plan;
         var diagnostics = planned.Diagnostics.ToList();
 
+        // Whether the share account's password is there before the seeds may make it: a new one is set on the account.
+        var sharePasswordKept = ShareSecrets.Exists(project.StateDirectory);
         var seedImages = new Dictionary<string, SeedImage>(StringComparer.OrdinalIgnoreCase);
         if (mode is ReconcileMode.Up or ReconcileMode.Reload)
         {
@@ -74,7 +76,7 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         var missingSeeds = seedPaths.Where(p => !existingSeeds.Contains(p)).ToImmutableHashSet(StringComparer.OrdinalIgnoreCase);
         var reconciliation = Reconciler.Reconcile(new ReconcileRequest(plan, inventory, identity, mode, files, project.StateDirectory,
             targets.WithComparer(StringComparer.OrdinalIgnoreCase), [.. state.PendingVms], options.Adopt, missingSeeds, provider.Rules,
-            BootedSeeds.Of(state, plan, inventory)));
+            BootedSeeds.Of(state, plan, inventory)) { Shares = ShareRequestFor(mode, plan, options.WhatIf, sharePasswordKept) });
 
         var batches = Batches(reconciliation, options.Parallelism);
         if (!reconciliation.Conflicts.IsEmpty)

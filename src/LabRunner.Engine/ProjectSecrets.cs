@@ -97,11 +97,23 @@ public static class ProjectSecrets
             }
             return new GuestSecrets(publicKey, vm.Os == GuestOs.Windows ? password : null)
             {
+                Smb = SmbFor(stateDirectory, lab, vm, save),
                 SshHostKey = vm.Os != GuestOs.Linux ? null
                     : save ? Guests.HostKeys.LoadOrCreate(stateDirectory, lab, vm.Name)
                     : Guests.HostKeys.Load(stateDirectory, lab, vm.Name) ?? SshKeys.Generate(lab),
             };
         };
+    }
+
+    /// <summary>
+    /// The lab's share account for a Linux guest with <c>type: smb</c> synced folders (its server address is the
+    /// plan's, filled in by <see cref="SeedBuilder"/>); null for any other VM.
+    /// </summary>
+    private static SmbCredentials? SmbFor(string stateDirectory, string lab, VmPlan vm, bool save)
+    {
+        if (vm.Os != GuestOs.Linux || !vm.SyncedFolders.Any(f => f.Type == SyncedFolderType.Smb)) return null;
+        var identity = new Core.Hosting.LabIdentity(lab, ProjectIdentity.Of(Path.GetDirectoryName(Path.GetFullPath(stateDirectory))!));
+        return new SmbCredentials(Core.Hosting.ShareNames.Account(identity), ShareSecrets.LoadOrCreate(stateDirectory, save), "");
     }
 
     /// <summary>The administrator password for Windows guests: the environment variable, else the prompt, else a usage error.</summary>

@@ -32,7 +32,11 @@ public sealed class SeedBuilder(GuestConfigRenderer renderer, Func<string, VmPla
     /// <summary>The rendered files and the ISO made of them, rendered once (<c>lab seed</c> writes both).</summary>
     public (GuestRenderResult Rendered, SeedImage? Image) Seed(LabPlan plan, VmPlan vm, ICollection<Diagnostic> diagnostics)
     {
-        var rendered = renderer.Render(plan.Lab, vm, secrets(plan.Lab, vm));
+        var guestSecrets = secrets(plan.Lab, vm);
+        // The share server is the host's address on the VM's network, which only the whole plan knows.
+        if (guestSecrets.Smb is { } smb && Core.Hosting.ShareNames.Server(plan, vm) is { } server)
+            guestSecrets = guestSecrets with { Smb = smb with { Server = server.ToString() } };
+        var rendered = renderer.Render(plan.Lab, vm, guestSecrets);
         foreach (var d in rendered.Diagnostics) diagnostics.Add(d);
         if (rendered.HasErrors) return (rendered, null);
         var iso = SeedIsoWriter.Build(SeedIsoWriter.NoCloudVolumeLabel, [.. rendered.Files.Select(f => new IsoFile(f.Name, f.Content))], Timestamp);

@@ -19,7 +19,7 @@ namespace LabRunner.Guest;
 /// defaults in the binary; parsed templates are cached, so one instance should serve a whole lab.
 /// Pure and thread-safe: the same inputs always give the same bytes.
 /// </summary>
-public sealed class GuestConfigRenderer
+public sealed partial class GuestConfigRenderer
 {
     public const string MetaDataFile = "meta-data";
     public const string UserDataFile = "user-data";
@@ -72,6 +72,7 @@ public sealed class GuestConfigRenderer
         };
         var userTemplate = Find(TemplateNames.UserData);
         var (userData, userBootcmd) = SplitUserData(vm.UserData, userTemplate);
+        var smb = SmbMounts(vm, secrets, secretObject, userTemplate, userBootcmd.Length > 0, ref userData);
         var files = ImmutableArray.CreateBuilder<GuestFile>(3);
 
         var networkTemplate = Find(TemplateNames.NetworkConfig);
@@ -80,7 +81,7 @@ public sealed class GuestConfigRenderer
         CheckYaml(networkTemplate, networkConfig, "network-config", diagnostics);
 
         // cloud-init applies network-config only for a new instance; a new id is how a changed plan reaches a VM.
-        var model = TemplateModel.Create(lab, vm, secretObject, userData, InstanceId(vm, networkConfig), userBootcmd);
+        var model = TemplateModel.Create(lab, vm, secretObject, userData, InstanceId(vm, networkConfig), userBootcmd, smb: smb);
 
         var metaTemplate = Find(TemplateNames.MetaData);
         var metaData = Render(metaTemplate, model, secrets, diagnostics);
@@ -88,7 +89,7 @@ public sealed class GuestConfigRenderer
 
         var userDataText = Render(userTemplate, model, secrets, diagnostics);
         if (userDataText is not null && ModuleLists(userTemplate, userDataText) is { } modules)
-            userDataText = Render(userTemplate, TemplateModel.Create(lab, vm, secretObject, userData, InstanceId(vm, networkConfig), userBootcmd, modules), secrets, diagnostics);
+            userDataText = Render(userTemplate, TemplateModel.Create(lab, vm, secretObject, userData, InstanceId(vm, networkConfig), userBootcmd, modules, smb), secrets, diagnostics);
         if (userDataText is not null) CheckUserData(userTemplate, userDataText, vm, diagnostics);
 
         if (metaData is null || userDataText is null) return [];
@@ -228,9 +229,10 @@ public sealed class GuestConfigRenderer
         _ => $"remove it from user_data, or override templates/{TemplateNames.UserData} to change what LabRunner writes",
     };
 
-    /// <summary>Template errors can quote values; the password and its encodings never reach a diagnostic.</summary>
+    /// <summary>Template errors can quote values; the passwords and their encodings never reach a diagnostic.</summary>
     private static string Scrub(string message, GuestSecrets secrets)
     {
+        if (secrets.Smb is { Password.Length: > 0 } smb) message = message.Replace(smb.Password, "***", StringComparison.Ordinal);
         if (secrets.AdminPassword is not { Length: > 0 } password) return message;
         foreach (var secret in new[]
                  {

@@ -16,8 +16,21 @@ public sealed record GuestSecrets(string SshPublicKey, string? AdminPassword)
     /// </summary>
     public Ssh.SshKeyPair? SshHostKey { get; init; }
 
+    /// <summary>
+    /// The lab's share account and the host address a Linux guest mounts its <c>type: smb</c> synced folders from
+    /// (written into the seed, root-only in the guest); null when the VM has none.
+    /// </summary>
+    public SmbCredentials? Smb { get; init; }
+
     /// <summary>Keeps the password out of logs that print the record.</summary>
     public override string ToString() => $"GuestSecrets {{ SshPublicKey = {SshPublicKey}, AdminPassword = {(AdminPassword is null ? "null" : "***")} }}";
+}
+
+/// <summary>The account a guest mounts the lab's shares as, and the host's address it mounts them from.</summary>
+public sealed record SmbCredentials(string Account, string Password, string Server)
+{
+    /// <summary>Keeps the password out of logs that print the record.</summary>
+    public override string ToString() => $"SmbCredentials {{ Account = {Account}, Password = ***, Server = {Server} }}";
 }
 
 /// <summary>One file of a guest's seed: its name at the root of the seed and its bytes (UTF-8, no BOM, LF).</summary>

@@ -87,7 +87,12 @@ public sealed class HyperVProvider : IHostProvider, IGuestBoot
             var queries = CimClasses.InventoryQueries
                 .Select(async q => (q.ClassName, Records: await _cim.QueryAsync(q.Namespace, q.ClassName, cancellationToken).ConfigureAwait(false)))
                 .ToList();
-            foreach (var (className, result) in await Task.WhenAll(queries).ConfigureAwait(false))
+            var shareQueries = CimClasses.ShareQueries
+                .Select(async q => (q.ClassName, Records: await (q.Condition is null
+                    ? _cim.QueryAsync(q.Namespace, q.ClassName, cancellationToken)
+                    : _cim.QueryAsync(q.Namespace, q.ClassName, q.Condition, cancellationToken)).ConfigureAwait(false)))
+                .ToList();
+            foreach (var (className, result) in await Task.WhenAll(queries.Concat(shareQueries)).ConfigureAwait(false))
                 records[className] = result;
         }
         catch (CimQueryException e)
@@ -96,7 +101,7 @@ public sealed class HyperVProvider : IHostProvider, IGuestBoot
         }
 
         var existing = filesOfInterest.IsDefaultOrEmpty ? [] : await Files.ExistingAsync(filesOfInterest, cancellationToken).ConfigureAwait(false);
-        return CimInventoryMapper.Map(records, filesOfInterest.IsDefault ? [] : filesOfInterest.Where(existing.Contains));
+        return CimShareMapper.WithShares(CimInventoryMapper.Map(records, filesOfInterest.IsDefault ? [] : filesOfInterest.Where(existing.Contains)), records);
     }
 
     public async Task<ApplyResult> ApplyAsync(OperationBatch batch, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
@@ -152,7 +157,10 @@ public sealed class HyperVProvider : IHostProvider, IGuestBoot
         PowerShellRun run;
         try
         {
-            run = await _runner.RunAsync(script, OnLine, cancellationToken).ConfigureAwait(false);
+            // Passwords (the share account's) reach the script on standard input, never in its text.
+            run = HyperVScript.StandardInput(batch) is { } input
+                ? await _runner.RunAsync(script, input, OnLine, cancellationToken).ConfigureAwait(false)
+                : await _runner.RunAsync(script, OnLine, cancellationToken).ConfigureAwait(false);
         }
         catch (PowerShellStartException e)
         {

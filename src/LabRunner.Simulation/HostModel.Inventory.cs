@@ -9,7 +9,7 @@ namespace LabRunner.Simulation;
 public sealed partial class HostModel
 {
     /// <summary>The model as LabRunner's provider contract sees a host.</summary>
-    public HostInventory Inventory(IEnumerable<string> filesOfInterest) => new(
+    public HostInventory Inventory(IEnumerable<string> filesOfInterest) => WithShares(new(
         [.. State.NetAdapters.Select(a => new HostNetAdapter(a.Name, a.InterfaceDescription, a.Kind == SimAdapterKind.Physical, [.. LiveAddresses(a)]))],
         [.. State.Switches.Select(s => new HostSwitch(s.Name, s.SwitchType, s.NetAdapterName, s.Notes))],
         [.. State.Nats.Select(n => new HostNat(n.Name, n.InternalIPInterfaceAddressPrefix))],
@@ -30,5 +30,5 @@ public sealed partial class HostModel
                 _ => null,
             },
             SnapshotDisks: [.. CheckpointDisks(v)]))],
-        [.. filesOfInterest.Where(FileExists).Distinct(StringComparer.OrdinalIgnoreCase)]);
+        [.. filesOfInterest.Where(FileExists).Distinct(StringComparer.OrdinalIgnoreCase)]));
 }

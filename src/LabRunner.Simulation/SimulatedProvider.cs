@@ -12,7 +12,7 @@ namespace LabRunner.Simulation;
 /// operation. The model's refusals become <see cref="HostError"/>s here and nowhere else. A simulated VM has no
 /// guest inside (no <see cref="IGuestBoot"/>): 'lab up' does not wait for one. It keeps checkpoints (<see cref="ISnapshots"/>).
 /// </summary>
-public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
+public sealed partial class SimulatedProvider(SimulatedHost host) : IHostProvider
 {
     private long _operationsApplied;
     private long _batches;
@@ -221,6 +221,7 @@ public sealed class SimulatedProvider(SimulatedHost host) : IHostProvider
                 model.SetVm(model.GetVm(op.VmName), notes: op.Notes);
                 break;
             default:
+                if (ApplyShare(model, operation)) break;
                 throw new SimulatedHostException(HostErrorKind.Failed, WindowsErrors.Unspecified,
                     $"The simulated host does not know the operation {operation.GetType().Name} ({operation.Describe()}).");
         }

@@ -28,6 +28,7 @@ public class HelpTests
     [InlineData("help-snapshot-save.txt", "snapshot", "save", "--help")]
     [InlineData("help-snapshot-restore.txt", "snapshot", "restore", "--help")]
     [InlineData("help-snapshot-pop.txt", "snapshot", "pop", "--help")]
+    [InlineData("help-sync.txt", "sync", "--help")]
     public async Task Help_matches_its_golden_file(string golden, params string[] args)
     {
         using var project = new TempProject();

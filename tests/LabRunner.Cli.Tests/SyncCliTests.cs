@@ -38,4 +38,16 @@ public sealed class SyncCliTests : IDisposable
 
         Assert.True(present.ExitCode == 0, present.ToString());
     }
+
+    [Fact]
+    public async Task Sync_on_a_host_that_boots_no_guests_says_there_is_nothing_to_sync()
+    {
+        _project.With("site/index.html", "<p>hi</p>");
+        var env = new Dictionary<string, string> { ["LABRUNNER_SIM_HOST"] = Path.Combine(_project.Root, ".sim", "host.json") };
+
+        var sync = await Lab.RunAsync(_project.Root, env, "sync", "--provider", "simulated");
+
+        Assert.True(sync.ExitCode == ExitCodes.Usage, sync.ToString());
+        Assert.Contains("boots no guests, so there is nothing to sync", sync.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -35,7 +35,7 @@ public static class EmulatedHost
         .OrderBy(t => t.Name, StringComparer.Ordinal)];
 
     /// <summary>Stand-ins for Test-Path, Remove-Item and Write-Output, which the SDK package lacks.</summary>
-    public static IReadOnlyList<Type> StandInTypes { get; } = [typeof(TestPathCommand), typeof(RemoveItemCommand), typeof(WriteOutputCommand)];
+    public static IReadOnlyList<Type> StandInTypes { get; } = [typeof(TestPathCommand), typeof(RemoveItemCommand), typeof(WriteOutputCommand), typeof(InvokeLabRunnerIcaclsCommand)];
 
     /// <summary>PowerShell Direct: Invoke-Command, New-PSSession, Remove-PSSession and Copy-Item into the emulated guests.</summary>
     public static IReadOnlyList<Type> RemotingTypes { get; } = [typeof(InvokeCommandCommand), typeof(NewPSSessionCommand), typeof(RemovePSSessionCommand), typeof(CopyItemCommand)];
@@ -61,6 +61,8 @@ public static class EmulatedHost
         // The cmdlets behind the CDXML modules' proxy functions, the stand-ins and PowerShell Direct.
         foreach (var type in EmulatedModules.CdxmlCmdletTypes.Concat(StandInTypes).Concat(RemotingTypes))
             state.Commands.Add(new SessionStateCmdletEntry(CommandName(type), type, null));
+        // The native icacls.exe, as a function that sets $LASTEXITCODE (see InvokeLabRunnerIcaclsCommand).
+        state.Commands.Add(new SessionStateFunctionEntry("icacls.exe", InvokeLabRunnerIcaclsCommand.Function));
         state.Variables.Add(new SessionStateVariableEntry(EmulatedGuests.Variable, guests ?? new EmulatedGuests(),
             "The guests PowerShell Direct reaches.", ScopedItemOptions.Constant | ScopedItemOptions.AllScope));
         // As the provider starts PowerShell (-ExecutionPolicy Bypass). Elsewhere PowerShell has no

@@ -39,6 +39,11 @@ public static class EmulatedModules
     public const string NetNat = "NetNat";
     public const string NetTcpIp = "NetTCPIP";
     public const string NetAdapter = "NetAdapter";
+    public const string SmbShare = "SmbShare";
+    public const string NetSecurity = "NetSecurity";
+
+    /// <summary>A binary module on Windows; here a script module of proxies too, as the assembly is the Hyper-V module already.</summary>
+    public const string LocalAccounts = "Microsoft.PowerShell.LocalAccounts";
 
     private static readonly Lazy<IReadOnlyList<string>> Manifests = new(WriteModules, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -52,6 +57,9 @@ public static class EmulatedModules
         if (noun.StartsWith("NetNat", StringComparison.Ordinal)) return NetNat;
         if (noun == "NetIPAddress") return NetTcpIp;
         if (noun == "NetAdapter") return NetAdapter;
+        if (noun == "SmbShare") return SmbShare;
+        if (noun == "NetFirewallRule") return NetSecurity;
+        if (noun == "LocalUser") return LocalAccounts;
         throw new ArgumentException($"No module is known for the emulated cmdlet {cmdlet.Name}.", nameof(cmdlet));
     }
 

@@ -85,6 +85,6 @@ public class LifecycleTests
         Assert.Equal(EngineOutcome.NothingToDo, again.Outcome);
         Assert.Equal(runs, lab.Runner.ProcessesStarted);
         // One inventory: every class enumerated once.
-        Assert.Equal(queries + Providers.HyperV.Cim.CimClasses.InventoryQueries.Count, lab.Cim.Queries);
+        Assert.Equal(queries + Providers.HyperV.Cim.CimClasses.InventoryQueries.Count + Providers.HyperV.Cim.CimClasses.ShareQueries.Count, lab.Cim.Queries);
     }
 }

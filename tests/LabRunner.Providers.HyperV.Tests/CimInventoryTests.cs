@@ -192,7 +192,7 @@ public class ProviderInventoryTests
 
         Assert.Same(files, provider.Files);
 
-        Assert.Equal(CimClasses.InventoryQueries.OrderBy(q => q.ClassName), cim.Queries.OrderBy(q => q.ClassName));
+        Assert.Equal(CimClasses.InventoryQueries.Concat(CimClasses.ShareQueries.Select(q => (q.Namespace, q.ClassName))).OrderBy(q => q.ClassName), cim.Queries.OrderBy(q => q.ClassName));
         Assert.Equal(3, inventory.Switches.Length);
         Assert.Equal<string>([@"C:\a\seed.iso"], inventory.Files);
         Assert.True(inventory.FileExists(@"c:\A\SEED.iso"));

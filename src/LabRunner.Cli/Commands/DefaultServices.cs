@@ -31,7 +31,15 @@ public static class DefaultServices
     /// <summary>Seeds from the project's templates; without <paramref name="save"/> (--what-if) no key is written.</summary>
     private static SeedBuilder Seeds(LabProject project, CliEnvironment env, bool save, SeedBuilder? preview) => new(
         new GuestConfigRenderer(new ProjectTemplateSource(project.ProjectDirectory)),
-        ProjectSecrets.ForSeeds(project.StateDirectory, env.GetVariable,
-            env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null, save),
+        Redacted(ProjectSecrets.ForSeeds(project.StateDirectory, env.GetVariable,
+            env.ReadSecret is { } ask ? () => ask($"Administrator password for the lab's Windows VMs ({ProjectSecrets.AdminPasswordVariable} is not set):") : null, save), env),
         () => ProjectSecrets.SeedNameKey(project.StateDirectory, save)) { Preview = preview };
+
+    /// <summary>The share account's password, once a seed has it, is one of the run's secrets: no transcript line or message shows it.</summary>
+    private static Func<string, Core.Planning.VmPlan, Guest.GuestSecrets> Redacted(Func<string, Core.Planning.VmPlan, Guest.GuestSecrets> secrets, CliEnvironment env) => (lab, vm) =>
+    {
+        var result = secrets(lab, vm);
+        if (result.Smb is { } smb) env.Trace.Secrets.Add(smb.Password);
+        return result;
+    };
 }

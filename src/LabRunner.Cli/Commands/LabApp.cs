@@ -85,6 +85,7 @@ public static class LabApp
             SshConfigCommand.Create(global, env, services),
             ProvisionCommand.Create(global, env, services),
             SnapshotCommand.Create(global, env, services),
+            SyncCommand.Create(global, env, services),
             CompletionCommand.Create(global, env),
         };
         CompletionCommand.AddSources(root, global, env);

@@ -8,7 +8,7 @@ namespace LabRunner.Core.Hosting;
 /// What is on a Hyper-V host right now, read in one round of queries. Everything on the host is
 /// listed — other labs', Docker's, the user's — because planning must avoid it and never touch it.
 /// </summary>
-public sealed record HostInventory(
+public sealed partial record HostInventory(
     ImmutableArray<HostNetAdapter> NetAdapters,
     ImmutableArray<HostSwitch> Switches,
     ImmutableArray<HostNat> Nats,

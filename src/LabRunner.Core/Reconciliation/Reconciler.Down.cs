@@ -58,7 +58,7 @@ public static partial class Reconciler
         if (partial)
             return new Reconciliation([], [.. vms], [], [], [.. notices], [], inv.Nats.FirstOrDefault()?.Name);
 
-        var teardown = new List<HostOperation>();
+        var teardown = new List<HostOperation>(ShareTeardown(inv, request.Identity));
         var ourSwitches = inv.Switches.Where(s => request.Identity.Owns(s.Notes)).ToList();
 
         // LabRunner never cuts off what it did not create: a VM of someone else's on a lab switch stops down.

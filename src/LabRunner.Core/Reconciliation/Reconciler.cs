@@ -64,6 +64,7 @@ public static partial class Reconciler
                 PlanSwitches();
                 PlanNat();
                 PlanPorts();
+                PlanShares();
                 CheckMacs();
             }
             foreach (var vm in Targets)

@@ -50,6 +50,9 @@ public sealed record ReconcileRequest(
     HostRules? HostRules = null,
     ImmutableDictionary<string, string>? BootedSeeds = null)
 {
+    /// <summary>What the lab's <c>type: smb</c> synced folders need besides the plan (the engine gives it when there are any).</summary>
+    public ShareRequest? Shares { get; init; }
+
     /// <summary>The host's rules, which its provider gives; Core knows no default provider.</summary>
     public HostRules Rules => HostRules ?? throw new InvalidOperationException("A reconcile request needs its host's rules.");
 }

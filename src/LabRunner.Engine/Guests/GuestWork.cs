@@ -98,11 +98,8 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
         if (endpoint.Address is not { } address)
             return Unreachable(vm.Name, UnreachablePrefix + endpoint.Unreachable);
 
-        var identity = GuestAccessFiles.IdentityPath(project.StateDirectory);
-        if (!File.Exists(identity))
-            return new GuestOutcome(vm.Name, GuestPhase.Failed, $"the lab's SSH key {identity} is missing; 'lab up' makes it with the VM's seed", [], TimeSpan.Zero);
-        var login = new GuestLogin(vm.Name, address, GuestEndpoint.SshPort, vm.User, File.ReadAllText(identity),
-            HostKeys.Load(project.StateDirectory, plan.Lab, vm.Name)?.PublicKey);
+        if (LoginFor(project, plan, vm, address) is not { } login)
+            return new GuestOutcome(vm.Name, GuestPhase.Failed, MissingKey(project), [], TimeSpan.Zero);
 
         var readiness = new GuestReadiness(connector, time, reporter);
         var start = time.GetTimestamp();
@@ -159,6 +156,21 @@ public sealed class GuestWork(LabProject project, IGuestConnector connector, Tim
             }
         }
     }
+
+    /// <summary>How LabRunner logs in to <paramref name="vm"/> at <paramref name="address"/>: the lab's key and the host key it pinned; null without the key.</summary>
+    public static GuestLogin? LoginFor(LabProject project, LabPlan plan, VmPlan vm, Core.Net.Ipv4Address address)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(vm);
+        var identity = GuestAccessFiles.IdentityPath(project.StateDirectory);
+        if (!File.Exists(identity)) return null;
+        return new GuestLogin(vm.Name, address, GuestEndpoint.SshPort, vm.User, File.ReadAllText(identity),
+            HostKeys.Load(project.StateDirectory, plan.Lab, vm.Name)?.PublicKey);
+    }
+
+    public static string MissingKey(LabProject project) =>
+        $"the lab's SSH key {GuestAccessFiles.IdentityPath((project ?? throw new ArgumentNullException(nameof(project))).StateDirectory)} is missing; 'lab up' makes it with the VM's seed";
 
     /// <summary>PowerShell Direct: ready when it answers as the Administrator; provisioners run through it.</summary>
     private async Task<GuestOutcome> WindowsAsync(DirectGuests direct, VmPlan vm, VmDefinition definition, GuestRequest request, CancellationToken ct)

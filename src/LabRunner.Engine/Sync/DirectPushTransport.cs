@@ -24,26 +24,33 @@ public sealed class DirectPushTransport(IDirectGuestAccess access, DirectGuest g
         exit 0
         """;
 
-    public const string DeleteScript = Decode + """
-        $root = D $args[0]
-        foreach ($a in ($args | Select-Object -Skip 1)) {
-            $full = P $root (D $a)
-            $item = Get-Item -LiteralPath $full -Force -ErrorAction SilentlyContinue
-            if ($null -eq $item) { continue }
-            if ($item.Attributes -band [IO.FileAttributes]::ReparsePoint) { $item.Delete() }
-            else { Remove-Item -LiteralPath $full -Recurse -Force }
+    // .NET calls rather than cmdlets where both do: the same in Windows PowerShell 5.1 and in PowerShell 7.
+    private const string Remove = """
+        function Remove-LabEntry([string] $full) {
+            try { $attributes = [IO.File]::GetAttributes($full) } catch [IO.IOException] { return }
+            if (($attributes -band [IO.FileAttributes]::Directory) -and -not ($attributes -band [IO.FileAttributes]::ReparsePoint)) { [IO.Directory]::Delete($full, $true) }
+            elseif ($attributes -band [IO.FileAttributes]::Directory) { [IO.Directory]::Delete($full) }
+            else { [IO.File]::Delete($full) }
         }
+
+        """;
+
+    public const string DeleteScript = Decode + Remove + """
+        $root = D $args[0]
+        for ($i = 1; $i -lt $args.Count; $i++) { Remove-LabEntry (P $root (D $args[$i])) }
         exit 0
         """;
 
     /// <summary>Makes the folder, its folders and its links: arguments root, then kind (d or l), path and target per entry.</summary>
-    public const string PrepareScript = Decode + """
+    public const string PrepareScript = Decode + Remove + """
         $root = D $args[0]
         [void][IO.Directory]::CreateDirectory($root)
         for ($i = 1; $i + 2 -lt $args.Count; $i += 3) {
-            $kind = D $args[$i]; $full = P $root (D $args[$i + 1]); $target = D $args[$i + 2]
-            if ($kind -eq 'd') { [void][IO.Directory]::CreateDirectory($full) }
-            else { New-Item -ItemType SymbolicLink -Path $full -Target $target.Replace([char]'/', [IO.Path]::DirectorySeparatorChar) -Force | Out-Null }
+            $kind = D $args[$i]; $full = P $root (D $args[$i + 1]); $target = (D $args[$i + 2]).Replace([char]'/', [IO.Path]::DirectorySeparatorChar)
+            if ($kind -eq 'd') { [void][IO.Directory]::CreateDirectory($full); continue }
+            Remove-LabEntry $full
+            if ([IO.File].GetMethod('CreateSymbolicLink')) { [void][IO.File]::CreateSymbolicLink($full, $target) }
+            else { New-Item -ItemType SymbolicLink -Path $full -Target $target -Force | Out-Null }
         }
         exit 0
         """;

@@ -30,15 +30,24 @@ namespace LabRunner.Guest.Templates;
 /// user_bootcmd             the Labfile's user_data bootcmd items as YAML sequence entries under a
 ///                          "bootcmd:" key ("" when none)
 /// instance_id              (meta-data and user-data) changes whenever network-config or the hostname does
+/// smb[]                    (Linux) the VM's 'type: smb' synced folders: source ("//SERVER/SHARE"), target (the guest
+///                          path, fstab-escaped), options (cifs mount options); empty when none
+/// secrets.smb_credentials  (Linux, with smb) the credentials file's text: username=ACCOUNT, password=…
+/// user_write_files, user_mounts, user_packages   with smb: the Labfile's user_data items of those keys as YAML
+///                          sequence entries, which the template writes after its own ("" when none)
 /// cloud_modules            (user-data) cloud_init_modules / cloud_config_modules / cloud_final_modules: the modules
 ///                          the rendered user-data's keys need (CloudInitModules); "" while user-data is first
 ///                          rendered to read its keys, and when cloud-init's defaults must stay
 /// </code>
 /// </remarks>
+/// <summary>A Linux VM's SMB mounts for the template, and the user_data lists the template writes around them.</summary>
+internal sealed record SmbModel(ScriptArray Mounts, IReadOnlyDictionary<string, string> UserLists);
+
 internal static class TemplateModel
 {
     /// <param name="instanceId">Null while network-config itself is rendered: the id is derived from it.</param>
-    public static ScriptObject Create(string lab, VmPlan vm, ScriptObject secrets, string userDataYaml, string? instanceId, string userBootcmdYaml = "", string cloudModulesYaml = "")
+    public static ScriptObject Create(string lab, VmPlan vm, ScriptObject secrets, string userDataYaml, string? instanceId, string userBootcmdYaml = "", string cloudModulesYaml = "",
+        SmbModel? smb = null)
     {
         var adapters = new ScriptArray();
         foreach (var a in vm.Adapters)
@@ -92,6 +101,10 @@ internal static class TemplateModel
             ["user_data"] = userDataYaml,
             ["user_bootcmd"] = userBootcmdYaml,
             ["cloud_modules"] = cloudModulesYaml,
+            ["smb"] = smb?.Mounts ?? Array([]),
+            ["user_write_files"] = smb?.UserLists.GetValueOrDefault("write_files") ?? "",
+            ["user_mounts"] = smb?.UserLists.GetValueOrDefault("mounts") ?? "",
+            ["user_packages"] = smb?.UserLists.GetValueOrDefault("packages") ?? "",
         };
         if (instanceId is not null) model["instance_id"] = instanceId;
         model.IsReadOnly = true;

@@ -1,7 +1,7 @@
 namespace LabRunner.Providers.HyperV.Cim;
 
 /// <summary>The CIM namespaces and classes the inventory reads, each exactly once per inventory.</summary>
-public static class CimClasses
+public static partial class CimClasses
 {
     public const string Virtualization = "root/virtualization/v2";
     public const string StandardCimv2 = "root/StandardCimv2";

@@ -11,6 +11,14 @@ namespace LabRunner.Providers.HyperV.Cim;
 public interface ICimClient
 {
     Task<IReadOnlyList<CimRecord>> QueryAsync(string @namespace, string className, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The instances of the class that meet a WQL <paramref name="condition"/> (<c>LocalAccount = TRUE</c>), where
+    /// enumerating them all would be slow (Win32_UserAccount on a domain member lists the domain's). By default every
+    /// instance: callers filter again themselves.
+    /// </summary>
+    Task<IReadOnlyList<CimRecord>> QueryAsync(string @namespace, string className, string condition, CancellationToken cancellationToken) =>
+        QueryAsync(@namespace, className, cancellationToken);
 }
 
 /// <summary>

@@ -39,6 +39,27 @@ public sealed class MmiCimClient : ICimClient, IDisposable
             }
         }, cancellationToken);
 
+    /// <summary>A WQL query (<c>SELECT * FROM CLASS WHERE CONDITION</c>); the condition is one of LabRunner's constants.</summary>
+    public Task<IReadOnlyList<CimRecord>> QueryAsync(string @namespace, string className, string condition, CancellationToken cancellationToken) =>
+        Task.Run<IReadOnlyList<CimRecord>>(() =>
+        {
+            try
+            {
+                using var options = new CimOperationOptions { CancellationToken = cancellationToken };
+                var records = new List<CimRecord>();
+                foreach (var instance in _session.Value.QueryInstances(@namespace, "WQL", $"SELECT * FROM {className} WHERE {condition}", options))
+                {
+                    using (instance)
+                        records.Add(ToRecord(className, instance));
+                }
+                return records;
+            }
+            catch (CimException e)
+            {
+                throw new CimQueryException(HyperVErrors.CimFailureOf(e.NativeErrorCode), @namespace, className, e.Message, e);
+            }
+        }, cancellationToken);
+
     private static CimRecord ToRecord(string className, CimInstance instance)
     {
         var properties = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);

@@ -27,7 +27,7 @@ namespace LabRunner.Providers.HyperV.Scripting;
 /// Names containing <c>* ? [ ]</c> or the wildcard escape <c>`</c> are refused: rendering throws
 /// <see cref="ArgumentException"/>. Labfile names can never contain them.</para>
 /// </remarks>
-public static class HyperVScript
+public static partial class HyperVScript
 {
     private const string HyperV = "Hyper-V\\";
 
@@ -50,6 +50,7 @@ public static class HyperVScript
         // a $null handed to a cmdlet (a $null -FirstBootDevice would silently change the boot order).
         w.Line("Set-StrictMode -Version " + Q("3.0"));
         w.Line("$labrunnerStep = 0");
+        SecretPreamble(w, batch);
         w.Line("trap {");
         FailLine(w, "    ");
         w.Line("    exit 1");
@@ -345,6 +346,7 @@ public static class HyperVScript
                 break;
 
             default:
+                if (ShareBlock(w, operation)) break;
                 throw new ArgumentException($"The Hyper-V provider has no script for {operation.GetType().Name}.", nameof(operation));
         }
     }

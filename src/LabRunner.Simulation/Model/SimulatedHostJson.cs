@@ -48,6 +48,7 @@ internal static class SimulatedHostJson
         RequireEntries(state.StaticMappings, "staticMappings");
         RequireEntries(state.Vhds, "vhds");
         RequireEntries(state.Vms, "vms");
+        RequireShareEntries(state);
         foreach (var vm in state.Vms)
         {
             RequireEntries(vm.NetworkAdapters, "networkAdapters");
@@ -61,6 +62,14 @@ internal static class SimulatedHostJson
                 RequireEntries(checkpoint.DvdDrives, "dvdDrives");
             }
         }
+    }
+
+    private static void RequireShareEntries(SimulatedHostState state)
+    {
+        RequireEntries(state.LocalUsers, "localUsers");
+        RequireEntries(state.SmbShares, "smbShares");
+        RequireEntries(state.FirewallRules, "firewallRules");
+        RequireEntries(state.FolderAccess, "folderAccess");
     }
 
     private static void RequireEntries<T>(List<T> items, string name)

@@ -10,7 +10,7 @@ namespace LabRunner.Simulation.Model;
 /// (Docker's) or foreign VMs into it. Mutable on purpose: a change works on a fresh copy read from
 /// the file (or cloned), and the copy replaces the old state only when every rule passed.
 /// </summary>
-public sealed class SimulatedHostState
+public sealed partial class SimulatedHostState
 {
     public const int CurrentVersion = 1;
 

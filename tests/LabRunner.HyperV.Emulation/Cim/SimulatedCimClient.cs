@@ -54,7 +54,7 @@ namespace LabRunner.HyperV.Emulation.Cim;
 /// InstanceID (Microsoft's sample reaches them through associations instead), and that
 /// Msvm_ExternalEthernetPort.DeviceID is <c>Microsoft:{GUID}</c> with the NIC's interface GUID.</para>
 /// </remarks>
-public sealed class SimulatedCimClient(SimulatedHost host) : ICimClient
+public sealed partial class SimulatedCimClient(SimulatedHost host) : ICimClient
 {
     private const string VirtualizationPathNamespace = @"root\virtualization\v2";
 
@@ -83,6 +83,7 @@ public sealed class SimulatedCimClient(SimulatedHost host) : ICimClient
         ArgumentNullException.ThrowIfNull(className);
         cancellationToken.ThrowIfCancellationRequested();
         var ns = @namespace.Replace('\\', '/').Trim('/');
+        if (ShareClass(ns, className) is { } shareClass) return QuerySharesAsync(@namespace, shareClass, cancellationToken);
         if (!Classes.TryGetValue(ns, out var classes))
             throw new CimQueryException(CimFailure.InvalidNamespace, @namespace, className, $"Invalid namespace '{@namespace}'.");
         var known = classes.FirstOrDefault(c => string.Equals(c, className, StringComparison.OrdinalIgnoreCase))

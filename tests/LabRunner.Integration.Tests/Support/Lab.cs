@@ -49,6 +49,9 @@ internal sealed class Lab : IDisposable
 
     public int Parallelism { get; init; } = EngineOptions.Default.Parallelism;
 
+    /// <summary>The seeds' secrets; by default the fixed test key and nothing else.</summary>
+    public Func<string, Core.Planning.VmPlan, GuestSecrets>? Secrets { get; set; }
+
     public string BoxPath => Path.Combine(Directory, "boxes", "ubuntu.vhdx");
 
     public string DiskPath(string vm) => Path.Combine(StateDirectory, "vms", vm, vm + ".vhdx");
@@ -66,7 +69,7 @@ internal sealed class Lab : IDisposable
     public Task<EngineResult> RunAsync(ReconcileMode mode, Func<EngineOptions, EngineOptions> with, CancellationToken cancellationToken = default, IHostProvider? provider = null)
     {
         var project = LabProject.Open(null, Directory, _ => null, HyperVRules.Instance);
-        var seeds = new SeedBuilder(new GuestConfigRenderer(), (_, _) => new GuestSecrets(TestKey, null), () => new byte[32]);
+        var seeds = new SeedBuilder(new GuestConfigRenderer(), Secrets ?? ((_, _) => new GuestSecrets(TestKey, null)), () => new byte[32]);
         var engine = new LabEngine(project, provider ?? Provider, Path.Combine(Directory, "host.lock"), seeds, Reporter);
         var options = EngineOptions.Default with { Parallelism = Parallelism, HaltTimeout = TimeSpan.FromSeconds(30) };
         return engine.RunAsync(mode, ImmutableHashSet<string>.Empty, with(options), cancellationToken);

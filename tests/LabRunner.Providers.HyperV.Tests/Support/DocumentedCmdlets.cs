@@ -19,7 +19,7 @@ internal sealed record DocumentedCmdlet(string? Module, string Name, string[] Pa
 /// (github.com/MicrosoftDocs/windows-powershell-docs, docset/winserver2022-ps/...). The few core
 /// cmdlets are additionally checked against the real engine's own parameter metadata in the tests.
 /// </summary>
-internal static class DocumentedCmdlets
+internal static partial class DocumentedCmdlets
 {
     private const string Docs = "MicrosoftDocs/windows-powershell-docs docset/winserver2022-ps/";
 
@@ -133,6 +133,8 @@ internal static class DocumentedCmdlets
             [.. Cdxml, "StaticMappingID", "NatName", "InputObject", "PassThru", .. ShouldProcess],
             ["AsJob", "PassThru"], "InputObject", Docs + "netnat/Remove-NetNatStaticMapping.md"),
 
+        .. ShareCmdlets,
+
         // Microsoft.PowerShell.Management: in every PowerShell, but not in the System.Management.Automation
         // package the tests host, so the stub engine stands in for them too (with System.IO behind them).
         new("Microsoft.PowerShell.Management", "Test-Path",
@@ -154,8 +156,8 @@ internal static class DocumentedCmdlets
 
     /// <summary>The cmdlets that change or read the host: Hyper-V, NetNat, NetTCPIP.</summary>
     public static IEnumerable<DocumentedCmdlet> HostCmdlets =>
-        All.Where(c => c.Module == "Hyper-V" || c.Source.Contains("/netnat/", StringComparison.Ordinal) || c.Source.Contains("/nettcpip/", StringComparison.Ordinal));
+        All.Where(c => c.Module == "Hyper-V" || c.Source.Contains("/netnat/", StringComparison.Ordinal) || c.Source.Contains("/nettcpip/", StringComparison.Ordinal) || IsShareCmdlet(c));
 
     /// <summary>The cmdlets the stub engine provides: the host cmdlets (recording) and the file cmdlets (working).</summary>
-    public static IEnumerable<DocumentedCmdlet> StubbedCmdlets => All.Where(c => c.Module != "Microsoft.PowerShell.Core");
+    public static IEnumerable<DocumentedCmdlet> StubbedCmdlets => All.Where(c => c.Module is not ("Microsoft.PowerShell.Core" or NativeTool));
 }

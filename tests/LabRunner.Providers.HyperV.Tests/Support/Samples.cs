@@ -5,7 +5,7 @@ using LabRunner.Core.Net;
 
 namespace LabRunner.Providers.HyperV.Tests.Support;
 
-internal static class Samples
+internal static partial class Samples
 {
     public const string Mark = "labrunner:v1 lab=demo project=0f3a9c";
 
@@ -51,7 +51,7 @@ internal static class Samples
     ]);
 
     /// <summary>Every operation type at least once.</summary>
-    public static ImmutableArray<HostOperation> EveryOperation() => [.. UpBatch().Operations, .. DownBatch().Operations, .. AdoptBatch().Operations];
+    public static ImmutableArray<HostOperation> EveryOperation() => [.. UpBatch().Operations, .. DownBatch().Operations, .. AdoptBatch().Operations, .. SharesBatch().Operations];
 
     /// <summary>What <c>lab up --adopt</c> does first: this project's mark on the lab's switches and VMs; and a changed 'snapshot_type'.</summary>
     public static OperationBatch AdoptBatch() => new("adopt demo", [

@@ -34,6 +34,9 @@ public class EmulatedSessionTests
             "Add-VMNetworkAdapter", "Set-VMNetworkAdapter", "Connect-VMNetworkAdapter", "Remove-VMNetworkAdapter", "Get-VMDvdDrive",
             "Add-VMDvdDrive", "Set-VMDvdDrive", "Get-VMHardDiskDrive", "Set-VMFirmware", "Get-VMFirmware",
             "Checkpoint-VM", "Get-VMSnapshot", "Restore-VMSnapshot", "Remove-VMSnapshot", "Suspend-VM",
+            // Synced folders over SMB (issue 19).
+            "New-LocalUser", "Set-LocalUser", "Get-LocalUser", "Remove-LocalUser", "New-SmbShare", "Get-SmbShare", "Remove-SmbShare",
+            "New-NetFirewallRule", "Get-NetFirewallRule", "Remove-NetFirewallRule",
         ];
 
         Assert.Equal(expected.Order(StringComparer.Ordinal), EmulatedHost.CmdletTypes.Select(EmulatedHost.CommandName).Order(StringComparer.Ordinal));

@@ -54,7 +54,7 @@ public class ModuleTests
         Assert.Equal(
             qualified.Select(q => q + (q.StartsWith(EmulatedModules.HyperV + "\\", StringComparison.Ordinal) ? " Cmdlet" : " Function")),
             result.Output);
-        Assert.Equal(["Hyper-V", "NetAdapter", "NetNat", "NetTCPIP"], EmulatedModules.Modules.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["Hyper-V", "Microsoft.PowerShell.LocalAccounts", "NetAdapter", "NetNat", "NetSecurity", "NetTCPIP", "SmbShare"], EmulatedModules.Modules.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(EmulatedHost.CmdletTypes.Count, qualified.Count);
     }
 
