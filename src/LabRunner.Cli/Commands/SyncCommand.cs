@@ -68,10 +68,10 @@ public static class SyncCommand
                 var sync = new LabSync(project, services.Time);
                 await sync.PushAsync(targets, Pushed, Failed, quietWhenUnchanged: false, ct).ConfigureAwait(false);
                 if (!parse.GetValue(watch) || targets.Count == 0) return exit;
-                env.Error.WriteLine($"Watching {string.Join(", ", withFolders.SelectMany(FolderPush.PushFolders).Select(f => f.HostPath).Distinct(StringComparer.Ordinal))} (Ctrl+C to stop)");
+                var watched = string.Join(", ", withFolders.SelectMany(FolderPush.PushFolders).Select(f => f.HostPath).Distinct(StringComparer.Ordinal));
                 try
                 {
-                    await sync.WatchAsync(targets, Pushed, Failed, ct).ConfigureAwait(false);
+                    await sync.WatchAsync(targets, Pushed, Failed, () => env.Error.WriteLine($"Watching {watched} (Ctrl+C to stop)"), ct).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {

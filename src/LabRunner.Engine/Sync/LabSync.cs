@@ -91,7 +91,8 @@ public sealed class LabSync(LabProject project, TimeProvider time)
     /// Watches the targets' host folders and pushes what changed, one line per push that changed anything, until
     /// <paramref name="ct"/> is cancelled (Ctrl+C). Changes inside the project's <c>.lab</c> are not the project's.
     /// </summary>
-    public async Task WatchAsync(IReadOnlyList<SyncTarget> targets, Action<string, PushResult> pushed, Action<string, string> failed, CancellationToken ct)
+    /// <param name="watching">Called once the folders are watched (and what changed before that has been pushed).</param>
+    public async Task WatchAsync(IReadOnlyList<SyncTarget> targets, Action<string, PushResult> pushed, Action<string, string> failed, Action? watching, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(targets);
         var changes = Channel.CreateUnbounded<string>();
@@ -120,6 +121,9 @@ public sealed class LabSync(LabProject project, TimeProvider time)
                 watcher.EnableRaisingEvents = true;
                 watchers.Add(watcher);
             }
+            // What changed between the last push and the watchers' start would raise no event: compare once more.
+            await Task.WhenAll(targets.Select(t => PushVmAsync(t, FolderPush.PushFolders(t.Vm), pushed, failed, quietWhenUnchanged: true, ct))).ConfigureAwait(false);
+            watching?.Invoke();
             while (await changes.Reader.WaitToReadAsync(ct).ConfigureAwait(false))
             {
                 var dirty = new HashSet<string>(StringComparer.Ordinal);

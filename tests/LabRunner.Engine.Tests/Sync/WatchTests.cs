@@ -31,8 +31,10 @@ public sealed class WatchTests : IDisposable
         var second = new TaskCompletionSource<PushResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var stop = new CancellationTokenSource();
 
-        var watching = sync.WatchAsync([target], (_, r) => { lock (pushes) pushes.Add(r); second.TrySetResult(r); }, (_, why) => second.TrySetException(new InvalidOperationException(why)), stop.Token);
-        await Task.Delay(300); // the watcher is listening
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watching = sync.WatchAsync([target], (_, r) => { lock (pushes) pushes.Add(r); second.TrySetResult(r); },
+            (_, why) => second.TrySetException(new InvalidOperationException(why)), listening.SetResult, stop.Token);
+        await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
         File.WriteAllText(Path.Combine(_project.FullName, "site", "logs", "today.log"), "excluded: not a push of its own");
         File.WriteAllText(Path.Combine(_project.FullName, "site", "index.html"), "v2");
         File.WriteAllText(Path.Combine(_project.FullName, "site", "new.css"), "body {}");
@@ -43,6 +45,28 @@ public sealed class WatchTests : IDisposable
         Assert.Equal(2, pushed.Sent);
         Assert.Equal(["index.html", "new.css"], guest.Sends[^1]);
         Assert.All(pushes, p => Assert.True(p.Sent > 0 || p.Deleted > 0, "a push that changed nothing is not reported"));
+    }
+
+    [Fact]
+    public async Task A_change_made_before_the_watchers_started_is_pushed_before_watching_is_reported()
+    {
+        File.WriteAllText(Path.Combine(_project.FullName, "Labfile.yml"), "name: demo\n");
+        Directory.CreateDirectory(Path.Combine(_project.FullName, "site"));
+        File.WriteAllText(Path.Combine(_project.FullName, "site", "index.html"), "v1");
+        var project = LabProject.Open(null, _project.FullName, _ => null, HyperVRules.Instance);
+        var guest = new MemoryGuest();
+        var target = new SyncTarget(Vm(new SyncedFolderPlan(0, "site", "/var/www", SyncedFolderType.Push, [], "lab", "lab")), guest);
+        var sync = new LabSync(project, TimeProvider.System);
+        await sync.PushAsync([target], (_, _) => { }, (_, why) => Assert.Fail(why), quietWhenUnchanged: false, CancellationToken.None);
+        File.WriteAllText(Path.Combine(_project.FullName, "site", "index.html"), "v2, before any watcher");
+        var sendsWhenWatching = -1;
+        using var stop = new CancellationTokenSource();
+
+        var watching = sync.WatchAsync([target], (_, _) => { }, (_, why) => Assert.Fail(why), () => { sendsWhenWatching = guest.Sends.Count; stop.Cancel(); }, stop.Token);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => watching);
+
+        Assert.Equal(2, sendsWhenWatching);
+        Assert.Equal(["index.html"], guest.Sends[^1]);
     }
 
     /// <summary>A guest that keeps the token and records what each push sent.</summary>
