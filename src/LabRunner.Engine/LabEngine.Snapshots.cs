@@ -55,11 +55,13 @@ public sealed partial class LabEngine
     /// disk into its parent: the VM's files must still be there), and says so; after a whole lab's down its
     /// <c>.lab/snapshots/</c> goes, after a down of some VMs their part of each record. A provider without snapshots has none.
     /// </summary>
-    private async Task DeleteSnapshotsBeforeDownAsync(Reconciliation reconciliation, ImmutableHashSet<string> targets, LabIdentity identity, CancellationToken ct)
+    private async Task DeleteSnapshotsBeforeDownAsync(Reconciliation reconciliation, HostInventory inventory, ImmutableHashSet<string> targets, LabIdentity identity, CancellationToken ct)
     {
         var store = new SnapshotStore(project.StateDirectory);
-        var removing = reconciliation.All.OfType<RemoveVm>().Select(r => r.VmName).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        if (provider.Capability<ISnapshots>() is { } snapshots)
+        // A VM the inventory already shows without snapshots is not asked again (on Hyper-V each listing is a process).
+        var removing = reconciliation.All.OfType<RemoveVm>().Select(r => r.VmName).Distinct(StringComparer.OrdinalIgnoreCase)
+            .Where(vm => !inventory.Vms.Any(v => string.Equals(v.Name, vm, StringComparison.OrdinalIgnoreCase) && v.HasNoSnapshots)).ToList();
+        if (removing.Count > 0 && provider.Capability<ISnapshots>() is { } snapshots)
         {
             var all = await LabSnapshots.ListAllAsync(snapshots, removing, ct).ConfigureAwait(false);
             // The VMs at once; each VM's newest first: each one deleted is then a leaf, whose disk merges into its parent.
@@ -102,21 +104,18 @@ public sealed partial class LabEngine
     private async Task<ImmutableDictionary<string, int>> SnapshotCountsAsync(IEnumerable<string> hostVms, CancellationToken ct)
     {
         if (provider.Capability<ISnapshots>() is not { } snapshots) return ImmutableDictionary<string, int>.Empty;
-        // All VMs at once: on a host where each listing is a process of its own, status waits for one, not one per VM.
-        var counted = await Task.WhenAll(hostVms.Select(async vm =>
+        // One call for all VMs: on a host where each listing is a process of its own, status waits for one, not one per VM.
+        try
         {
-            try
-            {
-                return (Vm: vm, Count: (int?)(await snapshots.ListAsync(vm, ct).ConfigureAwait(false)).Length);
-            }
-            catch (SnapshotException e)
-            {
-                // Status shows what it can: a VM whose snapshots cannot be listed has no count.
-                reporter.Info(e.Message);
-                return (Vm: vm, Count: null);
-            }
-        })).ConfigureAwait(false);
-        return counted.Where(c => c.Count is not null).ToImmutableDictionary(c => c.Vm, c => c.Count!.Value, StringComparer.OrdinalIgnoreCase);
+            var listed = await snapshots.ListManyAsync([.. hostVms], ct).ConfigureAwait(false);
+            return listed.ToImmutableDictionary(p => p.Key, p => p.Value.Length, StringComparer.OrdinalIgnoreCase);
+        }
+        catch (SnapshotException e)
+        {
+            // Status shows what it can: when the snapshots cannot be listed, no VM has a count.
+            reporter.Info(e.Message);
+            return ImmutableDictionary<string, int>.Empty;
+        }
     }
 
     /// <summary>Seeds a recorded snapshot's VMs held: a restore puts them back in the drives, so they are not stale while it exists.</summary>

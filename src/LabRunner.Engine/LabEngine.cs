@@ -92,7 +92,7 @@ public sealed partial class LabEngine(LabProject project, IHostProvider provider
         }
         // Snapshots of the VMs 'down' removes go first, while their disks are still there (and it says so).
         if (mode == ReconcileMode.Down)
-            await DeleteSnapshotsBeforeDownAsync(reconciliation, targets, identity, cancellationToken).ConfigureAwait(false);
+            await DeleteSnapshotsBeforeDownAsync(reconciliation, inventory, targets, identity, cancellationToken).ConfigureAwait(false);
         if (reconciliation.IsEmpty)
         {
             // A lab made before allocations were recorded gets its record here, before any edit could move it.

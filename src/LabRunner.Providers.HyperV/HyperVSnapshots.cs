@@ -16,6 +16,22 @@ public sealed class HyperVSnapshots(IPowerShellRunner runner) : ISnapshots
         [.. (await RunAsync(() => SnapshotScript.List(hostVmName), $"list the checkpoints of VM '{hostVmName}'", cancellationToken).ConfigureAwait(false))
             .OrderBy(s => s.Created)];
 
+    /// <summary>Every VM's checkpoints in one PowerShell process.</summary>
+    public async Task<ImmutableDictionary<string, ImmutableArray<VmSnapshot>>> ListManyAsync(IReadOnlyCollection<string> hostVmNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hostVmNames);
+        var vms = hostVmNames.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var byVm = vms.ToDictionary(vm => vm, _ => new List<VmSnapshot>(), StringComparer.OrdinalIgnoreCase);
+        if (vms.Count > 0)
+        {
+            string? current = null;
+            await RunAsync(() => SnapshotScript.ListMany(vms), $"list the checkpoints of VMs {string.Join(", ", vms.Select(v => $"'{v}'"))}", cancellationToken,
+                line => current = SnapshotScript.ParseVmLine(line) ?? current,
+                snapshot => { if (current is not null && byVm.TryGetValue(current, out var list)) list.Add(snapshot); }).ConfigureAwait(false);
+        }
+        return byVm.ToImmutableDictionary(p => p.Key, p => p.Value.OrderBy(s => s.Created).ToImmutableArray(), StringComparer.OrdinalIgnoreCase);
+    }
+
     public Task PauseAsync(string hostVmName, CancellationToken cancellationToken) =>
         RunAsync(() => SnapshotScript.Pause(hostVmName), $"pause VM '{hostVmName}'", cancellationToken);
 
@@ -37,7 +53,8 @@ public sealed class HyperVSnapshots(IPowerShellRunner runner) : ISnapshots
         RunAsync(() => SnapshotScript.Delete(hostVmName, snapshotName), $"delete checkpoint '{snapshotName}' of VM '{hostVmName}'", cancellationToken);
 
     /// <summary>Runs one script; its checkpoint lines, once it reported <c>ok</c>.</summary>
-    private async Task<List<VmSnapshot>> RunAsync(Func<string> render, string what, CancellationToken cancellationToken)
+    private async Task<List<VmSnapshot>> RunAsync(Func<string> render, string what, CancellationToken cancellationToken,
+        Action<string>? otherLine = null, Action<VmSnapshot>? reported = null)
     {
         string script;
         try
@@ -59,8 +76,10 @@ public sealed class HyperVSnapshots(IPowerShellRunner runner) : ISnapshots
                 if (SnapshotScript.ParseSnapshotLine(line) is { } snapshot)
                 {
                     snapshots.Add(snapshot);
+                    reported?.Invoke(snapshot);
                     return;
                 }
+                otherLine?.Invoke(line);
                 switch (ScriptProtocol.Parse(line))
                 {
                     case ProtocolEvent.Ok { Step: 1 }:

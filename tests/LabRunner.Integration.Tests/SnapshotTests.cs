@@ -149,6 +149,28 @@ public class SnapshotTests
         Assert.Empty(await _snapshots.ListAsync("shop-gone", default));
     }
 
+    [Fact]
+    public async Task Listing_several_vms_is_one_powershell_process_and_gives_each_vm_exactly_its_own_checkpoints()
+    {
+        _host.Mutate(m =>
+        {
+            m.NewDifferencingVhd(@"C:\src\shop\.lab\db\disk.vhdx", @"C:\boxes\debian.vhdx", writePlaceholder: false);
+            m.SetVm(m.NewVm("shop-db", 2, 1024L * 1024 * 1024, @"C:\src\shop\.lab\db\disk.vhdx", null, null), automaticCheckpoints: false);
+        });
+        await _snapshots.SaveAsync(Vm, "s1", SnapshotType.Standard, default);
+        await _snapshots.SaveAsync(Vm, "it's 2", SnapshotType.Standard, default);
+        await _snapshots.SaveAsync("shop-db", "only-db", SnapshotType.Standard, default);
+        var before = _runner.ProcessesStarted;
+
+        var listed = await _snapshots.ListManyAsync([Vm, "shop-db", "shop-gone"], default);
+
+        Assert.Equal(1, _runner.ProcessesStarted - before);
+        Assert.Equal(["s1", "it's 2"], listed[Vm].Select(s => s.Name));
+        Assert.Equal(["only-db"], listed["shop-db"].Select(s => s.Name));
+        Assert.Empty(listed["shop-gone"]);
+        Assert.Equal((await _snapshots.ListAsync(Vm, default)).Select(s => s.Name), listed[Vm].Select(s => s.Name));
+    }
+
     private sealed class NoCim : LabRunner.Providers.HyperV.Cim.ICimClient
     {
         public Task<IReadOnlyList<LabRunner.Providers.HyperV.Cim.CimRecord>> QueryAsync(string @namespace, string className, CancellationToken cancellationToken) =>

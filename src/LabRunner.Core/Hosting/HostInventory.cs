@@ -96,7 +96,8 @@ public enum VmState
 /// <param name="SnapshotDisks">
 /// The files the VM's snapshots keep beside <see cref="HardDisks"/> (Hyper-V: a VM with checkpoints runs on an
 /// .avhdx whose chain of parents ends in its own disk; these are the rest of that chain and the checkpoints' disks).
-/// Default or empty for a VM without any.
+/// Default when the host does not report them this way (QEMU keeps its snapshots inside the VM's own qcow2 images);
+/// empty when it does and the VM has no snapshot (a Hyper-V checkpoint always adds an .avhdx per disk).
 /// </param>
 /// <param name="UnknownStateReason">
 /// Why the host could not tell the VM's state (e.g. its monitor does not answer), or null when it could. The VM
@@ -134,6 +135,9 @@ public sealed record HostVm(
     /// or, on a VM with snapshots, the differencing disk of the chain that ends in it (Hyper-V names those after the disk:
     /// <c>DISK_GUID.avhdx</c> beside it). Null when the VM holds neither.
     /// </summary>
+    /// <summary>The host's inventory says the VM has no snapshot (it reports their disks, and there are none); no need to ask.</summary>
+    public bool HasNoSnapshots => !SnapshotDisks.IsDefault && SnapshotDisks.IsEmpty;
+
     public string? HardDiskOn(string diskPath)
     {
         ArgumentNullException.ThrowIfNull(diskPath);

@@ -410,9 +410,8 @@ public sealed class LabSnapshots(LabEngine engine, TimeProvider time)
     /// <summary>Each VM's snapshots, asked of the host for all VMs at once (a host call may be a process of its own).</summary>
     internal static async Task<Dictionary<string, ImmutableArray<VmSnapshot>>> ListAllAsync(ISnapshots snapshots, IEnumerable<string> hostVms, CancellationToken ct)
     {
-        var vms = hostVms.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        var listed = await Task.WhenAll(vms.Select(vm => snapshots.ListAsync(vm, ct))).ConfigureAwait(false);
-        return vms.Zip(listed).ToDictionary(p => p.First, p => p.Second, StringComparer.OrdinalIgnoreCase);
+        var listed = await snapshots.ListManyAsync([.. hostVms], ct).ConfigureAwait(false);
+        return new Dictionary<string, ImmutableArray<VmSnapshot>>(listed, StringComparer.OrdinalIgnoreCase);
     }
 
     private static VmSnapshot? Find(ImmutableArray<VmSnapshot> listed, string name) =>

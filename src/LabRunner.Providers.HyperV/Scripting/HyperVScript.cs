@@ -345,6 +345,16 @@ public static partial class HyperVScript
                 w.Line(new CommandText(HyperV + "Set-VM").String("Name", Name(op.VmName, "VM name")).String("Notes", op.Notes).Stop());
                 break;
 
+            // virtiofs is QEMU's (HyperVRules offer push and smb only): the reconciler plans neither for Hyper-V, and a batch
+            // that has one anyway fails at it with a message, never with a half-understood command.
+            case AddVmShare op:
+                w.Line(ThrowNotSupported($"Hyper-V shares no folder with VM '{op.VmName}' through virtiofs; use 'type: smb' or 'type: push'.", "LabRunnerNoVirtiofs"));
+                break;
+
+            case RemoveVmShare op:
+                w.Line(ThrowNotSupported($"Hyper-V has no virtiofs share '{op.Tag}' of VM '{op.VmName}' to remove.", "LabRunnerNoVirtiofs"));
+                break;
+
             default:
                 if (ShareBlock(w, operation)) break;
                 throw new ArgumentException($"The Hyper-V provider has no script for {operation.GetType().Name}.", nameof(operation));
@@ -352,6 +362,11 @@ public static partial class HyperVScript
     }
 
     private static string Q(string value) => PowerShellLiteral.Quote(value);
+
+    /// <summary>A real ErrorRecord, so the trap reports NotImplemented and an id of LabRunner's own.</summary>
+    private static string ThrowNotSupported(string message, string errorId) =>
+        "throw [System.Management.Automation.ErrorRecord]::new([System.NotSupportedException]::new("
+        + Q(message) + "), " + Q(errorId) + ", [System.Management.Automation.ErrorCategory]::NotImplemented, $null)";
 
     /// <summary>A real ErrorRecord, so the trap or catch reports ObjectNotFound and an id of LabRunner's own.</summary>
     private static string ThrowNotFound(string message, string errorId) =>

@@ -39,6 +39,41 @@ public static class SnapshotScript
             "}");
     }
 
+    /// <summary>The line that says whose checkpoints follow in a <see cref="ListMany"/>: <c>##labrunner snapshots-of VM-NAME-B64</c>.</summary>
+    public const string VmLinePrefix = ScriptProtocol.Prefix + " snapshots-of ";
+
+    /// <summary>Every checkpoint of each VM, each VM's preceded by its <see cref="VmLinePrefix"/> line; nothing for a VM the host does not have.</summary>
+    public static string ListMany(IReadOnlyCollection<string> vmNames)
+    {
+        ArgumentNullException.ThrowIfNull(vmNames);
+        var body = new List<string> { "$labrunnerVms = @(" + new CommandText(HyperV + "Get-VM").Stop() + ")" };
+        foreach (var vmName in vmNames)
+        {
+            Name(vmName);
+            body.Add("if (@($labrunnerVms | Where-Object { $_.Name -eq " + Q(vmName) + " }).Count -gt 0) {");
+            body.Add("    " + Q(VmLinePrefix + Convert.ToBase64String(Encoding.UTF8.GetBytes(vmName))));
+            body.Add("    foreach ($labrunnerSnapshot in @(" + Get(vmName) + ")) {");
+            body.Add("        " + Report("$labrunnerSnapshot"));
+            body.Add("    }");
+            body.Add("}");
+        }
+        return Script($"list the checkpoints of {vmNames.Count} VMs", [.. body]);
+    }
+
+    /// <summary>The VM a <see cref="VmLinePrefix"/> line names; null for any other line.</summary>
+    public static string? ParseVmLine(string? line)
+    {
+        if (line is null || !line.StartsWith(VmLinePrefix, StringComparison.Ordinal)) return null;
+        try
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(line[VmLinePrefix.Length..].Trim()));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>
     /// The VM's checkpoint type set to <paramref name="type"/>, then a checkpoint named <paramref name="snapshotName"/>,
     /// reported. A production checkpoint needs the guest to freeze its file systems, which a paused guest cannot: a

@@ -15,6 +15,19 @@ public interface ISnapshots
     /// <summary>The VM's snapshots, oldest first; empty for a VM with none (or none the host still has).</summary>
     Task<ImmutableArray<VmSnapshot>> ListAsync(string hostVmName, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The snapshots of each of <paramref name="hostVmNames"/> (host VM name → its snapshots, oldest first), in as few
+    /// host calls as the host allows: 'status' and 'down' ask for every VM of a lab, and on a host where each call is a
+    /// process of its own (Hyper-V) that is one process, not one per VM. By default one <see cref="ListAsync"/> per VM, all at once.
+    /// </summary>
+    async Task<ImmutableDictionary<string, ImmutableArray<VmSnapshot>>> ListManyAsync(IReadOnlyCollection<string> hostVmNames, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(hostVmNames);
+        var vms = hostVmNames.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var listed = await Task.WhenAll(vms.Select(vm => ListAsync(vm, cancellationToken))).ConfigureAwait(false);
+        return vms.Zip(listed).ToImmutableDictionary(p => p.First, p => p.Second, StringComparer.OrdinalIgnoreCase);
+    }
+
     /// <summary>Stops a running VM's processors with its memory kept (Hyper-V: Suspend-VM; QEMU: QMP stop).</summary>
     Task PauseAsync(string hostVmName, CancellationToken cancellationToken);
 
