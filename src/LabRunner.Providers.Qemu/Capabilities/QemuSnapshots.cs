@@ -71,6 +71,10 @@ internal sealed partial class QemuSnapshots(QemuHost host, QemuVmLifecycle vms) 
             throw Refuse(HostErrorKind.AlreadyExists, hostVmName, snapshotName, "the VM already has a snapshot of that name.");
         if (host.IsRunning(entry))
         {
+            // QEMU marks a vhost-user-fs device unmigratable, so snapshot-save refuses any VM that has one.
+            if (!entry.Shares.IsDefaultOrEmpty)
+                throw Refuse(HostErrorKind.InvalidState, hostVmName, snapshotName,
+                    "it runs with virtiofs shares, and QEMU cannot save the memory of a VM with a vhost-user-fs device; halt the lab ('lab halt') and save it then (disks only).");
             await using var qmp = await OpenAsync(entry, cancellationToken).ConfigureAwait(false);
             var nodes = await NodesAsync(qmp, entry, snapshotName, cancellationToken).ConfigureAwait(false);
             await RunJobAsync(qmp, "snapshot-save", id => QmpSnapshotCommands.Save(id, snapshotName, nodes), hostVmName, snapshotName, cancellationToken).ConfigureAwait(false);

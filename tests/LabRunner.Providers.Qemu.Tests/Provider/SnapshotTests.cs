@@ -237,6 +237,21 @@ public sealed class SnapshotTests : IDisposable
     }
 
     [Fact]
+    public async Task A_running_vm_with_a_virtiofs_share_is_refused_before_qemu_hears_of_it()
+    {
+        var entry = _provider.Registry.Find(Vm)!;
+        _provider.Registry.Save(entry with { Shares = [new VmShareEntry("lab0", _directory)] });
+        Running();
+
+        var e = await Assert.ThrowsAsync<SnapshotException>(() => _snapshots.SaveAsync(Vm, "s1", SnapshotType.Standard, CancellationToken.None));
+
+        Assert.Equal(HostErrorKind.InvalidState, e.Error.Kind);
+        Assert.Contains("virtiofs", e.Message, StringComparison.Ordinal);
+        Assert.Contains("lab halt", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Monitor.Changes, c => c.StartsWith("snapshot-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_bios_vm_snapshots_its_disk_alone()
     {
         Running();
