@@ -145,4 +145,31 @@ public static class GuestSteps
         var chosen = names.Count == 0 ? status.Vms : [.. status.Vms.Where(v => names.Contains(v.Name, StringComparer.OrdinalIgnoreCase))];
         return (status.Plan!, chosen);
     }
+
+    /// <summary>
+    /// The chosen VMs that run, for 'provision' and 'sync': a VM that does not is refused when it was named, and
+    /// otherwise reported as skipped.
+    /// </summary>
+    public static List<VmStatus> RunningOnly(ImmutableArray<VmStatus> chosen, IReadOnlyCollection<string> names, CliEnvironment env)
+    {
+        ArgumentNullException.ThrowIfNull(names);
+        ArgumentNullException.ThrowIfNull(env);
+        foreach (var vm in chosen.Where(v => v.State != LabVmState.Running))
+        {
+            if (names.Count > 0) throw new UsageException($"VM '{vm.Name}' is {vm.State.Words()}; 'lab up {vm.Name}' starts it");
+            env.Error.WriteLine($"{vm.Name}: {vm.State.Words()}, skipped");
+        }
+        return [.. chosen.Where(v => v.State == LabVmState.Running)];
+    }
+
+    /// <summary>
+    /// Whether the Labfile names a file or folder that is not there, as diagnostic <paramref name="code"/> (a provisioner's
+    /// file, a synced folder), printed at its position: then the command stops before any guest is touched.
+    /// </summary>
+    public static bool MissingFiles(LabProject project, string code, CliEnvironment env, ParseResult parse)
+    {
+        ArgumentNullException.ThrowIfNull(project);
+        var missing = project.PlanCheckingBoxFiles().Diagnostics.Where(d => d.Code == code).ToList();
+        return missing.Count > 0 && DiagnosticPrinter.Failed(missing, (object?)null, env, parse);
+    }
 }

@@ -25,16 +25,10 @@ public static class ProvisionCommand
             GuestSteps.RequireGuests(host, NothingToProvision);
             if (await GuestSteps.StatusAsync(engine, env, parse, names, ct).ConfigureAwait(false) is not var (plan, chosen))
                 return ExitCodes.InvalidLabfile;
-            foreach (var vm in chosen.Where(v => v.State != LabVmState.Running))
-            {
-                if (names.Length > 0) throw new UsageException($"VM '{vm.Name}' is {vm.State.Words()}; 'lab up {vm.Name}' starts it");
-                env.Error.WriteLine($"{vm.Name}: {vm.State.Words()}, skipped");
-            }
-            var loaded = project.PlanCheckingBoxFiles();
-            var missing = loaded.Diagnostics.Where(d => d.Code == Core.Diagnostics.DiagnosticCodes.ProvisionFileMissing).ToList();
-            if (missing.Count > 0 && Rendering.DiagnosticPrinter.Failed(missing, (object?)null, env, parse))
+            var running = GuestSteps.RunningOnly(chosen, names, env);
+            if (GuestSteps.MissingFiles(project, Core.Diagnostics.DiagnosticCodes.ProvisionFileMissing, env, parse))
                 return ExitCodes.InvalidLabfile;
-            var requests = chosen.Where(v => v.State == LabVmState.Running).Select(v => new GuestRequest(v.Name, Provision: true)).ToList();
+            var requests = running.Select(v => new GuestRequest(v.Name, Provision: true)).ToList();
             return (await GuestSteps.WaitAsync(project, services, host.Provider, env, parse.GetValue(global.Json), plan, requests, ct).ConfigureAwait(false)).Exit;
         });
         return command;

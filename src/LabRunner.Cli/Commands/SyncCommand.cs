@@ -28,18 +28,12 @@ public static class SyncCommand
             GuestSteps.RequireGuests(host, NothingToSync);
             if (await GuestSteps.StatusAsync(engine, env, parse, names, ct).ConfigureAwait(false) is not var (plan, chosen))
                 return ExitCodes.InvalidLabfile;
-            foreach (var vm in chosen.Where(v => v.State != LabVmState.Running))
-            {
-                if (names.Length > 0) throw new UsageException($"VM '{vm.Name}' is {vm.State.Words()}; 'lab up {vm.Name}' starts it");
-                env.Error.WriteLine($"{vm.Name}: {vm.State.Words()}, skipped");
-            }
+            var up = GuestSteps.RunningOnly(chosen, names, env);
             // A host folder that is not there is the Labfile's problem, at its position (LAB802).
-            var loaded = project.PlanCheckingBoxFiles();
-            var missing = loaded.Diagnostics.Where(d => d.Code == Core.Diagnostics.DiagnosticCodes.SyncedFolderMissing).ToList();
-            if (missing.Count > 0 && Rendering.DiagnosticPrinter.Failed(missing, (object?)null, env, parse))
+            if (GuestSteps.MissingFiles(project, Core.Diagnostics.DiagnosticCodes.SyncedFolderMissing, env, parse))
                 return ExitCodes.InvalidLabfile;
 
-            var running = plan.Vms.Where(v => chosen.Any(c => c.State == LabVmState.Running && string.Equals(c.Name, v.Name, StringComparison.OrdinalIgnoreCase))).ToList();
+            var running = plan.Vms.Where(v => up.Any(c => string.Equals(c.Name, v.Name, StringComparison.OrdinalIgnoreCase))).ToList();
             var withFolders = running.Where(v => FolderPush.PushFolders(v).Any()).ToList();
             foreach (var vm in running.Except(withFolders))
                 env.Error.WriteLine($"{vm.Name}: no synced folders to push");
