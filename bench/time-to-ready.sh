@@ -1,18 +1,13 @@
 #!/usr/bin/env bash
-# Issue 16: a 1-VM lab's time to ready under TCG, where the guest spends it, and the floor to hold it against.
+# Issue 16: a 1-VM lab's time to ready under TCG, and where the guest spends it.
 #   lab    'lab up --provider qemu' of one VM (1 vCPU, 768 MB, UEFI; a NAT network with an upstream namespace)
 #          from nothing until it returns with the guest ready (SSH answered, cloud-init done); then, read inside
 #          the guest over SSH: systemd-analyze time / critical-chain / blame, cloud-init analyze show / blame,
 #          and what cloud-init ran. Written to OUT/ (default: a temporary folder, printed).
-#   floor  the same box, same QEMU settings, booted with NO seed: the box's own boot with cloud-init disabled
-#          by ds-identify (no datasource). The box has no SSH host keys and no network of its own without a
-#          seed, so its sshd cannot answer; the floor is when systemd starts ssh.service (its serial console
-#          line), i.e. when sshd would answer had it keys and an address.
-#   vagrant (later) the Vagrant side: VAGRANT_CMD is timed as given ('vagrant up' in a prepared folder); not run
-#          unless set.
-# Usage: sudo bash bench/time-to-ready.sh [lab|floor|both] [BOX.qcow2]
-# Environment: LAB (a 'lab' executable; default dotnet on the Release lab.dll), OUT, QEMU_EXTRA (extra QEMU
-#   arguments for the floor run, to compare settings), BENCH_BOOT_TIMEOUT (s, default 900), VAGRANT_CMD.
+#   The floor to hold it against, and Vagrant beside it, are bench/side-by-side.sh's (one run, both tools).
+# Usage: sudo bash bench/time-to-ready.sh [BOX.qcow2]
+#   (a first argument 'lab' is accepted and ignored, as earlier versions of this script had modes)
+# Environment: LAB (a 'lab' executable; default dotnet on the Release lab.dll), OUT, BENCH_BOOT_TIMEOUT (s, default 900).
 #
 # Network safety: every bridge, tap, nft rule, address and route is made inside lrrh-PID (the lab host) and
 # lrru-PID (its "internet", which routes nowhere); QEMU runs inside lrrh-PID. All removed on exit, failure included;
@@ -23,10 +18,9 @@ repo=$(pwd)
 log() { printf '[ready %5ss] %s\n' "$((SECONDS - t0))" "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 t0=$SECONDS
-mode=${1:-both}
-[[ $mode =~ ^(lab|floor|both)$ ]] || die "mode is lab, floor or both"
+[[ ${1:-} != lab ]] || shift
 [[ $(id -u) -eq 0 ]] || die "run as root (network namespaces): sudo bash $0"
-box=${2:-${LABRUNNER_TEST_BOX:-}}
+box=${1:-${LABRUNNER_TEST_BOX:-}}
 [[ -n $box && -f $box ]] || die "no box: give BOX.qcow2 or set LABRUNNER_TEST_BOX"
 box=$(readlink -f "$box")
 if [[ -n ${LAB:-} ]]; then lab_cmd=("$LAB"); else
@@ -41,13 +35,12 @@ work=$(mktemp -d /tmp/lrready.XXXXXX)
 project=$work/project
 mkdir -p "$project" "$work/state"
 export LABRUNNER_QEMU_STATE=$work/state NO_COLOR=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-made=() floor_pid=
+made=()
 hx() { ip netns exec "$host" "$@"; }
 lab() { (cd "$project" && hx "${lab_cmd[@]}" "$@" --provider qemu); }
 cleanup() {
   local rc=$?
   set +e
-  [[ -z $floor_pid ]] || kill "$floor_pid" 2>/dev/null
   if ((${#made[@]})); then
     [[ ! -f $project/Labfile.yml ]] || lab down >/dev/null 2>&1
     local pids
@@ -73,7 +66,7 @@ ip -n "$host" route add default via 198.51.100.1 dev uplink0
 
 timeout=${BENCH_BOOT_TIMEOUT:-900}
 
-if [[ $mode != floor ]]; then
+{
   cat >"$project/Labfile.yml" <<EOF
 name: ready
 boxes:
@@ -159,39 +152,5 @@ print(f"{ready - (done - offset):.2f} s (± {(received - sent) / 2:.2f})")
   cat "$out/ssh.txt"
   lab down >/dev/null 2>&1 || true
   rm -f "$project/Labfile.yml"
-fi
-
-if [[ $mode != lab ]]; then
-  # The same QEMU settings as LabRunner's (its golden argv), with no seed and no NIC: nothing for cloud-init.
-  cp /usr/share/OVMF/OVMF_VARS_4M.fd "$work/vars.fd"
-  qemu-img create -q -f qcow2 -F qcow2 -b "$box" "$work/floor.qcow2"
-  : >"$work/console.log"
-  load0=$(load)
-  log "floor: the box with no seed, load $load0"
-  start=$(date +%s.%N)
-  # shellcheck disable=SC2086 # QEMU_EXTRA is split on purpose
-  hx qemu-system-x86_64 -nodefaults -no-user-config -machine q35 -accel tcg -smp 1 -m 768M \
-    -drive if=pflash,unit=0,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
-    -drive "if=pflash,unit=1,format=raw,file=$work/vars.fd" \
-    -drive "if=none,id=disk0,format=qcow2,file=$work/floor.qcow2" -device virtio-blk-pci,drive=disk0,bootindex=0 \
-    -device virtio-rng-pci -chardev "file,id=console,path=$work/console.log" -serial chardev:console -display none \
-    ${QEMU_EXTRA:-} &
-  floor_pid=$!
-  until grep -q -E 'OpenBSD Secure Shell server|ssh\.service' "$work/console.log"; do
-    (($(printf '%.0f' "$(python3 -c "import time; print(time.time() - $start)")") < timeout)) || die "floor: no ssh.service line in $timeout s"
-    kill -0 "$floor_pid" 2>/dev/null || die "floor: QEMU ended"
-    sleep 0.5
-  done
-  end=$(date +%s.%N)
-  floor_s=$(python3 -c "print(f'{$end - $start:.1f}')")
-  cp "$work/console.log" "$out/floor-console.log"
-  echo "== floor (no seed): ssh.service started after $floor_s s (load before $load0, after $(load))" | tee "$out/floor.txt"
-  grep -a -E 'OpenBSD Secure Shell|ssh\.service|running .(init|modules)' "$work/console.log" | cut -c1-160 | head -n 8 | tee -a "$out/floor.txt"
-  kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true; floor_pid=
-fi
-
-if [[ -n ${VAGRANT_CMD:-} ]]; then
-  start=$(date +%s.%N); bash -c "$VAGRANT_CMD" >"$out/vagrant.log" 2>&1 || die "VAGRANT_CMD failed"; end=$(date +%s.%N)
-  echo "== vagrant: $(python3 -c "print(f'{$end - $start:.1f}')") s (load $(load))" | tee "$out/vagrant.txt"
-fi
+}
 log "results in $out"
