@@ -18,6 +18,7 @@ public sealed class CloudInitWaitTests : IDisposable
 
     private string Run => Path.Combine(_root.FullName, "run");
     private string Calls => Path.Combine(_root.FullName, "calls");
+    private string Tmp => Path.Combine(_root.FullName, "tmp");   // the command's TMPDIR (where mktemp names its FIFO)
 
     public void Dispose() => _root.Delete(recursive: true);
 
@@ -49,6 +50,61 @@ public sealed class CloudInitWaitTests : IDisposable
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the wait did not end after the result was written");
         Assert.Equal(0, process.ExitCode);
         Assert.False(File.Exists(Calls));
+    }
+
+    [Fact]
+    public void While_cloud_init_works_the_wait_starts_no_process_per_test()
+    {
+        Require();
+        Enable();
+        var bin = Path.Combine(_root.FullName, "bin");
+        InstallCountingSleep(bin);
+
+        using var process = Start(fakeExit: 1, path: bin + ":/usr/bin:/bin");
+        Assert.False(process.WaitForExit(TimeSpan.FromSeconds(2)), "the wait ended before cloud-init's result existed");
+        Assert.Empty(Directory.GetFileSystemEntries(Tmp));   // the FIFO's name is gone once bash holds it open
+        WriteResult("[]", recoverable: null);
+
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the wait did not end after the result was written");
+        Assert.Equal(0, process.ExitCode);
+        // Eight tests in those 2 s, each a bash builtin: no 'sleep' ran (the old loop ran one per test).
+        Assert.False(File.Exists(SleepCalls), "sleep ran " + (File.Exists(SleepCalls) ? File.ReadAllLines(SleepCalls).Length : 0) + " times");
+        Assert.Empty(Directory.GetFileSystemEntries(Tmp));
+    }
+
+    [Fact]
+    public void Without_bash_the_wait_tests_with_sleep_as_before()
+    {
+        Require();
+        Enable();
+        // A PATH with the tools the command uses, but no bash.
+        var bin = Path.Combine(_root.FullName, "bin");
+        foreach (var tool in new[] { "grep", "mktemp", "mkfifo", "rm" })
+            File.CreateSymbolicLink(Path.Combine(bin, tool), HostTools.Find(tool)!);
+        InstallCountingSleep(bin);
+
+        using var process = Start(fakeExit: 1, path: bin);
+        Assert.False(process.WaitForExit(TimeSpan.FromSeconds(2)), "the wait ended before cloud-init's result existed");
+        WriteResult("[]", recoverable: null);
+
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the wait did not end after the result was written");
+        Assert.Equal(0, process.ExitCode);
+        Assert.True(File.Exists(SleepCalls) && File.ReadAllLines(SleepCalls).Length >= 4, "the sleep loop did not run");
+    }
+
+    private string SleepCalls => Path.Combine(_root.FullName, "sleep-calls");
+
+    /// <summary>A 'sleep' first on the PATH that records each call and then sleeps.</summary>
+    private void InstallCountingSleep(string bin)
+    {
+        var sleep = Path.Combine(bin, "sleep");
+        File.WriteAllText(sleep, $"""
+            #!/bin/sh
+            echo "$*" >> '{SleepCalls}'
+            exec {HostTools.Find("sleep")} "$@"
+
+            """);
+        File.SetUnixFileMode(sleep, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     [Fact]
@@ -104,7 +160,7 @@ public sealed class CloudInitWaitTests : IDisposable
 
     private void Require()
     {
-        HostTools.Require(needsRoot: false, "sh", "grep", "sleep", "/usr/bin/python3", "cloud-init");
+        HostTools.Require(needsRoot: false, "sh", "bash", "grep", "sleep", "mktemp", "mkfifo", "rm", "/usr/bin/python3", "cloud-init");
         Install();
     }
 
@@ -159,6 +215,7 @@ public sealed class CloudInitWaitTests : IDisposable
         info.ArgumentList.Add(GuestReadiness.CloudInitCommand);
         info.Environment["PATH"] = path ?? Path.Combine(_root.FullName, "bin") + ":/usr/bin:/bin";
         info.Environment["LABRUNNER_CLOUD_INIT_RUN"] = Run;
+        info.Environment["TMPDIR"] = Directory.CreateDirectory(Tmp).FullName;
         info.Environment["FAKE_EXIT"] = fakeExit.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Process.Start(info)!;
     }
