@@ -34,20 +34,15 @@ box=${1:-${LABRUNNER_TEST_BOX:-}}
 [[ -f $box ]] || die "no box at $box"
 box=$(readlink -f "$box")
 
-if [[ -n ${LAB:-} ]]; then
-  lab_cmd=("$LAB")
-else
-  dll=$repo/src/LabRunner.Cli/bin/Release/net10.0/lab.dll
-  [[ -f $dll ]] || dotnet build src/LabRunner.Cli -c Release -v q >/dev/null
-  lab_cmd=("$(command -v dotnet)" "$dll")
-fi
+# shellcheck source=lib/lab-host.sh
+source bench/lib/lab-host.sh
+lab_command "$repo"
 
 host=lrbh-$$ up=lrbu-$$
 work=$(mktemp -d /tmp/lrbench.XXXXXX)
 project=$work/project
 mkdir -p "$project" "$work/state"
 export LABRUNNER_QEMU_STATE=$work/state NO_COLOR=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-made=()
 
 hx() { ip netns exec "$host" "$@"; }
 lab() { (cd "$project" && hx "${lab_cmd[@]}" "$@" --provider qemu); }
@@ -55,16 +50,10 @@ lab() { (cd "$project" && hx "${lab_cmd[@]}" "$@" --provider qemu); }
 cleanup() {
   local rc=$?
   set +e
-  if ((${#made[@]})); then
+  if ((${#netns_made[@]})); then
     log "cleanup: lab down, then anything left in $host by pid, then the namespaces"
     lab down >/dev/null 2>&1
-    local pids
-    pids=$(ip netns pids "$host" 2>/dev/null)
-    [[ -z $pids ]] || kill $pids 2>/dev/null
-    sleep 1
-    pids=$(ip netns pids "$host" 2>/dev/null)
-    [[ -z $pids ]] || kill -9 $pids 2>/dev/null
-    for ns in "${made[@]}"; do ip netns delete "$ns"; done
+    netns_cleanup
   fi
   rm -rf "$work"
   exit "$rc"
@@ -73,13 +62,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- topology: the lab host and its upstream -----------------------------------------------------
-for ns in "$host" "$up"; do ip netns add "$ns"; made+=("$ns"); ip -n "$ns" link set lo up; done
-ip -n "$host" link add uplink0 type veth peer name wan0 netns "$up"
-ip -n "$host" addr add 198.51.100.2/24 dev uplink0
-ip -n "$host" link set uplink0 up
-ip -n "$up" addr add 198.51.100.1/24 dev wan0
-ip -n "$up" link set wan0 up
-ip -n "$host" route add default via 198.51.100.1 dev uplink0
+netns_add "$host" "$up"
+lab_uplink "$host" "$up"
 
 cat >"$project/Labfile.yml" <<EOF
 name: bench

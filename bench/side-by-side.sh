@@ -19,7 +19,8 @@
 # Environment:
 #   LAB        a 'lab' executable (default: the native AOT lab published from this clone into a temporary folder)
 #   BOX        the box's qcow2 (default: boxes/build/debian-12.sh's cached one)
-#   LOAD       number of busy-loop processes kept running for the whole run (default 0), the same load for both tools
+#   LOAD       number of busy-loop processes kept running for the whole run (default 0), the same load for both tools;
+#              each in a session of its own, like each VM's QEMU (see the autogroup note below)
 #   PARTS      which parts to run, of: floor one three settings (default: floor one three)
 #   ROUNDS     how many times the floors, the 1-VM labs and each setting are booted, in turn (default 3)
 #   OUT        where the logs and the table go (default: a temporary folder, printed)
@@ -58,8 +59,10 @@ if [[ -n ${LAB:-} ]]; then lab_bin=$LAB; else
   dotnet publish src/LabRunner.Cli -c Release -r linux-x64 -o "$work/lab" -v q >/dev/null
   lab_bin=$work/lab/lab
 fi
+# shellcheck source=lib/lab-host.sh
+source bench/lib/lab-host.sh
 host=lrsh-$$ up=lrsu-$$ vhost=lrsv-$$ fhost=lrsf-$$
-made=() pids=() libvirtd_pid=
+pids=() libvirtd_pid=
 export NO_COLOR=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 LABRUNNER_QEMU_STATE=$work/qemu-state VAGRANT_CHECKPOINT_DISABLE=1
 mkdir -p "$LABRUNNER_QEMU_STATE"
 
@@ -77,7 +80,7 @@ timed() {   # timed KEY LOGFILE COMMAND...: runs the command, its output to LOGF
 }
 
 cleanup() {
-  local rc=$? p ns
+  local rc=$? p
   set +e
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   if [[ -d $work/lab3 || -d $work/lab1 ]]; then
@@ -87,30 +90,21 @@ cleanup() {
   fi
   [[ -z $libvirtd_pid ]] || vsh bash -c 'for d in $(virsh list --name); do virsh destroy "$d"; done' >/dev/null 2>&1
   [[ -z $libvirtd_pid ]] || kill "$libvirtd_pid" 2>/dev/null
-  for ns in "${made[@]}"; do
-    p=$(ip netns pids "$ns" 2>/dev/null); [[ -z $p ]] || kill $p 2>/dev/null
-  done
-  sleep 1
-  for ns in "${made[@]}"; do
-    p=$(ip netns pids "$ns" 2>/dev/null); [[ -z $p ]] || kill -9 $p 2>/dev/null
-    ip netns delete "$ns"
-  done
+  netns_cleanup
   rm -rf "$work"
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for ns in "$host" "$up" "$vhost" "$fhost"; do ip netns add "$ns"; made+=("$ns"); ip -n "$ns" link set lo up; done
-ip -n "$host" link add uplink0 type veth peer name wan0 netns "$up"
-ip -n "$host" addr add 198.51.100.2/24 dev uplink0
-ip -n "$host" link set uplink0 up
-ip -n "$up" addr add 198.51.100.1/24 dev wan0
-ip -n "$up" link set wan0 up
-ip -n "$host" route add default via 198.51.100.1 dev uplink0
+netns_add "$host" "$up" "$vhost" "$fhost"
+lab_uplink "$host" "$up"
 
+# Each busy loop is a session of its own, as each VM's QEMU is (LabRunner's and libvirt's both start QEMU in a new
+# session): with the kernel's autogroup scheduling a session is one group sharing the CPUs, so loops in the script's own
+# session would weigh as one program, and on the floor's QEMU more than on the labs'.
 for ((i = 0; i < ${LOAD:-0}; i++)); do
-  bash -c 'while :; do :; done' &
+  setsid bash -c 'while :; do :; done' &
   pids+=($!)
 done
 {
@@ -135,7 +129,7 @@ floor() {
   qemu-img create -q -f qcow2 -F qcow2 -b "$disk" "$d/disk.qcow2"
   : >"$d/console.log"
   s=$(now)
-  ip netns exec "$fhost" qemu-system-x86_64 -nodefaults -no-user-config -machine q35 -accel "$accel" -smp 1 -m 768M \
+  ip netns exec "$fhost" setsid qemu-system-x86_64 -nodefaults -no-user-config -machine q35 -accel "$accel" -smp 1 -m 768M \
     -drive if=pflash,unit=0,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
     -drive "if=pflash,unit=1,format=raw,file=$d/vars.fd" \
     -drive "if=none,id=disk0,format=qcow2,file=$d/disk.qcow2" -device virtio-blk-pci,drive=disk0,bootindex=0 \
@@ -179,22 +173,7 @@ fi
 
 # --- LabRunner ----------------------------------------------------------------------------------------------------
 lab_labfile() {   # lab_labfile N: the 1-VM or the 3-VM lab
-  cat <<EOF
-name: sbs$1
-boxes:
-  debian-12: $box
-defaults:
-  box: debian-12
-  cpus: 1
-  memory: 768MB
-  generation: 2
-  boot_timeout: 900
-networks:
-  - name: front
-    type: nat
-    subnet: 10.188.9.0/24
-    dns: [198.51.100.1]
-EOF
+  labfile_head "sbs$1" "$box" 900
   if [[ $1 == 1 ]]; then
     printf 'vms:\n  - name: web-1\n    networks: [front]\n'
     return
