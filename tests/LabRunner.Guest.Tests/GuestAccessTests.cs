@@ -110,6 +110,21 @@ public sealed class GuestAccessTests : IDisposable
         Assert.True(args.ToList().IndexOf("-oControlMaster=auto") < args.ToList().IndexOf("--"));
     }
 
+    [Fact]
+    public void The_master_arguments_go_to_the_background_with_no_command_and_no_input_and_need_a_control_socket()
+    {
+        var plain = new SshTarget("web", Ipv4Address.Parse("10.10.0.5"), "lab", "/p/.lab/id_ecdsa", "/p/.lab/known_hosts");
+        var shared = plain with { ControlPath = "/p/.lab/cm/0a1b2c3d4e5f" };
+
+        var args = OpenSsh.MasterArguments(shared);
+
+        Assert.Equal(["-f", "-N", "-n", "--", "10.10.0.5"], args.TakeLast(5));
+        Assert.Contains("-oControlMaster=auto", args);   // joins a master already there instead of a second one
+        Assert.Contains("-oControlPersist=" + OpenSsh.ControlPersist, args);
+        Assert.Equal(OpenSsh.Arguments(shared, [], terminal: false).SkipLast(2), args.SkipLast(5));
+        Assert.Throws<ArgumentException>(() => OpenSsh.MasterArguments(plain));
+    }
+
     [ToolFact("ssh")]
     public void Ssh_config_resolves_in_the_real_ssh_to_the_pinned_options()
     {

@@ -62,7 +62,7 @@ public sealed partial class RealGuestLabTests
         lab.Require();
 
         var hostname = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "web-1", "--", "hostname");
-        // The first 'lab ssh' left a shared connection (issue 16.4); the second runs over it: the same master answers.
+        // 'up' left a shared connection (issue 16.4); both 'lab ssh' run over it: the same master answers.
         // Its socket's name begins with 6 hex digits of the VM name's SHA-256 (then the address's and key's).
         var prefix = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("web-1"u8))[..6];
         var socket = Directory.GetFiles(Path.Combine(lab.ProjectDirectory, ".lab", "cm"), prefix + "*").OrderByDescending(File.GetLastWriteTimeUtc).First();

@@ -301,6 +301,8 @@ public sealed class RealLab : IAsyncLifetime
         FirstUp = up;
         FirstUpWall = result.Elapsed;
         Note($"first lab up (waits for the guests and provisions them): {result.Elapsed.TotalSeconds:0.0} s, outcome {up["outcome"]}, {LabCli.Operations(up).Count} operations");
+        // Issue 16.4: 'up' opened each guest's shared SSH connection while it waited, before anything else ran ssh here.
+        foreach (var vm in Plan.Vms) MasterAfterUp[vm.Name] = await MasterAsync(vm.Name);
         Guests = new GuestShell(Host, KeyPath);
         // What each guest says right after 'lab up' returned: cloud-init must already be done, not still running.
         foreach (var vm in Plan.Vms)
@@ -316,6 +318,20 @@ public sealed class RealLab : IAsyncLifetime
     }
 
     private static double Seconds(string unix) => double.Parse(unix.Trim(), CultureInfo.InvariantCulture);
+
+    /// <summary>Per guest, what <c>ssh -O check</c> said of its shared connection in <c>.lab/cm/</c> right after the first <c>lab up</c>.</summary>
+    public Dictionary<string, string> MasterAfterUp { get; } = [];
+
+    /// <summary><c>ssh -O check</c> on the VM's newest control socket in <c>.lab/cm/</c> ("Master running (pid=…)"), or why there is none.</summary>
+    public async Task<string> MasterAsync(string vm)
+    {
+        var folder = Path.Combine(ProjectDirectory, ".lab", "cm");
+        var prefix = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(vm)))[..6];
+        var socket = Directory.Exists(folder) ? Directory.GetFiles(folder, prefix + "*").OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault() : null;
+        if (socket is null) return "no control socket";
+        var check = await Host.RunAsync(TimeSpan.FromSeconds(30), "ssh", "-O", "check", "-o", "ControlPath=" + socket, vm);
+        return check.Stderr.Trim();
+    }
 
     /// <summary>The first line of <c>cloud-init status</c> on each guest, asked right after the first <c>lab up</c> returned.</summary>
     public Dictionary<string, string> CloudInitRightAfterUp { get; } = [];

@@ -26,6 +26,7 @@ public static class DefaultServices
     {
         Providers = providers ?? Providers,
         Seeds = (project, env) => Seeds(project, env, save: true, preview: Seeds(project, env, save: false, preview: null)),
+        Start = ProcessExec.Start,
     };
 
     /// <summary>Seeds from the project's templates; without <paramref name="save"/> (--what-if) no key is written.</summary>

@@ -8,6 +8,7 @@ using LabRunner.Core.Providers;
 using LabRunner.Engine;
 using LabRunner.Engine.Guests;
 using LabRunner.Engine.Lifecycle;
+using LabRunner.Guest.Access;
 
 namespace LabRunner.Cli.Commands;
 
@@ -50,7 +51,10 @@ public static class GuestSteps
     public static GuestAccess Access(Services services, CliEnvironment env)
     {
         ArgumentNullException.ThrowIfNull(services);
-        return new GuestAccess(services.GuestConnector, services.Time, () => AdminPassword(env));
+        return new GuestAccess(services.GuestConnector, services.Time, () => AdminPassword(env))
+        {
+            OpenSharedConnection = services.Start is { } start ? target => start("ssh", OpenSsh.MasterArguments(target), env) : null,
+        };
     }
 
     /// <summary>Waits for (and provisions) <paramref name="requests"/> through the Engine's guest stage; prints each failure; exit 3 when any VM failed.</summary>

@@ -37,6 +37,35 @@ public static class ProcessExec
         return process.ExitCode;
     }
 
+    /// <summary>
+    /// Starts a program found on PATH and does not wait for it (the shared SSH connection 'up' opens): its input is closed
+    /// at once and its output is not read. Returns false when the program is not there or cannot start.
+    /// </summary>
+    public static bool Start(string program, IReadOnlyList<string> arguments, CliEnvironment env)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        if (Find(program, env.GetVariable("PATH")) is not { } path) return false;
+        var start = new ProcessStartInfo(path)
+        {
+            UseShellExecute = false,
+            WorkingDirectory = env.WorkingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        try
+        {
+            using var process = Process.Start(start);
+            process?.StandardInput.Close();
+            return process is not null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     private static string? Find(string program, string? pathVariable)
     {
         if (Path.IsPathRooted(program)) return File.Exists(program) ? program : null;

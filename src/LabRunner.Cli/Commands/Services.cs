@@ -28,6 +28,13 @@ public sealed class Services
     /// <summary>Runs a program (the system's ssh) with this process's terminal and standard streams; returns its exit code.</summary>
     public Func<string, IReadOnlyList<string>, CliEnvironment, CancellationToken, Task<int>> Exec { get; init; } = ProcessExec.RunAsync;
 
+    /// <summary>
+    /// Starts a program without waiting for it (the system's ssh as the shared connection to a guest, opened while 'up'
+    /// waits); false when it could not start. Null (the default outside <see cref="DefaultServices.Create"/>): no shared
+    /// connection is opened while waiting, so a test's fake guests never meet a real ssh.
+    /// </summary>
+    public Func<string, IReadOnlyList<string>, CliEnvironment, bool>? Start { get; init; }
+
     /// <summary>What every host command starts with: the project, the host it targets, and an engine over both.</summary>
     public (LabProject Project, ProviderHost Host, LabEngine Engine) Open(System.CommandLine.ParseResult parse, GlobalOptions global, CliEnvironment env, bool quiet)
     {

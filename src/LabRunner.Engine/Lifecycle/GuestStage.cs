@@ -6,7 +6,14 @@ using LabRunner.Engine.Guests;
 namespace LabRunner.Engine.Lifecycle;
 
 /// <summary>How LabRunner reaches guests: its SSH connector, the clock waits run on, and (asked only when a Windows guest is reached without a network) the administrator password.</summary>
-public sealed record GuestAccess(IGuestConnector Connector, TimeProvider Time, Func<string> AdminPassword);
+public sealed record GuestAccess(IGuestConnector Connector, TimeProvider Time, Func<string> AdminPassword)
+{
+    /// <summary>
+    /// Starts the system's ssh as the shared connection to a guest (<see cref="SharedConnectionWarmup"/>), without waiting
+    /// for it; null: none is opened while waiting, and the first <c>lab ssh</c> makes it.
+    /// </summary>
+    public Action<Guest.Access.SshTarget>? OpenSharedConnection { get; init; }
+}
 
 /// <summary>
 /// The guests' part of 'up', 'reload' and 'provision': waits for the requested VMs in parallel, runs their
@@ -73,8 +80,8 @@ public sealed class GuestStage(LabProject project, IHostProvider? provider, Gues
         var loaded = project.Load();
         if (loaded.Lab is null) return new GuestStageResult([], LabfileInvalid: true);
         var direct = provider?.Capability<IDirectGuestAccess>() is { } channel ? new DirectGuests(channel, access.AdminPassword) : null;
-        var outcomes = await view.WatchGuestsAsync(requests, reporter =>
-            new GuestWork(project, access.Connector, access.Time, reporter) { Direct = direct, ConsoleLog = provider?.Capability<IConsoleLog>(), Reset = provider?.Capability<IVmReset>() }.RunAsync(loaded.Lab, plan, requests, cancellationToken)).ConfigureAwait(false);
+        var outcomes = await view.WatchGuestsAsync(requests, shown =>
+            new GuestWork(project, access.Connector, access.Time, access.OpenSharedConnection is { } open ? new SharedConnectionWarmup(shown, project.StateDirectory, plan, open) : shown) { Direct = direct, ConsoleLog = provider?.Capability<IConsoleLog>(), Reset = provider?.Capability<IVmReset>() }.RunAsync(loaded.Lab, plan, requests, cancellationToken)).ConfigureAwait(false);
         ProjectState.Update(project.StateDirectory, s =>
             s.SetReady(outcomes.Where(o => o.ReadyAfter is not null).Select(o => o.Vm), ready: true)
             | s.SetReady(outcomes.Where(o => o.ReadyAfter is null).Select(o => o.Vm), ready: false));

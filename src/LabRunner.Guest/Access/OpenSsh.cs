@@ -111,6 +111,21 @@ public static class OpenSsh
         return args;
     }
 
+    /// <summary>
+    /// The arguments after <c>ssh</c> that open the shared connection to <paramref name="target"/> and leave it in the
+    /// background (<c>-f</c> once logged in, <c>-N</c> no command, <c>-n</c> no input): the master that later
+    /// <c>lab ssh</c> and <c>ssh -F</c> sessions use. With a master already listening, ssh joins it and ends at once.
+    /// The master ends after <see cref="ControlPersist"/> without sessions, or when 'halt'/'down' tell it to.
+    /// </summary>
+    public static IReadOnlyList<string> MasterArguments(SshTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.ControlPath is null) throw new ArgumentException("no shared connection for this target (ControlPath is null)", nameof(target));
+        var args = Arguments(target, commandLine: null, terminal: false).ToList();
+        args.InsertRange(args.IndexOf("--"), ["-f", "-N", "-n"]);
+        return args;
+    }
+
     /// <summary>How long <c>lab ssh</c> lets OpenSSH try to connect (<c>ConnectTimeout</c>).</summary>
     public const int ConnectTimeoutSeconds = 10;
 

@@ -103,6 +103,41 @@ public sealed class SshMastersTests : IDisposable
         File.Delete(key);
     }
 
+    [SshdFact]
+    public async Task The_master_up_opens_in_the_background_serves_the_next_ssh_and_a_second_one_adds_nothing()
+    {
+        using var sshd = new LocalSshd();
+        var (target, key) = Target(sshd);
+
+        var opened = Run(OpenSsh.MasterArguments(target));
+        var master = await OpenSshMux.CheckAsync(target.ControlPath!, CancellationToken.None);
+        var again = Run(OpenSsh.MasterArguments(target));
+        var same = await OpenSshMux.CheckAsync(target.ControlPath!, CancellationToken.None);
+        sshd.StopListening();   // from here only the master's connection can carry a session
+        var session = Ssh(target, "echo over-the-master");
+        var closed = await SshMasters.CloseAsync(_state.FullName, ["web"], CancellationToken.None);
+
+        Assert.Equal(0, opened);   // ssh -f returned once logged in, leaving the master in the background
+        Assert.NotNull(master);
+        Assert.Equal(0, again);
+        Assert.Equal(master, same);
+        Assert.Equal((0, "over-the-master"), session);
+        Assert.Equal(1, closed);
+        Assert.True(Exited(master.Value), $"the master (pid {master}) still runs");
+        File.Delete(key);
+    }
+
+    /// <summary>The system's ssh with these arguments, input closed; its exit code once it returns.</summary>
+    private static int Run(IReadOnlyList<string> arguments)
+    {
+        var start = new ProcessStartInfo("ssh") { UseShellExecute = false, RedirectStandardInput = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "ssh did not return");
+        return process.ExitCode;
+    }
+
     private (SshTarget Target, string Key) Target(LocalSshd sshd)
     {
         var key = Path.Combine(_state.FullName, "id_ecdsa");
