@@ -11,8 +11,7 @@ public static class ProcessExec
         var path = Find(program, env.GetVariable("PATH"))
             ?? throw new UsageException($"'{program}' was not found on PATH; install the OpenSSH client (apt-get install openssh-client, or Windows' optional feature OpenSSH Client)");
         // Not redirected: the child writes to this process's stdout and stderr, byte for byte, and reads its terminal.
-        var start = new ProcessStartInfo(path) { UseShellExecute = false, WorkingDirectory = env.WorkingDirectory };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        var start = StartInfo(path, arguments, env);
         Process? started;
         try
         {
@@ -45,15 +44,8 @@ public static class ProcessExec
     {
         ArgumentNullException.ThrowIfNull(env);
         if (Find(program, env.GetVariable("PATH")) is not { } path) return false;
-        var start = new ProcessStartInfo(path)
-        {
-            UseShellExecute = false,
-            WorkingDirectory = env.WorkingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        var start = StartInfo(path, arguments, env);
+        start.RedirectStandardInput = start.RedirectStandardOutput = start.RedirectStandardError = true;
         try
         {
             using var process = Process.Start(start);
@@ -64,6 +56,14 @@ public static class ProcessExec
         {
             return false;
         }
+    }
+
+    /// <summary>The program at <paramref name="path"/> with an argument vector, started in the CLI's working folder.</summary>
+    private static ProcessStartInfo StartInfo(string path, IReadOnlyList<string> arguments, CliEnvironment env)
+    {
+        var start = new ProcessStartInfo(path) { UseShellExecute = false, WorkingDirectory = env.WorkingDirectory };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        return start;
     }
 
     private static string? Find(string program, string? pathVariable)
