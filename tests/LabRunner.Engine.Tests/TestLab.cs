@@ -70,6 +70,16 @@ internal sealed class TestLab : IDisposable
 
     public LabProject Project() => LabProject.Open(null, ProjectDirectory, _ => null, HyperVRules.Instance);
 
+    /// <summary>The project with its state folder made, its Labfile and its plan (which must have no errors).</summary>
+    public (LabProject Project, Core.Labfile.LabDefinition Lab, Core.Planning.LabPlan Plan) Planned()
+    {
+        var project = Project();
+        Directory.CreateDirectory(project.StateDirectory);
+        var planned = project.Plan();
+        Xunit.Assert.False(planned.HasErrors, string.Join('\n', planned.Diagnostics));
+        return (project, planned.Lab!, planned.Plan!);
+    }
+
     public Task<EngineResult> Run(ReconcileMode mode, SimulatedHost? host = null, EngineOptions? options = null, CancellationToken ct = default) =>
         Engine(host).RunAsync(mode, [], options ?? EngineOptions.Default, ct);
 

@@ -63,9 +63,7 @@ public sealed partial class RealGuestLabTests
 
         var hostname = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "web-1", "--", "hostname");
         // 'up' left a shared connection (issue 16.4); both 'lab ssh' run over it: the same master answers.
-        // Its socket's name begins with 6 hex digits of the VM name's SHA-256 (then the address's and key's).
-        var prefix = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("web-1"u8))[..6];
-        var socket = Directory.GetFiles(Path.Combine(lab.ProjectDirectory, ".lab", "cm"), prefix + "*").OrderByDescending(File.GetLastWriteTimeUtc).First();
+        var socket = lab.ControlSocket("web-1") ?? throw new Xunit.Sdk.XunitException("web-1 has no control socket in .lab/cm");
         var master = await lab.Host.RunAsync(GuestCommandTimeout, "ssh", "-O", "check", "-o", "ControlPath=" + socket, "web-1");
         var warm = await lab.Cli.RunAsync(GuestCommandTimeout, "ssh", "web-1", "--", "hostname");
         var sameMaster = await lab.Host.RunAsync(GuestCommandTimeout, "ssh", "-O", "check", "-o", "ControlPath=" + socket, "web-1");

@@ -322,13 +322,21 @@ public sealed class RealLab : IAsyncLifetime
     /// <summary>Per guest, what <c>ssh -O check</c> said of its shared connection in <c>.lab/cm/</c> right after the first <c>lab up</c>.</summary>
     public Dictionary<string, string> MasterAfterUp { get; } = [];
 
-    /// <summary><c>ssh -O check</c> on the VM's newest control socket in <c>.lab/cm/</c> ("Master running (pid=…)"), or why there is none.</summary>
-    public async Task<string> MasterAsync(string vm)
+    /// <summary>
+    /// The VM's newest control socket in <c>.lab/cm/</c>, or null: its name begins with 6 hex digits of the VM name's
+    /// SHA-256 (then the address's and key's).
+    /// </summary>
+    public string? ControlSocket(string vm)
     {
         var folder = Path.Combine(ProjectDirectory, ".lab", "cm");
         var prefix = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(vm)))[..6];
-        var socket = Directory.Exists(folder) ? Directory.GetFiles(folder, prefix + "*").OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault() : null;
-        if (socket is null) return "no control socket";
+        return Directory.Exists(folder) ? Directory.GetFiles(folder, prefix + "*").OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault() : null;
+    }
+
+    /// <summary><c>ssh -O check</c> on the VM's newest control socket ("Master running (pid=…)"), or why there is none.</summary>
+    public async Task<string> MasterAsync(string vm)
+    {
+        if (ControlSocket(vm) is not { } socket) return "no control socket";
         var check = await Host.RunAsync(TimeSpan.FromSeconds(30), "ssh", "-O", "check", "-o", "ControlPath=" + socket, vm);
         return check.Stderr.Trim();
     }

@@ -44,11 +44,8 @@ public sealed class CloudInitWaitTests : IDisposable
 
         using var process = Start(fakeExit: 1);
         // Still waiting while there is no result (it tests every 0.25 s): not done, and no cloud-init started.
-        Assert.False(process.WaitForExit(TimeSpan.FromSeconds(2)), "the wait ended before cloud-init's result existed");
-        WriteResult("[]", recoverable: null);
+        WaitsForTheResult(process);
 
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the wait did not end after the result was written");
-        Assert.Equal(0, process.ExitCode);
         Assert.False(File.Exists(Calls));
     }
 
@@ -61,12 +58,9 @@ public sealed class CloudInitWaitTests : IDisposable
         InstallCountingSleep(bin);
 
         using var process = Start(fakeExit: 1, path: bin + ":/usr/bin:/bin");
-        Assert.False(process.WaitForExit(TimeSpan.FromSeconds(2)), "the wait ended before cloud-init's result existed");
-        Assert.Empty(Directory.GetFileSystemEntries(Tmp));   // the FIFO's name is gone once bash holds it open
-        WriteResult("[]", recoverable: null);
+        // The FIFO's name is gone once bash holds it open.
+        WaitsForTheResult(process, whileWaiting: () => Assert.Empty(Directory.GetFileSystemEntries(Tmp)));
 
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the wait did not end after the result was written");
-        Assert.Equal(0, process.ExitCode);
         // Eight tests in those 2 s, each a bash builtin: no 'sleep' ran (the old loop ran one per test).
         Assert.False(File.Exists(SleepCalls), "sleep ran " + (File.Exists(SleepCalls) ? File.ReadAllLines(SleepCalls).Length : 0) + " times");
         Assert.Empty(Directory.GetFileSystemEntries(Tmp));
@@ -84,12 +78,23 @@ public sealed class CloudInitWaitTests : IDisposable
         InstallCountingSleep(bin);
 
         using var process = Start(fakeExit: 1, path: bin);
+        WaitsForTheResult(process);
+
+        Assert.True(File.Exists(SleepCalls) && File.ReadAllLines(SleepCalls).Length >= 4, "the sleep loop did not run");
+    }
+
+    /// <summary>
+    /// The started wait is still waiting after 2 s without a result (then <paramref name="whileWaiting"/> runs), and ends
+    /// with exit 0 once a clean result is written.
+    /// </summary>
+    private void WaitsForTheResult(Process process, Action? whileWaiting = null)
+    {
         Assert.False(process.WaitForExit(TimeSpan.FromSeconds(2)), "the wait ended before cloud-init's result existed");
+        whileWaiting?.Invoke();
         WriteResult("[]", recoverable: null);
 
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), "the wait did not end after the result was written");
         Assert.Equal(0, process.ExitCode);
-        Assert.True(File.Exists(SleepCalls) && File.ReadAllLines(SleepCalls).Length >= 4, "the sleep loop did not run");
     }
 
     private string SleepCalls => Path.Combine(_root.FullName, "sleep-calls");

@@ -1,6 +1,5 @@
 using LabRunner.Engine.Guests;
 using LabRunner.Guest.Access;
-using LabRunner.Providers.HyperV;
 
 namespace LabRunner.Engine.Tests.Guests;
 
@@ -11,35 +10,23 @@ namespace LabRunner.Engine.Tests.Guests;
 /// </summary>
 public sealed class SharedConnectionWarmupTests : IDisposable
 {
-    private readonly DirectoryInfo _project = Directory.CreateTempSubdirectory("lr-warm");
+    private readonly TestLab _lab = new("""
+        name: demo
+        networks:
+          - { name: back, type: private, subnet: 192.168.70.0/24 }
+        vms:
+          - { name: web, box: ubuntu, networks: [{ network: back, ip: 192.168.70.10 }] }
+          - { name: db, box: ubuntu, networks: [{ network: back, ip: 192.168.70.11 }] }
+          - { name: win, box: ubuntu, os: windows, networks: [{ network: back, ip: 192.168.70.12 }] }
+        """);
 
-    public void Dispose() => _project.Delete(recursive: true);
-
-    private (LabProject Project, Core.Planning.LabPlan Plan) Open()
-    {
-        File.WriteAllText(Path.Combine(_project.FullName, "Labfile.yml"), """
-            name: demo
-            networks:
-              - { name: back, type: private, subnet: 192.168.70.0/24 }
-            vms:
-              - { name: web, box: ubuntu, networks: [{ network: back, ip: 192.168.70.10 }] }
-              - { name: db, box: ubuntu, networks: [{ network: back, ip: 192.168.70.11 }] }
-              - { name: win, box: ubuntu, os: windows, networks: [{ network: back, ip: 192.168.70.12 }] }
-            """);
-        Directory.CreateDirectory(Path.Combine(_project.FullName, "boxes"));
-        File.WriteAllText(Path.Combine(_project.FullName, "boxes", "ubuntu.vhdx"), "box");
-        var project = LabProject.Open(null, _project.FullName, _ => null, HyperVRules.Instance);
-        Directory.CreateDirectory(project.StateDirectory);
-        var planned = project.Plan();
-        Assert.False(planned.HasErrors, string.Join('\n', planned.Diagnostics));
-        return (project, planned.Plan!);
-    }
+    public void Dispose() => _lab.Dispose();
 
     [Fact]
     public void Each_linux_guest_gets_its_shared_connection_at_its_first_login_and_the_phases_still_reach_the_view()
     {
         if (OperatingSystem.IsWindows()) return;   // no connection sharing there: SshMasters gives no socket path
-        var (project, plan) = Open();
+        var (project, _, plan) = _lab.Planned();
         var shown = new RecordingReporter();
         var opened = new List<SshTarget>();
         var warmup = new SharedConnectionWarmup(shown, project.StateDirectory, plan, opened.Add);
@@ -72,7 +59,7 @@ public sealed class SharedConnectionWarmupTests : IDisposable
     public void A_guest_whose_connection_dropped_gets_a_new_shared_connection_at_its_next_login()
     {
         if (OperatingSystem.IsWindows()) return;
-        var (project, plan) = Open();
+        var (project, _, plan) = _lab.Planned();
         var opened = new List<SshTarget>();
         var warmup = new SharedConnectionWarmup(new RecordingReporter(), project.StateDirectory, plan, opened.Add);
 

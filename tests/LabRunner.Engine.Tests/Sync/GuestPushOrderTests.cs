@@ -1,6 +1,5 @@
 using LabRunner.Engine.Guests;
 using LabRunner.Engine.Tests.Guests;
-using LabRunner.Providers.HyperV;
 using Microsoft.Extensions.Time.Testing;
 
 namespace LabRunner.Engine.Tests.Sync;
@@ -8,34 +7,28 @@ namespace LabRunner.Engine.Tests.Sync;
 /// <summary>At 'up' and 'reload' a VM's push folders are pushed once it is ready and before its provisioners; a failed push fails the VM and runs none.</summary>
 public sealed class GuestPushOrderTests : IDisposable
 {
-    private readonly DirectoryInfo _project = Directory.CreateTempSubdirectory("labrunner-pushorder");
+    private readonly TestLab _lab = new("""
+        name: demo
+        networks:
+          - { name: back, type: private, subnet: 192.168.70.0/24 }
+        vms:
+          - name: web
+            box: ubuntu
+            networks: [{ network: back, ip: 192.168.70.10 }]
+            synced_folders: [{ host: ./site, guest: /srv/app }]
+            provision:
+              - shell: { inline: "ls /srv/app" }
+        """);
 
-    public void Dispose() => _project.Delete(recursive: true);
+    public void Dispose() => _lab.Dispose();
 
     private (LabProject Project, Core.Labfile.LabDefinition Lab, Core.Planning.LabPlan Plan) Open()
     {
-        File.WriteAllText(Path.Combine(_project.FullName, "Labfile.yml"), """
-            name: demo
-            networks:
-              - { name: back, type: private, subnet: 192.168.70.0/24 }
-            vms:
-              - name: web
-                box: ubuntu
-                networks: [{ network: back, ip: 192.168.70.10 }]
-                synced_folders: [{ host: ./site, guest: /srv/app }]
-                provision:
-                  - shell: { inline: "ls /srv/app" }
-            """);
-        Directory.CreateDirectory(Path.Combine(_project.FullName, "site"));
-        Directory.CreateDirectory(Path.Combine(_project.FullName, "boxes"));
-        File.WriteAllText(Path.Combine(_project.FullName, "boxes", "ubuntu.vhdx"), "box");
-        File.WriteAllText(Path.Combine(_project.FullName, "site", "index.html"), "hi");
-        var project = LabProject.Open(null, _project.FullName, _ => null, HyperVRules.Instance);
-        Directory.CreateDirectory(project.StateDirectory);
-        File.WriteAllText(GuestAccessFiles.IdentityPath(project.StateDirectory), "a key the fake guest does not read");
-        var planned = project.Plan();
-        Assert.False(planned.HasErrors, string.Join('\n', planned.Diagnostics));
-        return (project, planned.Lab!, planned.Plan!);
+        Directory.CreateDirectory(Path.Combine(_lab.ProjectDirectory, "site"));
+        File.WriteAllText(Path.Combine(_lab.ProjectDirectory, "site", "index.html"), "hi");
+        var planned = _lab.Planned();
+        File.WriteAllText(GuestAccessFiles.IdentityPath(planned.Project.StateDirectory), "a key the fake guest does not read");
+        return planned;
     }
 
     [Fact]
