@@ -10,6 +10,8 @@
 #   three VMs    the issue's lab: 'lb' on NAT + private with ports 8080 and 8443, 'web-1' and 'db' on private +
 #                isolated. For each tool: 'up' from nothing until every guest is ready, an idle 'up', 'status',
 #                'ssh web-1 -- hostname' three times (the first, then warm), 'halt', and 'down'/'destroy'.
+#   floor3       (not run unless asked) the floor with three guests started together, the 3-VM lab's count: the
+#                time until the last one's sshd answers, for the same box and for the disk with cloud-init disabled.
 #   settings     (issue 16.5; not run unless asked) boots of the floor's disk with cloud-init disabled under QEMU
 #                settings for TCG:
 #                as LabRunner runs it, '-cpu max', a 2 GiB and a 256 MiB translation cache, single-threaded TCG, no
@@ -21,7 +23,7 @@
 #   BOX        the box's qcow2 (default: boxes/build/debian-12.sh's cached one)
 #   LOAD       number of busy-loop processes kept running for the whole run (default 0), the same load for both tools;
 #              each in a session of its own, like each VM's QEMU (see the autogroup note below)
-#   PARTS      which parts to run, of: floor one three settings (default: floor one three)
+#   PARTS      which parts to run, of: floor floor3 one three settings (default: floor one three)
 #   ROUNDS     how many times the floors, the 1-VM labs and each setting are booted, in turn (default 3)
 #   OUT        where the logs and the table go (default: a temporary folder, printed)
 # Needs: vagrant, vagrant-libvirt, libvirt-daemon, libvirt-daemon-driver-qemu, libvirt-clients, dnsmasq-base,
@@ -117,35 +119,56 @@ done
 } | tee "$out/setup.txt" >&2
 
 # --- the floor ----------------------------------------------------------------------------------------------------
-# floor KEY DISK [ACCEL [RNG [EXTRA...]]]: boots DISK (a qcow2 overlay on it) with LabRunner's TCG settings until sshd
-# answers; ACCEL replaces '-accel tcg', RNG 'none' drops the virtio RNG, EXTRA is added (the settings part).
-floor() {
-  local key=$1 disk=$2 accel=${3:-tcg} rng=${4:-virtio-rng-pci} d=$work/floor-$1 s q
-  local extra=("${@:5}")
+# floor_boot KEY DISK PORT [ACCEL [RNG [EXTRA...]]]: starts DISK (a qcow2 overlay on it) with LabRunner's TCG settings,
+# its sshd forwarded to 127.0.0.1:PORT in the floor's namespace; the QEMU's pid in 'q'. ACCEL replaces '-accel tcg',
+# RNG 'none' drops the virtio RNG, EXTRA is added (the settings part).
+floor_boot() {
+  local key=$1 disk=$2 port=$3 accel=${4:-tcg} rng=${5:-virtio-rng-pci} d=$work/floor-$1
+  local extra=("${@:6}")
   [[ $rng == none ]] && rng=() || rng=(-device "$rng")
   rm -rf "$d"
   mkdir -p "$d"
   cp /usr/share/OVMF/OVMF_VARS_4M.fd "$d/vars.fd"
   qemu-img create -q -f qcow2 -F qcow2 -b "$disk" "$d/disk.qcow2"
   : >"$d/console.log"
-  s=$(now)
   ip netns exec "$fhost" setsid qemu-system-x86_64 -nodefaults -no-user-config -machine q35 -accel "$accel" -smp 1 -m 768M \
     -drive if=pflash,unit=0,format=raw,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
     -drive "if=pflash,unit=1,format=raw,file=$d/vars.fd" \
     -drive "if=none,id=disk0,format=qcow2,file=$d/disk.qcow2" -device virtio-blk-pci,drive=disk0,bootindex=0 \
-    "${rng[@]}" -netdev user,id=n0,hostfwd=tcp:127.0.0.1:2222-:22 -device virtio-net-pci,netdev=n0 \
+    "${rng[@]}" -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:22" -device virtio-net-pci,netdev=n0 \
     -chardev "file,id=console,path=$d/console.log" -serial chardev:console -display none "${extra[@]}" &
   q=$!
   pids+=("$q")
-  # slirp accepts a connection before the guest listens: only an SSH banner counts.
-  until [[ $(ip netns exec "$fhost" timeout 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222 && head -c 7 <&3' 2>/dev/null) == SSH-2.0 ]]; do
-    kill -0 "$q" 2>/dev/null || die "floor $key: QEMU ended"
+}
+# floor_wait KEY PORT PID START: until the guest's sshd sends its banner (slirp accepts a connection before the guest
+# listens: only an SSH banner counts), then the console log is kept
+floor_wait() {
+  local key=$1 port=$2 pid=$3 s=$4
+  until [[ $(ip netns exec "$fhost" timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && head -c 7 <&3" 2>/dev/null) == SSH-2.0 ]]; do
+    kill -0 "$pid" 2>/dev/null || die "floor $key: QEMU ended"
     (($(printf '%.0f' "$(since "$s")") < 900)) || die "floor $key: no SSH banner in 900 s"
     sleep 0.25
   done
+  cp "$work/floor-$key/console.log" "$out/floor-$key-console.log"
+}
+# floor KEY DISK [ACCEL [RNG [EXTRA...]]]: one guest with no seed, until its sshd answers
+floor() {
+  local key=$1 disk=$2 s
+  s=$(now)
+  floor_boot "$key" "$disk" 2222 "${@:3}"
+  floor_wait "$key" 2222 "$q" "$s"
   result "floor-$key" "$(since "$s")"
   kill "$q"; wait "$q" 2>/dev/null || true
-  cp "$d/console.log" "$out/floor-$key-console.log"
+}
+# floor3 KEY DISK: three guests with no seed started together (as the 3-VM lab's are), each its own QEMU and session,
+# until the last one's sshd answers. With cloud-init disabled, what no tool booting three guests of this disk goes below.
+floor3() {
+  local key=$1 disk=$2 s i qs=()
+  s=$(now)
+  for i in 1 2 3; do floor_boot "$key-$i" "$disk" $((2222 + i)); qs+=("$q"); done
+  for i in 1 2 3; do floor_wait "$key-$i" $((2222 + i)) "${qs[i - 1]}" "$s"; log "floor3 $key: guest $i answered after $(since "$s") s"; done
+  result "floor3-$key" "$(since "$s")"
+  kill "${qs[@]}"; wait "${qs[@]}" 2>/dev/null || true
 }
 # Each floor and the 1-VM labs are booted ROUNDS times, in turn: a boot's time varies (the same box's cloud-init
 # makes an RSA host key, whose prime search under TCG takes from a few to tens of seconds), so the table gives medians.
@@ -155,6 +178,10 @@ if [[ " $parts " == *" floor "* ]]; then
     floor same-box "$box"
     floor no-cloud-init "$vagrant_box/box.img"
   done
+fi
+if [[ " $parts " == *" floor3 "* ]]; then
+  floor3 same-box "$box"
+  floor3 no-cloud-init "$vagrant_box/box.img"
 fi
 # Issue 16.5: QEMU settings for TCG guests, each measured by boots of the disk with cloud-init disabled (the same
 # kernel, systemd and services; no RSA key made at boot, so a boot's time is steady), ROUNDS rounds with the settings
@@ -343,6 +370,12 @@ for n, what in [(1, "1 VM: `up` until ready (median of the rounds)"), (3, "3 VMs
 a, b, one = fig("floor-same-box"), fig("floor-no-cloud-init"), fig("lab-1-up")
 if a: print(f"\nFloor (no seed, until sshd answers; medians): the same box {cell('floor-same-box')}" + (f"; with cloud-init disabled {cell('floor-no-cloud-init')}" if b else ""))
 if one and a: print(f"1-VM `lab up` until ready: {one / a:.2f}× the same box's floor" + (f", {one / b:.2f}× the floor with cloud-init disabled" if b else ""))
+a3, b3, vg3, lab3 = fig("floor3-same-box"), fig("floor3-no-cloud-init"), fig("vagrant-3-up"), fig("lab-3-up")
+if a3:
+    print(f"\nThree guests with no seed at once, until the last sshd answers: the same box {cell('floor3-same-box')}"
+          + (f"; with cloud-init disabled {cell('floor3-no-cloud-init')}" if b3 else "")
+          + (f". As a share of Vagrant's 3-VM `up`: the same box's floor {a3 / vg3:.2f}×" + (f", cloud-init disabled {b3 / vg3:.2f}×" if b3 else "") if vg3 else ""))
+    if lab3: print(f"3-VM `lab up` until ready: {lab3 / a3:.2f}× the three-guest floor of the same box")
 settings = [k for k in rows if k.startswith("floor-settings-")]
 if settings:
     base = statistics.median(rows["floor-settings-as-is"]) if "floor-settings-as-is" in rows else None
