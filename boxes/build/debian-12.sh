@@ -66,7 +66,8 @@ if ((${#missing[@]})); then
 fi
 
 # First URI of an enabled 'deb' source for SUITE (component main) in apt's configuration:
-# one-line *.list files and deb822 *.sources files.
+# one-line *.list files and deb822 *.sources files. Nothing printed, and success, when there is none
+# (the caller names what is missing; under pipefail a grep that matched nothing would end the script unsaid).
 apt_uri_for_suite() {
   local suite=$1 f
   {
@@ -98,7 +99,7 @@ apt_uri_for_suite() {
         }
         END { flush() }' "$f"
     done
-  } | grep -E '^(https?|file):' | head -n1
+  } | grep -E '^(https?|file):' | head -n1 || true
 }
 
 mirror=${LABRUNNER_DEBIAN_MIRROR:-$(apt_uri_for_suite "$SUITE")}

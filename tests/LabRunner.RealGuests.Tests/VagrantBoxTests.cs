@@ -31,7 +31,7 @@ public sealed class VagrantBoxTests
             await Proc.CheckedAsync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "vagrant-box-test", "-f", Path.Combine(work, "key")]);
             var publicKey = await File.ReadAllTextAsync(Path.Combine(work, "key.pub"));
 
-            var script = Path.Combine(RepositoryRoot(), "boxes", "build", "debian-12-vagrant.sh");
+            var script = Path.Combine(Repository.Root(), "boxes", "build", "debian-12-vagrant.sh");
             var build = await Proc.RunAsync("bash", [script], Timeout, environment: new Dictionary<string, string>
             {
                 ["LABRUNNER_BASE_BOX_DIR"] = baseDir,
@@ -90,12 +90,5 @@ public sealed class VagrantBoxTests
     {
         await using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream));
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(dir.FullName, "LabRunner.sln"))) dir = dir.Parent!;
-        return dir.FullName;
     }
 }
