@@ -13,7 +13,7 @@ internal static class BootedSeeds
 {
     /// <summary>The records of the plan's VMs that run on the host now, for the reconciler.</summary>
     public static ImmutableDictionary<string, string> Of(ProjectState state, LabPlan plan, HostInventory inventory) =>
-        state.BootedSeeds.Where(b => plan.Vms.FirstOrDefault(v => string.Equals(v.Name, b.Key, StringComparison.OrdinalIgnoreCase)) is { } vm
+        state.BootedSeeds.Where(b => plan.Vm(b.Key) is { } vm
                 && inventory.Vm(vm.HostVmName) is { State: not VmState.Off })
             .ToImmutableDictionary(b => b.Key, b => b.Value, StringComparer.OrdinalIgnoreCase);
 

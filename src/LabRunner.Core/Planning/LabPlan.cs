@@ -12,7 +12,11 @@ public sealed record LabPlan(
     string Lab,
     NatPlan? Nat,
     ImmutableArray<NetworkPlan> Networks,
-    ImmutableArray<VmPlan> Vms);
+    ImmutableArray<VmPlan> Vms)
+{
+    /// <summary>The planned VM of that Labfile name (names compare case-insensitively), or null.</summary>
+    public VmPlan? Vm(string name) => Vms.FirstOrDefault(v => string.Equals(v.Name, name, StringComparison.OrdinalIgnoreCase));
+}
 
 /// <summary>The host-wide NetNat this lab's NAT networks live in.</summary>
 public sealed record NatPlan(string Name, Ipv4Subnet Prefix);

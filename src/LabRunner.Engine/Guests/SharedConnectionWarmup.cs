@@ -33,7 +33,7 @@ public sealed class SharedConnectionWarmup(IGuestReporter inner, string stateDir
 
     private void Open(string vm)
     {
-        var planned = plan.Vms.FirstOrDefault(v => string.Equals(v.Name, vm, StringComparison.OrdinalIgnoreCase));
+        var planned = plan.Vm(vm);
         if (planned is null || planned.Os != GuestOs.Linux) return;
         try
         {
